@@ -1,0 +1,3 @@
+"""custdev: an offline-first research repository for customer-development interviews."""
+
+__version__ = "0.1.0"

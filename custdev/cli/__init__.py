@@ -1,0 +1,76 @@
+"""The ``custdev`` command line: thin commands over the library.
+
+Every command parses its options, calls one library function and maps :class:`CustdevError` to one
+``Error: …`` line on stderr with exit code 1. Commands live in the modules imported at the bottom, one per area.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Iterator, Optional
+
+import typer
+from rich.console import Console
+
+from custdev.errors import CustdevError
+
+app = typer.Typer(
+    name="custdev",
+    help="custdev: an offline-first research base for customer-development interviews.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,  # locals would leak interview text into tracebacks
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+# Options shared by many commands.
+BaseOpt = Annotated[
+    Optional[Path],
+    typer.Option("--base", "-b", envvar="CUSTDEV_BASE", help="Research base folder (default: $CUSTDEV_BASE, else the current folder).", show_default=False),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or chatter.")]
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    """JSON on stdout, UTF-8, not escaped, so Russian stays readable."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"Error: {message}", markup=False)
+    return typer.Exit(code)
+
+
+@contextlib.contextmanager
+def errors() -> Iterator[None]:
+    """Turn library errors into one stderr line and exit 1; never a traceback (it could hold interview text)."""
+    try:
+        yield
+    except CustdevError as exc:
+        raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise fail("interrupted", 130) from None
+    except (typer.Exit, typer.Abort, SystemExit):
+        raise
+    except Exception as exc:  # noqa: BLE001 - last line of defence
+        if os.environ.get("CUSTDEV_DEBUG"):
+            raise
+        raise fail(f"unexpected {type(exc).__name__}; rerun with CUSTDEV_DEBUG=1 to see the traceback") from None
+
+
+def main() -> None:
+    app()
+
+
+# Command modules register themselves on ``app``; keep this import list in sync with the files.
+from custdev.cli import base as _base  # noqa: E402,F401

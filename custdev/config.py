@@ -1,0 +1,232 @@
+"""Research base discovery, the base's config file and its codebook.
+
+A base is a folder holding ``custdev.toml`` (config), ``codebook.yml`` (segments, pains, hypotheses) and
+``interviews/`` (the markdown source of truth). ``custdev.db`` is built from them and can always be rebuilt.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from custdev.errors import BaseNotFound, ConfigError, UnknownSlug
+from custdev.models import Codebook, CodebookEntry
+
+CONFIG_NAME = "custdev.toml"
+CODEBOOK_NAME = "codebook.yml"
+INTERVIEWS_DIR = "interviews"
+DB_NAME = "custdev.db"
+
+
+@dataclass
+class Config:
+    title: str = "CustDev research base"
+    description: str = ""
+    language: str = "en"  # labels of reports and the site: "en" or "ru"
+    systemic_threshold: float = 0.30
+    saturation_window: int = 3
+    model: str = "base"
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Base:
+    root: Path
+    config: Config
+    codebook: Codebook
+
+    @property
+    def interviews_dir(self) -> Path:
+        return self.root / INTERVIEWS_DIR
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / DB_NAME
+
+    @property
+    def codebook_path(self) -> Path:
+        return self.root / CODEBOOK_NAME
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+
+def find_base_root(base: str | Path | None = None) -> Path:
+    """``--base DIR``, else ``$CUSTDEV_BASE``, else the current directory."""
+    if base is None:
+        base = os.environ.get("CUSTDEV_BASE") or Path.cwd()
+    root = Path(base).expanduser().resolve()
+    if not (root / CONFIG_NAME).is_file():
+        raise BaseNotFound(
+            f"{root} is not a custdev research base (no {CONFIG_NAME}); "
+            f"create one with 'custdev init {root}' or point --base / CUSTDEV_BASE at one"
+        )
+    return root
+
+
+def load_base(base: str | Path | None = None) -> Base:
+    root = find_base_root(base)
+    return Base(root=root, config=load_config(root / CONFIG_NAME), codebook=load_codebook(root / CODEBOOK_NAME))
+
+
+def load_config(path: Path) -> Config:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    base = data.get("base", {})
+    analysis = data.get("analysis", {})
+    transcription = data.get("transcription", {})
+    cfg = Config(raw=data)
+    cfg.title = str(base.get("title", cfg.title))
+    cfg.description = str(base.get("description", cfg.description))
+    cfg.language = str(base.get("language", cfg.language))
+    if cfg.language not in ("en", "ru"):
+        raise ConfigError(f"{path}: base.language must be 'en' or 'ru', not {cfg.language!r}")
+    try:
+        cfg.systemic_threshold = float(analysis.get("systemic_threshold", cfg.systemic_threshold))
+        cfg.saturation_window = int(analysis.get("saturation_window", cfg.saturation_window))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{path}: analysis.systemic_threshold must be a number and saturation_window an integer") from None
+    if not 0 < cfg.systemic_threshold <= 1:
+        raise ConfigError(f"{path}: analysis.systemic_threshold must be between 0 and 1")
+    cfg.model = str(transcription.get("model", cfg.model))
+    return cfg
+
+
+def _entries(path: Path, data: dict, key: str, *, stage: bool = False) -> dict[str, CodebookEntry]:
+    items = data.get(key) or []
+    if not isinstance(items, list):
+        raise ConfigError(f"{path}: '{key}' must be a list of entries with slug and title")
+    out: dict[str, CodebookEntry] = {}
+    for n, item in enumerate(items, 1):
+        if not isinstance(item, dict) or not item.get("slug"):
+            raise ConfigError(f"{path}: {key} entry {n} needs a 'slug'")
+        slug = str(item["slug"]).strip()
+        if slug in out:
+            raise ConfigError(f"{path}: {key} slug '{slug}' is defined twice")
+        out[slug] = CodebookEntry(
+            slug=slug,
+            title=str(item.get("title") or slug),
+            description=str(item.get("description") or ""),
+            stage=(str(item["stage"]) if stage and item.get("stage") else None),
+        )
+    return out
+
+
+def load_codebook(path: Path) -> Codebook:
+    if not path.exists():
+        return Codebook()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}{line}: invalid YAML in the codebook") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: the codebook is not UTF-8 text") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the codebook must be a mapping with segments, pains and hypotheses")
+    return Codebook(
+        segments=_entries(path, data, "segments"),
+        pains=_entries(path, data, "pains", stage=True),
+        hypotheses=_entries(path, data, "hypotheses"),
+    )
+
+
+def suggest(word: str, choices) -> str:
+    """' (did you mean 'x'?)' for the closest choice, or ''."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def check_slug(kind: str, slug: str, known) -> None:
+    """Raise UnknownSlug naming the closest known slug. ``kind`` is 'segment', 'pain' or 'hypothesis'."""
+    if slug not in known:
+        raise UnknownSlug(f"unknown {kind} '{slug}'{suggest(slug, known)}")
+
+
+CONFIG_TEMPLATE = """\
+# custdev research base configuration
+[base]
+title = "{title}"
+description = ""
+language = "{language}"     # labels in reports and on the site: "en" or "ru"
+
+[analysis]
+systemic_threshold = 0.30  # a pain mentioned in at least this share of interviews is systemic
+saturation_window = 3      # saturation: the last K interviews added no new pain
+
+[transcription]
+model = "base"             # offline default; or a faster-whisper model name / a local CTranslate2 folder
+"""
+
+CODEBOOK_TEMPLATE = """\
+# The codebook: the slugs interviews may use.
+# segments: who the respondent is (front matter `segments: [slug]`)
+# pains: what hurts (`#pain/slug` next to a ==highlight==); stage = customer journey stage
+# hypotheses: CustDev hypotheses (`#h/slug` supports, `#h/slug/against` refutes)
+segments:
+  - slug: example-segment
+    title: Example segment
+    description: Replace with your target segments.
+pains:
+  - slug: example-pain
+    title: Example pain
+    description: Replace with the pains you hear.
+    stage: onboarding
+hypotheses: []
+"""
+
+
+def init_base(directory: str | Path, *, title: str | None = None, language: str = "en") -> tuple[Path, list[str]]:
+    """Create a base in ``directory``. Returns (root, created paths); an existing base is left untouched."""
+    root = Path(directory).expanduser().resolve()
+    created: list[str] = []
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"{root} exists and is not a folder")
+    if language not in ("en", "ru"):
+        raise ConfigError(f"language must be 'en' or 'ru', not {language!r}")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        interviews = root / INTERVIEWS_DIR
+        if not interviews.is_dir():
+            interviews.mkdir()
+            created.append(f"{INTERVIEWS_DIR}/")
+        if not (root / CONFIG_NAME).exists():
+            text = CONFIG_TEMPLATE.format(title=(title or root.name).replace('"', "'"), language=language)
+            atomic_write_text(root / CONFIG_NAME, text)
+            created.append(CONFIG_NAME)
+        if not (root / CODEBOOK_NAME).exists():
+            atomic_write_text(root / CODEBOOK_NAME, CODEBOOK_TEMPLATE)
+            created.append(CODEBOOK_NAME)
+    except OSError as exc:
+        raise ConfigError(f"{root}: cannot create the base ({exc.strerror})") from None
+    return root, created
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write via a temp file in the same folder, then rename: readers never see half a file."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

@@ -1,0 +1,341 @@
+"""Interview markdown files <-> :class:`Interview`. Pure: text in, dataclasses out (no file I/O).
+
+The format (documented in the README)::
+
+    ---
+    id: acme-anna
+    date: 2026-03-12
+    interviewer: Мария
+    respondent: Анна Петрова
+    segments: [smb-finance]
+    language: ru
+    ---
+
+    **[00:00:05] Мария:** Как вы выставляете счета?
+
+    **[00:00:12] Анна:** Каждый месяц ==вручную сверяем счета в Excel== #pain/manual-reconciliation #billing
+
+A paragraph that starts with a bold ``[HH:MM:SS] Name:`` header opens a speaker turn (the timestamp may be
+``MM:SS``, carry fractions ``00:01:02.5``, or be left out); following paragraphs without a header continue it.
+``==…==`` marks a quote. ``#pain/slug``, ``#h/slug`` (``#h/slug/against``) and ``#tag`` (``#a/b``) written in a
+paragraph code every quote of that paragraph; a paragraph with codes and no highlight is quoted whole.
+Paragraphs before the first turn or under a heading are notes, not transcript.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+
+import yaml
+from markdown_it import MarkdownIt
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+
+from custdev.config import suggest
+from custdev.mdmark import mark_plugin
+from custdev.errors import ParseError
+from custdev.models import Codebook, Interview, Quote, Turn
+
+FRONT_MATTER_KEYS = ("id", "title", "date", "interviewer", "respondent", "company", "role", "segments", "nps", "language", "audio")
+
+_HEADER = re.compile(r"^\s*\[(?P<ts>\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?)\]\s*(?P<name>[^:\]]+?)\s*:?\s*$")
+_HEADER_NO_TS = re.compile(r"^\s*(?P<name>[^:\[\]]{1,60}?)\s*:\s*$")
+_CODE = re.compile(r"(?<![\w&/#])#(?P<code>[^\W\d_][\w-]*(?:/[\w-]+)*)")
+_SPACES = re.compile(r"[ \t]+")
+
+
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False}).use(front_matter_plugin).use(mark_plugin)
+    md.disable(["code", "html_block", "html_inline", "linkify", "image", "table"], ignoreInvalid=True)
+    return md
+
+
+_MD = _parser()
+
+
+def parse_timestamp(ts: str) -> float:
+    """'01:02:03.5' -> 3723.5; 'MM:SS' also accepted."""
+    ts = ts.replace(",", ".")
+    parts = ts.split(":")
+    seconds = float(parts[-1])
+    minutes = int(parts[-2]) if len(parts) >= 2 else 0
+    hours = int(parts[-3]) if len(parts) >= 3 else 0
+    if seconds >= 60 or minutes >= 60:
+        raise ValueError(ts)
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def format_timestamp(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    total = int(seconds)
+    return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
+
+@dataclass
+class _Para:
+    line: int
+    text: str = ""
+    quotes: list[tuple[int, int, str, int]] = field(default_factory=list)  # (start, end, text, line)
+    codes: list[tuple[str, int]] = field(default_factory=list)  # (code, line)
+    header: tuple[str, float | None] | None = None
+
+
+def parse_interview(text: str, path: str = "<interview>", codebook: Codebook | None = None) -> Interview:
+    """Parse one interview file's text. Raises :class:`ParseError` naming ``path`` and the line."""
+    if not text.strip():
+        raise ParseError(path, None, "the file is empty")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    tokens = _MD.parse(text)
+    if not tokens or tokens[0].type != "front_matter":
+        raise ParseError(path, 1, "missing YAML front matter (the file must start with a '---' line)")
+    meta = _front_matter(tokens[0].content, path)
+    interview = _interview_from_meta(meta, path, codebook)
+
+    turns: list[Turn] = []
+    current: Turn | None = None
+    in_notes = True
+    i = 1
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.type == "heading_open":
+            current, in_notes = None, True
+            i += 3
+            continue
+        if tok.type == "inline" and tok.map is not None:
+            para = _paragraph(tok, path)
+            if para.header is not None:
+                name, start = para.header
+                current = Turn(speaker=name, start_s=start, text="", line=para.line)
+                turns.append(current)
+                in_notes = False
+            if in_notes or current is None:
+                if para.quotes:
+                    raise ParseError(path, para.quotes[0][3], "a highlight outside a speaker turn (start the paragraph with **[00:00:00] Name:**)")
+                i += 1
+                continue
+            _add_paragraph(current, para, path, codebook)
+        i += 1
+
+    last_ts: float | None = None
+    for turn in turns:
+        if turn.start_s is not None:
+            if last_ts is not None and turn.start_s < last_ts:
+                raise ParseError(path, turn.line, f"timestamp {format_timestamp(turn.start_s)} is earlier than the turn before it ({format_timestamp(last_ts)})")
+            last_ts = turn.start_s
+    for n, turn in enumerate(turns):
+        nxt = next((t.start_s for t in turns[n + 1 :] if t.start_s is not None), None)
+        turn.end_s = nxt
+        for q in turn.quotes:
+            q.start_s, q.end_s = turn.start_s, nxt
+    interview.turns = turns
+    return interview
+
+
+def _front_matter(content: str, path: str) -> dict:
+    try:
+        meta = yaml.safe_load(content) if content.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ParseError(path, (mark.line + 2) if mark else 1, f"malformed YAML front matter: {problem}") from None
+    if not isinstance(meta, dict):
+        raise ParseError(path, 2, "the front matter must be 'key: value' lines")
+    return meta
+
+
+def _meta_str(meta: dict, key: str, path: str) -> str | None:
+    value = meta.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (dict, list)):
+        raise ParseError(path, _key_line(meta, key), f"front matter '{key}' must be text")
+    return str(value).strip()
+
+
+def _key_line(meta: dict, key: str) -> int:
+    return 1 + 1 + list(meta).index(key) if key in meta else 2
+
+
+def _interview_from_meta(meta: dict, path: str, codebook: Codebook | None) -> Interview:
+    stem = path.replace("\\", "/").rsplit("/", 1)[-1]
+    stem = stem[:-3] if stem.endswith(".md") else stem
+    interview = Interview(id=_meta_str(meta, "id", path) or stem)
+    for key in ("title", "date", "interviewer", "respondent", "company", "role", "audio"):
+        setattr(interview, key, _meta_str(meta, key, path))
+    segments = meta.get("segments") or []
+    if isinstance(segments, str):
+        segments = [s.strip() for s in segments.split(",") if s.strip()]
+    if not isinstance(segments, list) or not all(isinstance(s, str) for s in segments):
+        raise ParseError(path, _key_line(meta, "segments"), "front matter 'segments' must be a list of segment slugs")
+    if codebook is not None:
+        for slug in segments:
+            if slug not in codebook.segments:
+                raise ParseError(path, _key_line(meta, "segments"), f"unknown segment '{slug}'{suggest(slug, codebook.segments)}")
+    interview.segments = list(dict.fromkeys(segments))
+    nps = meta.get("nps")
+    if nps is not None and nps != "":
+        if isinstance(nps, bool) or not isinstance(nps, int) or not 0 <= nps <= 10:
+            raise ParseError(path, _key_line(meta, "nps"), f"front matter 'nps' must be a whole number from 0 to 10, not {nps!r}")
+        interview.nps = nps
+    language = _meta_str(meta, "language", path)
+    if language is not None and language not in ("ru", "en"):
+        raise ParseError(path, _key_line(meta, "language"), f"front matter 'language' must be 'ru' or 'en', not {language!r}")
+    interview.language = language
+    interview.extra = {k: v for k, v in meta.items() if k not in FRONT_MATTER_KEYS}
+    return interview
+
+
+def _paragraph(tok, path: str) -> _Para:
+    line = tok.map[0] + 1
+    para = _Para(line=line)
+    children = [(c.type, c.content) for c in (tok.children or []) if not (c.type == "text" and not c.content)]
+    # A bold "[00:01:23] Name:" header opens a turn (the colon may sit inside or right after the bold).
+    if len(children) >= 3 and children[0][0] == "strong_open":
+        close = next((k for k, c in enumerate(children) if c[0] == "strong_close"), None)
+        if close is not None:
+            inner = "".join(content for kind, content in children[1:close] if kind == "text")
+            after = children[close + 1][1] if close + 1 < len(children) and children[close + 1][0] == "text" else ""
+            colon_after = after.startswith(":")
+            if inner.rstrip().endswith(":") or colon_after:
+                m = _HEADER.match(inner)
+                if m:
+                    try:
+                        start = parse_timestamp(m.group("ts"))
+                    except ValueError:
+                        raise ParseError(path, line, f"bad timestamp [{m.group('ts')}] (use HH:MM:SS)") from None
+                    para.header = (m.group("name").strip(), start)
+                elif not inner.lstrip().startswith("[") and (m2 := _HEADER_NO_TS.match(inner if inner.rstrip().endswith(":") else inner + ":")):
+                    para.header = (m2.group("name").strip(), None)
+            if para.header is not None:
+                children = children[close + 1 :]
+                if colon_after:
+                    children[0] = ("text", after[1:])
+    parts: list[str] = []
+    length = 0
+    mark_start: int | None = None
+    mark_line = line
+    cur_line = line
+    spans: list[tuple[int, int, int]] = []
+    for kind, content in children:
+        if kind in ("softbreak", "hardbreak"):
+            cur_line += 1
+            piece = " "
+        elif kind == "code_inline":
+            piece = content
+        elif kind == "text":
+            if "==" in content:
+                raise ParseError(path, cur_line, "a highlight '==' is never closed")
+            for m in _CODE.finditer(content):
+                para.codes.append((m.group("code"), cur_line))
+            piece = _CODE.sub("", content)
+        elif kind == "mark_open":
+            mark_start, mark_line = length, cur_line
+            continue
+        elif kind == "mark_close":
+            if mark_start is not None:
+                spans.append((mark_start, length, mark_line))
+            mark_start = None
+            continue
+        else:
+            continue
+        parts.append(piece)
+        length += len(piece)
+    text, mapping = _collapse_spaces("".join(parts))
+    para.text = text
+    for s, e, ln in spans:
+        qs, qe = mapping[s], mapping[e]
+        quoted = text[qs:qe]
+        lead = len(quoted) - len(quoted.lstrip())
+        para.quotes.append((qs + lead, qs + len(quoted.rstrip()), quoted.strip(), ln))
+    return para
+
+
+def _collapse_spaces(raw: str) -> tuple[str, list[int]]:
+    """Collapse runs of spaces, strip the ends; mapping[i] is raw offset i's position in the result."""
+    out: list[str] = []
+    mapping: list[int] = []
+    prev_space = True
+    for ch in raw:
+        mapping.append(len(out))
+        if ch in " \t\n":
+            if not prev_space:
+                out.append(" ")
+            prev_space = True
+        else:
+            out.append(ch)
+            prev_space = False
+    mapping.append(len(out))
+    text = "".join(out)
+    stripped = text.rstrip()
+    mapping = [min(m, len(stripped)) for m in mapping]
+    return stripped, mapping
+
+
+def _add_paragraph(turn: Turn, para: _Para, path: str, codebook: Codebook | None) -> None:
+    offset = 0
+    if turn.text and para.text:
+        turn.text += "\n\n"
+    offset = len(turn.text)
+    turn.text += para.text
+    pains: list[str] = []
+    tags: list[str] = []
+    hyps: list[tuple[str, str]] = []
+    for code, ln in para.codes:
+        if code.startswith("pain/"):
+            slug = code[5:]
+            if codebook is not None and slug not in codebook.pains:
+                raise ParseError(path, ln, f"unknown pain '{slug}'{suggest(slug, codebook.pains)}")
+            pains.append(slug)
+        elif code.startswith("h/"):
+            rest = code[2:]
+            stance = "for"
+            if rest.endswith("/against"):
+                rest, stance = rest[: -len("/against")], "against"
+            if codebook is not None and rest not in codebook.hypotheses:
+                raise ParseError(path, ln, f"unknown hypothesis '{rest}'{suggest(rest, codebook.hypotheses)}")
+            hyps.append((rest, stance))
+        else:
+            tags.append(code)
+    quotes = para.quotes
+    if not quotes and (pains or tags or hyps) and para.text:
+        quotes = [(0, len(para.text), para.text, para.line)]
+    for s, e, qtext, ln in quotes:
+        if not qtext:
+            continue
+        turn.quotes.append(
+            Quote(
+                text=qtext,
+                start_s=None,
+                end_s=None,
+                pains=list(dict.fromkeys(pains)),
+                tags=list(dict.fromkeys(tags)),
+                hypotheses=list(dict.fromkeys(hyps)),
+                char_start=offset + s,
+                char_end=offset + e,
+                line=ln,
+            )
+        )
+
+
+def render_interview(interview: Interview) -> str:
+    """Interview -> markdown file text (front matter + one paragraph per turn)."""
+    meta: dict = {"id": interview.id}
+    for key in FRONT_MATTER_KEYS[1:]:
+        value = getattr(interview, key)
+        if value not in (None, [], ""):
+            meta[key] = value
+    meta.update(interview.extra)
+    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, default_flow_style=None).strip()
+    lines = ["---", front, "---", ""]
+    for turn in interview.turns:
+        ts = f"[{format_timestamp(turn.start_s)}] " if turn.start_s is not None else ""
+        body = "\n\n".join(" ".join(p.split()) for p in turn.text.split("\n\n"))
+        lines.append(f"**{ts}{turn.speaker}:** {body}".rstrip())
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,57 @@
+"""Named schema migrations, applied in order whenever a base's database is opened.
+
+Each step is a function named ``mNNN_what``; never edit a step that has shipped, add a new one.
+SQL lives in ``schema/`` so the schema can be read without reading Python.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("custdev")
+
+
+def schema_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "schema", here.parent / "schema"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("custdev schema/ directory is missing from the installation")
+
+
+def run_sql_file(db: Database, name: str) -> None:
+    sql = (schema_dir() / name).read_text(encoding="utf-8")
+    for statement in _split_sql(sql):
+        db.execute(statement)
+
+
+def _split_sql(sql: str) -> list[str]:
+    """Split a schema file on ';' at line ends (our SQL files keep one statement per ';'-terminated block)."""
+    import sqlite3
+
+    statements, current = [], []
+    for line in sql.splitlines():
+        if line.strip().startswith("--") and not current:
+            continue
+        current.append(line)
+        chunk = "\n".join(current)
+        if sqlite3.complete_statement(chunk):
+            if chunk.strip():
+                statements.append(chunk.strip())
+            current = []
+    return statements
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    run_sql_file(db, "001_initial.sql")
+
+
+@migrations()
+def m002_fts(db: Database) -> None:
+    # Search runs on text_stem (stemmed, ё→е); text is indexed too so snippets and raw phrase search work.
+    for table in ("utterances", "quotes"):
+        db[table].enable_fts(["text", "text_stem"], fts_version="FTS5", create_triggers=True, tokenize="unicode61")

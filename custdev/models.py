@@ -1,0 +1,102 @@
+"""Plain dataclasses passed between custdev modules.
+
+No module outside ``transcribe.py`` ever sees a faster-whisper type and no module outside ``serve.py``
+sees a Datasette type: everything crosses module boundaries as one of these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Word:
+    """One transcribed word with its time in the recording (seconds)."""
+
+    text: str
+    start: float
+    end: float
+    probability: float | None = None
+
+
+@dataclass
+class Segment:
+    """One piece of transcribed speech (what the recogniser emits)."""
+
+    start: float
+    end: float
+    text: str
+    words: list[Word] = field(default_factory=list)
+    speaker: str | None = None
+
+
+@dataclass
+class Quote:
+    """A highlighted ``==…==`` passage of a turn, with the codes written in the same paragraph."""
+
+    text: str
+    start_s: float | None
+    end_s: float | None
+    pains: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    # (hypothesis slug, "for" | "against")
+    hypotheses: list[tuple[str, str]] = field(default_factory=list)
+    char_start: int = 0  # offset of the quote inside its turn's plain text
+    char_end: int = 0
+    line: int | None = None
+
+
+@dataclass
+class Turn:
+    """One speaker turn. ``text`` is plain text: highlights unwrapped, ``#codes`` removed."""
+
+    speaker: str
+    start_s: float | None
+    text: str
+    end_s: float | None = None
+    quotes: list[Quote] = field(default_factory=list)
+    line: int | None = None
+    words: list[Word] = field(default_factory=list)
+
+
+@dataclass
+class Interview:
+    """One interview: front matter plus turns. ``extra`` keeps unknown front-matter keys."""
+
+    id: str
+    title: str | None = None
+    date: str | None = None
+    interviewer: str | None = None
+    respondent: str | None = None
+    company: str | None = None
+    role: str | None = None
+    segments: list[str] = field(default_factory=list)
+    nps: int | None = None
+    language: str | None = None
+    audio: str | None = None
+    turns: list[Turn] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def speaker_role(self, speaker: str) -> str:
+        """``interviewer`` when the speaker is the interviewer named in the front matter, else ``respondent``."""
+        if self.interviewer and speaker.strip().casefold() == self.interviewer.strip().casefold():
+            return "interviewer"
+        if self.interviewer and self.interviewer.split()[0].casefold() == speaker.strip().casefold():
+            return "interviewer"
+        return "respondent"
+
+
+@dataclass
+class CodebookEntry:
+    slug: str
+    title: str
+    description: str = ""
+    stage: str | None = None  # journey stage, pains only
+
+
+@dataclass
+class Codebook:
+    segments: dict[str, CodebookEntry] = field(default_factory=dict)
+    pains: dict[str, CodebookEntry] = field(default_factory=dict)
+    hypotheses: dict[str, CodebookEntry] = field(default_factory=dict)
