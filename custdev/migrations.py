@@ -55,3 +55,9 @@ def m002_fts(db: Database) -> None:
     # Search runs on text_stem (stemmed, ё→е); text is indexed too so snippets and raw phrase search work.
     for table in ("utterances", "quotes"):
         db[table].enable_fts(["text", "text_stem"], fts_version="FTS5", create_triggers=True, tokenize="unicode61")
+
+
+@migrations()
+def m003_analysis_views(db: Database) -> None:
+    # pain_prevalence, pain_by_segment, nps_by_segment, saturation, hypothesis_evidence (custdev/analysis.py).
+    run_sql_file(db, "003_analysis_views.sql")
