@@ -1,0 +1,370 @@
+"""``custdev build``: interviews/*.md + codebook.yml -> custdev.db, incrementally.
+
+Each file's bytes (plus its word-timestamp sidecar, if any) are hashed. Unchanged files are skipped, a changed
+file replaces exactly its own rows in one transaction, a deleted file's rows go. A bad file is reported and
+skipped: its last good version stays in the database, so nothing a researcher stored is lost. A change of the
+codebook re-checks every file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from custdev.config import Base, load_base
+from custdev.db import get_meta, open_db, set_meta
+from custdev.errors import CustdevError, ParseError
+from custdev.markdown import parse_interview
+from custdev.models import Codebook, Interview
+from custdev.search import stem_text
+
+SIDECAR_SUFFIX = ".words.json"
+Progress = Callable[[int, int, str], None]
+
+# Below this many changed files, parsing in worker processes costs more than it saves.
+PARALLEL_THRESHOLD = 64
+
+
+@dataclass
+class BuildResult:
+    built: int = 0
+    skipped: int = 0
+    removed: int = 0
+    failed: int = 0
+    total: int = 0  # interviews in the database after the build
+    errors: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("built", "skipped", "removed", "failed", "total", "errors")}
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[^\w]+", "-", text.casefold()).strip("-") or "unknown"
+
+
+def interview_files(base: Base) -> list[Path]:
+    root = base.interviews_dir
+    if not root.is_dir():
+        return []
+    return sorted(
+        p for p in root.rglob("*.md")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
+
+
+def sidecar_path(md_path: Path) -> Path:
+    return md_path.with_name(md_path.stem + SIDECAR_SUFFIX)
+
+
+def file_hash(md_path: Path) -> str:
+    h = hashlib.sha256(md_path.read_bytes())
+    side = sidecar_path(md_path)
+    if side.exists():
+        h.update(b"\0sidecar\0")
+        h.update(side.read_bytes())
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Parsing (runs in worker processes for big builds, so it returns plain rows)
+
+
+@dataclass
+class Prepared:
+    rel: str
+    content_hash: str
+    interview: Interview | None = None
+    error: str | None = None
+    utterances: list[tuple] = field(default_factory=list)  # (seq, speaker, role, start, end, text, stem, line)
+    quotes: list[tuple] = field(default_factory=list)  # (utterance seq, start, end, text, stem, line, pains, tags, hyps)
+
+
+def _roles(interview: Interview) -> dict[str, str]:
+    roles: dict[str, str] = {}
+    interviewer = (interview.interviewer or "").strip().casefold()
+    respondent = (interview.respondent or "").strip().casefold()
+    first = interview.turns[0].speaker.casefold() if interview.turns else None
+    for turn in interview.turns:
+        name = turn.speaker.strip().casefold()
+        if name in roles:
+            continue
+        if interviewer and (name == interviewer or name == interviewer.split()[0]):
+            roles[name] = "interviewer"
+        elif respondent and (name == respondent or name == respondent.split()[0]):
+            roles[name] = "respondent"
+        elif not interviewer and name == first:
+            roles[name] = "interviewer"
+        else:
+            roles[name] = "respondent"
+    return roles
+
+
+def prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook) -> Prepared:
+    rel = md_path.relative_to(root).as_posix()
+    prepared = Prepared(rel=rel, content_hash=content_hash)
+    try:
+        try:
+            text = md_path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ParseError(rel, _line_of_offset(md_path.read_bytes(), exc.start), "the file is not UTF-8 text; re-save it as UTF-8") from None
+        interview = parse_interview(text, rel, codebook)
+        side = sidecar_path(md_path)
+        if side.exists():
+            _apply_sidecar(interview, side, rel)
+    except ParseError as exc:
+        prepared.error = str(exc)
+        return prepared
+    except OSError as exc:
+        prepared.error = f"{rel}: cannot read ({exc.strerror})"
+        return prepared
+    roles = _roles(interview)
+    for seq, turn in enumerate(interview.turns, 1):
+        prepared.utterances.append(
+            (seq, turn.speaker, roles[turn.speaker.strip().casefold()], turn.start_s, turn.end_s, turn.text, stem_text(turn.text), turn.line)
+        )
+        for q in turn.quotes:
+            prepared.quotes.append((seq, q.start_s, q.end_s, q.text, stem_text(q.text), q.line, q.pains, q.tags, q.hypotheses))
+    interview.turns = []  # the rows carry the turns from here on (keeps worker results small)
+    interview.extra["_turn_count"] = len(prepared.utterances)
+    interview.extra["_body"] = _body(text)
+    prepared.interview = interview
+    return prepared
+
+
+def _apply_sidecar(interview: Interview, side: Path, rel: str) -> None:
+    try:
+        data = json.loads(side.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise ParseError(rel, None, f"the word-timestamp file {side.name} is not valid JSON; delete it to use turn times") from None
+    try:
+        from custdev.wordtimes import apply_sidecar
+    except ImportError:  # pragma: no cover - wordtimes ships with transcription support
+        return
+    apply_sidecar(interview, data)
+
+
+def _line_of_offset(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _body(text: str) -> str:
+    if text.startswith("---"):
+        end = text.find("\n---", 3)
+        if end != -1:
+            return text[end + 4 :].lstrip("\n")
+    return text
+
+
+def _prepare_many(root: Path, jobs: list[tuple[Path, str]], codebook: Codebook, workers: int):
+    if len(jobs) < PARALLEL_THRESHOLD or workers < 2:
+        for path, h in jobs:
+            yield prepare(root, path, h, codebook)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        chunk = max(1, min(64, len(jobs) // (workers * 8)))
+        yield from pool.map(_prepare_star, [(root, p, h, codebook) for p, h in jobs], chunksize=chunk)
+
+
+def _prepare_star(args):
+    return prepare(*args)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Writing
+
+
+def _sync_codebook(db, codebook: Codebook) -> None:
+    with db.conn:
+        for table, entries, has_stage in (("segments", codebook.segments, False), ("pains", codebook.pains, True), ("hypotheses", codebook.hypotheses, False)):
+            for e in entries.values():
+                if has_stage:
+                    db.execute(
+                        "INSERT INTO pains(slug, title, description, stage) VALUES (?,?,?,?) "
+                        "ON CONFLICT(slug) DO UPDATE SET title=excluded.title, description=excluded.description, stage=excluded.stage",
+                        [e.slug, e.title, e.description, e.stage],
+                    )
+                else:
+                    db.execute(
+                        f"INSERT INTO {table}(slug, title, description) VALUES (?,?,?) "
+                        "ON CONFLICT(slug) DO UPDATE SET title=excluded.title, description=excluded.description",
+                        [e.slug, e.title, e.description],
+                    )
+
+
+def _prune_codebook(db, codebook: Codebook) -> None:
+    """Drop codebook rows no longer in the codebook and no longer used by any stored interview."""
+    with db.conn:
+        for table, entries, ref in (
+            ("segments", codebook.segments, "SELECT segment FROM interview_segments"),
+            ("pains", codebook.pains, "SELECT pain FROM quote_pains"),
+            ("hypotheses", codebook.hypotheses, "SELECT hypothesis FROM quote_hypotheses"),
+        ):
+            keep = list(entries)
+            marks = ",".join("?" * len(keep)) or "NULL"
+            db.execute(f"DELETE FROM {table} WHERE slug NOT IN ({marks}) AND slug NOT IN ({ref})", keep)
+        db.execute("DELETE FROM tags WHERE name NOT IN (SELECT tag FROM quote_tags)")
+        db.execute("DELETE FROM respondents WHERE id NOT IN (SELECT respondent_id FROM interviews WHERE respondent_id IS NOT NULL)")
+
+
+def _delete_interview(db, interview_id: str) -> None:
+    quote_ids = "SELECT id FROM quotes WHERE interview_id = ?"
+    for table in ("utterances", "quotes"):  # the FTS index has no triggers: remove the rows from it first
+        db.execute(
+            f"INSERT INTO {table}_fts({table}_fts, rowid, text, text_stem) SELECT 'delete', id, text, text_stem FROM {table} WHERE interview_id = ?",
+            [interview_id],
+        )
+    db.execute(f"DELETE FROM quote_pains WHERE quote_id IN ({quote_ids})", [interview_id])
+    db.execute(f"DELETE FROM quote_tags WHERE quote_id IN ({quote_ids})", [interview_id])
+    db.execute(f"DELETE FROM quote_hypotheses WHERE quote_id IN ({quote_ids})", [interview_id])
+    db.execute("DELETE FROM quotes WHERE interview_id = ?", [interview_id])
+    db.execute("DELETE FROM utterances WHERE interview_id = ?", [interview_id])
+    db.execute("DELETE FROM interview_segments WHERE interview_id = ?", [interview_id])
+    db.execute("DELETE FROM interviews WHERE id = ?", [interview_id])
+
+
+def _write(db, p: Prepared, old_id: str | None) -> None:
+    iv = p.interview
+    assert iv is not None
+    conn = db.conn
+    with conn:
+        if old_id is not None:
+            _delete_interview(db, old_id)
+        if old_id != iv.id:
+            _delete_interview(db, iv.id)
+        respondent_id = None
+        if iv.respondent:
+            respondent_id = slugify(f"{iv.respondent} {iv.company or ''}")
+            conn.execute(
+                "INSERT INTO respondents(id, name, company, role) VALUES (?,?,?,?) "
+                "ON CONFLICT(id) DO UPDATE SET name=excluded.name, company=excluded.company, role=coalesce(excluded.role, respondents.role)",
+                [respondent_id, iv.respondent, iv.company, iv.role],
+            )
+        utts = p.utterances
+        duration = None
+        if utts:
+            duration = max((u[4] or u[3] or 0) for u in utts) or None
+        conn.execute(
+            "INSERT INTO interviews(id, title, date, interviewer, respondent_id, company, role, nps, language, audio, path, content_hash, turn_count, quote_count, duration_s, body) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [iv.id, iv.title, iv.date, iv.interviewer, respondent_id, iv.company, iv.role, iv.nps, iv.language, iv.audio,
+             p.rel, p.content_hash, len(utts), len(p.quotes), duration, iv.extra.get("_body")],
+        )
+        conn.executemany("INSERT INTO interview_segments(interview_id, segment) VALUES (?, ?)", [(iv.id, s) for s in iv.segments])
+        first_u = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM utterances").fetchone()[0]
+        conn.executemany(
+            "INSERT INTO utterances(id, interview_id, seq, speaker, speaker_role, start_s, end_s, text, text_stem, line) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [(first_u + n, iv.id, *u) for n, u in enumerate(utts)],
+        )
+        seq_to_id = {u[0]: first_u + n for n, u in enumerate(utts)}
+        first_q = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM quotes").fetchone()[0]
+        conn.executemany(
+            "INSERT INTO quotes(id, interview_id, utterance_id, start_s, end_s, text, text_stem, line) VALUES (?,?,?,?,?,?,?,?)",
+            [(first_q + n, iv.id, seq_to_id[q[0]], *q[1:6]) for n, q in enumerate(p.quotes)],
+        )
+        tags = {t for q in p.quotes for t in q[7]}
+        conn.executemany("INSERT OR IGNORE INTO tags(name) VALUES (?)", [(t,) for t in sorted(tags)])
+        conn.executemany("INSERT INTO quote_pains(quote_id, pain) VALUES (?, ?)", [(first_q + n, x) for n, q in enumerate(p.quotes) for x in q[6]])
+        conn.executemany("INSERT INTO quote_tags(quote_id, tag) VALUES (?, ?)", [(first_q + n, x) for n, q in enumerate(p.quotes) for x in q[7]])
+        conn.executemany(
+            "INSERT INTO quote_hypotheses(quote_id, hypothesis, stance) VALUES (?, ?, ?)",
+            [(first_q + n, h, st) for n, q in enumerate(p.quotes) for h, st in q[8]],
+        )
+        for table in ("utterances", "quotes"):
+            conn.execute(f"INSERT INTO {table}_fts(rowid, text, text_stem) SELECT id, text, text_stem FROM {table} WHERE interview_id = ?", [iv.id])
+
+
+def build_base(base: Base | str | Path | None = None, *, full: bool = False, progress: Progress | None = None, workers: int | None = None) -> BuildResult:
+    """Build (or bring up to date) the base's database. Returns counts and one message per bad file."""
+    if not isinstance(base, Base):
+        base = load_base(base)
+    result = BuildResult()
+    db = _open_for_build(base, full)
+    try:
+        codebook_hash = hashlib.sha256(base.codebook_path.read_bytes()).hexdigest() if base.codebook_path.exists() else ""
+        recheck_all = full or get_meta(db, "codebook_hash") != codebook_hash
+        _sync_codebook(db, base.codebook)
+
+        stored = {row[0]: (row[1], row[2]) for row in db.execute("SELECT path, id, content_hash FROM interviews")}
+        files = interview_files(base)
+        present = {f.relative_to(base.root).as_posix() for f in files}
+
+        # Files gone from disk: their interviews go too.
+        for rel, (iid, _) in list(stored.items()):
+            if rel not in present:
+                with db.conn:
+                    _delete_interview(db, iid)
+                result.removed += 1
+                del stored[rel]
+
+        jobs: list[tuple[Path, str]] = []
+        for f in files:
+            rel = f.relative_to(base.root).as_posix()
+            try:
+                h = file_hash(f)
+            except OSError as exc:
+                result.failed += 1
+                result.errors.append(f"{rel}: cannot read ({exc.strerror})")
+                continue
+            if not recheck_all and rel in stored and stored[rel][1] == h:
+                result.skipped += 1
+                continue
+            jobs.append((f, h))
+
+        total = len(jobs)
+        id_owner = {iid: rel for rel, (iid, _) in stored.items()}
+        n_workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+        for done, p in enumerate(_prepare_many(base.root, jobs, base.codebook, n_workers), 1):
+            if p.error is None:
+                assert p.interview is not None
+                owner = id_owner.get(p.interview.id)
+                if owner is not None and owner != p.rel and owner in present:
+                    p.error = f"{p.rel}: duplicate interview id '{p.interview.id}' (already used by {owner}); give each interview its own id"
+            if p.error is not None:
+                result.failed += 1
+                result.errors.append(p.error)
+            else:
+                old = stored.get(p.rel)
+                try:
+                    _write(db, p, old[0] if old else None)
+                except sqlite3.IntegrityError as exc:
+                    result.failed += 1
+                    result.errors.append(f"{p.rel}: cannot store the interview ({exc})")
+                else:
+                    if old and old[0] in id_owner and id_owner[old[0]] == p.rel:
+                        del id_owner[old[0]]
+                    id_owner[p.interview.id] = p.rel
+                    stored[p.rel] = (p.interview.id, p.content_hash)
+                    result.built += 1
+            if progress:
+                progress(done, total, p.rel)
+
+        _prune_codebook(db, base.codebook)
+        with db.conn:
+            set_meta(db, "codebook_hash", codebook_hash)
+        result.total = db.execute("SELECT count(*) FROM interviews").fetchone()[0]
+    finally:
+        db.close()
+    return result
+
+
+def _open_for_build(base: Base, full: bool):
+    try:
+        return open_db(base.db_path)
+    except CustdevError:
+        if not full:
+            raise
+        # A damaged database is only derived data: with --full, set it aside and start again.
+        broken = base.db_path.with_name(base.db_path.name + ".broken")
+        os.replace(base.db_path, broken)
+        for suffix in ("-wal", "-shm"):
+            extra = base.db_path.with_name(base.db_path.name + suffix)
+            if extra.exists():
+                extra.unlink()
+        return open_db(base.db_path)

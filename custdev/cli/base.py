@@ -1,0 +1,135 @@
+"""Commands for the research base itself: init, build, search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, errors, out, print_json
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder for the new research base (created if missing).")] = Path("."),
+    title: Annotated[Optional[str], typer.Option(help="Title of the base (default: the folder name).")] = None,
+    language: Annotated[str, typer.Option(help="Language of reports and site labels: en or ru.")] = "en",
+    json_: JsonOpt = False,
+) -> None:
+    """Create a research base: interviews/, codebook.yml and custdev.toml. Safe to re-run."""
+    from custdev.config import init_base
+
+    with errors():
+        root, created = init_base(directory, title=title, language=language)
+    if json_:
+        print_json({"base": str(root), "created": created})
+    elif created:
+        out.print(f"Created research base in {root}: {', '.join(created)}", markup=False)
+        out.print("Next: put interviews in interviews/ (or 'custdev import'), then 'custdev build'.", markup=False)
+    else:
+        out.print(f"{root} is already a research base; nothing changed.", markup=False)
+
+
+@app.command()
+def build(
+    base: BaseOpt = None,
+    full: Annotated[bool, typer.Option("--full", help="Re-read every file instead of only changed ones.")] = False,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Build the SQLite research base (custdev.db) from interviews/*.md and the codebook."""
+    from custdev.build import build_base
+    from custdev.config import load_base
+
+    with errors():
+        b = load_base(base)
+        with _progress(quiet or json_, "Building") as advance:
+            result = build_base(b, full=full, progress=advance)
+    if json_:
+        print_json(result.to_dict())
+    else:
+        for message in result.errors:
+            err.print(f"Error: {message}", markup=False)
+        if not quiet or result.failed:
+            out.print(
+                f"{result.total} interviews in {b.db_path.name}: {result.built} built, {result.skipped} unchanged, "
+                f"{result.removed} removed, {result.failed} with errors",
+                markup=False,
+            )
+    if result.failed:
+        raise typer.Exit(1)
+
+
+def _progress(disabled: bool, label: str):
+    """A context manager yielding a progress(done, total, name) callback that drives a rich progress bar."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def manager():
+        if disabled:
+            yield None
+            return
+        with Progress(TextColumn(f"{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
+            task = bar.add_task(label, total=None)
+
+            def advance(done: int, total: int, name: str) -> None:
+                bar.update(task, completed=done, total=total)
+
+            yield advance
+
+    return manager()
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='Words to find, in any form: "проблемы с оплатой", invoices. "Phrases", OR, NOT, prefix* work too.')],
+    base: BaseOpt = None,
+    segment: Annotated[Optional[str], typer.Option(help="Only interviews in this segment (slug).")] = None,
+    pain: Annotated[Optional[str], typer.Option(help="Only quotes coded with this pain (slug).")] = None,
+    tag: Annotated[Optional[str], typer.Option(help="Only quotes with this tag (or a child tag: billing matches billing/invoices).")] = None,
+    speaker: Annotated[Optional[str], typer.Option(help="Only what the respondent or the interviewer said.")] = None,
+    quotes: Annotated[bool, typer.Option("--quotes", help="Search highlighted quotes only.")] = False,
+    limit: Annotated[int, typer.Option(help="At most this many hits.")] = 20,
+    json_: JsonOpt = False,
+) -> None:
+    """Full-text search over what was said, matching Russian and English word forms."""
+    from custdev.config import check_slug, load_base
+    from custdev.db import open_db
+    from custdev.markdown import format_timestamp
+    from custdev.search import search as run_search
+
+    with errors():
+        b = load_base(base)
+        if not b.db_path.exists():
+            from custdev.errors import CustdevError
+
+            raise CustdevError(f"{b.root} has no {b.db_path.name} yet; run 'custdev build' first")
+        if segment:
+            check_slug("segment", segment, b.codebook.segments)
+        if pain:
+            check_slug("pain", pain, b.codebook.pains)
+        db = open_db(b.db_path)
+        hits = run_search(
+            db, query, segment=segment, pain=pain, tag=tag, speaker=speaker, quotes_only=quotes, limit=limit,
+            before="\x00", after="\x01",
+        )
+    if json_:
+        rows = []
+        for h in hits:
+            d = h.to_dict()
+            d["snippet"] = d["snippet"].replace("\x00", "[").replace("\x01", "]")
+            rows.append(d)
+        print_json(rows)
+        return
+    if not hits:
+        out.print("No matches.", markup=False)
+        return
+    from rich.markup import escape
+
+    for h in hits:
+        ts = format_timestamp(h.start_s) if h.start_s is not None else "--:--:--"
+        on, off = ("[bold yellow]", "[/bold yellow]") if out.is_terminal else ("\\[", "]")
+        snippet = escape(h.snippet).replace("\x00", on).replace("\x01", off)
+        out.print(f"[cyan]{escape(h.interview_id)}[/cyan] [dim]{ts}[/dim] [green]{escape(h.speaker)}[/green] ({h.speaker_role}): {snippet}")

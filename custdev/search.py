@@ -1,0 +1,223 @@
+"""Stemming and full-text search that understands Russian and English word forms.
+
+Every utterance and quote keeps a ``text_stem`` shadow: lower case, ``ё``→``е``, each word reduced to its
+Snowball stem (Russian for Cyrillic words, English for Latin ones, so mixed-language turns work). A query goes
+through the same function, so «проблемы с оплатой» and «проблема оплаты» meet at ``проблем оплат``.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+import Stemmer
+
+from custdev.errors import SearchError
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+_RU = Stemmer.Stemmer("russian")
+_EN = Stemmer.Stemmer("english")
+
+# Words too common to require in every hit. Dropped from queries (not from the index) unless the query is only these.
+STOPWORDS = frozenset(
+    """
+    a an and are as at be but by for from has have i in is it its of on or that the this to was were will with you
+    и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее мне было вот от меня
+    еще нет о из ему теперь когда даже ну вдруг ли если уже или ни быть был него до вас нибудь опять уж вам ведь там
+    потом себя ничего ей может они тут где есть надо ней для мы тебя их чем была сам чтоб без будто чего раз тоже
+    себе под будет ж тогда кто этот того потому этого какой совсем ним здесь этом один почти мой тем чтобы нее
+    сейчас были куда зачем всех никогда можно при наконец два об другой хоть после над больше тот через эти нас про
+    всего них какая много разве три эту моя впрочем хорошо свою этой перед иногда лучше чуть том нельзя такой им
+    более всегда конечно всю между
+    """.split()
+)
+
+
+def normalize(text: str) -> str:
+    return text.lower().replace("ё", "е")
+
+
+@lru_cache(maxsize=200_000)
+def stem_word(word: str) -> str:
+    """Stem one lower-cased word by its script."""
+    if _CYRILLIC.search(word):
+        return _RU.stemWord(word)
+    if word.isascii():
+        return _EN.stemWord(word)
+    return word
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(normalize(text))
+
+
+def stem_text(text: str) -> str:
+    """The searchable shadow of ``text``: normalised, stemmed words joined by spaces."""
+    return " ".join(stem_word(w) for w in _WORD.findall(normalize(text)))
+
+
+_QUERY_TOKEN = re.compile(r'"[^"]*"?|\(|\)|[^\s()"]+')
+_OPERATORS = {"AND", "OR", "NOT"}
+
+
+def fts_query(query: str) -> str:
+    """Turn a user query into an FTS5 MATCH expression over the stemmed column.
+
+    Plain words are stemmed and all required (stop words are dropped); ``"quoted phrases"``, ``AND``/``OR``/``NOT``,
+    parentheses and a trailing ``*`` (prefix) keep their FTS5 meaning. Raises :class:`SearchError` for an empty query.
+    """
+    if not query or not query.strip():
+        raise SearchError("the search query is empty")
+    out: list[str] = []
+    plain_terms = 0
+    for raw in _QUERY_TOKEN.findall(query):
+        if raw in _OPERATORS:
+            out.append(raw)
+        elif raw in ("(", ")"):
+            out.append(raw)
+        elif raw.startswith('"'):
+            if len(raw) < 2 or not raw.endswith('"'):
+                raise SearchError(f"unbalanced quote in the search query {query!r}")
+            stems = [stem_word(w) for w in words(raw[1:-1])]
+            if stems:
+                out.append('"' + " ".join(stems) + '"')
+        else:
+            prefix = raw.endswith("*")
+            ws = words(raw)
+            if not ws:
+                continue
+            for n, w in enumerate(ws):
+                is_last = n == len(ws) - 1
+                if prefix and is_last:
+                    out.append(f'"{w}"*')  # prefix of the written form, not the stem
+                    plain_terms += 1
+                elif w in STOPWORDS:
+                    out.append(("STOP", stem_word(w)))  # type: ignore[arg-type]
+                else:
+                    out.append(f'"{stem_word(w)}"')
+                    plain_terms += 1
+    # Drop stop words unless they are all there is.
+    terms = [t for t in out if not isinstance(t, tuple)] if plain_terms else [f'"{t[1]}"' if isinstance(t, tuple) else t for t in out]
+    # Operators at the ends or doubled would be FTS syntax errors; report them as the user's.
+    expr = " ".join(terms).strip()
+    if not expr:
+        raise SearchError(f"nothing to search for in {query!r}")
+    return "text_stem : (" + expr + ")"
+
+
+@dataclass
+class Hit:
+    kind: str  # "utterance" or "quote"
+    id: int
+    interview_id: str
+    interview_title: str | None
+    speaker: str
+    speaker_role: str
+    start_s: float | None
+    text: str
+    snippet: str
+    rank: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def highlight(text: str, query: str, *, before: str = "[", after: str = "]", width: int = 160) -> str:
+    """A snippet of ``text`` around the words matching ``query``'s stems, matches wrapped in before/after."""
+    stems = {stem_word(w) for w in words(query) if w not in STOPWORDS} or {stem_word(w) for w in words(query)}
+    prefixes = [w.rstrip("*") for w in query.split() if w.endswith("*")]
+    spans = []
+    for m in _WORD.finditer(text):
+        w = normalize(m.group())
+        if stem_word(w) in stems or any(w.startswith(normalize(p)) for p in prefixes if p):
+            spans.append((m.start(), m.end()))
+    if not spans:
+        return text[:width] + ("…" if len(text) > width else "")
+    first = spans[0][0]
+    start = max(0, first - width // 3)
+    if start > 0:
+        space = text.rfind(" ", 0, start)
+        start = space + 1 if space != -1 else start
+    end = min(len(text), start + width)
+    if end < len(text):
+        space = text.find(" ", end)
+        end = space if space != -1 else len(text)
+    pieces, pos = [], start
+    for s, e in spans:
+        if s < start or e > end:
+            continue
+        pieces.append(text[pos:s])
+        pieces.append(before + text[s:e] + after)
+        pos = e
+    pieces.append(text[pos:end])
+    return ("…" if start > 0 else "") + "".join(pieces) + ("…" if end < len(text) else "")
+
+
+def search(
+    db,
+    query: str,
+    *,
+    segment: str | None = None,
+    pain: str | None = None,
+    tag: str | None = None,
+    speaker: str | None = None,
+    quotes_only: bool = False,
+    limit: int = 20,
+    before: str = "[",
+    after: str = "]",
+) -> list[Hit]:
+    """Ranked (bm25) hits for ``query``. With ``pain``/``tag`` or ``quotes_only``, searches quotes; else utterances."""
+    if speaker not in (None, "respondent", "interviewer"):
+        raise SearchError(f"--speaker must be 'respondent' or 'interviewer', not {speaker!r}")
+    if limit < 1:
+        raise SearchError("--limit must be at least 1")
+    match = fts_query(query)
+    use_quotes = quotes_only or pain is not None or tag is not None
+    where, params = [], [match]
+    if use_quotes:
+        sql = """
+        SELECT 'quote' AS kind, q.id, q.interview_id, i.title, u.speaker, u.speaker_role, q.start_s, q.text, bm25(quotes_fts) AS rank
+        FROM quotes_fts JOIN quotes q ON q.id = quotes_fts.rowid
+        JOIN utterances u ON u.id = q.utterance_id JOIN interviews i ON i.id = q.interview_id
+        WHERE quotes_fts MATCH ?"""
+        owner = "q"
+    else:
+        sql = """
+        SELECT 'utterance' AS kind, u.id, u.interview_id, i.title, u.speaker, u.speaker_role, u.start_s, u.text, bm25(utterances_fts) AS rank
+        FROM utterances_fts JOIN utterances u ON u.id = utterances_fts.rowid JOIN interviews i ON i.id = u.interview_id
+        WHERE utterances_fts MATCH ?"""
+        owner = "u"
+    if segment:
+        where.append(f"{owner}.interview_id IN (SELECT interview_id FROM interview_segments WHERE segment = ?)")
+        params.append(segment)
+    if pain:
+        where.append("q.id IN (SELECT quote_id FROM quote_pains WHERE pain = ?)")
+        params.append(pain)
+    if tag:
+        where.append("q.id IN (SELECT quote_id FROM quote_tags WHERE tag = ? OR tag LIKE ? ESCAPE '\\')")
+        params.extend([tag, tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"])
+    if speaker:
+        where.append("u.speaker_role = ?")
+        params.append(speaker)
+    for clause in where:
+        sql += " AND " + clause
+    sql += " ORDER BY rank LIMIT ?"
+    params.append(limit)
+    try:
+        rows = db.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as exc:
+        msg = str(exc)
+        if "fts5" in msg or "syntax error" in msg or "no such column" in msg:
+            raise SearchError(f"cannot understand the search query {query!r} ({msg.removeprefix('fts5: ')})") from None
+        raise
+    return [
+        Hit(
+            kind=r[0], id=r[1], interview_id=r[2], interview_title=r[3], speaker=r[4], speaker_role=r[5],
+            start_s=r[6], text=r[7], snippet=highlight(r[7], query, before=before, after=after), rank=r[8],
+        )
+        for r in rows
+    ]
