@@ -43,6 +43,7 @@ FRONT_MATTER_KEYS = ("id", "title", "date", "interviewer", "respondent", "compan
 _HEADER = re.compile(r"^\s*\[(?P<ts>\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?)\]\s*(?P<name>[^:\]]+?)\s*:?\s*$")
 _HEADER_NO_TS = re.compile(r"^\s*(?P<name>[^:\[\]]{1,60}?)\s*:\s*$")
 _CODE = re.compile(r"(?<![\w&/#])#(?P<code>[^\W\d_][\w-]*(?:/[\w-]+)*)")
+_KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 10x faster front matter
 _OPEN, _CLOSE = "\x02", "\x03"
 _SENTINELS = re.compile("([\x02\x03])")
@@ -97,7 +98,8 @@ def parse_interview(text: str, path: str = "<interview>", codebook: Codebook | N
     if not tokens or tokens[0].type != "front_matter":
         raise ParseError(path, 1, "missing YAML front matter (the file must start with a '---' line)")
     meta = _front_matter(tokens[0].content, path)
-    interview = _interview_from_meta(meta, path, codebook)
+    meta_lines = {m.group(1): n for n, line in enumerate(tokens[0].content.splitlines(), 2) if (m := _KEY_LINE.match(line))}
+    interview = _interview_from_meta(meta, meta_lines, path, codebook)
 
     turns: list[Turn] = []
     current: Turn | None = None
@@ -151,45 +153,41 @@ def _front_matter(content: str, path: str) -> dict:
     return meta
 
 
-def _meta_str(meta: dict, key: str, path: str) -> str | None:
+def _meta_str(meta: dict, key: str, path: str, lines: dict[str, int]) -> str | None:
     value = meta.get(key)
     if value is None or value == "":
         return None
     if isinstance(value, (_dt.date, _dt.datetime)):
         return value.isoformat()
     if isinstance(value, (dict, list)):
-        raise ParseError(path, _key_line(meta, key), f"front matter '{key}' must be text")
+        raise ParseError(path, lines.get(key, 2), f"front matter '{key}' must be text")
     return str(value).strip()
 
 
-def _key_line(meta: dict, key: str) -> int:
-    return 1 + 1 + list(meta).index(key) if key in meta else 2
-
-
-def _interview_from_meta(meta: dict, path: str, codebook: Codebook | None) -> Interview:
+def _interview_from_meta(meta: dict, lines: dict[str, int], path: str, codebook: Codebook | None) -> Interview:
     stem = path.replace("\\", "/").rsplit("/", 1)[-1]
     stem = stem[:-3] if stem.endswith(".md") else stem
-    interview = Interview(id=_meta_str(meta, "id", path) or stem)
+    interview = Interview(id=_meta_str(meta, "id", path, lines) or stem)
     for key in ("title", "date", "interviewer", "respondent", "company", "role", "audio"):
-        setattr(interview, key, _meta_str(meta, key, path))
+        setattr(interview, key, _meta_str(meta, key, path, lines))
     segments = meta.get("segments") or []
     if isinstance(segments, str):
         segments = [s.strip() for s in segments.split(",") if s.strip()]
     if not isinstance(segments, list) or not all(isinstance(s, str) for s in segments):
-        raise ParseError(path, _key_line(meta, "segments"), "front matter 'segments' must be a list of segment slugs")
+        raise ParseError(path, lines.get("segments", 2), "front matter 'segments' must be a list of segment slugs")
     if codebook is not None:
         for slug in segments:
             if slug not in codebook.segments:
-                raise ParseError(path, _key_line(meta, "segments"), f"unknown segment '{slug}'{suggest(slug, codebook.segments)}")
+                raise ParseError(path, lines.get("segments", 2), f"unknown segment '{slug}'{suggest(slug, codebook.segments)}")
     interview.segments = list(dict.fromkeys(segments))
     nps = meta.get("nps")
     if nps is not None and nps != "":
         if isinstance(nps, bool) or not isinstance(nps, int) or not 0 <= nps <= 10:
-            raise ParseError(path, _key_line(meta, "nps"), f"front matter 'nps' must be a whole number from 0 to 10, not {nps!r}")
+            raise ParseError(path, lines.get("nps", 2), f"front matter 'nps' must be a whole number from 0 to 10, not {nps!r}")
         interview.nps = nps
-    language = _meta_str(meta, "language", path)
+    language = _meta_str(meta, "language", path, lines)
     if language is not None and language not in ("ru", "en"):
-        raise ParseError(path, _key_line(meta, "language"), f"front matter 'language' must be 'ru' or 'en', not {language!r}")
+        raise ParseError(path, lines.get("language", 2), f"front matter 'language' must be 'ru' or 'en', not {language!r}")
     interview.language = language
     interview.extra = {k: v for k, v in meta.items() if k not in FRONT_MATTER_KEYS}
     return interview

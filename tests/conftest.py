@@ -1,0 +1,50 @@
+"""Shared fixtures. Tests never touch a real base or the user's model cache."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory) -> Path:
+    """One model cache for the whole run: the Whisper model is reassembled once, not per test."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.fixture(autouse=True)
+def _isolate(monkeypatch, tmp_path, model_cache):
+    monkeypatch.setenv("CUSTDEV_BASE", str(tmp_path / "no-base-here"))
+    monkeypatch.setenv("CUSTDEV_CACHE", str(model_cache))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("CUSTDEV_DEBUG", raising=False)
+
+
+def copy_base(src: Path, dest: Path) -> Path:
+    """Copy a base's source files (config, codebook, interviews, recordings/audio) without its database."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("custdev.toml", "codebook.yml"):
+        if (src / name).exists():
+            shutil.copy2(src / name, dest / name)
+    for folder in ("interviews", "audio", "recordings"):
+        if (src / folder).is_dir():
+            shutil.copytree(src / folder, dest / folder)
+    return dest
+
+
+@pytest.fixture
+def sample_base(tmp_path) -> Path:
+    """A private copy of the repository's sample base (not yet built)."""
+    return copy_base(REPO, tmp_path / "sample")
+
+
+@pytest.fixture
+def empty_base(tmp_path) -> Path:
+    from custdev.config import init_base
+
+    root, _ = init_base(tmp_path / "base")
+    return root

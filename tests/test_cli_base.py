@@ -1,0 +1,119 @@
+"""The init / build / search commands as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from custdev.cli import app
+
+runner = CliRunner()
+
+INTERVIEW = """---
+id: en1
+interviewer: Kate
+respondent: John Miller
+segments: [example-segment]
+language: en
+---
+
+**[00:00:01] Kate:** How do you send invoices?
+
+**[00:00:05] John:** ==Every invoice is typed by hand== #pain/example-pain
+"""
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_init_creates_a_base_and_rerun_changes_nothing(tmp_path):
+    first = run("init", str(tmp_path / "research"))
+    assert first.exit_code == 0
+    assert "Created research base" in first.stdout
+    assert {p.name for p in (tmp_path / "research").iterdir()} == {"interviews", "custdev.toml", "codebook.yml"}
+    toml_before = (tmp_path / "research" / "custdev.toml").read_text()
+    second = run("init", str(tmp_path / "research"))
+    assert second.exit_code == 0
+    assert "already a research base; nothing changed" in second.stdout
+    assert (tmp_path / "research" / "custdev.toml").read_text() == toml_before
+
+
+def test_commands_outside_a_base_say_how_to_create_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CUSTDEV_BASE")
+    result = run("build")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ")
+    assert "custdev init" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_base_comes_from_option_then_env_then_cwd(empty_base, monkeypatch, tmp_path):
+    (empty_base / "interviews" / "en1.md").write_text(INTERVIEW, encoding="utf-8")
+    assert run("build", "--base", str(empty_base), "--quiet").exit_code == 0
+    monkeypatch.setenv("CUSTDEV_BASE", str(empty_base))
+    assert json.loads(run("search", "invoices", "--json").stdout)[0]["interview_id"] == "en1"
+    monkeypatch.delenv("CUSTDEV_BASE")
+    monkeypatch.chdir(empty_base)
+    assert "en1" in run("search", "invoices").stdout
+
+
+def test_build_reports_counts_and_bad_files(empty_base):
+    (empty_base / "interviews" / "en1.md").write_text(INTERVIEW, encoding="utf-8")
+    (empty_base / "interviews" / "bad.md").write_text(INTERVIEW.replace("id: en1", "id: bad").replace("example-pain", "exampel-pain"), encoding="utf-8")
+    result = run("build", "--base", str(empty_base))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "Error: interviews/bad.md:11: unknown pain 'exampel-pain' (did you mean 'example-pain'?)"
+    assert "1 interviews in custdev.db: 1 built, 0 unchanged, 0 removed, 1 with errors" in result.stdout
+    as_json = json.loads(run("build", "--base", str(empty_base), "--json").stdout)
+    assert as_json["skipped"] == 1 and as_json["failed"] == 1
+
+
+def test_search_output_and_json(empty_base):
+    (empty_base / "interviews" / "en1.md").write_text(INTERVIEW, encoding="utf-8")
+    run("build", "--base", str(empty_base), "--quiet")
+    text = run("search", "invoice", "--base", str(empty_base), "--speaker", "respondent")
+    assert text.exit_code == 0
+    assert text.stdout.strip() == "en1 00:00:05 John (respondent): Every [invoice] is typed by hand"
+    hits = json.loads(run("search", "typing", "--base", str(empty_base), "--json").stdout)
+    assert [(h["interview_id"], h["start_s"], h["snippet"]) for h in hits] == [("en1", 5.0, "Every invoice is [typed] by hand")]
+    assert set(hits[0]) >= {"interview_id", "start_s", "text", "snippet"}
+    assert run("search", "nothing-like-this", "--base", str(empty_base)).stdout.strip() == "No matches."
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("search", "invoice AND"), "Error: cannot understand the search query 'invoice AND'"),
+        (("search", "invoice", "--segment", "example-segmnt"), "Error: unknown segment 'example-segmnt' (did you mean 'example-segment'?)"),
+        (("search", "invoice", "--pain", "nope"), "Error: unknown pain 'nope'"),
+        (("search", "invoice", "--speaker", "boss"), "Error: --speaker must be 'respondent' or 'interviewer'"),
+    ],
+)
+def test_bad_search_input_is_one_line(empty_base, args, message):
+    (empty_base / "interviews" / "en1.md").write_text(INTERVIEW, encoding="utf-8")
+    run("build", "--base", str(empty_base), "--quiet")
+    result = run(*args, "--base", str(empty_base))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(message)
+    assert "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_search_before_build_says_to_build(empty_base):
+    result = run("search", "x", "--base", str(empty_base))
+    assert result.exit_code == 1 and "run 'custdev build' first" in result.stderr
+
+
+def test_every_command_has_help_text():
+    import typer.main
+
+    group = typer.main.get_group(app)
+    assert group.commands, "no commands registered"
+    for name, command in group.commands.items():
+        assert (command.help or "").strip(), f"custdev {name} has no help text"
+        assert run(name, "--help").exit_code == 0

@@ -1,0 +1,147 @@
+"""The interview file format: what a researcher writes is what custdev reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from custdev.errors import ParseError
+from custdev.markdown import format_timestamp, parse_interview, parse_timestamp, render_interview
+from custdev.models import Codebook, CodebookEntry, Interview, Turn
+
+CODEBOOK = Codebook(
+    segments={"smb": CodebookEntry("smb", "SMB"), "agencies": CodebookEntry("agencies", "Agencies")},
+    pains={"manual-reconciliation": CodebookEntry("manual-reconciliation", "Manual"), "late-payments": CodebookEntry("late-payments", "Late")},
+    hypotheses={"pay-for-sync": CodebookEntry("pay-for-sync", "Would pay for sync")},
+)
+
+GOOD = """---
+id: acme-anna
+title: Анна, Acme
+date: 2026-03-12
+interviewer: Мария
+respondent: Анна Петрова
+company: Acme
+role: CFO
+segments: [smb, agencies]
+nps: 6
+language: ru
+mood: calm
+---
+
+Notes before the transcript are not part of it.
+
+**[00:00:05] Мария:** Как вы выставляете счета?
+
+**[00:00:12] Анна:** Каждый месяц мы ==вручную сверяем счета в Excel== и это
+долго. #pain/manual-reconciliation #billing/invoices
+
+Ещё ==клиенты платят поздно== #pain/late-payments #h/pay-for-sync/against
+
+**[00:01:02] Мария**: Понятно. #followup
+
+## Summary
+
+==Not a quote outside a turn== would be an error, so this heading section has none.
+"""
+
+
+def parse(text: str, codebook: Codebook | None = CODEBOOK) -> Interview:
+    return parse_interview(text, "interviews/x.md", codebook)
+
+
+def test_front_matter_and_turns():
+    iv = parse(GOOD.replace("==Not a quote outside a turn== would", "A plain note would"))
+    assert (iv.id, iv.date, iv.interviewer, iv.respondent, iv.company, iv.nps, iv.language) == (
+        "acme-anna", "2026-03-12", "Мария", "Анна Петрова", "Acme", 6, "ru",
+    )
+    assert iv.segments == ["smb", "agencies"]
+    assert iv.extra == {"mood": "calm"}
+    assert [(t.speaker, t.start_s, t.end_s) for t in iv.turns] == [("Мария", 5.0, 12.0), ("Анна", 12.0, 62.0), ("Мария", 62.0, None)]
+    anna = iv.turns[1]
+    assert anna.text == "Каждый месяц мы вручную сверяем счета в Excel и это долго.\n\nЕщё клиенты платят поздно"
+    assert "#" not in anna.text
+
+
+def test_quotes_carry_codes_of_their_paragraph_and_turn_time():
+    iv = parse(GOOD.replace("==Not a quote outside a turn== would", "A plain note would"))
+    q1, q2 = iv.turns[1].quotes
+    assert q1.text == "вручную сверяем счета в Excel"
+    assert (q1.pains, q1.tags, q1.hypotheses) == (["manual-reconciliation"], ["billing/invoices"], [])
+    assert q2.text == "клиенты платят поздно"
+    assert (q2.pains, q2.tags, q2.hypotheses) == (["late-payments"], [], [("pay-for-sync", "against")])
+    assert (q1.start_s, q1.end_s) == (12.0, 62.0)
+    assert iv.turns[1].text[q2.char_start : q2.char_end] == q2.text
+    # codes without a highlight quote the whole paragraph
+    (whole,) = iv.turns[2].quotes
+    assert whole.text == "Понятно." and whole.tags == ["followup"]
+
+
+def test_highlight_outside_a_turn_is_an_error_with_its_line():
+    with pytest.raises(ParseError) as exc:
+        parse(GOOD)
+    assert str(exc.value).startswith("interviews/x.md:28:")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("segments: [smb, agencies]", "segments: [smbb]"), "x.md:9: unknown segment 'smbb' (did you mean 'smb'?)"),
+        (("#pain/late-payments", "#pain/late-payment"), "x.md:22: unknown pain 'late-payment' (did you mean 'late-payments'?)"),
+        (("#h/pay-for-sync/against", "#h/pay-for-snc"), "unknown hypothesis 'pay-for-snc' (did you mean 'pay-for-sync'?)"),
+        (("==клиенты платят поздно==", "==клиенты платят поздно"), "x.md:22: a highlight '==' is never closed"),
+        (("[00:01:02]", "[00:00:10]"), "x.md:24: timestamp 00:00:10 is earlier than the turn before it (00:00:12)"),
+        (("nps: 6", "nps: 11"), "x.md:10: front matter 'nps' must be a whole number from 0 to 10, not 11"),
+        (("language: ru", "language: de"), "front matter 'language' must be 'ru' or 'en'"),
+        (("title: Анна, Acme", "title: [broken"), "malformed YAML front matter"),
+        (("[00:00:05]", "[00:99:05]"), "bad timestamp [00:99:05]"),
+    ],
+)
+def test_bad_input_names_file_line_and_problem(change, message):
+    text = GOOD.replace("==Not a quote outside a turn== would", "A plain note would").replace(*change)
+    with pytest.raises(ParseError) as exc:
+        parse(text)
+    assert message in str(exc.value)
+    assert str(exc.value).startswith("interviews/x.md")
+
+
+def test_empty_and_missing_front_matter():
+    with pytest.raises(ParseError, match="x.md: the file is empty"):
+        parse("  \n\n")
+    with pytest.raises(ParseError, match="missing YAML front matter"):
+        parse("**[00:00:01] A:** hi\n")
+
+
+def test_id_defaults_to_file_name_and_timestamps_are_optional():
+    iv = parse_interview("---\nlanguage: en\n---\n\n**Kate:** Hello\n\n**John:** Hi ==there== #greeting\n", "interviews/2026-kate.md")
+    assert iv.id == "2026-kate"
+    assert [(t.speaker, t.start_s) for t in iv.turns] == [("Kate", None), ("John", None)]
+    assert iv.turns[1].quotes[0].tags == ["greeting"]
+
+
+def test_hash_inside_words_and_numbers_is_not_a_tag():
+    iv = parse_interview("---\nid: a\n---\n\n**[00:01] A:** issue #1 and C# and mail@x.com#frag ==yes== #real\n", "a.md")
+    assert iv.turns[0].quotes[0].tags == ["real"]
+    assert "issue #1 and C# and" in iv.turns[0].text
+
+
+def test_render_round_trips_through_the_parser():
+    iv = Interview(
+        id="imp-1", title="Imported", date="2026-01-02", interviewer="Kate", respondent="John Miller", segments=["smb"],
+        language="en", audio="audio/call.ogg", extra={"source_sha256": "abc"},
+        turns=[Turn("Kate", 0.0, "How do you invoice?"), Turn("John", 3.5, "Mostly by hand.\n\nIt takes days."), Turn("Kate", 3723.0, "Thanks")],
+    )
+    back = parse_interview(render_interview(iv), "imp-1.md", CODEBOOK)
+    assert (back.id, back.date, back.audio, back.segments, back.extra) == ("imp-1", "2026-01-02", "audio/call.ogg", ["smb"], {"source_sha256": "abc"})
+    assert [(t.speaker, t.start_s, t.text) for t in back.turns] == [
+        ("Kate", 0.0, "How do you invoice?"), ("John", 3.0, "Mostly by hand.\n\nIt takes days."), ("Kate", 3723.0, "Thanks"),
+    ]
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("00:01:23", 83.0), ("01:23", 83.0), ("1:02:03.5", 3723.5), ("00:00:07,25", 7.25)])
+def test_timestamps(text, seconds):
+    assert parse_timestamp(text) == seconds
+
+
+def test_format_timestamp():
+    assert format_timestamp(3723.9) == "01:02:03"
+    assert format_timestamp(None) == ""
