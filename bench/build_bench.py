@@ -1,0 +1,101 @@
+"""Build and search benchmark on synthetic bases.
+
+    python bench/build_bench.py [--sizes 1000 10000] [--workdir DIR] [--queries 200]
+
+For each size: generate a base (bench/generate.py), time a full `build`, then an incremental build after editing
+one file. On the largest base, time `search` (median and p95 over mixed Russian/English queries, including
+filters). Prints figures measured in this run and their ratio to the targets (build 10k ≤ 60 s, incremental ≤ 2 s,
+search median ≤ 20 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.generate import generate_base  # noqa: E402
+from custdev.build import build_base  # noqa: E402
+from custdev.db import open_db  # noqa: E402
+from custdev.search import search  # noqa: E402
+
+QUERIES = [
+    "проблемы с оплатой", "счета вручную", "выписки банка", "ошибки интеграции", "отчёты", "налоги", "поддержка тариф",
+    "invoices", "late payment", "bank reconciliation", "spreadsheet errors", "support", "export reports", "pricing plan",
+    '"каждый месяц"', "invoic*", "оплата OR payment",
+]
+FILTERS = [{}, {}, {"segment": "agencies"}, {"pain": "late-payments"}, {"tag": "billing"}, {"speaker": "respondent"}]
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--keep", action="store_true", help="keep the generated bases")
+    args = ap.parse_args(argv)
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="custdev-bench-"))
+    print(f"cpus={os.cpu_count()} workdir={work}")
+    last = None
+    for n in args.sizes:
+        root = work / f"base-{n}"
+        if root.exists():
+            shutil.rmtree(root)
+        t = time.perf_counter()
+        generate_base(root, n)
+        gen_s = time.perf_counter() - t
+        t = time.perf_counter()
+        result = build_base(root)
+        full_s = time.perf_counter() - t
+        assert result.failed == 0, result.errors[:3]
+        target = root / "interviews" / f"gen-{n // 2:05d}.md"
+        target.write_text(target.read_text(encoding="utf-8").replace("**", "**", 1) + "\n**[09:00:00] X:** edited #money\n", encoding="utf-8")
+        t = time.perf_counter()
+        inc = build_base(root)
+        inc_s = time.perf_counter() - t
+        assert inc.built == 1 and inc.skipped == n - 1
+        t = time.perf_counter()
+        build_base(root)
+        noop_s = time.perf_counter() - t
+        size_mb = (root / "custdev.db").stat().st_size / 1e6
+        utterances = result.total and open_db(root / "custdev.db").execute("select count(*) from utterances").fetchone()[0]
+        print(
+            f"build n={n}: generate {gen_s:.1f}s, full build {full_s:.1f}s ({n / full_s:.0f} interviews/s, {utterances} utterances, "
+            f"db {size_mb:.0f} MB), incremental after 1 edit {inc_s:.2f}s, no-op {noop_s:.2f}s"
+        )
+        if n == 10000:
+            print(f"  target full ≤ 60 s: {full_s / 60:.2f}× of budget; incremental ≤ 2 s: {inc_s / 2:.2f}× of budget")
+        last = root
+    if last is None:
+        return
+    db = open_db(last / "custdev.db")
+    rnd = random.Random(1)
+    for q in QUERIES:  # warm the page cache once, as a running site would be
+        search(db, q, limit=20)
+    times = []
+    hits = 0
+    for _ in range(args.queries):
+        q = rnd.choice(QUERIES)
+        f = rnd.choice(FILTERS)
+        t = time.perf_counter()
+        hits += len(search(db, q, limit=20, **f))
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    median = statistics.median(times)
+    p95 = times[int(len(times) * 0.95) - 1]
+    print(f"search on {last.name}: {len(times)} queries, median {median:.1f} ms, p95 {p95:.1f} ms, max {times[-1]:.1f} ms, {hits / len(times):.1f} hits/query")
+    print(f"  target median ≤ 20 ms: {median / 20:.2f}× of budget")
+    if not args.keep and args.workdir is None:
+        shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()

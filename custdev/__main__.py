@@ -1,0 +1,3 @@
+from custdev.cli import main
+
+main()
