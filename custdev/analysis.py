@@ -1,0 +1,475 @@
+"""Evidence analysis: which pains matter, to whom, and how sure we are.
+
+Every number here is read from the SQL views of ``schema/003_analysis_views.sql`` (``pain_prevalence``,
+``pain_by_segment``, ``nps_by_segment``, ``saturation``, ``hypothesis_evidence``), so what the CLI prints and
+what Datasette shows are the same figures. Python only orders, filters and applies the config's settings.
+
+Definitions (also in the views' SQL and the README):
+
+* An interview *mentions* a pain when at least one of its quotes is coded ``#pain/<slug>``. Several quotes with
+  the same pain in one interview count that interview once; ``quotes`` counts every coded quote.
+* ``share`` = interviews that mention the pain / interviews considered (the whole base, or one segment). An
+  interview listed in two segments counts in both.
+* ``ci_low``/``ci_high``: the 95% Wilson score interval of ``share`` (better than ±1.96·SE for small n and for
+  shares near 0 or 1).
+* ``verdict``: ``systemic`` when ``share >= analysis.systemic_threshold`` (default 0.30), else ``local``.
+* NPS = % promoters (9–10) − % detractors (0–6), over the interviews that have a score; −100…100.
+* Saturation: interviews in date order; an interview's *new* pains are those no earlier interview mentioned. The
+  base (or a segment) is *saturated* when it has more than K interviews, at least one pain, and the last K
+  (``analysis.saturation_window``, default 3) added no new pain.
+* Hypotheses: ``#h/<slug>`` quotes support, ``#h/<slug>/against`` refute; with f/a interviews for/against and
+  m = ``analysis.hypothesis_min_interviews`` (default 3): *supported* if f ≥ m and f ≥ 2a, *refuted* if a ≥ m and
+  a ≥ 2f, else *not enough evidence*.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+from custdev.config import Base, Config, check_slug
+from custdev.errors import CustdevError, UnknownSlug
+
+Z95 = 1.959963984540054  # two-sided 95% normal quantile, the same constant the views use
+DEFAULT_HYPOTHESIS_MIN = 3
+SYSTEMIC, LOCAL = "systemic", "local"
+SUPPORTED, REFUTED, NOT_ENOUGH = "supported", "refuted", "not enough evidence"
+
+
+class AnalysisError(CustdevError):
+    """The base cannot be analysed yet (no database, no interviews)."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Pure statistics (the views compute the same in SQL; tests check both agree)
+
+
+def wilson_interval(k: int, n: int, z: float = Z95) -> tuple[float, float] | tuple[None, None]:
+    """95% Wilson score interval for k successes out of n; (None, None) when n == 0."""
+    if n <= 0:
+        return None, None
+    p = k / n
+    denom = 1 + z * z / n
+    centre = p + z * z / (2 * n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, (centre - half) / denom), min(1.0, (centre + half) / denom)
+
+
+def verdict(share: float | None, threshold: float) -> str | None:
+    if share is None:
+        return None
+    return SYSTEMIC if share >= threshold - 1e-12 else LOCAL
+
+
+def nps_score(scores: list[int]) -> float | None:
+    """NPS of a list of 0–10 scores, rounded to one decimal like the views; None for no scores."""
+    if not scores:
+        return None
+    promoters = sum(1 for s in scores if s >= 9)
+    detractors = sum(1 for s in scores if s <= 6)
+    return round(100.0 * (promoters - detractors) / len(scores), 1)
+
+
+def hypothesis_status(interviews_for: int, interviews_against: int, min_interviews: int = DEFAULT_HYPOTHESIS_MIN) -> str:
+    if interviews_for >= min_interviews and interviews_for >= 2 * interviews_against:
+        return SUPPORTED
+    if interviews_against >= min_interviews and interviews_against >= 2 * interviews_for:
+        return REFUTED
+    return NOT_ENOUGH
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass
+class SegmentShare:
+    segment: str
+    title: str
+    interviews: int
+    segment_interviews: int
+    share: float | None
+    ci_low: float | None
+    ci_high: float | None
+    quotes: int
+    verdict: str | None
+
+
+@dataclass
+class PainStat:
+    pain: str
+    title: str
+    stage: str | None
+    interviews: int
+    total_interviews: int  # interviews considered: the base, or the segment with --segment
+    share: float | None
+    ci_low: float | None
+    ci_high: float | None
+    quotes: int
+    verdict: str | None
+    description: str = ""
+    segments: dict[str, SegmentShare] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class PainsResult:
+    scope: str | None  # segment slug, or None for the whole base
+    scope_title: str | None
+    total_interviews: int
+    threshold: float
+    pains: list[PainStat]
+    segments: list[tuple[str, str]]  # (slug, title) of every segment, codebook order
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "segment": self.scope,
+            "total_interviews": self.total_interviews,
+            "systemic_threshold": self.threshold,
+            "pains": [p.to_dict() for p in self.pains],
+        }
+
+
+@dataclass
+class SegmentSummary:
+    segment: str
+    title: str
+    description: str
+    interviews: int
+    respondents: int
+    scored: int
+    promoters: int
+    passives: int
+    detractors: int
+    nps: float | None
+    top_pains: list[SegmentShare] = field(default_factory=list)  # segment-level shares, pain slug in .segment
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["top_pains"] = [
+            {"pain": s.segment, "title": s.title, "interviews": s.interviews, "share": s.share, "verdict": s.verdict}
+            for s in self.top_pains
+        ]
+        return d
+
+
+@dataclass
+class NpsStat:
+    scored: int
+    promoters: int
+    passives: int
+    detractors: int
+    nps: float | None
+    interviews: int
+    respondents: int
+
+
+@dataclass
+class SaturationStep:
+    seq: int
+    interview_id: str
+    date: str | None
+    pains: int  # distinct pains the interview mentions
+    new_pains: list[str]
+    cumulative_pains: int
+
+
+@dataclass
+class Saturation:
+    segment: str | None
+    window: int
+    steps: list[SaturationStep]
+    saturated: bool
+    reason: str  # one line, English; the CLI and report translate the verdict, not this text
+
+    @property
+    def total_pains(self) -> int:
+        return self.steps[-1].cumulative_pains if self.steps else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "segment": self.segment,
+            "window": self.window,
+            "saturated": self.saturated,
+            "reason": self.reason,
+            "total_pains": self.total_pains,
+            "interviews": [asdict(s) for s in self.steps],
+        }
+
+
+@dataclass
+class HypothesisStat:
+    hypothesis: str
+    title: str
+    description: str
+    interviews_for: int
+    interviews_against: int
+    quotes_for: int
+    quotes_against: int
+    status: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Opening the database
+
+
+def hypothesis_min_interviews(config: Config) -> int:
+    raw = (config.raw or {}).get("analysis", {}) if isinstance(config.raw, dict) else {}
+    try:
+        value = int(raw.get("hypothesis_min_interviews", DEFAULT_HYPOTHESIS_MIN))
+    except (TypeError, ValueError):
+        raise AnalysisError("custdev.toml: analysis.hypothesis_min_interviews must be a whole number") from None
+    if value < 1:
+        raise AnalysisError("custdev.toml: analysis.hypothesis_min_interviews must be at least 1")
+    return value
+
+
+def settings_of(config: Config) -> dict[str, str]:
+    return {
+        "analysis.systemic_threshold": repr(float(config.systemic_threshold)),
+        "analysis.saturation_window": str(int(config.saturation_window)),
+        "analysis.hypothesis_min_interviews": str(hypothesis_min_interviews(config)),
+    }
+
+
+def sync_settings(db: Database, config: Config) -> None:
+    """Copy the config's analysis settings into ``meta`` so the views (and Datasette) use them too.
+
+    Writes only what changed; a read-only database is left as it is (the views then fall back to defaults).
+    """
+    wanted = settings_of(config)
+    try:
+        have = dict(db.execute("SELECT key, value FROM meta WHERE key LIKE 'analysis.%'").fetchall())
+        changed = {k: v for k, v in wanted.items() if have.get(k) != v}
+        if changed:
+            with db.conn:
+                db.conn.executemany(
+                    "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    list(changed.items()),
+                )
+    except sqlite3.OperationalError:
+        pass
+
+
+def _ensure_sqrt(db: Database) -> None:
+    """The views need sqrt(); SQLite builds without math functions get a Python one."""
+    try:
+        db.execute("SELECT sqrt(4.0)").fetchone()
+    except sqlite3.OperationalError:
+        db.conn.create_function("sqrt", 1, lambda x: None if x is None or x < 0 else math.sqrt(x), deterministic=True)
+
+
+def open_analysis_db(base: Base) -> Database:
+    """The base's database, migrated, with the config's settings synced. Raises if it was never built."""
+    from custdev.db import open_db
+
+    if not base.db_path.exists():
+        raise AnalysisError(f"{base.root} has no database yet; run 'custdev build' first")
+    db = open_db(base.db_path)
+    _ensure_sqrt(db)
+    sync_settings(db, base.config)
+    return db
+
+
+def interview_count(db: Database) -> int:
+    return db.execute("SELECT COUNT(*) FROM interviews").fetchone()[0]
+
+
+def require_interviews(db: Database) -> int:
+    n = interview_count(db)
+    if n == 0:
+        raise AnalysisError("the base has no interviews yet; add markdown files to interviews/ and run 'custdev build'")
+    return n
+
+
+def _known(db: Database, table: str) -> dict[str, str]:
+    return {slug: title for slug, title in db.execute(f"SELECT slug, title FROM {table} ORDER BY rowid")}
+
+
+def check_known(db: Database, kind: str, slug: str, base: Base | None = None) -> None:
+    """UnknownSlug naming the closest slug; a slug in the codebook but not yet in the db says to rebuild."""
+    table = {"segment": "segments", "pain": "pains", "hypothesis": "hypotheses"}[kind]
+    known = _known(db, table)
+    if slug in known:
+        return
+    if base is not None:
+        in_codebook = {"segment": base.codebook.segments, "pain": base.codebook.pains, "hypothesis": base.codebook.hypotheses}[kind]
+        if slug in in_codebook:
+            raise UnknownSlug(f"{kind} '{slug}' is in the codebook but not in the database yet; run 'custdev build'")
+    check_slug(kind, slug, known)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Queries
+
+
+def _segment_shares(db: Database, threshold: float) -> dict[str, dict[str, SegmentShare]]:
+    """pain -> segment -> SegmentShare, from the pain_by_segment view."""
+    out: dict[str, dict[str, SegmentShare]] = {}
+    rows = db.execute(
+        "SELECT pain, segment, segment_title, interviews, segment_interviews, share, ci_low, ci_high, quotes "
+        "FROM pain_by_segment"
+    ).fetchall()
+    for pain, seg, title, k, n, share, lo, hi, quotes in rows:
+        out.setdefault(pain, {})[seg] = SegmentShare(seg, title, k, n, share, lo, hi, quotes, verdict(share, threshold))
+    return out
+
+
+def _sort_key(p: PainStat):
+    return (-(p.share or 0.0), -p.quotes, p.pain)
+
+
+def pain_prevalence(db: Database, threshold: float, *, segment: str | None = None, pain: str | None = None) -> PainsResult:
+    """Every pain with its prevalence (whole base, or within ``segment``), sorted by share, most common first."""
+    require_interviews(db)
+    segments = list(_known(db, "segments").items())
+    if segment is not None:
+        check_known(db, "segment", segment)
+    if pain is not None:
+        check_known(db, "pain", pain)
+    by_segment = _segment_shares(db, threshold)
+    stats: list[PainStat] = []
+    if segment is None:
+        rows = db.execute(
+            "SELECT pain, title, stage, interviews, total_interviews, share, ci_low, ci_high, quotes, description "
+            "FROM pain_prevalence"
+        ).fetchall()
+        total = rows[0][4] if rows else interview_count(db)
+        for slug, title, stage, k, n, share, lo, hi, quotes, desc in rows:
+            stats.append(PainStat(slug, title, stage, k, n, share, lo, hi, quotes, verdict(share, threshold), desc or "", by_segment.get(slug, {})))
+        scope_title = None
+    else:
+        meta = {r[0]: (r[1], r[2], r[3] or "") for r in db.execute("SELECT slug, title, stage, description FROM pains")}
+        scope_title = dict(segments)[segment]
+        total = db.execute("SELECT COUNT(*) FROM interview_segments WHERE segment = ?", [segment]).fetchone()[0]
+        for slug, segs in by_segment.items():
+            s = segs[segment]
+            title, stage, desc = meta.get(slug, (slug, None, ""))
+            stats.append(PainStat(slug, title, stage, s.interviews, s.segment_interviews, s.share, s.ci_low, s.ci_high, s.quotes, s.verdict, desc, segs))
+        if total == 0:
+            raise AnalysisError(f"segment '{segment}' has no interviews yet; list interviews in it with 'segments: [{segment}]' in their front matter")
+    if pain is not None:
+        stats = [p for p in stats if p.pain == pain]
+    stats.sort(key=_sort_key)
+    return PainsResult(segment, scope_title, total, threshold, stats, segments)
+
+
+def nps_overall(db: Database) -> NpsStat:
+    row = db.execute("SELECT scored, promoters, passives, detractors, nps, interviews, respondents FROM nps_overall").fetchone()
+    return NpsStat(*row)
+
+
+def segments_summary(db: Database, threshold: float, *, top: int = 3) -> list[SegmentSummary]:
+    """Per segment: interviews, respondents, NPS and its ``top`` most common pains (pains with no mention left out)."""
+    require_interviews(db)
+    by_segment = _segment_shares(db, threshold)
+    titles = _known(db, "pains")
+    out: list[SegmentSummary] = []
+    rows = db.execute(
+        "SELECT n.segment, n.segment_title, COALESCE(s.description, ''), n.interviews, n.respondents, n.scored, "
+        "n.promoters, n.passives, n.detractors, n.nps FROM nps_by_segment AS n JOIN segments AS s ON s.slug = n.segment "
+        "ORDER BY s.rowid"
+    ).fetchall()
+    for seg, title, desc, n, resp, scored, pro, pas, det, nps in rows:
+        pains = []
+        for pain, segs in by_segment.items():
+            s = segs.get(seg)
+            if s is not None and s.interviews > 0:
+                pains.append(SegmentShare(pain, titles.get(pain, pain), s.interviews, s.segment_interviews, s.share, s.ci_low, s.ci_high, s.quotes, s.verdict))
+        pains.sort(key=lambda s: (-(s.share or 0), -s.quotes, s.segment))
+        out.append(SegmentSummary(seg, title, desc, n, resp, scored, pro, pas, det, nps, pains[:top]))
+    return out
+
+
+def saturation(db: Database, window: int, *, segment: str | None = None) -> Saturation:
+    """Interview-by-interview new pains in date order, and whether the last ``window`` interviews added none."""
+    require_interviews(db)
+    if window < 1:
+        raise AnalysisError("the saturation window must be at least 1 interview")
+    if segment is None:
+        rows = db.execute(
+            "SELECT seq, interview_id, date, pains, new_pains, new_pain_slugs, cumulative_pains FROM saturation ORDER BY seq"
+        ).fetchall()
+    else:
+        check_known(db, "segment", segment)
+        rows = db.execute(
+            "SELECT seq, interview_id, date, pains, new_pains, new_pain_slugs, cumulative_pains FROM saturation_by_segment "
+            "WHERE segment = ? ORDER BY seq",
+            [segment],
+        ).fetchall()
+    steps = [
+        SaturationStep(seq, iid, date, pains, sorted((slugs or "").split()), cum)
+        for seq, iid, date, pains, _new, slugs, cum in rows
+    ]
+    n = len(steps)
+    scope = f"segment '{segment}'" if segment else "the base"
+    if n == 0:
+        raise AnalysisError(f"segment '{segment}' has no interviews yet; list interviews in it with 'segments: [{segment}]' in their front matter")
+    total = steps[-1].cumulative_pains
+    last = steps[-window:]
+    added = sum(len(s.new_pains) for s in last)
+    if total == 0:
+        saturated, reason = False, f"no pains are coded in {scope} yet"
+    elif n <= window:
+        saturated, reason = False, f"{n} interview(s) in {scope}; saturation needs more than {window}"
+    elif added == 0:
+        since = max(s.seq for s in steps if s.new_pains)
+        saturated, reason = True, f"the last {window} interviews added no new pain ({total} pains, last new one in interview #{since})"
+    else:
+        saturated, reason = False, f"the last {window} interviews added {added} new pain(s)"
+    return Saturation(segment, window, steps, saturated, reason)
+
+
+def hypotheses(db: Database) -> list[HypothesisStat]:
+    """Evidence for and against each codebook hypothesis, with its status (rule in the module docstring)."""
+    require_interviews(db)
+    rows = db.execute(
+        "SELECT h.hypothesis, h.title, COALESCE(h.description, ''), h.interviews_for, h.interviews_against, h.quotes_for, "
+        "h.quotes_against, h.status FROM hypothesis_evidence AS h JOIN hypotheses AS x ON x.slug = h.hypothesis ORDER BY x.rowid"
+    ).fetchall()
+    return [HypothesisStat(*r) for r in rows]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Entry points used by the CLI: base in, results out
+
+
+def analyse_pains(base: Base, *, segment: str | None = None, pain: str | None = None) -> PainsResult:
+    db = open_analysis_db(base)
+    try:
+        return pain_prevalence(db, base.config.systemic_threshold, segment=segment, pain=pain)
+    finally:
+        db.close()
+
+
+def analyse_segments(base: Base, *, top: int = 3) -> tuple[list[SegmentSummary], NpsStat]:
+    db = open_analysis_db(base)
+    try:
+        return segments_summary(db, base.config.systemic_threshold, top=top), nps_overall(db)
+    finally:
+        db.close()
+
+
+def analyse_saturation(base: Base, *, segment: str | None = None, window: int | None = None) -> Saturation:
+    db = open_analysis_db(base)
+    try:
+        return saturation(db, window if window is not None else base.config.saturation_window, segment=segment)
+    finally:
+        db.close()
+
+
+def analyse_hypotheses(base: Base) -> list[HypothesisStat]:
+    db = open_analysis_db(base)
+    try:
+        return hypotheses(db)
+    finally:
+        db.close()

@@ -1,0 +1,216 @@
+"""Evidence analysis commands: pains, segments, saturation, hypotheses, report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from custdev.cli import BaseOpt, JsonOpt, app, errors, out, print_json
+
+SegmentOpt = Annotated[
+    Optional[str],
+    typer.Option("--segment", "-s", help="Only the interviews of this segment (codebook slug).", show_default=False),
+]
+
+
+def _pct(share: float | None) -> str:
+    return "—" if share is None else f"{share * 100:.1f}%"
+
+
+def _ci(low: float | None, high: float | None) -> str:
+    return "—" if low is None or high is None else f"{low * 100:.1f}–{high * 100:.1f}%"
+
+
+def _nps(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:+.1f}" if value else "0.0"
+
+
+def _verdict(v: str | None) -> Text:
+    if v == "systemic":
+        return Text("systemic", style="bold red")
+    return Text(v or "—", style="dim")
+
+
+def _table(title: str | None = None) -> Table:
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, title_style="bold")
+
+
+@app.command()
+def pains(
+    base: BaseOpt = None,
+    segment: SegmentOpt = None,
+    pain: Annotated[Optional[str], typer.Option("--pain", "-p", help="Only this pain, broken down by segment.", show_default=False)] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """How many interviews mention each pain: share, 95% Wilson interval, quotes, systemic or local.
+
+    An interview counts once per pain however often it mentions it. Systemic means share >= the base's
+    analysis.systemic_threshold (default 30%). The same numbers are the pain_prevalence and pain_by_segment views.
+    """
+    from custdev.analysis import analyse_pains
+    from custdev.config import load_base
+
+    with errors():
+        b = load_base(base)
+        result = analyse_pains(b, segment=segment, pain=pain)
+    if json_:
+        print_json(result.to_dict())
+        return
+    scope = f"segment {result.scope} ({result.scope_title})" if result.scope else "the base"
+    if pain is not None:
+        p = result.pains[0]
+        t = _table(f"{p.title} ({p.pain}) in {scope}: {p.interviews} of {p.total_interviews} interviews, {_pct(p.share)}, {p.verdict}")
+        for col in ("Segment", "Interviews", "Share", "95% CI", "Quotes", "Verdict"):
+            t.add_column(col, justify="left" if col in ("Segment", "Verdict") else "right")
+        for slug, title in result.segments:
+            s = p.segments.get(slug)
+            if s is None:
+                continue
+            t.add_row(title, f"{s.interviews}/{s.segment_interviews}", _pct(s.share), _ci(s.ci_low, s.ci_high), str(s.quotes), _verdict(s.verdict))
+        out.print(t)
+        return
+    t = _table(f"Pains in {scope}: {result.total_interviews} interviews; systemic at share ≥ {result.threshold * 100:g}%")
+    t.add_column("Pain", no_wrap=True)
+    t.add_column("Interviews", justify="right", no_wrap=True)
+    t.add_column("Share", justify="right", no_wrap=True)
+    t.add_column("95% CI", justify="right", no_wrap=True)
+    t.add_column("Quotes", justify="right", no_wrap=True)
+    t.add_column("Verdict", no_wrap=True)
+    t.add_column("Stage", style="dim", overflow="fold")
+    for p in result.pains:
+        t.add_row(p.pain, f"{p.interviews}/{p.total_interviews}", _pct(p.share), _ci(p.ci_low, p.ci_high), str(p.quotes), _verdict(p.verdict), p.stage or "")
+    out.print(t)
+    if result.scope is None and result.segments:
+        # Share of each segment's interviews, pains in the same order (an interview in two segments counts in both).
+        t = _table("Share by segment (interviews mentioning / interviews in the segment)")
+        t.add_column("Pain", overflow="fold", min_width=12)
+        for slug, _title in result.segments:
+            t.add_column(slug, justify="right", overflow="fold")
+        for p in result.pains:
+            row = [p.pain]
+            for slug, _title in result.segments:
+                s = p.segments.get(slug)
+                row.append("—" if s is None or s.share is None else f"{_pct(s.share)} {s.interviews}/{s.segment_interviews}")
+            t.add_row(*row)
+        out.print(t)
+
+
+@app.command()
+def segments(base: BaseOpt = None, json_: JsonOpt = False) -> None:
+    """Per segment: interviews, respondents, NPS (promoters 9-10 minus detractors 0-6) and its top pains."""
+    from custdev.analysis import analyse_segments
+    from custdev.config import load_base
+
+    with errors():
+        b = load_base(base)
+        rows, overall = analyse_segments(b)
+    if json_:
+        print_json({"segments": [r.to_dict() for r in rows], "all": overall.__dict__})
+        return
+    t = _table(f"Segments: {overall.interviews} interviews, {overall.respondents} respondents, NPS {_nps(overall.nps)} ({overall.scored} scored)")
+    for col, just in (("Segment", "left"), ("Interviews", "right"), ("Respondents", "right"), ("NPS", "right"),
+                      ("Scored", "right"), ("P/N/D", "right"), ("Top pains", "left")):
+        t.add_column(col, justify=just)
+    for r in rows:
+        top = ", ".join(f"{s.segment} {_pct(s.share)}" for s in r.top_pains) or "—"
+        t.add_row(f"{r.title} ({r.segment})", str(r.interviews), str(r.respondents), _nps(r.nps), str(r.scored),
+                  f"{r.promoters}/{r.passives}/{r.detractors}", top)
+    out.print(t)
+    out.print("P/N/D: promoters (9-10) / passives (7-8) / detractors (0-6). An interview in two segments counts in both.", style="dim", markup=False)
+
+
+@app.command()
+def saturation(
+    base: BaseOpt = None,
+    segment: SegmentOpt = None,
+    window: Annotated[Optional[int], typer.Option("--window", "-k", min=1, help="How many last interviews must add no new pain (default: analysis.saturation_window, 3).", show_default=False)] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Interview by interview in date order: how many new pains each added, and whether the last K added none."""
+    from custdev.analysis import analyse_saturation
+    from custdev.config import load_base
+
+    with errors():
+        b = load_base(base)
+        s = analyse_saturation(b, segment=segment, window=window)
+    if json_:
+        print_json(s.to_dict())
+        return
+    scope = f"segment {s.segment}" if s.segment else "the base"
+    t = _table(f"Saturation of {scope}: {len(s.steps)} interviews, {s.total_pains} distinct pains")
+    for col, just in (("#", "right"), ("Interview", "left"), ("Date", "left"), ("Pains", "right"), ("New", "right"),
+                      ("Total", "right"), ("New pains", "left")):
+        t.add_column(col, justify=just)
+    for st in s.steps:
+        t.add_row(str(st.seq), st.interview_id, st.date or "—", str(st.pains), str(len(st.new_pains)) if st.new_pains else Text("0", style="dim"),
+                  str(st.cumulative_pains), ", ".join(st.new_pains))
+    out.print(t)
+    out.print(Text(("Saturated: " if s.saturated else "Not saturated: ") + s.reason + ".", style="bold green" if s.saturated else "bold yellow"))
+
+
+@app.command()
+def hypotheses(base: BaseOpt = None, json_: JsonOpt = False) -> None:
+    """CustDev hypotheses: interviews with quotes for (#h/slug) and against (#h/slug/against), and a status.
+
+    Supported: at least 3 interviews for (analysis.hypothesis_min_interviews) and at least twice as many as
+    against. Refuted: the same the other way round. Otherwise: not enough evidence.
+    """
+    from custdev.analysis import analyse_hypotheses
+    from custdev.config import load_base
+
+    with errors():
+        b = load_base(base)
+        rows = analyse_hypotheses(b)
+    if json_:
+        print_json([h.to_dict() for h in rows])
+        return
+    if not rows:
+        out.print("The codebook lists no hypotheses; add them under 'hypotheses:' in codebook.yml and tag quotes #h/<slug>.", markup=False)
+        return
+    t = _table("Hypotheses")
+    for col, just in (("Hypothesis", "left"), ("For", "right"), ("Against", "right"), ("Quotes for/against", "right"), ("Status", "left")):
+        t.add_column(col, justify=just)
+    style = {"supported": "bold green", "refuted": "bold red"}
+    for h in rows:
+        t.add_row(f"{h.title} ({h.hypothesis})", str(h.interviews_for), str(h.interviews_against),
+                  f"{h.quotes_for}/{h.quotes_against}", Text(h.status, style=style.get(h.status, "yellow")))
+    out.print(t)
+    out.print("For/Against count interviews. Supported: >= 3 interviews for and >= 2x against; refuted: the reverse.", style="dim", markup=False)
+
+
+@app.command()
+def report(
+    base: BaseOpt = None,
+    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the report here (default: print it). A .html name implies --format html.", show_default=False)] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="md or html (default: from --out's suffix, else md).", show_default=False)] = None,
+    segment: SegmentOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Stakeholder report: what customers value, top pains with quotes, opportunities, NPS, pain x segment heatmap.
+
+    Labels follow the base's language (en/ru). A markdown report written to a file gets its heatmap as
+    <name>-heatmap.svg next to it; the HTML report is one self-contained file.
+    """
+    from custdev.config import load_base
+    from custdev.report import make_report
+
+    with errors():
+        b = load_base(base)
+        result = make_report(b, fmt=fmt, out=out_path, segment=segment)
+    if json_:
+        print_json(result.to_dict())
+    elif result.path is None:
+        import sys
+
+        sys.stdout.write(result.text or "")
+        sys.stdout.flush()
+    else:
+        extra = f" and {Path(result.heatmap_path).name}" if result.heatmap_path else ""
+        out.print(f"Wrote {result.path}{extra} ({result.format}, {result.interviews} interviews).", markup=False)
