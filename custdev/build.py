@@ -8,11 +8,13 @@ codebook re-checks every file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
 import sqlite3
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,8 +182,56 @@ def _prepare_star(args):
 # Writing
 
 
+# Interviews are written in transactions of up to this many interviews (or this many seconds), each interview in its
+# own savepoint: a failing interview rolls back alone and none is ever half-written. Committing every interview
+# separately costs 2.3 ms per commit (FTS5 flushes a segment on each commit), more than writing the interview.
+BATCH_INTERVIEWS = 200
+BATCH_SECONDS = 1.0
+
+
+class _Writer:
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.pending = 0
+        self.started = 0.0
+
+    def write(self, fn, *args) -> None:
+        if self.pending == 0:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.started = time.monotonic()
+        self.conn.execute("SAVEPOINT interview")
+        try:
+            fn(*args)
+        except BaseException:
+            self.conn.execute("ROLLBACK TO interview")
+            self.conn.execute("RELEASE interview")
+            if self.pending == 0:
+                self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("RELEASE interview")
+        self.pending += 1
+        if self.pending >= BATCH_INTERVIEWS or time.monotonic() - self.started > BATCH_SECONDS:
+            self.commit()
+
+    def commit(self) -> None:
+        if self.pending:
+            self.conn.execute("COMMIT")
+            self.pending = 0
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection):
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 def _sync_codebook(db, codebook: Codebook) -> None:
-    with db.conn:
+    with _transaction(db.conn):
         for table, entries, has_stage in (("segments", codebook.segments, False), ("pains", codebook.pains, True), ("hypotheses", codebook.hypotheses, False)):
             for e in entries.values():
                 if has_stage:
@@ -200,7 +250,7 @@ def _sync_codebook(db, codebook: Codebook) -> None:
 
 def _prune_codebook(db, codebook: Codebook) -> None:
     """Drop codebook rows no longer in the codebook and no longer used by any stored interview."""
-    with db.conn:
+    with _transaction(db.conn):
         for table, entries, ref in (
             ("segments", codebook.segments, "SELECT segment FROM interview_segments"),
             ("pains", codebook.pains, "SELECT pain FROM quote_pains"),
@@ -230,54 +280,54 @@ def _delete_interview(db, interview_id: str) -> None:
 
 
 def _write(db, p: Prepared, old_id: str | None) -> None:
+    """Replace one interview's rows (runs inside the savepoint _Writer opens)."""
     iv = p.interview
     assert iv is not None
     conn = db.conn
-    with conn:
-        if old_id is not None:
-            _delete_interview(db, old_id)
-        if old_id != iv.id:
-            _delete_interview(db, iv.id)
-        respondent_id = None
-        if iv.respondent:
-            respondent_id = slugify(f"{iv.respondent} {iv.company or ''}")
-            conn.execute(
-                "INSERT INTO respondents(id, name, company, role) VALUES (?,?,?,?) "
-                "ON CONFLICT(id) DO UPDATE SET name=excluded.name, company=excluded.company, role=coalesce(excluded.role, respondents.role)",
-                [respondent_id, iv.respondent, iv.company, iv.role],
-            )
-        utts = p.utterances
-        duration = None
-        if utts:
-            duration = max((u[4] or u[3] or 0) for u in utts) or None
+    if old_id is not None:
+        _delete_interview(db, old_id)
+    if old_id != iv.id:
+        _delete_interview(db, iv.id)
+    respondent_id = None
+    if iv.respondent:
+        respondent_id = slugify(f"{iv.respondent} {iv.company or ''}")
         conn.execute(
-            "INSERT INTO interviews(id, title, date, interviewer, respondent_id, company, role, nps, language, audio, path, content_hash, turn_count, quote_count, duration_s, body) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [iv.id, iv.title, iv.date, iv.interviewer, respondent_id, iv.company, iv.role, iv.nps, iv.language, iv.audio,
-             p.rel, p.content_hash, len(utts), len(p.quotes), duration, iv.extra.get("_body")],
+            "INSERT INTO respondents(id, name, company, role) VALUES (?,?,?,?) "
+            "ON CONFLICT(id) DO UPDATE SET name=excluded.name, company=excluded.company, role=coalesce(excluded.role, respondents.role)",
+            [respondent_id, iv.respondent, iv.company, iv.role],
         )
-        conn.executemany("INSERT INTO interview_segments(interview_id, segment) VALUES (?, ?)", [(iv.id, s) for s in iv.segments])
-        first_u = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM utterances").fetchone()[0]
-        conn.executemany(
-            "INSERT INTO utterances(id, interview_id, seq, speaker, speaker_role, start_s, end_s, text, text_stem, line) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            [(first_u + n, iv.id, *u) for n, u in enumerate(utts)],
-        )
-        seq_to_id = {u[0]: first_u + n for n, u in enumerate(utts)}
-        first_q = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM quotes").fetchone()[0]
-        conn.executemany(
-            "INSERT INTO quotes(id, interview_id, utterance_id, start_s, end_s, text, text_stem, line) VALUES (?,?,?,?,?,?,?,?)",
-            [(first_q + n, iv.id, seq_to_id[q[0]], *q[1:6]) for n, q in enumerate(p.quotes)],
-        )
-        tags = {t for q in p.quotes for t in q[7]}
-        conn.executemany("INSERT OR IGNORE INTO tags(name) VALUES (?)", [(t,) for t in sorted(tags)])
-        conn.executemany("INSERT INTO quote_pains(quote_id, pain) VALUES (?, ?)", [(first_q + n, x) for n, q in enumerate(p.quotes) for x in q[6]])
-        conn.executemany("INSERT INTO quote_tags(quote_id, tag) VALUES (?, ?)", [(first_q + n, x) for n, q in enumerate(p.quotes) for x in q[7]])
-        conn.executemany(
-            "INSERT INTO quote_hypotheses(quote_id, hypothesis, stance) VALUES (?, ?, ?)",
-            [(first_q + n, h, st) for n, q in enumerate(p.quotes) for h, st in q[8]],
-        )
-        for table in ("utterances", "quotes"):
-            conn.execute(f"INSERT INTO {table}_fts(rowid, text, text_stem) SELECT id, text, text_stem FROM {table} WHERE interview_id = ?", [iv.id])
+    utts = p.utterances
+    duration = None
+    if utts:
+        duration = max((u[4] or u[3] or 0) for u in utts) or None
+    conn.execute(
+        "INSERT INTO interviews(id, title, date, interviewer, respondent_id, company, role, nps, language, audio, path, content_hash, turn_count, quote_count, duration_s, body) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [iv.id, iv.title, iv.date, iv.interviewer, respondent_id, iv.company, iv.role, iv.nps, iv.language, iv.audio,
+         p.rel, p.content_hash, len(utts), len(p.quotes), duration, iv.extra.get("_body")],
+    )
+    conn.executemany("INSERT INTO interview_segments(interview_id, segment) VALUES (?, ?)", [(iv.id, s) for s in iv.segments])
+    first_u = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM utterances").fetchone()[0]
+    conn.executemany(
+        "INSERT INTO utterances(id, interview_id, seq, speaker, speaker_role, start_s, end_s, text, text_stem, line) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        [(first_u + n, iv.id, *u) for n, u in enumerate(utts)],
+    )
+    seq_to_id = {u[0]: first_u + n for n, u in enumerate(utts)}
+    first_q = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM quotes").fetchone()[0]
+    conn.executemany(
+        "INSERT INTO quotes(id, interview_id, utterance_id, start_s, end_s, text, text_stem, line) VALUES (?,?,?,?,?,?,?,?)",
+        [(first_q + n, iv.id, seq_to_id[q[0]], *q[1:6]) for n, q in enumerate(p.quotes)],
+    )
+    tags = {t for q in p.quotes for t in q[7]}
+    conn.executemany("INSERT OR IGNORE INTO tags(name) VALUES (?)", [(t,) for t in sorted(tags)])
+    conn.executemany("INSERT INTO quote_pains(quote_id, pain) VALUES (?, ?)", [(first_q + n, x) for n, q in enumerate(p.quotes) for x in q[6]])
+    conn.executemany("INSERT INTO quote_tags(quote_id, tag) VALUES (?, ?)", [(first_q + n, x) for n, q in enumerate(p.quotes) for x in q[7]])
+    conn.executemany(
+        "INSERT INTO quote_hypotheses(quote_id, hypothesis, stance) VALUES (?, ?, ?)",
+        [(first_q + n, h, st) for n, q in enumerate(p.quotes) for h, st in q[8]],
+    )
+    for table in ("utterances", "quotes"):
+        conn.execute(f"INSERT INTO {table}_fts(rowid, text, text_stem) SELECT id, text, text_stem FROM {table} WHERE interview_id = ?", [iv.id])
 
 
 def build_base(base: Base | str | Path | None = None, *, full: bool = False, progress: Progress | None = None, workers: int | None = None) -> BuildResult:
@@ -286,6 +336,8 @@ def build_base(base: Base | str | Path | None = None, *, full: bool = False, pro
         base = load_base(base)
     result = BuildResult()
     db = _open_for_build(base, full)
+    db.conn.isolation_level = None  # transactions are explicit below
+    writer = _Writer(db.conn)
     try:
         codebook_hash = hashlib.sha256(base.codebook_path.read_bytes()).hexdigest() if base.codebook_path.exists() else ""
         recheck_all = full or get_meta(db, "codebook_hash") != codebook_hash
@@ -298,7 +350,7 @@ def build_base(base: Base | str | Path | None = None, *, full: bool = False, pro
         # Files gone from disk: their interviews go too.
         for rel, (iid, _) in list(stored.items()):
             if rel not in present:
-                with db.conn:
+                with _transaction(db.conn):
                     _delete_interview(db, iid)
                 result.removed += 1
                 del stored[rel]
@@ -332,7 +384,7 @@ def build_base(base: Base | str | Path | None = None, *, full: bool = False, pro
             else:
                 old = stored.get(p.rel)
                 try:
-                    _write(db, p, old[0] if old else None)
+                    writer.write(_write, db, p, old[0] if old else None)
                 except sqlite3.IntegrityError as exc:
                     result.failed += 1
                     result.errors.append(f"{p.rel}: cannot store the interview ({exc})")
@@ -345,11 +397,13 @@ def build_base(base: Base | str | Path | None = None, *, full: bool = False, pro
             if progress:
                 progress(done, total, p.rel)
 
+        writer.commit()
         _prune_codebook(db, base.codebook)
-        with db.conn:
+        with _transaction(db.conn):
             set_meta(db, "codebook_hash", codebook_hash)
         result.total = db.execute("SELECT count(*) FROM interviews").fetchone()[0]
     finally:
+        writer.commit()  # keep what was completely written before an interruption: the next build resumes there
         db.close()
     return result
 

@@ -54,6 +54,9 @@ def _parser() -> MarkdownIt:
     # Transcripts need paragraphs, headings, bold speaker headers and ==marks==; links and HTML are not parsed
     # (brackets in "[00:01:23]" would otherwise send every turn through the link parser).
     md.disable(["code", "html_block", "html_inline", "linkify", "image", "table", "link", "autolink", "reference", "entity"], ignoreInvalid=True)
+    # Inline content is parsed per paragraph by inline_children(): markdown-it's inline parser for anything with
+    # markup, a fast path for plain text (most of a transcript).
+    md.disable(["inline", "text_join"])
     return md
 
 
@@ -193,10 +196,47 @@ def _interview_from_meta(meta: dict, lines: dict[str, int], path: str, codebook:
     return interview
 
 
+# Characters that any enabled inline rule reacts to (emphasis, ==mark==, code spans, escapes).
+_MARKUP = re.compile(r"[*_=`\\]")
+# The canonical turn header, exactly as markdown-it reads it: "**[00:01:23] Name:**" then a space or the end.
+_FAST_HEADER = re.compile(r"\*\*(\[[\d:.,]+\][^*_=`\\\n]*:)\*\*(?= |$)")
+
+
+def inline_children(content: str) -> list[tuple[str, str]]:
+    """(type, content) inline tokens of a paragraph.
+
+    Plain text (no character any enabled inline rule reacts to), optionally after a canonical turn header, gives
+    the same tokens markdown-it would, without running its inline parser (half the cost of a build); everything
+    else goes through markdown-it. tests/test_markdown.py checks both paths agree.
+    """
+    header = _FAST_HEADER.match(content)
+    rest = content[header.end() :] if header else content
+    if _MARKUP.search(rest) is None:
+        out: list[tuple[str, str]] = []
+        if header:
+            out += [("strong_open", ""), ("text", header.group(1)), ("strong_close", "")]
+        lines = rest.split("\n")
+        for n, line in enumerate(lines):
+            if n:
+                out.append(("softbreak", ""))
+                line = line.lstrip(" ")
+            if n < len(lines) - 1:
+                line = line.rstrip(" ")
+            out.append(("text", line))
+        return out
+    return slow_inline_children(content)
+
+
+def slow_inline_children(content: str) -> list[tuple[str, str]]:
+    tokens: list = []
+    _MD.inline.parse(content, _MD, {}, tokens)
+    return [("text" if t.type == "text_special" else t.type, t.content) for t in tokens]
+
+
 def _paragraph(tok, path: str) -> _Para:
     line = tok.map[0] + 1
     para = _Para(line=line)
-    children = [(c.type, c.content) for c in (tok.children or []) if not (c.type == "text" and not c.content)]
+    children = [c for c in inline_children(tok.content) if not (c[0] == "text" and not c[1])]
     # A bold "[00:01:23] Name:" header opens a turn (the colon may sit inside or right after the bold).
     if len(children) >= 3 and children[0][0] == "strong_open":
         close = next((k for k, c in enumerate(children) if c[0] == "strong_close"), None)

@@ -179,3 +179,28 @@ def test_parallel_and_sequential_builds_agree(base, monkeypatch):
     build_base(base, full=True, workers=1)
     assert rows(base, "select interview_id, seq, speaker_role, text, text_stem from utterances order by interview_id, seq") == parallel
     assert len(parallel) == 44
+
+
+def test_an_interrupted_build_keeps_whole_interviews_and_resumes(base, monkeypatch):
+    import custdev.build as build_module
+
+    real_write = build_module._write
+    calls = {"n": 0}
+
+    def write_then_interrupt(db, p, old_id):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            real_write(db, p, old_id)  # half of the work is done for this one ...
+            raise KeyboardInterrupt  # ... when Ctrl-C arrives
+        real_write(db, p, old_id)
+
+    monkeypatch.setattr(build_module, "_write", write_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        build_base(base, workers=1)
+    # the two finished interviews are stored whole, the interrupted one not at all
+    assert rows(base, "select id from interviews order by id") == [("i1",), ("i2",)]
+    assert rows(base, "select interview_id, count(*) from utterances group by 1") == [("i1", 4), ("i2", 4)]
+    assert rows(base, "select count(*) from utterances_fts where utterances_fts match 'задерживают'") == [(2,)]
+    monkeypatch.setattr(build_module, "_write", real_write)
+    resumed = build_base(base)
+    assert (resumed.built, resumed.skipped, resumed.total) == (1, 2, 3)

@@ -145,3 +145,46 @@ def test_timestamps(text, seconds):
 def test_format_timestamp():
     assert format_timestamp(3723.9) == "01:02:03"
     assert format_timestamp(None) == ""
+
+
+def _merged(tokens):
+    out = []
+    for kind, content in tokens:
+        kind = "softbreak" if kind == "hardbreak" else kind
+        if out and kind == "text" and out[-1][0] == "text":
+            out[-1] = ("text", out[-1][1] + content)
+        elif not (kind == "text" and not content):
+            out.append((kind, content))
+    return out
+
+
+def test_plain_text_fast_path_matches_markdown_it():
+    from pathlib import Path
+
+    from bench.generate import interview_text
+    from custdev.markdown import _MD, inline_children, slow_inline_children
+    import random
+
+    repo = Path(__file__).resolve().parent.parent
+    texts = [p.read_text(encoding="utf-8") for p in sorted((repo / "interviews").glob("*.md"))]
+    texts.append(interview_text(7, 60, random.Random(3)))
+    texts.append(GOOD)
+    tricky = [
+        "**[00:00:05] Мария:**Text glued", "**[00:00:05] Мария:** ", "**[00:00:05] Мария:**", "**[01:02] Мария**: x",
+        "plain  \nhard break", "a\n  b  \n c", "**[00:01] A:** C# and #tag/x and x:y", "**[00:01] A* B:** odd",
+        "**[00:00:01] A:** text **bold**", "\\#not-a-tag", "word_with_underscore", "==x== #t",
+    ]
+    paragraphs = [t.content for text in texts for t in _MD.parse(text) if t.type == "inline"] + tricky
+    assert len(paragraphs) > 300
+    fast_hits = 0
+    for content in paragraphs:
+        assert _merged(inline_children(content)) == _merged(slow_inline_children(content)), content
+        fast_hits += _MARKUP_FREE(content)
+    assert fast_hits > len(paragraphs) // 3  # the fast path is really taken for plain turns
+
+
+def _MARKUP_FREE(content: str) -> bool:
+    from custdev.markdown import _FAST_HEADER, _MARKUP
+
+    m = _FAST_HEADER.match(content)
+    return _MARKUP.search(content[m.end():] if m else content) is None
