@@ -340,8 +340,13 @@ def build_base(base: Base | str | Path | None = None, *, full: bool = False, pro
     writer = _Writer(db.conn)
     try:
         codebook_hash = hashlib.sha256(base.codebook_path.read_bytes()).hexdigest() if base.codebook_path.exists() else ""
-        recheck_all = full or get_meta(db, "codebook_hash") != codebook_hash
         _sync_codebook(db, base.codebook)
+        if full or get_meta(db, "codebook_hash") != codebook_hash:
+            # Every file must be re-checked; forgetting the hashes (with the new codebook's, atomically) means an
+            # interrupted re-check resumes where it stopped.
+            with _transaction(db.conn):
+                db.execute("UPDATE interviews SET content_hash = ''")
+                set_meta(db, "codebook_hash", codebook_hash)
 
         stored = {row[0]: (row[1], row[2]) for row in db.execute("SELECT path, id, content_hash FROM interviews")}
         files = interview_files(base)
@@ -364,7 +369,7 @@ def build_base(base: Base | str | Path | None = None, *, full: bool = False, pro
                 result.failed += 1
                 result.errors.append(f"{rel}: cannot read ({exc.strerror})")
                 continue
-            if not recheck_all and rel in stored and stored[rel][1] == h:
+            if rel in stored and stored[rel][1] == h:
                 result.skipped += 1
                 continue
             jobs.append((f, h))
@@ -399,8 +404,6 @@ def build_base(base: Base | str | Path | None = None, *, full: bool = False, pro
 
         writer.commit()
         _prune_codebook(db, base.codebook)
-        with _transaction(db.conn):
-            set_meta(db, "codebook_hash", codebook_hash)
         result.total = db.execute("SELECT count(*) FROM interviews").fetchone()[0]
     finally:
         writer.commit()  # keep what was completely written before an interruption: the next build resumes there
