@@ -1,0 +1,164 @@
+"""Commands that bring interviews in: import (recordings and transcripts) and doctor (transcription set-up)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, List, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, errors, out, print_json
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+@app.command("import")
+def import_(
+    paths: Annotated[List[Path], typer.Argument(help="Recordings, transcripts or folders (searched recursively).", show_default=False)],
+    respondent: Annotated[Optional[str], typer.Option(help="The respondent's name (default: 'Respondent', or the name in the transcript).")] = None,
+    interviewer: Annotated[Optional[str], typer.Option(help="The interviewer's name (default: 'Interviewer', or the name in the transcript).")] = None,
+    company: Annotated[Optional[str], typer.Option(help="The respondent's company.")] = None,
+    role: Annotated[Optional[str], typer.Option(help="The respondent's job title.")] = None,
+    segment: Annotated[Optional[List[str]], typer.Option("--segment", "-s", help="Codebook segment slug; repeat for several.")] = None,
+    language: Annotated[str, typer.Option(help="Spoken language: ru, en or auto (detected per file and channel).")] = "auto",
+    model: Annotated[Optional[str], typer.Option(help="Whisper model: base (bundled, offline), a faster-whisper name such as small or large-v3 (downloaded once), or a local CTranslate2 folder. Default: custdev.toml [transcription] model.")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu (int8) or cuda (float16).")] = "auto",
+    speakers: Annotated[int, typer.Option(min=1, max=8, help="Voices to look for in a mono recording (1 = no split).")] = 2,
+    interviewer_channel: Annotated[str, typer.Option(help="Stereo call recordings: the interviewer's channel, left, right or auto (who asks more questions).")] = "auto",
+    beam_size: Annotated[int, typer.Option(min=1, max=10, help="Beam size (1 = greedy, faster, a little less accurate).")] = 5,
+    build: Annotated[bool, typer.Option("--build/--no-build", help="Update custdev.db after importing.")] = True,
+    base: BaseOpt = None,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Import recordings (transcribed offline with Whisper) and transcripts (VTT, SRT, TXT, DOCX, Markdown) into interviews/.
+
+    Each source becomes one interview file with speaker turns and timestamps; the database is then updated.
+    Re-running skips what is already imported, so an interrupted batch resumes where it stopped.
+    """
+    from custdev.config import load_base
+    from custdev.importers import ImportContext
+    from custdev.ingest import ImportOptions, import_paths
+    from custdev.transcribe import TranscribeOptions
+
+    if language not in ("auto", "ru", "en"):
+        raise typer.BadParameter("use ru, en or auto", param_hint="--language")
+    if interviewer_channel not in ("auto", "left", "right"):
+        raise typer.BadParameter("use left, right or auto", param_hint="--interviewer-channel")
+    if device not in ("auto", "cpu", "cuda"):
+        raise typer.BadParameter("use auto, cpu or cuda", param_hint="--device")
+    lang = None if language == "auto" else language
+    with errors():
+        b = load_base(base)
+        options = ImportOptions(
+            context=ImportContext(
+                respondent=respondent, interviewer=interviewer, company=company, role=role,
+                segments=list(segment or []), language=lang, ui_language=b.config.language,
+            ),
+            transcribe=TranscribeOptions(
+                model=model or b.config.model, device=device, language=lang, beam_size=beam_size,
+                speakers=speakers, interviewer_channel=interviewer_channel,
+            ),
+            build=build,
+        )
+        show = not (quiet or json_)
+        if show:
+            with Progress(
+                TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[detail]}"),
+                TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True,
+            ) as bar:
+                batch = bar.add_task("Importing", total=None, detail="")
+                current = bar.add_task("", total=None, detail="", visible=False)
+
+                def on_event(event) -> None:
+                    if event.kind == "start" and event.index:
+                        bar.update(batch, total=event.total, completed=event.index - 1, detail=f"file {event.index}/{event.total}")
+                        bar.update(current, description=Path(event.source).name[:40], completed=0, total=None, detail="", visible=True)
+                    elif event.kind == "progress" and event.total_s:
+                        bar.update(current, total=event.total_s, completed=min(event.done_s, event.total_s),
+                                   detail=f"{_clock(event.done_s)} / {_clock(event.total_s)}")
+                    elif event.kind == "done":
+                        if event.index:
+                            bar.update(batch, completed=event.index)
+                            bar.update(current, visible=False)
+                        _report(event.result, quiet)
+
+                summary = import_paths(b, paths, options, progress=on_event)
+        else:
+            summary = import_paths(b, paths, options, progress=(lambda e: _report(e.result, quiet) if e.kind == "done" else None))
+    if json_:
+        print_json(summary.to_dict())
+    elif not quiet or not summary.ok:
+        line = (f"{summary.count('created')} imported, {summary.count('skipped')} already there, "
+                f"{summary.count('failed')} failed")
+        if summary.build:
+            line += f"; custdev.db: {summary.build['total']} interviews"
+        out.print(line, markup=False)
+        if summary.build and summary.build.get("errors"):
+            for message in summary.build["errors"]:
+                err.print(f"Error: {message}", markup=False)
+    if summary.interrupted:
+        err.print("Interrupted: run the same command again to resume.", markup=False)
+        raise typer.Exit(130)
+    if not summary.ok:
+        raise typer.Exit(1)
+
+
+def _report(result, quiet: bool) -> None:
+    """One line per file: created/skipped on stdout, failures and warnings on stderr."""
+    if result is None:
+        return
+    if result.status == "created":
+        if not quiet:
+            what = f"{result.turns} turn{'s' if result.turns != 1 else ''}"
+            if result.kind == "recording":
+                what += f", {_clock(result.duration_s)}, {result.language or 'language ?'}"
+            out.print(f"Created {result.interview} ({what}) from {result.source}", markup=False)
+        for warning in result.warnings:
+            err.print(f"Warning: {result.source}: {warning}", markup=False)
+    elif result.status == "skipped":
+        if not quiet:
+            out.print(f"Skipped {result.message}", markup=False)
+    elif result.status == "ignored":
+        if not quiet:
+            err.print(f"Note: {result.message}", markup=False)
+    else:
+        err.print(f"Error: {result.message}", markup=False)
+
+
+@app.command()
+def doctor(base: BaseOpt = None, json_: JsonOpt = False) -> None:
+    """Check transcription: which Whisper models are available offline (and why not), CPU/CUDA, the cache."""
+    from custdev.config import load_base
+    from custdev.errors import BaseNotFound
+    from custdev.transcribe import model_report
+
+    with errors():
+        try:
+            configured = load_base(base).config.model
+        except BaseNotFound:
+            configured = None
+        report = model_report(configured)
+    wanted = configured or "base"
+    ready = any(m["available"] for m in report["models"] if m["model"] == wanted)
+    report["default_model"] = wanted
+    report["ready"] = ready
+    if json_:
+        print_json(report)
+    else:
+        out.print(f"Model cache: {report['cache']}", markup=False)
+        for m in report["models"]:
+            mark = "ok " if m["available"] else "-- "
+            out.print(f"  {mark} {m['model']:<9} {m['detail']}  [{m['source']}]", markup=False)
+        cpu, cuda = report["devices"]["cpu"], report["devices"]["cuda"]
+        out.print(f"CPU: {cpu['threads']} threads, int8", markup=False)
+        out.print(f"CUDA: {'yes, ' + str(cuda['devices']) + ' device(s), float16' if cuda['available'] else cuda['detail']}", markup=False)
+        out.print(f"Default model '{wanted}': {'ready' if ready else 'NOT available'}", markup=False)
+    if not ready:
+        raise typer.Exit(1)

@@ -1,0 +1,42 @@
+"""Word (.docx) transcripts, e.g. Otter exports: paragraph text (and simple tables) through the .txt parser."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from custdev.importers import ImportError_
+
+
+def read_docx(path: Path) -> tuple[str, str | None, str | None]:
+    """(text with one paragraph per line, document title, created date) of a .docx file."""
+    import docx
+
+    try:
+        document = docx.Document(str(path))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise ImportError_(f"{path}: not a readable .docx file ({type(exc).__name__})") from None
+    lines: list[str] = []
+    title = None
+    for para in document.paragraphs:
+        text = para.text.strip()
+        if not text:
+            continue
+        if para.style is not None and para.style.name.lower().startswith(("heading", "title")):
+            title = title or text
+            continue
+        lines.append(text)
+    for table in document.tables:
+        for row in table.rows:
+            cells = [c.text.strip() for c in row.cells]
+            cells = [c for n, c in enumerate(cells) if c and (n == 0 or c != cells[n - 1])]
+            if len(cells) == 3:
+                lines.append(f"[{cells[0]}] {cells[1]}: {cells[2]}")
+            elif len(cells) == 2:
+                lines.append(f"{cells[0]}: {cells[1]}")
+    # core_properties.created is not used: documents made from Word's default template carry its date.
+    title = title or (document.core_properties.title or None)
+    created = None
+    if not lines:
+        raise ImportError_(f"{path}: the document has no text")
+    return "\n".join(lines), title, created
