@@ -48,6 +48,10 @@ LABELS: dict[str, dict[str, str]] = {
         "interviews": "interviews",
         "respondents": "respondents",
         "segments": "segments",
+        "n_interviews": "interview|interviews",
+        "n_respondents": "respondent|respondents",
+        "n_segments": "segment|segments",
+        "n_quotes": "quote|quotes",
         "period": "Period",
         "nps": "NPS",
         "value": "What customers value",
@@ -66,7 +70,9 @@ LABELS: dict[str, dict[str, str]] = {
         "local": "local",
         "opportunities": "Opportunities",
         "opp_solve": "Solve “{pain}”",
-        "opp_where": "most common among {segment}: {share} ({k} of {n})",
+        "opp_where": "most common among {segments}: {share}",
+        "and": "and",
+        "of": "of",
         "opp_everywhere": "{share} of all interviews",
         "opp_words": "In customers’ words",
         "opp_next": "Next questions to ask",
@@ -113,6 +119,10 @@ LABELS: dict[str, dict[str, str]] = {
         "interviews": "интервью",
         "respondents": "респондентов",
         "segments": "сегментов",
+        "n_interviews": "интервью|интервью|интервью",
+        "n_respondents": "респондент|респондента|респондентов",
+        "n_segments": "сегмент|сегмента|сегментов",
+        "n_quotes": "цитата|цитаты|цитат",
         "period": "Период",
         "nps": "NPS",
         "value": "Что ценят клиенты",
@@ -131,7 +141,9 @@ LABELS: dict[str, dict[str, str]] = {
         "local": "локальная",
         "opportunities": "Возможности",
         "opp_solve": "Решить «{pain}»",
-        "opp_where": "чаще всего в сегменте «{segment}»: {share} ({k} из {n})",
+        "opp_where": "чаще всего в сегментах: {segments} — {share}",
+        "and": "и",
+        "of": "из",
         "opp_everywhere": "{share} всех интервью",
         "opp_words": "Словами клиентов",
         "opp_next": "Что выяснить дальше",
@@ -184,6 +196,7 @@ class QuoteRef:
     start_s: float | None
     text: str
     date: str | None = None
+    segments: list[str] = field(default_factory=list)  # segment slugs of the interview
 
     @property
     def timestamp(self) -> str:
@@ -199,7 +212,7 @@ class TopPain:
 @dataclass
 class Opportunity:
     pain: an.PainStat
-    where: an.SegmentShare | None  # the segment where the pain is most common (None: no segment has interviews)
+    where: list[an.SegmentShare]  # the segment(s) where the pain is most common (ties all listed; empty: none)
 
 
 @dataclass
@@ -264,6 +277,22 @@ def _pick(rows, limit: int, used: set[int] | None = None) -> list[QuoteRef]:
     return picked
 
 
+def _with_segments(db: Database, quotes: list[QuoteRef]) -> list[QuoteRef]:
+    ids = sorted({q.interview_id for q in quotes})
+    if ids:
+        marks = ",".join("?" * len(ids))
+        segs: dict[str, list[str]] = {}
+        for iid, seg in db.execute(
+            f"SELECT x.interview_id, x.segment FROM interview_segments AS x JOIN segments AS s ON s.slug = x.segment "
+            f"WHERE x.interview_id IN ({marks}) ORDER BY s.rowid",
+            ids,
+        ):
+            segs.setdefault(iid, []).append(seg)
+        for q in quotes:
+            q.segments = segs.get(q.interview_id, [])
+    return quotes
+
+
 def pain_quotes(db: Database, pain: str, *, segment: str | None = None, limit: int = QUOTES_PER_PAIN, used: set[int] | None = None) -> list[QuoteRef]:
     where, params = _scope_sql(segment)
     rows = db.execute(
@@ -273,7 +302,7 @@ def pain_quotes(db: Database, pain: str, *, segment: str | None = None, limit: i
         f"WHERE qp.pain = ?{where} {_ORDER} LIMIT 500",
         [pain, *params],
     ).fetchall()
-    return _pick(rows, limit, used)
+    return _with_segments(db, _pick(rows, limit, used))
 
 
 def tagged_quotes(db: Database, roots: tuple[str, ...], *, segment: str | None = None, limit: int, used: set[int] | None = None) -> list[QuoteRef]:
@@ -288,7 +317,7 @@ def tagged_quotes(db: Database, roots: tuple[str, ...], *, segment: str | None =
         f"WHERE q.id IN (SELECT qt.quote_id FROM quote_tags AS qt WHERE {tag_sql}){where} {_ORDER} LIMIT 500",
         [*tag_params, *params],
     ).fetchall()
-    return _pick(rows, limit, used)
+    return _with_segments(db, _pick(rows, limit, used))
 
 
 def collect(base: Base, *, segment: str | None = None, generated: str | None = None) -> ReportData:
@@ -334,7 +363,8 @@ def collect(base: Base, *, segment: str | None = None, generated: str | None = N
             segs = [s for s in p.segments.values() if s.segment_interviews > 0 and s.interviews > 0]
             if segment:
                 segs = [s for s in segs if s.segment == segment]
-            best = max(segs, key=lambda s: (s.share or 0, s.interviews), default=None)
+            top_share = max((s.share or 0 for s in segs), default=None)
+            best = [s for s in segs if top_share is not None and abs((s.share or 0) - top_share) < 1e-12]
             opportunities.append(Opportunity(p, best))
 
         return ReportData(
@@ -372,6 +402,22 @@ def collect(base: Base, *, segment: str | None = None, generated: str | None = N
 # Formatting helpers
 
 
+def count(n: int, key: str, L: dict[str, str]) -> str:
+    """'1 quote', '3 quotes'; Russian: '1 цитата', '3 цитаты', '5 цитат', '21 цитата'."""
+    return f"{n} {word(n, key, L)}"
+
+
+def word(n: int, key: str, L: dict[str, str]) -> str:
+    forms = L[f"n_{key}"].split("|")
+    if len(forms) == 2:
+        return forms[0] if n == 1 else forms[1]
+    if n % 10 == 1 and n % 100 != 11:
+        return forms[0]
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return forms[1]
+    return forms[2]
+
+
 def pct(share: float | None, lang: str = "en") -> str:
     if share is None:
         return "—"
@@ -395,7 +441,9 @@ def signed(value: float | None, lang: str = "en") -> str:
 
 
 def _quoted(text: str, lang: str) -> str:
-    return f"«{text}»" if lang == "ru" else f"“{text}”"
+    """Quotation marks of the quote's own language: «…» for Russian text, “…” for English."""
+    russian = any("\u0400" <= ch <= "\u04ff" for ch in text)
+    return f"«{text}»" if russian or (lang == "ru" and not any(ch.isascii() and ch.isalpha() for ch in text)) else f"“{text}”"
 
 
 def _period(d: ReportData) -> str:
@@ -406,6 +454,14 @@ def _period(d: ReportData) -> str:
 
 def _segment_titles(d: ReportData) -> dict[str, str]:
     return {s.segment: s.title for s in d.segments}
+
+
+def _opp_where(op: Opportunity, d: ReportData, L: dict[str, str], seg_titles: dict[str, str]) -> str:
+    if not op.where or d.segment:
+        return L["opp_everywhere"].format(share=pct(op.pain.share, d.language))
+    names = [f"{seg_titles.get(s.segment, s.segment)} ({s.interviews} {L['of']} {s.segment_interviews})" for s in op.where]
+    joined = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {L['and']} {names[-1]}"
+    return L["opp_where"].format(segments=joined, share=pct(op.where[0].share, d.language))
 
 
 def _sat_line(d: ReportData, L: dict[str, str]) -> str:
@@ -470,8 +526,9 @@ def heatmap_svg(d: ReportData) -> str:
     cols: list[tuple[str, str, int]] = [("__all__", L["all"], d.pains.total_interviews)]
     cols += [(s.segment, s.title, s.interviews) for s in d.segments]
     cell_w, cell_h, font = 104, 40, 13
-    label_w = min(300, max(140, max((_text_w(p.title, font) for p in pains), default=100) + 24))
-    head_h = 64
+    label_w = min(240, max(140, max((_text_w(p.title, font) for p in pains), default=100) + 24))
+    head_lines = max((len(_wrap(title, cell_w - 8, 12, max_lines=3)) for _s, title, _n in cols), default=1)
+    head_h = 38 + 14 * head_lines
     legend_h = 56
     gap = 10  # space between the All column and the segments
 
@@ -495,7 +552,7 @@ def heatmap_svg(d: ReportData) -> str:
     # column headers
     for c, (slug, title, n) in enumerate(cols):
         x = col_x(c) + cell_w / 2
-        lines = _wrap(title, cell_w - 8, 12)
+        lines = _wrap(title, cell_w - 8, 12, max_lines=3)
         y0 = head_h - 22 - 14 * (len(lines) - 1)
         weight = "700" if slug == "__all__" or slug == d.segment else "600"
         for k, line in enumerate(lines):
@@ -504,8 +561,10 @@ def heatmap_svg(d: ReportData) -> str:
     # rows
     for r, p in enumerate(pains):
         y = head_h + r * cell_h
-        label = _wrap(p.title, label_w - 16, font, max_lines=1)[0]
-        parts.append(f'<text x="{label_w - 12}" y="{y + cell_h / 2 + 4.5:.1f}" font-size="{font}" fill="#111827" text-anchor="end">{esc(label)}<title>{esc(p.title)} ({esc(p.pain)})</title></text>')
+        label = _wrap(p.title, label_w - 16, font, max_lines=2)
+        ly0 = y + cell_h / 2 + 4.5 - 7.5 * (len(label) - 1)
+        spans = "".join(f'<tspan x="{label_w - 12}" y="{ly0 + 15 * k:.1f}">{esc(line)}</tspan>' for k, line in enumerate(label))
+        parts.append(f'<text font-size="{font}" fill="#111827" text-anchor="end">{spans}<title>{esc(p.title)} ({esc(p.pain)})</title></text>')
         for c, (slug, title, n) in enumerate(cols):
             x = col_x(c)
             if slug == "__all__":
@@ -604,14 +663,15 @@ def render_markdown(d: ReportData, *, heatmap_file: str | None = None) -> str:
     if d.description:
         o += [d.description, ""]
     o.append(
-        f"**{d.interviews} {L['interviews']} · {d.respondents} {L['respondents']} · {d.segments_count} {L['segments']} · "
+        f"**{count(d.interviews, 'interviews', L)} · {count(d.respondents, 'respondents', L)} · {count(d.segments_count, 'segments', L)} · "
         f"{L['period']}: {_period(d)} · {L['nps']} {signed(d.nps.nps, lang)}**"
     )
     o.append("")
 
     def quote_md(q: QuoteRef) -> list[str]:
         where = f"{q.interview_id}, {q.timestamp}" if q.timestamp else q.interview_id
-        return [f"> {_quoted(' '.join(q.text.split()), lang)}", f"> — *{where}*", ""]
+        segs = ", ".join(seg_titles.get(s, s) for s in q.segments)
+        return [f"> {_quoted(' '.join(q.text.split()), lang)}", f"> — *{where}*" + (f" · {segs}" if segs else ""), ""]
 
     o += [f"## 1. {L['value']}", ""]
     if d.value_quotes:
@@ -632,7 +692,7 @@ def render_markdown(d: ReportData, *, heatmap_file: str | None = None) -> str:
         p = tp.stat
         o.append(f"### 2.{n}. {p.title} — {pct(p.share, lang)} {L['of_interviews']} · {L[p.verdict] if p.verdict else ''}")
         o.append("")
-        bits = [L["interviews_of"].format(k=p.interviews, n=p.total_interviews), f"{L['ci']} {pct(p.ci_low, lang)}–{pct(p.ci_high, lang)}", f"{p.quotes} {L['quotes']}"]
+        bits = [L["interviews_of"].format(k=p.interviews, n=p.total_interviews), f"{L['ci']} {pct(p.ci_low, lang)}–{pct(p.ci_high, lang)}", count(p.quotes, "quotes", L)]
         if p.stage:
             bits.insert(0, f"{L['stage']}: {p.stage}")
         o += [" · ".join(bits), ""]
@@ -643,10 +703,7 @@ def render_markdown(d: ReportData, *, heatmap_file: str | None = None) -> str:
     if d.opportunities:
         for op in d.opportunities:
             p = op.pain
-            if op.where is not None and not d.segment:
-                where = L["opp_where"].format(segment=seg_titles.get(op.where.segment, op.where.segment), share=pct(op.where.share, lang), k=op.where.interviews, n=op.where.segment_interviews)
-            else:
-                where = L["opp_everywhere"].format(share=pct(p.share, lang))
+            where = _opp_where(op, d, L, seg_titles)
             o.append(f"- **{L['opp_solve'].format(pain=p.title)}** — {where}")
         o.append("")
     else:
@@ -775,6 +832,8 @@ def render_html(d: ReportData) -> str:
 
     def quote(q: QuoteRef) -> str:
         where = f"{e(q.interview_id)} · {e(q.timestamp)}" if q.timestamp else e(q.interview_id)
+        if q.segments:
+            where += f' <span class="seg">· {e(", ".join(seg_titles.get(s, s) for s in q.segments))}</span>'
         return f'<blockquote><p>{e(_quoted(" ".join(q.text.split()), lang))}</p><cite>— {where}</cite></blockquote>'
 
     def badge(kind: str | None) -> str:
@@ -798,9 +857,9 @@ def render_html(d: ReportData) -> str:
     if d.description:
         h.append(f'<p class="desc">{e(d.description)}</p>')
     kpis = [
-        (str(d.interviews), L["interviews"]),
-        (str(d.respondents), L["respondents"]),
-        (str(d.segments_count), L["segments"]),
+        (str(d.interviews), word(d.interviews, "interviews", L)),
+        (str(d.respondents), word(d.respondents, "respondents", L)),
+        (str(d.segments_count), word(d.segments_count, "segments", L)),
         (_period(d), L["period"].lower()),
         (signed(d.nps.nps, lang), f"NPS · {d.nps.scored} {L['scored'].lower()}"),
     ]
@@ -832,7 +891,7 @@ def render_html(d: ReportData) -> str:
         p = tp.stat
         share = p.share or 0
         lo, hi = p.ci_low or 0, p.ci_high or 0
-        meta = [L["interviews_of"].format(k=p.interviews, n=p.total_interviews), f"{L['ci']} {pct(p.ci_low, lang)}–{pct(p.ci_high, lang)}", f"{p.quotes} {L['quotes']}"]
+        meta = [L["interviews_of"].format(k=p.interviews, n=p.total_interviews), f"{L['ci']} {pct(p.ci_low, lang)}–{pct(p.ci_high, lang)}", count(p.quotes, "quotes", L)]
         if p.stage:
             meta.insert(0, f"{L['stage']}: {p.stage}")
         h.append('<div class="pain">')
@@ -853,10 +912,7 @@ def render_html(d: ReportData) -> str:
         h.append('<ul class="opps">')
         for op in d.opportunities:
             p = op.pain
-            if op.where is not None and not d.segment:
-                where = L["opp_where"].format(segment=seg_titles.get(op.where.segment, op.where.segment), share=pct(op.where.share, lang), k=op.where.interviews, n=op.where.segment_interviews)
-            else:
-                where = L["opp_everywhere"].format(share=pct(p.share, lang))
+            where = _opp_where(op, d, L, seg_titles)
             h.append(f"<li><strong>{e(L['opp_solve'].format(pain=p.title))}</strong> <span class=\"muted\">— {e(where)}</span></li>")
         h.append("</ul>")
     else:

@@ -51,6 +51,8 @@ def test_markdown_report_is_a_sandwich_value_pains_opportunities(built):
     # value: the three #value quotes, newest interview first
     value_part = md[value:pains]
     assert re.findall(r"— \*([\w-]+), (\d\d:\d\d:\d\d)\*", value_part) == [("misc-gleb", "00:01:30"), ("ent-dan", "00:01:50"), ("ent-carol", "00:02:45")]
+    assert "> — *ent-dan, 00:01:50* · Small businesses, Enterprise finance\n" in value_part  # with the interview's segments
+    assert "> — *misc-gleb, 00:01:30*\n" in value_part  # no segment
     assert "Customers will pay for automatic reconciliation (for: 3, against: 1)" in value_part  # supported hypothesis
     # top pains: the two systemic ones, then the most common local one to make three
     headings = re.findall(r"^### 2\.\d\. (.+)$", md, re.M)
@@ -62,7 +64,7 @@ def test_markdown_report_is_a_sandwich_value_pains_opportunities(built):
     assert "Stage: billing · 5 of 7 interviews · 95% CI 35.9%–91.8% · 6 quotes" in md
     # opportunities: where each systemic pain is most common, the #opportunity quote, the open hypothesis
     opp_part = md[opps:md.index("## NPS by segment")]
-    assert "**Solve “Manual reconciliation”** — most common among Small businesses: 75% (3 of 4)" in opp_part
+    assert "**Solve “Manual reconciliation”** — most common among Small businesses (3 of 4): 75%" in opp_part
     assert "ent-carol-2, 00:02:30" in opp_part
     assert "Accountants choose the tool for small businesses (1 for, 1 against)" in opp_part
 
@@ -73,7 +75,7 @@ def test_each_top_pain_has_two_or_three_verbatim_quotes_from_different_interview
     sections = re.split(r"^### 2\.\d\. ", md[md.index("## 2. Top pains"):md.index("## 3. Opportunities")], flags=re.M)[1:]
     assert len(sections) == 3
     for section in sections:
-        quotes = re.findall(r"^> “(.+)”\n> — \*([\w-]+), (\d\d):(\d\d):(\d\d)\*", section, re.M)
+        quotes = re.findall(r"^> [“«](.+)[”»]\n> — \*([\w-]+), (\d\d):(\d\d):(\d\d)\*", section, re.M)
         assert 2 <= len(quotes) <= 3
         assert len({q[1] for q in quotes}) == len(quotes)  # different interviews
         for text, iid, h, m, s in quotes:
@@ -144,7 +146,11 @@ def test_russian_labels_follow_the_config(tmp_path):
     md = report_md(base)
     assert md.index("## 1. Что ценят клиенты") < md.index("## 2. Главные боли") < md.index("## 3. Возможности")
     assert "### 2.1. Manual reconciliation — 71,4% интервью · системная" in md
-    assert "«Every Friday I reconcile the payments by hand in a spreadsheet»" in md
+    # quotation marks follow the quote's language, not the report's
+    assert "“Every Friday I reconcile the payments by hand in a spreadsheet”" in md
+    assert "«Половина клиентов оплачивает счета с задержкой, а мы узнаём об этом последними»" in md
+    assert "Этап: billing · 3 из 7 интервью · 95% ДИ 15,8%–75% · 3 цитаты" in md  # Russian plural forms
+    assert "**7 интервью · 6 респондентов · 3 сегмента ·" in md
     assert "## NPS по сегментам" in md and "| Гипотеза | За | Против | Статус |" in md
     assert "опровергнута" in md and "Насыщение достигнуто" in md
     page = cli(base, "--format", "html").stdout

@@ -90,7 +90,7 @@ def pains(
     if result.scope is None and result.segments:
         # Share of each segment's interviews, pains in the same order (an interview in two segments counts in both).
         t = _table("Share by segment (interviews mentioning / interviews in the segment)")
-        t.add_column("Pain", overflow="fold", min_width=12)
+        t.add_column("Pain", no_wrap=True)
         for slug, _title in result.segments:
             t.add_column(slug, justify="right", overflow="fold")
         for p in result.pains:
@@ -131,6 +131,7 @@ def saturation(
     base: BaseOpt = None,
     segment: SegmentOpt = None,
     window: Annotated[Optional[int], typer.Option("--window", "-k", min=1, help="How many last interviews must add no new pain (default: analysis.saturation_window, 3).", show_default=False)] = None,
+    all_rows: Annotated[bool, typer.Option("--all", help="List every interview (default: a long list keeps the ones that added a pain, and the last ones).")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Interview by interview in date order: how many new pains each added, and whether the last K added none."""
@@ -148,7 +149,17 @@ def saturation(
     for col, just in (("#", "right"), ("Interview", "left"), ("Date", "left"), ("Pains", "right"), ("New", "right"),
                       ("Total", "right"), ("New pains", "left")):
         t.add_column(col, justify=just)
-    for st in s.steps:
+    shown = s.steps
+    if not all_rows and len(s.steps) > 40:
+        # Keep what tells the story: the interviews that added a pain, and the last window + 5.
+        tail = max(s.window + 5, 10)
+        keep = {st.seq for st in s.steps if st.new_pains} | {st.seq for st in s.steps[-tail:]}
+        shown = [st for st in s.steps if st.seq in keep]
+    previous = 0
+    for st in shown:
+        if st.seq > previous + 1:
+            t.add_row("…", Text(f"{st.seq - previous - 1} interviews with no new pain (--all lists them)", style="dim"), "", "", "", "", "")
+        previous = st.seq
         t.add_row(str(st.seq), st.interview_id, st.date or "—", str(st.pains), str(len(st.new_pains)) if st.new_pains else Text("0", style="dim"),
                   str(st.cumulative_pains), ", ".join(st.new_pains))
     out.print(t)
