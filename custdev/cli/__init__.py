@@ -76,3 +76,4 @@ def main() -> None:
 from custdev.cli import base as _base  # noqa: E402,F401
 from custdev.cli import analysis as _analysis  # noqa: E402,F401
 from custdev.cli import imports as _imports  # noqa: E402,F401
+from custdev.cli import site as _site  # noqa: E402,F401

@@ -1,0 +1,116 @@
+"""Commands for the research site: serve (Datasette) and publish (a redacted copy to share)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, errors, out, print_json
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _build_first(base, quiet: bool) -> None:
+    """Bring custdev.db up to date (incremental). A published copy has no interviews/ and is served as it is."""
+    from custdev.build import build_base
+
+    if not base.interviews_dir.is_dir():
+        return
+    from custdev.cli.base import _progress
+
+    with _progress(quiet, "Building") as advance:
+        result = build_base(base, progress=advance)
+    if result.failed:
+        err.print(
+            f"Warning: {result.failed} interview file(s) could not be built; the site shows their last good version. "
+            "Run 'custdev build' to see why.",
+            markup=False,
+        )
+    elif not quiet and (result.built or result.removed):
+        err.print(f"Built {result.built}, removed {result.removed}; {result.total} interviews in {base.db_path.name}.", markup=False)
+
+
+@app.command()
+def serve(
+    base: BaseOpt = None,
+    host: Annotated[str, typer.Option(help="Address to listen on: 127.0.0.1 is this computer only; 0.0.0.0 is every network interface (only when you mean it).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on; 0 picks any free port.", min=0, max=65535)] = 8001,
+    share: Annotated[bool, typer.Option("--share", help="Password-protect every page (JSON included) and turn off arbitrary SQL. Also on with \\[site] share = true in custdev.toml.")] = False,
+    set_password: Annotated[bool, typer.Option("--set-password", help="Ask for the site password and store its hash in custdev.toml (\\[site] password_hash); the password never goes on the command line.")] = False,
+    open_browser: Annotated[Optional[bool], typer.Option("--open/--no-open", help="Open the site in a web browser (default: when run from a terminal).")] = None,
+    build: Annotated[bool, typer.Option("--build/--no-build", help="Bring custdev.db up to date before serving.")] = True,
+    quiet: QuietOpt = False,
+) -> None:
+    """Browse, search and play the research base in a web browser (Datasette), on this computer or shared with a password."""
+    from custdev.config import load_base
+    from custdev import serve as site
+    from custdev.errors import ConfigError
+
+    with errors():
+        b = load_base(base)
+        if set_password:
+            password = typer.prompt("Site password", hide_input=True, confirmation_prompt=True)
+            path = site.set_password(b, password)
+            out.print(f"Stored the password hash in {path} ([site] password_hash).", markup=False)
+            if not share:
+                out.print("Start the shared site with: custdev serve --share", markup=False)
+                return
+            b = load_base(b.root)
+        share = share or site.site_config(b).get("share") is True
+        if share and not site.password_hash_for(b):
+            raise ConfigError("a shared site needs a password: run 'custdev serve --set-password' first")
+        if build:
+            _build_first(b, quiet)
+        if host not in LOOPBACK and not share:
+            err.print(
+                f"Warning: listening on {host} without a password: anyone who can reach this computer can read the base. "
+                "Use --share to require one.",
+                markup=False,
+            )
+        if open_browser is None:
+            open_browser = sys.stdout.isatty() and sys.stdin.isatty()
+
+        def ready(info) -> None:
+            out.print(f"Serving {info.title} at {info.url}", markup=False)
+            if info.share:
+                out.print(f"Shared: every page needs the password (username: {info.username}); arbitrary SQL is off.", markup=False)
+            out.print("Press Ctrl+C to stop.", markup=False)
+            sys.stdout.flush()
+
+        site.serve_base(b, host=host, port=port, share=share, open_browser=open_browser, on_ready=ready)
+
+
+@app.command()
+def publish(
+    directory: Annotated[Path, typer.Argument(help="Folder to write the copy to (created if missing); serve it with 'custdev serve --base DIR'.")],
+    base: BaseOpt = None,
+    redact: Annotated[bool, typer.Option("--redact/--no-redact", help="Remove respondent and interviewer names (in every word form), companies, e-mails, phone numbers and recordings.")] = True,
+    build: Annotated[bool, typer.Option("--build/--no-build", help="Bring custdev.db up to date first.")] = True,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Write a copy of the research database to share: redacted by default, with the site's metadata."""
+    from custdev.config import load_base
+    from custdev.publish import publish_base
+
+    with errors():
+        b = load_base(base)
+        if build:
+            _build_first(b, quiet or json_)
+        result = publish_base(b, directory, redact=redact)
+    if json_:
+        print_json(result.to_dict())
+        return
+    if result.redacted:
+        out.print(
+            f"Wrote a redacted copy to {result.db_path}: {result.interviews} interviews; "
+            f"{result.replacements:,} names, companies, e-mails and phone numbers replaced.",
+            markup=False,
+        )
+    else:
+        err.print("Warning: this copy is NOT redacted: it holds names, companies and contact details.", markup=False)
+        out.print(f"Wrote a copy to {result.db_path}: {result.interviews} interviews.", markup=False)
+    out.print(f"Serve it with: custdev serve --base {result.directory}", markup=False)
