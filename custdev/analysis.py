@@ -312,7 +312,7 @@ def check_known(db: Database, kind: str, slug: str, base: Base | None = None) ->
 # Queries
 
 
-def _segment_shares(db: Database, threshold: float) -> dict[str, dict[str, SegmentShare]]:
+def segment_shares(db: Database, threshold: float) -> dict[str, dict[str, SegmentShare]]:
     """pain -> segment -> SegmentShare, from the pain_by_segment view."""
     out: dict[str, dict[str, SegmentShare]] = {}
     rows = db.execute(
@@ -328,15 +328,21 @@ def _sort_key(p: PainStat):
     return (-(p.share or 0.0), -p.quotes, p.pain)
 
 
-def pain_prevalence(db: Database, threshold: float, *, segment: str | None = None, pain: str | None = None) -> PainsResult:
-    """Every pain with its prevalence (whole base, or within ``segment``), sorted by share, most common first."""
+def pain_prevalence(
+    db: Database, threshold: float, *, segment: str | None = None, pain: str | None = None,
+    by_segment: dict[str, dict[str, SegmentShare]] | None = None,
+) -> PainsResult:
+    """Every pain with its prevalence (whole base, or within ``segment``), sorted by share, most common first.
+
+    ``by_segment`` (from :func:`segment_shares`) saves re-reading the pain_by_segment view."""
     require_interviews(db)
     segments = list(_known(db, "segments").items())
     if segment is not None:
         check_known(db, "segment", segment)
     if pain is not None:
         check_known(db, "pain", pain)
-    by_segment = _segment_shares(db, threshold)
+    if by_segment is None:
+        by_segment = segment_shares(db, threshold)
     stats: list[PainStat] = []
     if segment is None:
         rows = db.execute(
@@ -368,10 +374,13 @@ def nps_overall(db: Database) -> NpsStat:
     return NpsStat(*row)
 
 
-def segments_summary(db: Database, threshold: float, *, top: int = 3) -> list[SegmentSummary]:
+def segments_summary(
+    db: Database, threshold: float, *, top: int = 3, by_segment: dict[str, dict[str, SegmentShare]] | None = None
+) -> list[SegmentSummary]:
     """Per segment: interviews, respondents, NPS and its ``top`` most common pains (pains with no mention left out)."""
     require_interviews(db)
-    by_segment = _segment_shares(db, threshold)
+    if by_segment is None:
+        by_segment = segment_shares(db, threshold)
     titles = _known(db, "pains")
     out: list[SegmentSummary] = []
     rows = db.execute(

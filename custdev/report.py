@@ -326,9 +326,10 @@ def collect(base: Base, *, segment: str | None = None, generated: str | None = N
     try:
         an.require_interviews(db)
         threshold = base.config.systemic_threshold
-        overall = an.pain_prevalence(db, threshold)
-        scoped = an.pain_prevalence(db, threshold, segment=segment) if segment else overall
-        segments = an.segments_summary(db, threshold)
+        shares = an.segment_shares(db, threshold)  # the pain_by_segment view, read once
+        overall = an.pain_prevalence(db, threshold, by_segment=shares)
+        scoped = an.pain_prevalence(db, threshold, segment=segment, by_segment=shares) if segment else overall
+        segments = an.segments_summary(db, threshold, by_segment=shares)
         hyps = an.hypotheses(db)
         sat = an.saturation(db, base.config.saturation_window, segment=segment)
 
