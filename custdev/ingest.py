@@ -27,7 +27,7 @@ from custdev.config import Base, atomic_write_text, check_slug
 from custdev.errors import CustdevError, ParseError
 from custdev.importers import AUDIO_EXTS, TRANSCRIPT_EXTS, ImportContext, Imported, ImportError_, import_transcript, kind_of
 from custdev.markdown import parse_interview, render_interview
-from custdev.transcribe import AudioError, ModelError, TranscribeOptions, Transcriber, cache_dir
+from custdev.transcribe import ModelError, TranscribeOptions, Transcriber, cache_dir
 
 SIDECAR_SUFFIX = ".words.json"
 
@@ -245,6 +245,13 @@ def _checkpoint_path(digest: str) -> Path:
     return cache_dir() / "imports" / f"{digest}.json"
 
 
+def _drop_checkpoint(digest: str) -> None:
+    try:
+        _checkpoint_path(digest).unlink()
+    except OSError:
+        pass
+
+
 def _load_checkpoint(digest: str) -> dict | None:
     try:
         return json.loads(_checkpoint_path(digest).read_text(encoding="utf-8"))
@@ -295,6 +302,8 @@ def import_paths(base: Base, paths: list[str | Path], options: ImportOptions | N
     """Import files and folders into ``base``. Never raises for one bad file; see the summary."""
     options = options or ImportOptions()
     ctx = options.context
+    if ctx.codebook is None:
+        ctx.codebook = base.codebook
     for slug_ in ctx.segments:
         check_slug("segment", slug_, base.codebook.segments)
     emit = progress or (lambda event: None)
@@ -366,16 +375,14 @@ def _import_one(base: Base, job: _Job, ctx: ImportContext, transcriber: Transcri
     except ModelError as exc:
         result.message = f"model: {exc}"
         return result
-    except (CustdevError, AudioError) as exc:
+    except CustdevError as exc:
         result.message = str(exc) if str(job.path) in str(exc) or isinstance(exc, ParseError) else f"{job.path}: {exc}"
+        _drop_checkpoint(digest)  # the same file would fail the same way: nothing to resume
         return result
     except OSError as exc:
         result.message = f"{job.path}: {exc.strerror or type(exc).__name__}"
         return result
-    try:
-        _checkpoint_path(digest).unlink()
-    except OSError:
-        pass
+    _drop_checkpoint(digest)
     known[digest] = rel
     result.status = "created"
     result.interview = rel

@@ -340,13 +340,19 @@ def model_report(configured: str | None = None) -> dict:
             entry["detail"] = f"not downloaded; 'custdev import --model {name}' fetches it once (needs the internet)"
         models.append(entry)
     if configured and configured not in {m["model"] for m in models}:
-        entry = {"model": configured, "source": "custdev.toml [transcription] model", "available": False}
+        entry = {"model": configured, "source": "custdev.toml [transcription] model", "available": False, "path": None}
         try:
-            entry["path"] = resolve_model(configured) if Path(configured).expanduser().is_dir() else None
-            entry["available"] = bool(entry["path"])
-            entry["detail"] = "local CTranslate2 folder" if entry["available"] else "a download name; see above"
+            if Path(configured).expanduser().is_dir() or _looks_like_path(configured):
+                entry["path"] = resolve_model(configured)
+                entry["detail"] = "local CTranslate2 model folder"
+            else:
+                entry["path"] = download_model(configured, local_files_only=True)
+                entry["detail"] = "downloaded"
+            entry["available"] = True
         except ModelError as exc:
             entry["detail"] = str(exc)
+        except Exception:  # noqa: BLE001 - not downloaded
+            entry["detail"] = f"not downloaded; 'custdev import --model {configured}' fetches it once (needs the internet)"
         models.append(entry)
     try:
         cuda = ctranslate2.get_cuda_device_count()

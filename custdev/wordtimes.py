@@ -131,12 +131,18 @@ def _quote_span(turn: Turn, char_start: int, char_end: int, text: str) -> tuple[
     if ttok:
         sm = SequenceMatcher(None, [t for t, _, _ in ttok], wtok, autojunk=False)
         mapping: dict[int, int] = {}
-        for a, b, size in sm.get_matching_blocks():
-            for k in range(size):
-                mapping[a + k] = b + k
+        exact: set[int] = set()
+        for tag, i1, i2, j1, j2 in sm.get_opcodes():
+            if tag == "equal":
+                for k in range(i2 - i1):
+                    mapping[i1 + k] = j1 + k
+                    exact.add(i1 + k)
+            elif tag == "replace":  # a word the researcher corrected: spread the edit over the words it replaced
+                for k in range(i2 - i1):
+                    mapping[i1 + k] = j1 + min(k * (j2 - j1) // (i2 - i1), j2 - j1 - 1)
         inside = [i for i, (_, s, e) in enumerate(ttok) if s < char_end and e > char_start]
         matched = [mapping[i] for i in inside if i in mapping]
-        if inside and len(matched) < max(1, len(inside) // 2):
+        if inside and sum(1 for i in inside if i in exact) < max(1, len(inside) // 2):
             matched = []
     if not matched:
         # The turn was rewritten: look for the quote's own words instead.

@@ -59,7 +59,7 @@ def import_(
         options = ImportOptions(
             context=ImportContext(
                 respondent=respondent, interviewer=interviewer, company=company, role=role,
-                segments=list(segment or []), language=lang, ui_language=b.config.language,
+                segments=list(segment or []), language=lang, ui_language=b.config.language, codebook=b.codebook,
             ),
             transcribe=TranscribeOptions(
                 model=model or b.config.model, device=device, language=lang, beam_size=beam_size,
@@ -91,7 +91,7 @@ def import_(
 
                 summary = import_paths(b, paths, options, progress=on_event)
         else:
-            summary = import_paths(b, paths, options, progress=(lambda e: _report(e.result, quiet) if e.kind == "done" else None))
+            summary = import_paths(b, paths, options, progress=(lambda e: _report(e.result, quiet or json_) if e.kind == "done" else None))
     if json_:
         print_json(summary.to_dict())
     elif not quiet or not summary.ok:

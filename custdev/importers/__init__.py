@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from custdev.errors import CustdevError
-from custdev.models import Interview, Turn
+from custdev.models import Codebook, Interview, Turn
 
 AUDIO_EXTS = frozenset(
     ".wav .wave .mp3 .m4a .m4b .aac .ogg .oga .opus .flac .webm .weba .mp4 .m4v .mov .mkv .mka .avi .wma .wmv "
@@ -39,6 +39,7 @@ class ImportContext:
     segments: list[str] = field(default_factory=list)
     language: str | None = None  # "ru" / "en" / None (auto)
     ui_language: str = "en"  # the base's language: default speaker names
+    codebook: Codebook | None = None  # to check the codes of imported markdown interviews
 
 
 @dataclass

@@ -11,10 +11,11 @@ from custdev.importers import ImportError_
 def read_docx(path: Path) -> tuple[str, str | None, str | None]:
     """(text with one paragraph per line, document title, created date) of a .docx file."""
     import docx
+    from docx.opc.exceptions import OpcError
 
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, OpcError, KeyError, ValueError) as exc:
         raise ImportError_(f"{path}: not a readable .docx file ({type(exc).__name__})") from None
     lines: list[str] = []
     title = None

@@ -15,7 +15,7 @@ def import_markdown(path: Path, ctx: ImportContext) -> Imported:
     warnings: list[str] = []
     if text.lstrip("\ufeff").startswith("---"):
         try:
-            interview = parse_interview(text, str(path))
+            interview = parse_interview(text, str(path), ctx.codebook)
         except ParseError as exc:
             raise ImportError_(str(exc)) from None
         if not interview.turns:

