@@ -282,6 +282,12 @@ def serve_base(
     actual_port = sock.getsockname()[1]
     options = ds._custdev_site
     info = ServeInfo(url_for(host, actual_port), host, actual_port, share, options.username, options.title or "")
+    if not os.environ.get("CUSTDEV_DEBUG"):
+        # Datasette prints every error and 404 as a rich traceback *with local variables*, which would put
+        # interview text in the terminal (and block on a full pipe). CUSTDEV_DEBUG=1 brings them back.
+        import rich
+
+        rich.reconfigure(file=open(os.devnull, "w"))
     config = uvicorn.Config(ds.app(), log_level="warning", access_log=False, lifespan="on")
     server = uvicorn.Server(config)
     if on_ready:
