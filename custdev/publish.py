@@ -343,13 +343,16 @@ def publish_base(base: Base, directory: str | Path, *, redact: bool = True) -> P
     src = sqlite3.connect(f"file:{base.db_path}?mode=ro", uri=True)
     redactor: Redactor | None = None
     try:
-        src.execute("BEGIN")  # one consistent snapshot even while `custdev build` writes
-        interviews = src.execute("SELECT count(*) FROM interviews").fetchone()[0]
         if redact:
+            src.execute("BEGIN")  # one consistent snapshot even while `custdev build` writes
+            interviews = src.execute("SELECT count(*) FROM interviews").fetchone()[0]
             redactor = build_redactor(src)
             tables = _write_redacted(src, tmp, redactor, base)
         else:
-            src.execute("VACUUM INTO ?", [str(tmp)])
+            src.execute("VACUUM INTO ?", [str(tmp)])  # a consistent snapshot of its own
+            copy = sqlite3.connect(tmp)
+            interviews = copy.execute("SELECT count(*) FROM interviews").fetchone()[0]
+            copy.close()
             tables = [t for t, _ in _tables(src)]
     except sqlite3.DatabaseError as exc:
         for stale in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
