@@ -187,7 +187,7 @@ def test_doctor_reports_the_bundled_model(empty_base):
 def test_sample_recording_end_to_end(sample_base):
     recordings = sample_base / "recordings"
     before = {p.name for p in (sample_base / "interviews").glob("*.md")}
-    result = run("import", recordings, "--base", sample_base, "--respondent", "Dana Whitfield", "--interviewer", "Sarah",
+    result = run("import", recordings, "--base", sample_base, "--respondent", "Mark Ellison", "--interviewer", "Daniel",
                  "--company", "Northwind Logistics", "--role", "Finance operations lead", "--segment", "mid-market-finance")
     assert result.exit_code == 0, result.output
     created = {p.name for p in (sample_base / "interviews").glob("*.md")} - before
@@ -196,7 +196,7 @@ def test_sample_recording_end_to_end(sample_base):
     interview = parse_interview(md_path.read_text(), md_path.name, load_base(sample_base).codebook)
     assert interview.title == "Northwind Logistics: invoices from a spreadsheet"  # from the file's metadata
     assert interview.date == "2026-05-20" and interview.audio == "recordings/2026-05-20-northwind-logistics.ogg"
-    assert [t.speaker for t in interview.turns] == ["Sarah", "Dana Whitfield"] * 5
+    assert [t.speaker for t in interview.turns] == ["Daniel", "Mark Ellison"] * 5
     assert interview.extra["transcription"]["speakers"] == "channels"
     sidecar = json.loads(md_path.with_name(md_path.stem + ".words.json").read_text())
     assert len(sidecar["turns"]) == 10

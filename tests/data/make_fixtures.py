@@ -26,6 +26,7 @@ JFK = Path("/work/shared/audio/jfk.flac")
 # Voices: the interviewer is a female variant (~200 Hz), the respondent a male American one (~100 Hz).
 INTERVIEWER_VOICE = "en+f3"
 RESPONDENT_VOICE = "en-us+m3"
+SAMPLE_INTERVIEWER_VOICE = "en-gb"  # clearer for Whisper base than the female variant; stereo needs no pitch gap
 
 CALL = [
     ("interviewer", "Thanks for joining. How do you send invoices to your customers today?"),
@@ -37,7 +38,7 @@ CALL = [
 SAMPLE_NAME = "2026-05-20-northwind-logistics.ogg"
 SAMPLE_TITLE = "Northwind Logistics: invoices from a spreadsheet"
 SAMPLE = [
-    ("interviewer", "Thank you for taking the time today, Dana. Could you tell me what your role is at the company?"),
+    ("interviewer", "Thank you for taking the time today, Mark. Could you tell me what your role is at the company?"),
     ("respondent", "Sure. I run finance operations at a logistics startup, so billing and collections are on me."),
     ("interviewer", "How do you bill your customers at the moment?"),
     ("respondent", "We export shipments from our system at the end of the month, and then I build the invoices in a spreadsheet."),
@@ -67,14 +68,14 @@ def read_wav(path: Path) -> np.ndarray:
     return np.concatenate(chunks).astype(np.float32)
 
 
-def conversation(turns, tmp: Path, *, gap: float = 0.6, lead: float = 0.5) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+def conversation(turns, tmp: Path, *, gap: float = 0.6, lead: float = 0.5, interviewer_voice: str = INTERVIEWER_VOICE) -> tuple[np.ndarray, np.ndarray, list[dict]]:
     """Left = interviewer, right = respondent. Returns (left, right, script with start/end seconds)."""
     left: list[np.ndarray] = [np.zeros(int(lead * RATE), np.float32)]
     right: list[np.ndarray] = [np.zeros(int(lead * RATE), np.float32)]
     t = lead
     script = []
     for n, (role, text) in enumerate(turns):
-        voice = INTERVIEWER_VOICE if role == "interviewer" else RESPONDENT_VOICE
+        voice = interviewer_voice if role == "interviewer" else RESPONDENT_VOICE
         audio = speak(text, voice, tmp / f"turn{n}.wav")
         audio = audio * (0.5 / max(1e-6, float(np.abs(audio).max())))
         silence = np.zeros_like(audio)
@@ -136,7 +137,7 @@ def main() -> None:
         if JFK.exists():
             encode(HERE / "jfk.ogg", [read_wav(JFK)], bitrate=32000)
 
-        s_left, s_right, s_script = conversation(SAMPLE, tmp, gap=0.7)
+        s_left, s_right, s_script = conversation(SAMPLE, tmp, gap=0.7, interviewer_voice=SAMPLE_INTERVIEWER_VOICE)
         recordings = ROOT / "recordings"
         recordings.mkdir(exist_ok=True)
         encode(recordings / SAMPLE_NAME, [s_left, s_right], bitrate=32000, title=SAMPLE_TITLE)
