@@ -223,22 +223,7 @@ class HypothesisStat:
 
 
 def hypothesis_min_interviews(config: Config) -> int:
-    raw = (config.raw or {}).get("analysis", {}) if isinstance(config.raw, dict) else {}
-    try:
-        value = int(raw.get("hypothesis_min_interviews", DEFAULT_HYPOTHESIS_MIN))
-    except (TypeError, ValueError):
-        raise AnalysisError("custdev.toml: analysis.hypothesis_min_interviews must be a whole number") from None
-    if value < 1:
-        raise AnalysisError("custdev.toml: analysis.hypothesis_min_interviews must be at least 1")
-    return value
-
-
-def settings_of(config: Config) -> dict[str, str]:
-    return {
-        "analysis.systemic_threshold": repr(float(config.systemic_threshold)),
-        "analysis.saturation_window": str(int(config.saturation_window)),
-        "analysis.hypothesis_min_interviews": str(hypothesis_min_interviews(config)),
-    }
+    return config.hypothesis_min_interviews
 
 
 def sync_settings(db: Database, config: Config) -> None:
@@ -246,7 +231,7 @@ def sync_settings(db: Database, config: Config) -> None:
 
     Writes only what changed; a read-only database is left as it is (the views then fall back to defaults).
     """
-    wanted = settings_of(config)
+    wanted = config.analysis_settings()
     try:
         have = dict(db.execute("SELECT key, value FROM meta WHERE key LIKE 'analysis.%'").fetchall())
         changed = {k: v for k, v in wanted.items() if have.get(k) != v}

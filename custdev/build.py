@@ -404,6 +404,9 @@ def build_base(base: Base | str | Path | None = None, *, full: bool = False, pro
 
         writer.commit()
         _prune_codebook(db, base.codebook)
+        with _transaction(db.conn):  # the analysis views (CLI and Datasette alike) read their thresholds from here
+            for key, value in base.config.analysis_settings().items():
+                set_meta(db, key, value)
         result.total = db.execute("SELECT count(*) FROM interviews").fetchone()[0]
     finally:
         writer.commit()  # keep what was completely written before an interruption: the next build resumes there

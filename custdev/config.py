@@ -31,8 +31,17 @@ class Config:
     language: str = "en"  # labels of reports and the site: "en" or "ru"
     systemic_threshold: float = 0.30
     saturation_window: int = 3
+    hypothesis_min_interviews: int = 3
     model: str = "base"
     raw: dict[str, Any] = field(default_factory=dict)
+
+    def analysis_settings(self) -> dict[str, str]:
+        """The settings the analysis views read from the database's ``meta`` table (written by every build)."""
+        return {
+            "analysis.systemic_threshold": repr(float(self.systemic_threshold)),
+            "analysis.saturation_window": str(int(self.saturation_window)),
+            "analysis.hypothesis_min_interviews": str(int(self.hypothesis_min_interviews)),
+        }
 
 
 @dataclass
@@ -97,8 +106,14 @@ def load_config(path: Path) -> Config:
         cfg.saturation_window = int(analysis.get("saturation_window", cfg.saturation_window))
     except (TypeError, ValueError):
         raise ConfigError(f"{path}: analysis.systemic_threshold must be a number and saturation_window an integer") from None
+    try:
+        cfg.hypothesis_min_interviews = int(analysis.get("hypothesis_min_interviews", cfg.hypothesis_min_interviews))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{path}: analysis.hypothesis_min_interviews must be a whole number") from None
     if not 0 < cfg.systemic_threshold <= 1:
         raise ConfigError(f"{path}: analysis.systemic_threshold must be between 0 and 1")
+    if cfg.hypothesis_min_interviews < 1:
+        raise ConfigError(f"{path}: analysis.hypothesis_min_interviews must be at least 1")
     cfg.model = str(transcription.get("model", cfg.model))
     return cfg
 
