@@ -311,8 +311,9 @@ def model_report(configured: str | None = None) -> dict:
     import ctranslate2
 
     models: list[dict] = []
-    for wheel in BASE_WHEELS:
-        entry = {"model": "base", "source": f"PyPI wheels {wheel.pip}", "path": str(_model_dir(wheel)), "available": False}
+    for n, wheel in enumerate(BASE_WHEELS):
+        source = f"PyPI wheels {wheel.pip}" if n == 0 else f"fallback: PyPI wheels {wheel.pip}"
+        entry = {"model": "base", "source": source, "path": str(_model_dir(wheel)), "available": False}
         try:
             _wheel_files(wheel)
         except ModelError as exc:
