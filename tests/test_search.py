@@ -118,3 +118,27 @@ def test_bad_queries_say_what_is_wrong(db, bad):
 def test_fts_query_drops_stop_words_unless_alone():
     assert fts_query("проблемы с оплатой") == 'text_stem : ("проблем" "оплат")'
     assert fts_query("the") == 'text_stem : ("the")'
+
+
+def test_ranking_window_and_match_count(db):
+    from custdev.search import count_matches
+
+    assert count_matches(db, "оплата") == 2
+    assert count_matches(db, "оплата", speaker="interviewer") == 1
+    every = search(db, "оплата OR invoices OR payments")
+    assert len(every) == count_matches(db, "оплата OR invoices OR payments") == 6
+    # with a window of 2 only the two newest matches are ranked: hits come from the last-built rows
+    newest = search(db, "оплата OR invoices OR payments", limit=2, window=2)
+    assert sorted(h.id for h in newest) == sorted(h.id for h in every)[-2:]
+
+
+def test_cli_says_how_many_matches_exist(empty_base):
+    from typer.testing import CliRunner
+
+    from custdev.cli import app
+
+    (empty_base / "codebook.yml").write_text(CODEBOOK, encoding="utf-8")
+    (empty_base / "interviews" / "en1.md").write_text(EN, encoding="utf-8")
+    build_base(empty_base)
+    result = CliRunner().invoke(app, ["search", "invoice", "--limit", "1", "--base", str(empty_base)])
+    assert result.stdout.splitlines()[-1] == "1 of 2 matches shown; use --limit, more words or filters to see others."

@@ -98,6 +98,7 @@ def search(
     from custdev.config import check_slug, load_base
     from custdev.db import open_db
     from custdev.markdown import format_timestamp
+    from custdev.search import RANK_WINDOW, count_matches
     from custdev.search import search as run_search
 
     with errors():
@@ -115,6 +116,9 @@ def search(
             db, query, segment=segment, pain=pain, tag=tag, speaker=speaker, quotes_only=quotes, limit=limit,
             before="\x00", after="\x01",
         )
+        total = len(hits)
+        if hits and len(hits) == limit and not json_:
+            total = count_matches(db, query, segment=segment, pain=pain, tag=tag, speaker=speaker, quotes_only=quotes)
     if json_:
         rows = []
         for h in hits:
@@ -133,3 +137,6 @@ def search(
         on, off = ("[bold yellow]", "[/bold yellow]") if out.is_terminal else ("\\[", "]")
         snippet = escape(h.snippet).replace("\x00", on).replace("\x01", off)
         out.print(f"[cyan]{escape(h.interview_id)}[/cyan] [dim]{ts}[/dim] [green]{escape(h.speaker)}[/green] ({h.speaker_role}): {snippet}")
+    if total > len(hits):
+        ranked = f", ranked among the newest {RANK_WINDOW:,}" if total > RANK_WINDOW else ""
+        out.print(f"[dim]{len(hits)} of {total:,} matches shown{ranked}; use --limit, more words or filters to see others.[/dim]")
