@@ -370,7 +370,7 @@ def render_interview(interview: Interview) -> str:
         if value not in (None, [], ""):
             meta[key] = value
     meta.update(interview.extra)
-    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, default_flow_style=None).strip()
+    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, default_flow_style=False).strip()
     lines = ["---", front, "---", ""]
     for turn in interview.turns:
         ts = f"[{format_timestamp(turn.start_s)}] " if turn.start_s is not None else ""
