@@ -16,6 +16,7 @@ Templates live in ``custdev/templates`` and the stylesheet in ``custdev/static``
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import html
 import json
@@ -51,9 +52,11 @@ STATIC_DIR = HERE / "static"
 STATIC_PREFIX = "/-/custdev/static/"
 PASSWORD_ENV = "CUSTDEV_PASSWORD_HASH"
 SECRET_ENV = "DATASETTE_SECRET"
+SITE_ROOT_ENV = "CUSTDEV_SITE_ROOT"  # passed to worker processes
+SITE_SHARE_ENV = "CUSTDEV_SITE_SHARE"
 DEFAULT_USERNAME = "custdev"
 DEFAULT_PORT = 8001
-SEARCH_CAP = 5000  # the search ranks and counts at most this many matches of each kind (see the canned query)
+SEARCH_CAP = 1000  # the search ranks and counts at most this many matches of each kind (see the canned query)
 
 # Paths a shared site answers without a login: the login form itself and static assets (no data).
 _PUBLIC_PREFIXES = ("/-/static/", STATIC_PREFIX)
@@ -197,16 +200,38 @@ def site_secret(base: Base) -> str:
 
 
 def site_settings(*, share: bool) -> dict:
-    settings = {"sql_time_limit_ms": 3000, "facet_time_limit_ms": 500, "num_sql_threads": 4}
+    # Facet suggestions scan every column of a page's rows: on a large base that is most of a table page's time.
+    settings = {"sql_time_limit_ms": 3000, "facet_time_limit_ms": 200, "suggest_facets": False, "num_sql_threads": 3}
     if share:
         settings["allow_download"] = False  # the unredacted file; `custdev publish --redact` makes a shareable one
     return settings
 
 
+@contextlib.contextmanager
+def _coarse_timelimit(conn, ms):
+    """Datasette's query time limit, checked every 50,000 SQLite instructions (~4 ms) instead of every 1,000.
+
+    The check is a Python callback, so it takes the GIL: at 1,000 instructions, concurrent searches over a large
+    base spend most of their time queueing for the GIL (measured: 8.8 vs ... requests/s, bench/load_bench.py).
+    """
+    deadline = time.perf_counter() + ms / 1000
+
+    def handler():
+        return 1 if time.perf_counter() >= deadline else 0
+
+    conn.set_progress_handler(handler, 50_000 if ms > 20 else 1)
+    try:
+        yield
+    finally:
+        conn.set_progress_handler(None, 0)
+
+
 def make_datasette(base: Base, *, share: bool = False, secret: str | None = None):
     """A Datasette instance for ``base``'s database (not started). Raises CustdevError for a shared site without a password."""
+    import datasette.database
     from datasette.app import Datasette
 
+    datasette.database.sqlite_timelimit = _coarse_timelimit
     if not base.db_path.exists():
         raise CustdevError(f"{base.root} has no {base.db_path.name} yet; run 'custdev build' first")
     site = site_config(base)
@@ -265,6 +290,27 @@ class ServeInfo:
     title: str
 
 
+def default_workers() -> int:
+    """One server process per CPU (at most 4): page rendering holds Python's GIL, so processes scale and threads do not."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def _quiet_tracebacks() -> None:
+    if not os.environ.get("CUSTDEV_DEBUG"):
+        # Datasette prints every error and 404 as a rich traceback *with local variables*, which would put
+        # interview text in the terminal (and block on a full pipe). CUSTDEV_DEBUG=1 brings them back.
+        import rich
+
+        rich.reconfigure(file=open(os.devnull, "w"))
+
+
+def site_app():
+    """ASGI application factory for the worker processes of ``serve_base`` (they start afresh, by import)."""
+    _quiet_tracebacks()
+    base = load_base(os.environ[SITE_ROOT_ENV])
+    return make_datasette(base, share=os.environ.get(SITE_SHARE_ENV) == "1").app()
+
+
 def serve_base(
     base: Base,
     *,
@@ -272,30 +318,44 @@ def serve_base(
     port: int = DEFAULT_PORT,
     share: bool = False,
     open_browser: bool = False,
+    workers: int | None = None,
     on_ready: Callable[[ServeInfo], None] | None = None,
 ) -> None:
-    """Run the site until interrupted. ``on_ready`` is called with the URL once the port is bound."""
+    """Run the site until interrupted. ``on_ready`` is called with the URL once the port is bound.
+
+    With several ``workers``, each is a process with its own Datasette on the same listening socket; they sign
+    cookies with one secret, so a login or a form works whichever process answers.
+    """
     import uvicorn
 
-    ds = make_datasette(base, share=share)
+    ds = make_datasette(base, share=share)  # checks the password, metadata and database before anything listens
+    workers = workers or default_workers()
     sock = bind_socket(host, port)
     actual_port = sock.getsockname()[1]
     options = ds._custdev_site
     info = ServeInfo(url_for(host, actual_port), host, actual_port, share, options.username, options.title or "")
-    if not os.environ.get("CUSTDEV_DEBUG"):
-        # Datasette prints every error and 404 as a rich traceback *with local variables*, which would put
-        # interview text in the terminal (and block on a full pipe). CUSTDEV_DEBUG=1 brings them back.
-        import rich
+    _quiet_tracebacks()
+    if workers > 1:
+        from uvicorn.supervisors import Multiprocess
 
-        rich.reconfigure(file=open(os.devnull, "w"))
-    config = uvicorn.Config(ds.app(), log_level="warning", access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
+        os.environ[SITE_ROOT_ENV] = str(base.root)
+        os.environ[SITE_SHARE_ENV] = "1" if share else "0"
+        os.environ[SECRET_ENV] = site_secret(base) if share else (os.environ.get(SECRET_ENV) or secrets.token_hex(32))
+        config = uvicorn.Config("custdev.serve:site_app", factory=True, workers=workers, log_level="warning",
+                                access_log=False, lifespan="on")
+        runner = lambda: Multiprocess(config, sockets=[sock]).run()  # noqa: E731
+    else:
+        config = uvicorn.Config(ds.app(), log_level="warning", access_log=False, lifespan="on")
+        server = uvicorn.Server(config)
+        runner = lambda: server.run(sockets=[sock])  # noqa: E731
     if on_ready:
         on_ready(info)
     if open_browser:
-        threading.Timer(0.8, webbrowser.open, [info.url]).start()
+        threading.Timer(1.0, webbrowser.open, [info.url]).start()
     try:
-        server.run(sockets=[sock])
+        runner()
+    except KeyboardInterrupt:
+        pass
     finally:
         sock.close()
 
@@ -370,8 +430,10 @@ with quote_hits as (
   select q.id as quote_id, q.utterance_id, q.interview_id
   from quotes_fts join quotes q on q.id = quotes_fts.rowid join utterances u on u.id = q.utterance_id
   where quotes_fts match custdev_match(:q)
-    and (:speaker = '' or u.speaker_role = :speaker)
+    and quotes_fts.rowid between coalesce((select min(id) from quotes where interview_id = :interview), 0)
+                             and coalesce((select max(id) from quotes where interview_id = :interview), 9223372036854775807)
     and (:interview = '' or q.interview_id = :interview)
+    and (:speaker = '' or u.speaker_role = :speaker)
     and (:segment = '' or q.interview_id in (select interview_id from interview_segments where segment = :segment))
     and (:pain = '' or q.id in (select quote_id from quote_pains where pain = :pain))
     and (:tag = '' or q.id in (select quote_id from quote_tags where tag = :tag or substr(tag, 1, length(:tag) + 1) = :tag || '/'))
@@ -381,12 +443,12 @@ utterance_hits as (
   select u.id as utterance_id, u.interview_id
   from utterances_fts join utterances u on u.id = utterances_fts.rowid
   where utterances_fts match custdev_match(:q)
-    and (:speaker = '' or u.speaker_role = :speaker)
+    and :pain = '' and :tag = ''
+    and utterances_fts.rowid between coalesce((select min(id) from utterances where interview_id = :interview), 0)
+                                 and coalesce((select max(id) from utterances where interview_id = :interview), 9223372036854775807)
     and (:interview = '' or u.interview_id = :interview)
+    and (:speaker = '' or u.speaker_role = :speaker)
     and (:segment = '' or u.interview_id in (select interview_id from interview_segments where segment = :segment))
-    and (:pain = '' or u.id in (select q.utterance_id from quotes q join quote_pains p on p.quote_id = q.id where p.pain = :pain))
-    and (:tag = '' or u.id in (select q.utterance_id from quotes q join quote_tags t on t.quote_id = q.id
-                               where t.tag = :tag or substr(t.tag, 1, length(:tag) + 1) = :tag || '/'))
   limit {SEARCH_CAP}
 ),
 hits as materialized (
@@ -394,11 +456,6 @@ hits as materialized (
   union all
   select 'utterance', 'u' || utterance_id, null, utterance_id, interview_id from utterance_hits
   where utterance_id not in (select utterance_id from quote_hits)
-),
-hit_quotes as materialized (
-  select h.hit, h.quote_id from hits h where h.kind = 'quote'
-  union all
-  select h.hit, q.id from hits h join quotes q on q.utterance_id = h.utterance_id where h.kind = 'utterance'
 )
 {columns}
 """
@@ -412,9 +469,9 @@ select 'speaker', u.speaker_role, count(*) from hits h join utterances u on u.id
 union all
 select 'segment', x.segment, count(*) from hits h join interview_segments x on x.interview_id = h.interview_id group by x.segment
 union all
-select 'pain', pain, count(*) from (select distinct hq.hit, p.pain from hit_quotes hq join quote_pains p on p.quote_id = hq.quote_id) group by pain
+select 'pain', p.pain, count(*) from hits h join quote_pains p on p.quote_id = h.quote_id group by p.pain
 union all
-select 'tag', tag, count(*) from (select distinct hq.hit, t.tag from hit_quotes hq join quote_tags t on t.quote_id = hq.quote_id) group by tag
+select 'tag', t.tag, count(*) from hits h join quote_tags t on t.quote_id = h.quote_id group by t.tag
 union all
 select * from (select 'interview', interview_id, count(*) as n from hits group by interview_id order by n desc, interview_id limit 12)
 """
@@ -608,25 +665,27 @@ async def search_data(datasette, request) -> dict:
     if not q:
         return data
     params = {"q": q, **current}
-    try:
-        rows = (await db.execute(FACETS_SQL, params, custom_time_limit=1500)).rows
-    except QueryInterrupted:
-        data["facets_skipped"] = True
-        return data
-    except sqlite3.DatabaseError:
-        return data
-    by: dict[str, list[tuple[str, int]]] = {}
-    for r in rows:
-        by.setdefault(r["facet"], []).append((r["value"], r["n"]))
+    key = (db.path, _db_stamp(db.path), tuple(sorted(params.items())))
+    by = _facet_cache.get(key)
+    if by is None:
+        try:
+            rows = (await db.execute(FACETS_SQL, params, custom_time_limit=1500)).rows
+        except QueryInterrupted:
+            data["facets_skipped"] = True
+            return data
+        except sqlite3.DatabaseError:
+            return data
+        by = {}
+        for r in rows:
+            by.setdefault(r["facet"], []).append((r["value"], r["n"]))
+        _facet_cache.put(key, by)
     kinds = dict(by.get("kind", []))
     data["total"] = sum(kinds.values())
     data["quotes"] = kinds.get("quote", 0)
     data["turns"] = kinds.get("utterance", 0)
     data["capped"] = any(n >= SEARCH_CAP for n in kinds.values())
-    titles = {
-        "segment": {r["slug"]: r["title"] for r in await _rows(db, "select slug, title from segments")},
-        "pain": {r["slug"]: r["title"] for r in await _rows(db, "select slug, title from pains")},
-    }
+    codebook = await _codebook_titles(db)
+    titles = {"segment": codebook["segment"], "pain": codebook["pain"]}
     interview_ids = [v for v, _ in by.get("interview", [])]
     if interview_ids:
         marks = ",".join("?" * len(interview_ids))
@@ -754,14 +813,53 @@ async def interview_data(datasette, request) -> dict:
     }
 
 
+class _LRU:
+    """A small least-recently-used cache. Keys carry the database file's stamp, so a build invalidates them."""
+
+    def __init__(self, size: int):
+        from collections import OrderedDict
+
+        self.size = size
+        self.data: "OrderedDict[Any, Any]" = OrderedDict()
+
+    def get(self, key):
+        if key in self.data:
+            self.data.move_to_end(key)
+            return self.data[key]
+        return None
+
+    def put(self, key, value) -> None:
+        self.data[key] = value
+        self.data.move_to_end(key)
+        while len(self.data) > self.size:
+            self.data.popitem(last=False)
+
+
+_facet_cache = _LRU(256)
+_codebook_cache = _LRU(8)
+
+
+async def _codebook_titles(db) -> dict[str, dict[str, str]]:
+    """Segment, pain and tag titles by slug (cached until the database changes)."""
+    key = (db.path, _db_stamp(db.path))
+    cached = _codebook_cache.get(key)
+    if cached is None:
+        cached = {"segment": {}, "pain": {}, "tag": {}}
+        if await _has_tables(db, "segments", "pains", "tags"):
+            cached["segment"] = {r["slug"]: r["title"] for r in await _rows(db, "select slug, title from segments order by title")}
+            cached["pain"] = {r["slug"]: r["title"] for r in await _rows(db, "select slug, title from pains order by title")}
+            cached["tag"] = {r["name"]: r["name"] for r in await _rows(db, "select name from tags order by name")}
+        _codebook_cache.put(key, cached)
+    return cached
+
+
 async def query_form_data(datasette, request) -> dict:
     """Choices for the parameters of the canned queries (segment, pain, tag, speaker)."""
     db = datasette.get_database(DB_NAME)
-    choices: dict[str, list[tuple[str, str]]] = {}
-    if await _has_tables(db, "segments", "pains", "tags"):
-        choices["segment"] = [(r["slug"], r["title"]) for r in await _rows(db, "select slug, title from segments order by title")]
-        choices["pain"] = [(r["slug"], r["title"]) for r in await _rows(db, "select slug, title from pains order by title")]
-        choices["tag"] = [(r["name"], r["name"]) for r in await _rows(db, "select name from tags order by name")]
+    codebook = await _codebook_titles(db)
+    choices: dict[str, list[tuple[str, str]]] = {
+        name: sorted(codebook[name].items(), key=lambda kv: kv[1].casefold()) for name in ("segment", "pain", "tag") if codebook[name]
+    }
     choices["speaker"] = [("respondent", "Respondents"), ("interviewer", "Interviewers")]
     return {"choices": choices}
 

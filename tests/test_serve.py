@@ -221,6 +221,21 @@ def test_search_finds_what_the_cli_finds(ds, site_base):
         assert len(found) == len(site)
 
 
+def test_pain_and_tag_filters_find_coded_quotes_and_an_interview_filter_one_interview(ds, site_base):
+    from custdev.db import open_db
+
+    conn = db(site_base)
+    coded = {r[0] for r in conn.execute("SELECT quote_id FROM quote_pains WHERE pain = 'late-payments'")}
+    rows = search_rows(ds, q="оплаты", pain="late-payments")
+    assert rows and all(r["kind"] == "quote" for r in rows) and {r["quote_id"] for r in rows} <= coded
+    cli = cli_search(open_db(site_base / "custdev.db"), "оплаты", pain="late-payments", limit=1000)
+    assert {r["quote_id"] for r in rows} == {h.id for h in cli}
+    iid = "2026-02-10-anna-petrova"
+    rows = search_rows(ds, q="счета", interview=iid)
+    cli = {h.id for h in cli_search(open_db(site_base / "custdev.db"), "счета", limit=1000) if h.interview_id == iid}
+    assert {r["interview_id"] for r in rows} == {iid} and {r["utterance_id"] for r in rows} == cli
+
+
 def test_search_is_ranked_and_marks_the_matched_words(ds):
     rows = search_rows(ds, q="Excel")
     ranks = [r["rank"] for r in rows]

@@ -42,6 +42,7 @@ def serve(
     set_password: Annotated[bool, typer.Option("--set-password", help="Ask for the site password and store its hash in custdev.toml (\\[site] password_hash); the password never goes on the command line.")] = False,
     open_browser: Annotated[Optional[bool], typer.Option("--open/--no-open", help="Open the site in a web browser (default: when run from a terminal).")] = None,
     build: Annotated[bool, typer.Option("--build/--no-build", help="Bring custdev.db up to date before serving.")] = True,
+    workers: Annotated[Optional[int], typer.Option(help="Server processes (default: one per CPU, at most 4).", min=1, max=32)] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Browse, search and play the research base in a web browser (Datasette), on this computer or shared with a password."""
@@ -80,7 +81,7 @@ def serve(
             out.print("Press Ctrl+C to stop.", markup=False)
             sys.stdout.flush()
 
-        site.serve_base(b, host=host, port=port, share=share, open_browser=open_browser, on_ready=ready)
+        site.serve_base(b, host=host, port=port, share=share, open_browser=open_browser, workers=workers, on_ready=ready)
 
 
 @app.command()
