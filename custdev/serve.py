@@ -656,8 +656,9 @@ async def search_data(datasette, request) -> dict:
         args = {"q": q, **current, **changes}
         return _link(datasette, base_path, **args)
 
+    codebook = await _codebook_titles(db)
     active = [
-        {"facet": k, "value": v, "remove": link(**{k: ""})}
+        {"facet": k, "value": codebook.get(k, {}).get(v, v), "remove": link(**{k: ""})}
         for k, v in current.items() if v
     ]
     data: dict[str, Any] = {"q": q, "filters": current, "active": active, "facets": [], "total": None,
@@ -684,7 +685,6 @@ async def search_data(datasette, request) -> dict:
     data["quotes"] = kinds.get("quote", 0)
     data["turns"] = kinds.get("utterance", 0)
     data["capped"] = any(n >= SEARCH_CAP for n in kinds.values())
-    codebook = await _codebook_titles(db)
     titles = {"segment": codebook["segment"], "pain": codebook["pain"]}
     interview_ids = [v for v, _ in by.get("interview", [])]
     if interview_ids:
@@ -909,7 +909,7 @@ def heatmap_svg(rows: list[dict], pain_order: list[str], link: Callable[[str, st
     order = [p for p in pain_order if p in pains] + sorted(p for p in pains if p not in pain_order)
     seg_order = sorted(segments, key=lambda s: (-(segments[s]["n"] or 0), segments[s]["title"]))
     label_w = max(_text_width(pains[p]) for p in order) + 16
-    cell_w, cell_h, head_h = 132, 34, 62
+    cell_w, cell_h, head_h = 132, 34, 78
     width = label_w + cell_w * len(seg_order) + 4
     height = head_h + cell_h * len(order) + 4
     out = [f'<svg class="chart heatmap" role="img" viewBox="0 0 {width:.0f} {height}" width="{width:.0f}" height="{height}" '
@@ -917,13 +917,13 @@ def heatmap_svg(rows: list[dict], pain_order: list[str], link: Callable[[str, st
     for j, s in enumerate(seg_order):
         x = label_w + j * cell_w + cell_w / 2
         title = segments[s]["title"]
-        lines = _wrap(title, int(cell_w / 7.2), 2)
+        lines = _wrap(title, int(cell_w / 7.2), 3)
         tspans = "".join(
             f'<tspan x="{x:.0f}" dy="{0 if k == 0 else 15}">{escape(line)}</tspan>' for k, line in enumerate(lines)
         )
-        top = 16 if len(lines) == 2 else 30
+        top = 46 - 15 * (len(lines) - 1)
         out.append(f'<text class="col-label" x="{x:.0f}" y="{top}" text-anchor="middle"><title>{escape(title)}</title>{tspans}</text>')
-        out.append(f'<text class="col-sub" x="{x:.0f}" y="50" text-anchor="middle">n = {segments[s]["n"] or 0}</text>')
+        out.append(f'<text class="col-sub" x="{x:.0f}" y="64" text-anchor="middle">n = {segments[s]["n"] or 0}</text>')
     for i, p in enumerate(order):
         y = head_h + i * cell_h
         out.append(f'<text class="row-label" x="{label_w - 10:.0f}" y="{y + cell_h / 2 + 4:.0f}" text-anchor="end">{escape(pains[p])}</text>')
@@ -952,7 +952,7 @@ def nps_svg(rows: list[dict], link: Callable[[str], str]) -> Markup:
     if not rows:
         return Markup("")
     label_w = max(_text_width(r["segment_title"] or r["segment"]) for r in rows) + 16
-    bar_w, row_h, score_w = 420, 36, 130
+    bar_w, row_h, score_w = 420, 36, 150
     width = label_w + bar_w + score_w
     height = 30 + row_h * len(rows)
     colors = {"detractors": "#dc2626", "passives": "#9ca3af", "promoters": "#16a34a"}
@@ -983,7 +983,7 @@ def nps_svg(rows: list[dict], link: Callable[[str], str]) -> Markup:
             nps = r.get("nps")
             shown = f"+{nps:.0f}" if nps > 0 else (f"−{abs(nps):.0f}" if nps < 0 else "0")
             group.append(f'<text class="score" x="{label_w + bar_w + 12:.0f}" y="{y + row_h / 2 + 5:.0f}">NPS {shown}</text>'
-                         f'<text class="col-sub" x="{label_w + bar_w + 82:.0f}" y="{y + row_h / 2 + 5:.0f}">n={scored}</text>')
+                         f'<text class="col-sub" x="{label_w + bar_w + 96:.0f}" y="{y + row_h / 2 + 5:.0f}">n={scored}</text>')
         else:
             group.append(f'<rect x="{label_w:.0f}" y="{y + 5}" width="{bar_w}" height="{row_h - 10}" fill="#f3f4f6"/>'
                          f'<text class="col-sub" x="{label_w + 10:.0f}" y="{y + row_h / 2 + 4:.0f}">no scores yet</text>')
