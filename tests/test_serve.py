@@ -410,6 +410,15 @@ def test_charts_page_explains_when_the_analysis_views_are_missing(tmp_path, site
     assert get(site, "/").status_code == 200
 
 
+def test_an_empty_base_serves_every_page(empty_base):
+    build_base(empty_base)
+    site = make_ds(empty_base)
+    for path in ("/", "/custdev/search?q=оплата", "/-/charts", "/custdev/pains_by_segment", "/custdev/quotes_of_pain",
+                 "/custdev/interviews"):
+        assert get(site, path).status_code == 200, path
+    assert "<strong>0</strong> interviews" in get(site, "/").text
+
+
 # --- sharing --------------------------------------------------------------------------------------------
 
 
