@@ -651,3 +651,24 @@ def test_pages_keep_working_while_custdev_build_rewrites_the_base(tmp_path):
     assert len(statuses) >= 8
     assert set(statuses) == {200}, statuses
     assert seen <= {before, before + 1} and before + 1 in seen
+
+
+def test_share_flag_in_the_config_protects_the_served_site(tmp_path, monkeypatch):
+    from conftest import copy_base
+    from custdev.serve import hash_password, set_site_value
+
+    root = copy_base(REPO, tmp_path / "b")
+    monkeypatch.delenv("CUSTDEV_PASSWORD_HASH", raising=False)
+    refused = subprocess.run(CUSTDEV + ["serve", "--base", str(root), "--share", "--no-open", "--port", "0"],
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == "Error: a shared site needs a password: run 'custdev serve --set-password' first"
+    set_site_value(root / "custdev.toml", "share", True)
+    set_site_value(root / "custdev.toml", "password_hash", hash_password(PASSWORD))
+    proc, url = start_serve(root)
+    try:
+        assert fetch(url + "/custdev.json")[0] == 401
+        assert fetch(url + "/-/login")[0] == 200
+    finally:
+        stop(proc)
+
