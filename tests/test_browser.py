@@ -4,11 +4,8 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sqlite3
-import tempfile
-from pathlib import Path
 
 import pytest
 
