@@ -76,6 +76,8 @@ def serve(
 
         def ready(info) -> None:
             out.print(f"Serving {info.title} at {info.url}", markup=False)
+            if info.host not in LOOPBACK:
+                out.print(f"Listening on {info.host}: others reach it at this computer's network address, port {info.port}.", markup=False)
             if info.share:
                 out.print(f"Shared: every page needs the password (username: {info.username}); arbitrary SQL is off.", markup=False)
             out.print("Press Ctrl+C to stop.", markup=False)
