@@ -57,18 +57,14 @@ def normalise(text: str) -> str:
 
 
 def wer(ref: str, hyp: str) -> float:
-    try:
-        import jiwer
-
-        return jiwer.wer(normalise(ref), normalise(hyp))
-    except ImportError:  # a plain word-level edit distance
-        r, h = normalise(ref).split(), normalise(hyp).split()
-        d = list(range(len(h) + 1))
-        for i in range(1, len(r) + 1):
-            prev, d[0] = d[0], i
-            for j in range(1, len(h) + 1):
-                prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (r[i - 1] != h[j - 1]))
-        return d[len(h)] / len(r)
+    """Word error rate: word-level edit distance over the reference length (case and punctuation ignored)."""
+    r, h = normalise(ref).split(), normalise(hyp).split()
+    d = list(range(len(h) + 1))
+    for i in range(1, len(r) + 1):
+        prev, d[0] = d[0], i
+        for j in range(1, len(h) + 1):
+            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (r[i - 1] != h[j - 1]))
+    return d[len(h)] / len(r)
 
 
 def peak_rss_mb() -> float:

@@ -7,6 +7,7 @@ A base is a folder holding ``custdev.toml`` (config), ``codebook.yml`` (segments
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -245,3 +246,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read in chunks (recordings and model files can be large)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 22):
+            h.update(chunk)
+    return h.hexdigest()

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -23,7 +22,7 @@ from typing import Callable
 
 import yaml
 
-from custdev.config import Base, atomic_write_text, check_slug
+from custdev.config import Base, atomic_write_text, check_slug, sha256_file
 from custdev.errors import CustdevError, ParseError
 from custdev.importers import AUDIO_EXTS, TRANSCRIPT_EXTS, ImportContext, Imported, ImportError_, import_transcript, kind_of
 from custdev.markdown import parse_interview, render_interview
@@ -96,13 +95,6 @@ class ImportEvent:
 
 ProgressFn = Callable[[ImportEvent], None]
 
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from custdev.config import sha256_file
 from custdev.errors import CustdevError
 from custdev.models import Segment, Word
 
@@ -142,13 +143,6 @@ def _model_dir(wheel: WheelModel) -> Path:
     return cache_dir() / "models" / f"whisper-base-{wheel.sha256[:12]}"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 22):
-            h.update(chunk)
-    return h.hexdigest()
-
 
 def _is_verified(path: Path, wheel: WheelModel) -> bool:
     """True when ``path`` is the complete model.bin with the pinned SHA-256 (memoised per size and mtime)."""
@@ -160,7 +154,7 @@ def _is_verified(path: Path, wheel: WheelModel) -> bool:
         return False
     key = (str(path), st.st_size, st.st_mtime_ns)
     if key not in _verified:
-        _verified[key] = _sha256(path) == wheel.sha256
+        _verified[key] = sha256_file(path) == wheel.sha256
     return _verified[key]
 
 

@@ -11,21 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.transcribe_bench import wer
 from custdev import transcribe as T
 
 DATA = Path(__file__).parent / "data"
 JFK_TEXT = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
 
 
-def wer(ref: str, hyp: str) -> float:
-    r = re.findall(r"[\w']+", ref.lower())
-    h = re.findall(r"[\w']+", hyp.lower())
-    d = list(range(len(h) + 1))
-    for i in range(1, len(r) + 1):
-        prev, d[0] = d[0], i
-        for j in range(1, len(h) + 1):
-            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (r[i - 1] != h[j - 1]))
-    return d[len(h)] / len(r)
 
 
 def write_wav(path: Path, audio: np.ndarray, rate: int = 16000, channels: int = 1) -> Path:
