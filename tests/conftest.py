@@ -24,15 +24,28 @@ def _isolate(monkeypatch, tmp_path, model_cache):
     monkeypatch.delenv("CUSTDEV_DEBUG", raising=False)
 
 
+def demo_output(src: Path):
+    """An ignore function for copytree: interviews that `scripts/demo` made from recordings/ are not sample data."""
+    made = {p.stem for p in (src / "recordings").glob("*")} if (src / "recordings").is_dir() else set()
+
+    def ignore(folder, names):
+        return [n for n in names if n.split(".")[0] in made]
+
+    return ignore
+
+
 def copy_base(src: Path, dest: Path) -> Path:
-    """Copy a base's source files (config, codebook, interviews, recordings/audio) without its database."""
+    """Copy a base's source files (config, codebook, interviews, recordings/audio) without its database.
+
+    Interviews transcribed from recordings/ by `scripts/demo` are left out, so tests see the committed sample.
+    """
     dest.mkdir(parents=True, exist_ok=True)
     for name in ("custdev.toml", "codebook.yml"):
         if (src / name).exists():
             shutil.copy2(src / name, dest / name)
     for folder in ("interviews", "audio", "recordings"):
         if (src / folder).is_dir():
-            shutil.copytree(src / folder, dest / folder)
+            shutil.copytree(src / folder, dest / folder, ignore=demo_output(src) if folder == "interviews" else None)
     return dest
 
 
