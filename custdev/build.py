@@ -23,7 +23,7 @@ from typing import Callable
 from custdev.config import Base, load_base
 from custdev.db import get_meta, open_db, set_meta
 from custdev.errors import CustdevError, ParseError
-from custdev.markdown import parse_interview
+from custdev.markdown import markdown_body, parse_interview
 from custdev.models import Codebook, Interview
 from custdev.search import stem_text
 
@@ -88,26 +88,6 @@ class Prepared:
     quotes: list[tuple] = field(default_factory=list)  # (utterance seq, start, end, text, stem, line, pains, tags, hyps)
 
 
-def _roles(interview: Interview) -> dict[str, str]:
-    roles: dict[str, str] = {}
-    interviewer = (interview.interviewer or "").strip().casefold()
-    respondent = (interview.respondent or "").strip().casefold()
-    first = interview.turns[0].speaker.casefold() if interview.turns else None
-    for turn in interview.turns:
-        name = turn.speaker.strip().casefold()
-        if name in roles:
-            continue
-        if interviewer and (name == interviewer or name == interviewer.split()[0]):
-            roles[name] = "interviewer"
-        elif respondent and (name == respondent or name == respondent.split()[0]):
-            roles[name] = "respondent"
-        elif not interviewer and name == first:
-            roles[name] = "interviewer"
-        else:
-            roles[name] = "respondent"
-    return roles
-
-
 def prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook) -> Prepared:
     rel = md_path.relative_to(root).as_posix()
     prepared = Prepared(rel=rel, content_hash=content_hash)
@@ -126,7 +106,7 @@ def prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook) ->
     except OSError as exc:
         prepared.error = f"{rel}: cannot read ({exc.strerror})"
         return prepared
-    roles = _roles(interview)
+    roles = interview.speaker_roles()
     for seq, turn in enumerate(interview.turns, 1):
         prepared.utterances.append(
             (seq, turn.speaker, roles[turn.speaker.strip().casefold()], turn.start_s, turn.end_s, turn.text, stem_text(turn.text), turn.line)
@@ -134,8 +114,7 @@ def prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook) ->
         for q in turn.quotes:
             prepared.quotes.append((seq, q.start_s, q.end_s, q.text, stem_text(q.text), q.line, q.pains, q.tags, q.hypotheses))
     interview.turns = []  # the rows carry the turns from here on (keeps worker results small)
-    interview.extra["_turn_count"] = len(prepared.utterances)
-    interview.extra["_body"] = _body(text)
+    interview.extra["_body"] = markdown_body(text)
     prepared.interview = interview
     return prepared
 
@@ -154,14 +133,6 @@ def _apply_sidecar(interview: Interview, side: Path, rel: str) -> None:
 
 def _line_of_offset(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
-
-
-def _body(text: str) -> str:
-    if text.startswith("---"):
-        end = text.find("\n---", 3)
-        if end != -1:
-            return text[end + 4 :].lstrip("\n")
-    return text
 
 
 def _prepare_many(root: Path, jobs: list[tuple[Path, str]], codebook: Codebook, workers: int):

@@ -362,6 +362,16 @@ def _add_paragraph(turn: Turn, para: _Para, path: str, codebook: Codebook | None
         )
 
 
+def markdown_body(text: str) -> str:
+    """An interview file's text after its front matter (the transcript as written)."""
+    text = text.lstrip("\ufeff")
+    if text.startswith("---"):
+        end = text.find("\n---", 3)
+        if end != -1:
+            return text[end + 4 :].lstrip("\n")
+    return text
+
+
 def render_interview(interview: Interview) -> str:
     """Interview -> markdown file text (front matter + one paragraph per turn)."""
     meta: dict = {"id": interview.id}

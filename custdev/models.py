@@ -78,13 +78,32 @@ class Interview:
     turns: list[Turn] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def speaker_roles(self) -> dict[str, str]:
+        """Case-folded speaker name -> ``interviewer`` or ``respondent``.
+
+        A speaker is the interviewer when the name (or its first word) matches the front matter's ``interviewer``, the
+        respondent when it matches ``respondent``; with no interviewer named, whoever speaks first is the interviewer.
+        """
+        roles: dict[str, str] = {}
+        interviewer = (self.interviewer or "").strip().casefold()
+        respondent = (self.respondent or "").strip().casefold()
+        first = self.turns[0].speaker.strip().casefold() if self.turns else None
+        for turn in self.turns:
+            name = turn.speaker.strip().casefold()
+            if name in roles:
+                continue
+            if interviewer and (name == interviewer or name == interviewer.split()[0]):
+                roles[name] = "interviewer"
+            elif respondent and (name == respondent or name == respondent.split()[0]):
+                roles[name] = "respondent"
+            elif not interviewer and name == first:
+                roles[name] = "interviewer"
+            else:
+                roles[name] = "respondent"
+        return roles
+
     def speaker_role(self, speaker: str) -> str:
-        """``interviewer`` when the speaker is the interviewer named in the front matter, else ``respondent``."""
-        if self.interviewer and speaker.strip().casefold() == self.interviewer.strip().casefold():
-            return "interviewer"
-        if self.interviewer and self.interviewer.split()[0].casefold() == speaker.strip().casefold():
-            return "interviewer"
-        return "respondent"
+        return self.speaker_roles().get(speaker.strip().casefold(), "respondent")
 
 
 @dataclass

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from custdev.errors import ParseError
 from custdev.importers import ImportContext, Imported, ImportError_, RawTurn, build_interview, file_date, guess_language, read_text
-from custdev.markdown import parse_interview
+from custdev.markdown import markdown_body, parse_interview
 
 
 def import_markdown(path: Path, ctx: ImportContext) -> Imported:
@@ -29,7 +29,7 @@ def import_markdown(path: Path, ctx: ImportContext) -> Imported:
         if not interview.date:
             interview.date = file_date(path)
         # The body (turns, highlights, codes, notes) is kept byte for byte; only the front matter is rewritten.
-        return Imported(interview=interview, warnings=warnings, kind="transcript", body=_body(text))
+        return Imported(interview=interview, warnings=warnings, kind="transcript", body=markdown_body(text))
     rows = _rows(path, text)
     language = guess_language(" ".join(r.text for r in rows))
     interview = build_interview(rows, ctx, path, language=language, warnings=warnings)
@@ -47,9 +47,3 @@ def _rows(path: Path, text: str) -> list[RawTurn]:
     from custdev.importers.txt import parse_txt
 
     return parse_txt(path, text.replace("**", ""))
-
-
-def _body(text: str) -> str:
-    text = text.lstrip("\ufeff")
-    end = text.find("\n---", 3)
-    return text[end + 4 :].lstrip("\n") if end != -1 else text
