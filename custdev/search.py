@@ -72,36 +72,26 @@ def fts_query(query: str) -> str:
     """
     if not query or not query.strip():
         raise SearchError("the search query is empty")
-    out: list[str] = []
-    plain_terms = 0
+    out: list[tuple[str, str]] = []  # (FTS5 text, kind: "op", "phrase", "word" or "stop")
     for raw in _QUERY_TOKEN.findall(query):
-        if raw in _OPERATORS:
-            out.append(raw)
-        elif raw in ("(", ")"):
-            out.append(raw)
+        if raw in _OPERATORS or raw in ("(", ")"):
+            out.append((raw, "op"))
         elif raw.startswith('"'):
             if len(raw) < 2 or not raw.endswith('"'):
                 raise SearchError(f"unbalanced quote in the search query {query!r}")
             stems = [stem_word(w) for w in words(raw[1:-1])]
             if stems:
-                out.append('"' + " ".join(stems) + '"')
+                out.append(('"' + " ".join(stems) + '"', "phrase"))
         else:
-            prefix = raw.endswith("*")
             ws = words(raw)
-            if not ws:
-                continue
             for n, w in enumerate(ws):
-                is_last = n == len(ws) - 1
-                if prefix and is_last:
-                    out.append(f'"{w}"*')  # prefix of the written form, not the stem
-                    plain_terms += 1
-                elif w in STOPWORDS:
-                    out.append(("STOP", stem_word(w)))  # type: ignore[arg-type]
+                if raw.endswith("*") and n == len(ws) - 1:
+                    out.append((f'"{w}"*', "word"))  # prefix of the written form, not the stem
                 else:
-                    out.append(f'"{stem_word(w)}"')
-                    plain_terms += 1
-    # Drop stop words unless they are all there is.
-    terms = [t for t in out if not isinstance(t, tuple)] if plain_terms else [f'"{t[1]}"' if isinstance(t, tuple) else t for t in out]
+                    out.append((f'"{stem_word(w)}"', "stop" if w in STOPWORDS else "word"))
+    # Drop stop words when the query has other plain words.
+    drop_stop = any(kind == "word" for _, kind in out)
+    terms = [t for t, kind in out if not (kind == "stop" and drop_stop)]
     # Operators at the ends or doubled would be FTS syntax errors; report them as the user's.
     expr = " ".join(terms).strip()
     if not expr:
