@@ -375,7 +375,7 @@ def publish_base(base: Base, directory: str | Path, *, redact: bool = True) -> P
 
 
 def _write_site_files(base: Base, out: Path, redactor: Redactor | None) -> None:
-    from custdev.serve import load_metadata
+    from custdev.site import load_metadata
 
     clean = redactor.text if redactor else (lambda s: s)
     metadata = load_metadata(base)

@@ -108,7 +108,7 @@ def test_a_hostile_transcript_runs_no_script(site, page):
 
 
 def test_shared_site_asks_for_the_password(tmp_path, browser):
-    from custdev.serve import hash_password
+    from custdev.site import hash_password
 
     from conftest import copy_base
     from test_serve import REPO

@@ -155,7 +155,7 @@ def test_what_was_said_stays_readable_and_searchable(published):
 
 
 def test_the_published_folder_is_a_site_that_serves_as_it_is(published):
-    from custdev.serve import make_datasette
+    from custdev.site import make_datasette
 
     assert sorted(p.name for p in published.iterdir()) == [".custdev-published", "custdev.db", "custdev.toml", "datasette_metadata.json"]
     ds = make_datasette(load_base(published))

@@ -120,7 +120,7 @@ def site_base(tmp_path_factory) -> Path:
 
 
 def make_ds(root: Path, **kw):
-    from custdev.serve import make_datasette
+    from custdev.site import make_datasette
 
     return make_datasette(load_base(root), **kw)
 
@@ -423,7 +423,7 @@ def test_an_empty_base_serves_every_page(empty_base):
 
 @pytest.fixture
 def shared(site_base, monkeypatch):
-    from custdev.serve import hash_password
+    from custdev.site import hash_password
 
     monkeypatch.setenv("CUSTDEV_PASSWORD_HASH", hash_password(PASSWORD))
     monkeypatch.setenv("DATASETTE_SECRET", "test-secret")
@@ -483,7 +483,7 @@ def test_shared_site_login_then_browse_but_no_arbitrary_sql_or_download(shared):
 
 
 def make_ds_with_secret(shared, secret):
-    from custdev.serve import make_datasette
+    from custdev.site import make_datasette
 
     return make_datasette(load_base(shared._custdev_site.root), share=True, secret=secret)
 
@@ -503,7 +503,7 @@ def test_sharing_needs_a_stored_password(site_base, monkeypatch):
 
 def test_set_password_stores_only_a_hash_and_keeps_the_config_readable(tmp_path, monkeypatch):
     from conftest import copy_base
-    from custdev.serve import verify_password
+    from custdev.site import verify_password
 
     root = copy_base(REPO, tmp_path / "b")
     before = (root / "custdev.toml").read_text()
@@ -523,7 +523,7 @@ def test_set_password_stores_only_a_hash_and_keeps_the_config_readable(tmp_path,
 
 def test_login_secret_is_kept_private_and_stable(tmp_path, monkeypatch):
     from conftest import copy_base
-    from custdev.serve import site_secret
+    from custdev.site import site_secret
 
     monkeypatch.delenv("DATASETTE_SECRET", raising=False)
     base = load_base(copy_base(REPO, tmp_path / "b"))
@@ -535,7 +535,7 @@ def test_login_secret_is_kept_private_and_stable(tmp_path, monkeypatch):
 
 def test_metadata_comes_from_the_base_or_the_packaged_default(tmp_path):
     from conftest import copy_base
-    from custdev.serve import load_metadata, metadata_path
+    from custdev.site import load_metadata, metadata_path
 
     base = load_base(copy_base(REPO, tmp_path / "b"))
     assert metadata_path(base).name == "datasette_metadata.json"
@@ -654,7 +654,7 @@ def test_pages_keep_working_while_custdev_build_rewrites_the_base(tmp_path):
 
 def test_share_flag_in_the_config_protects_the_served_site(tmp_path, monkeypatch):
     from conftest import copy_base
-    from custdev.serve import hash_password, set_site_value
+    from custdev.site import hash_password, set_site_value
 
     root = copy_base(REPO, tmp_path / "b")
     monkeypatch.delenv("CUSTDEV_PASSWORD_HASH", raising=False)

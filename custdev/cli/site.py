@@ -47,7 +47,7 @@ def serve(
 ) -> None:
     """Browse, search and play the research base in a web browser (Datasette), on this computer or shared with a password."""
     from custdev.config import load_base
-    from custdev import serve as site
+    from custdev import site
     from custdev.errors import ConfigError
 
     with errors():

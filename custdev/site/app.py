@@ -1,0 +1,185 @@
+"""Starting the site: a Datasette instance for a base, bound to a socket, served by one or more processes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import socket
+import threading
+import time
+import webbrowser
+from dataclasses import dataclass
+from typing import Callable
+
+from custdev.config import Base, load_base
+from custdev.errors import ConfigError, CustdevError
+from custdev.site.auth import password_hash_for
+from custdev.site.settings import (
+    DEFAULT_PORT,
+    DEFAULT_USERNAME,
+    PASSWORD_ENV,
+    SECRET_ENV,
+    SITE_ROOT_ENV,
+    SITE_SHARE_ENV,
+    SiteOptions,
+    load_metadata,
+    site_config,
+    site_secret,
+    site_settings,
+)
+
+
+@contextlib.contextmanager
+def _coarse_timelimit(conn, ms):
+    """Datasette's query time limit, checked every 50,000 SQLite instructions (~4 ms) instead of every 1,000.
+
+    The check is a Python callback, so it takes the GIL: at 1,000 instructions, concurrent searches over a large
+    base spend most of their time queueing for the GIL. Measured with 20 clients on the 10,000-interview base:
+    search JSON 32 -> 71 requests/s, search page 8.8 -> 11.4 (one process; see bench/load_bench.py).
+    """
+    deadline = time.perf_counter() + ms / 1000
+
+    def handler():
+        return 1 if time.perf_counter() >= deadline else 0
+
+    conn.set_progress_handler(handler, 50_000 if ms > 20 else 1)
+    try:
+        yield
+    finally:
+        conn.set_progress_handler(None, 0)
+
+
+def make_datasette(base: Base, *, share: bool = False, secret: str | None = None):
+    """A Datasette instance for ``base``'s database (not started). Raises CustdevError for a shared site without a password."""
+    import datasette.database
+    from datasette.app import Datasette
+
+    datasette.database.sqlite_timelimit = _coarse_timelimit
+    if not base.db_path.exists():
+        raise CustdevError(f"{base.root} has no {base.db_path.name} yet; run 'custdev build' first")
+    site = site_config(base)
+    username = str(site.get("username") or DEFAULT_USERNAME)
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", username):
+        raise ConfigError(f"{base.config_path}: [site] username may only use letters, digits, '.', '_' and '-'")
+    if share:
+        password_hash = password_hash_for(base)
+        if not password_hash:
+            raise ConfigError("a shared site needs a password: run 'custdev serve --set-password' first")
+        if not password_hash.startswith("pbkdf2_sha256$"):
+            raise ConfigError(f"{base.config_path}: [site] password_hash is not a password hash; run 'custdev serve --set-password'")
+        os.environ[PASSWORD_ENV] = password_hash
+    metadata = load_metadata(base, share=share, username=username)
+    ds = Datasette(
+        [str(base.db_path)],
+        metadata=metadata,
+        settings=site_settings(share=share),
+        secret=secret or (site_secret(base) if share else None),
+    )
+    ds._custdev_site = SiteOptions(root=base.root, share=share, username=username, title=metadata.get("title"))
+    return ds
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind before serving, so a busy port is one clear error and ``--port 0`` can report the port it got."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno in (98, 48, 10048):  # EADDRINUSE on Linux, macOS, Windows
+            raise CustdevError(f"port {port} on {host} is in use; pass another --port (or --port 0 for any free one)") from None
+        raise CustdevError(f"cannot listen on {host}:{port} ({exc.strerror})") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_for(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("", "0.0.0.0") else ("localhost" if host == "::" else host)
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
+
+
+@dataclass
+class ServeInfo:
+    url: str
+    host: str
+    port: int
+    share: bool
+    username: str
+    title: str
+
+
+def default_workers() -> int:
+    """One server process per CPU (at most 4): page rendering holds Python's GIL, so processes scale and threads do not."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def quiet_tracebacks() -> None:
+    if not os.environ.get("CUSTDEV_DEBUG"):
+        # Datasette prints every error and 404 as a rich traceback *with local variables*, which would put
+        # interview text in the terminal (and block on a full pipe). CUSTDEV_DEBUG=1 brings them back.
+        import rich
+
+        rich.reconfigure(file=open(os.devnull, "w"))
+
+
+def site_app():
+    """ASGI application factory for the worker processes of ``serve_base`` (they start afresh, by import)."""
+    quiet_tracebacks()
+    base = load_base(os.environ[SITE_ROOT_ENV])
+    return make_datasette(base, share=os.environ.get(SITE_SHARE_ENV) == "1").app()
+
+
+def serve_base(
+    base: Base,
+    *,
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    share: bool = False,
+    open_browser: bool = False,
+    workers: int | None = None,
+    on_ready: Callable[[ServeInfo], None] | None = None,
+) -> None:
+    """Run the site until interrupted. ``on_ready`` is called with the URL once the port is bound.
+
+    With several ``workers``, each is a process with its own Datasette on the same listening socket; they sign
+    cookies with one secret, so a login or a form works whichever process answers.
+    """
+    import uvicorn
+
+    ds = make_datasette(base, share=share)  # checks the password, metadata and database before anything listens
+    workers = workers or default_workers()
+    sock = bind_socket(host, port)
+    actual_port = sock.getsockname()[1]
+    options = ds._custdev_site
+    info = ServeInfo(url_for(host, actual_port), host, actual_port, share, options.username, options.title or "")
+    quiet_tracebacks()
+    if workers > 1:
+        from uvicorn.supervisors import Multiprocess
+
+        os.environ[SITE_ROOT_ENV] = str(base.root)
+        os.environ[SITE_SHARE_ENV] = "1" if share else "0"
+        os.environ[SECRET_ENV] = site_secret(base) if share else (os.environ.get(SECRET_ENV) or secrets.token_hex(32))
+        config = uvicorn.Config("custdev.site.app:site_app", factory=True, workers=workers, log_level="warning",
+                                access_log=False, lifespan="on")
+        runner = lambda: Multiprocess(config, sockets=[sock]).run()  # noqa: E731
+    else:
+        config = uvicorn.Config(ds.app(), log_level="warning", access_log=False, lifespan="on")
+        server = uvicorn.Server(config)
+        runner = lambda: server.run(sockets=[sock])  # noqa: E731
+    if on_ready:
+        on_ready(info)
+    if open_browser:
+        threading.Timer(1.0, webbrowser.open, [info.url]).start()
+    try:
+        runner()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()

@@ -1,0 +1,110 @@
+"""The audio route: an interview's recording with HTTP Range support, so players can seek to a quote."""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from pathlib import Path
+
+from datasette.utils.asgi import Response
+
+from custdev.site.common import fetch_rows, is_custdev, require_view, site_options
+from custdev.site.settings import DB_NAME
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def audio_file(root: Path | None, audio: str | None) -> Path | None:
+    """The recording ``audio`` (relative to the base) when it is a file inside the base folder, else None."""
+    if not root or not audio:
+        return None
+    root = root.resolve()
+    try:
+        path = (root / audio).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    return path
+
+
+def audio_url(datasette, interview_id: str) -> str:
+    from urllib.parse import quote
+
+    return datasette.urls.path(f"/-/custdev/audio/{quote(interview_id, safe='')}")
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None | bool:
+    """``(start, end)`` inclusive for a single ``bytes=`` range; None when absent or unusable; False when unsatisfiable."""
+    if not header:
+        return None
+    spec = header.strip().split(",")[0].strip()  # several ranges: serve the first
+    m = _RANGE.match(spec)
+    if not m or (not m.group(1) and not m.group(2)):
+        return None
+    if m.group(1):
+        start = int(m.group(1))
+        end = int(m.group(2)) if m.group(2) else size - 1
+        if start >= size or end < start:
+            return False
+        return start, min(end, size - 1)
+    suffix = int(m.group(2))
+    if suffix == 0:
+        return False
+    return max(0, size - suffix), size - 1
+
+
+async def audio_view(request, datasette, send):
+    """The recording of one interview, with HTTP Range support so players can seek. Only the base's own files."""
+    if not is_custdev(datasette):
+        return Response.text("Not found", status=404)
+    await require_view(datasette, request)
+    await datasette.ensure_permissions(request.actor, [("view-table", (DB_NAME, "interviews"))])
+    if request.method not in ("GET", "HEAD"):
+        return Response.text("Method not allowed", status=405)
+    interview_id = request.url_vars["interview"]
+    db = datasette.get_database(DB_NAME)
+    rows = await fetch_rows(db, "select audio from interviews where id = ?", [interview_id])
+    path = audio_file(site_options(datasette).root, rows[0]["audio"]) if rows else None
+    if path is None:
+        return Response.text("No recording for this interview", status=404)
+    size = path.stat().st_size
+    ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if path.suffix.lower() in (".m4a", ".mp4a"):
+        ctype = "audio/mp4"
+    elif path.suffix.lower() == ".opus":
+        ctype = "audio/ogg"
+    headers = [
+        (b"content-type", ctype.encode()),
+        (b"accept-ranges", b"bytes"),
+        (b"cache-control", b"private, max-age=3600"),
+    ]
+    wanted = parse_range(request.headers.get("range"), size)
+    if wanted is False:
+        await send({"type": "http.response.start", "status": 416,
+                    "headers": headers + [(b"content-range", f"bytes */{size}".encode()), (b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+        return None
+    if wanted is None:
+        status, start, end = 200, 0, size - 1
+    else:
+        status, (start, end) = 206, wanted
+        headers.append((b"content-range", f"bytes {start}-{end}/{size}".encode()))
+    length = max(0, end - start + 1)
+    headers.append((b"content-length", str(length).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    if request.method == "HEAD" or length == 0:
+        await send({"type": "http.response.body", "body": b""})
+        return None
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        remaining = length
+        while remaining > 0:
+            chunk = fh.read(min(256 * 1024, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            await send({"type": "http.response.body", "body": chunk, "more_body": remaining > 0})
+    if remaining > 0:  # the file shrank while we read it
+        await send({"type": "http.response.body", "body": b""})
+    return None

@@ -1,0 +1,110 @@
+"""Helpers shared by the site's pages and routes: the site's options, small SQL helpers, links, caches."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from custdev.site.settings import DB_NAME, SiteOptions
+
+
+def site_options(datasette) -> SiteOptions:
+    options = getattr(datasette, "_custdev_site", None)
+    if options is None:
+        # Plain `datasette custdev.db`: audio paths are relative to the database's folder.
+        root = None
+        if DB_NAME in datasette.databases and datasette.databases[DB_NAME].path:
+            root = Path(datasette.databases[DB_NAME].path).resolve().parent
+        options = SiteOptions(root=root)
+        datasette._custdev_site = options
+    return options
+
+
+def is_custdev(datasette) -> bool:
+    return DB_NAME in datasette.databases
+
+
+async def has_tables(db, *names: str) -> bool:
+    present = set(await db.table_names()) | set(await db.view_names())
+    return all(n in present for n in names)
+
+
+async def fetch_rows(db, sql: str, params=None) -> list[dict]:
+    result = await db.execute(sql, params or [])
+    return [dict(r) for r in result.rows]
+
+
+def link_to(datasette, path: str, **args) -> str:
+    args = {k: v for k, v in args.items() if v not in (None, "")}
+    return datasette.urls.path(path) + (("?" + urlencode(args)) if args else "")
+
+
+def format_time(seconds) -> str:
+    if seconds is None or seconds == "":
+        return ""
+    total = int(float(seconds))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def row_pk(value) -> str:
+    from datasette.utils import tilde_encode
+
+    return tilde_encode(str(value))
+
+
+def db_stamp(path: str | None) -> tuple:
+    stamp = []
+    for suffix in ("", "-wal"):
+        try:
+            st = os.stat(f"{path}{suffix}")
+            stamp.append((st.st_mtime_ns, st.st_size))
+        except OSError:
+            stamp.append(None)
+    return tuple(stamp)
+
+
+class LRU:
+    """A small least-recently-used cache. Keys carry the database file's stamp, so a build invalidates them."""
+
+    def __init__(self, size: int):
+        from collections import OrderedDict
+
+        self.size = size
+        self.data: "OrderedDict[Any, Any]" = OrderedDict()
+
+    def get(self, key):
+        if key in self.data:
+            self.data.move_to_end(key)
+            return self.data[key]
+        return None
+
+    def put(self, key, value) -> None:
+        self.data[key] = value
+        self.data.move_to_end(key)
+        while len(self.data) > self.size:
+            self.data.popitem(last=False)
+
+
+_codebook_cache = LRU(8)
+
+
+async def codebook_titles(db) -> dict[str, dict[str, str]]:
+    """Segment, pain and tag titles by slug (cached until the database changes)."""
+    key = (db.path, db_stamp(db.path))
+    cached = _codebook_cache.get(key)
+    if cached is None:
+        cached = {"segment": {}, "pain": {}, "tag": {}}
+        if await has_tables(db, "segments", "pains", "tags"):
+            cached["segment"] = {r["slug"]: r["title"] for r in await fetch_rows(db, "select slug, title from segments order by title")}
+            cached["pain"] = {r["slug"]: r["title"] for r in await fetch_rows(db, "select slug, title from pains order by title")}
+            cached["tag"] = {r["name"]: r["name"] for r in await fetch_rows(db, "select name from tags order by name")}
+        _codebook_cache.put(key, cached)
+    return cached
+
+
+async def require_view(datasette, request) -> None:
+    await datasette.ensure_permissions(request.actor, [("view-database", DB_NAME), "view-instance"])

@@ -1,0 +1,140 @@
+"""The Datasette plugin (entry point ``custdev``): SQL functions, templates, routes, the gate and page data."""
+
+from __future__ import annotations
+
+from datasette import hookimpl
+from datasette.utils.asgi import asgi_static
+from jinja2 import ChoiceLoader, FileSystemLoader
+from markupsafe import Markup, escape
+
+from custdev.search import stem_text
+from custdev.site.audio import audio_view
+from custdev.site.auth import password_gate
+from custdev.site.common import format_time, is_custdev, link_to, row_pk, site_options
+from custdev.site.pages import (
+    charts_view,
+    home_data,
+    interview_data,
+    query_form_data,
+    quote_data,
+    search_data,
+)
+from custdev.site.searchsql import highlight_html, site_fts_query, snippet_sql
+from custdev.site.settings import DB_NAME, STATIC_DIR, STATIC_PREFIX, TEMPLATES_DIR
+
+
+@hookimpl(trylast=True)
+def prepare_connection(conn, database, datasette):
+    conn.create_function("custdev_stem", 1, lambda t: stem_text(t) if t is not None else None, deterministic=True)
+    conn.create_function("custdev_match", 1, site_fts_query, deterministic=True)
+    conn.create_function("custdev_snippet", 2, snippet_sql, deterministic=True)
+    if database == DB_NAME:
+        # Datasette's table search (?_search=) runs `MATCH escape_fts(:search)`. For the research base it runs
+        # the same stemmed query as the CLI instead, so «оплаты» finds «оплата» on the utterances and quotes pages.
+        conn.create_function("escape_fts", 1, site_fts_query, deterministic=True)
+
+
+@hookimpl
+def prepare_jinja2_environment(env, datasette):
+
+    loader = env.loader
+    if isinstance(loader, ChoiceLoader) and loader.loaders and isinstance(loader.loaders[0], FileSystemLoader):
+        paths = loader.loaders[0].searchpath
+        # After --template-dir (a user's own overrides win), before plugins and Datasette's defaults.
+        paths.insert(1 if datasette.template_dir else 0, str(TEMPLATES_DIR))
+    else:  # pragma: no cover - a future Datasette with another loader layout
+        env.loader = ChoiceLoader([FileSystemLoader(str(TEMPLATES_DIR)), loader])
+    env.filters["custdev_time"] = format_time
+    env.filters["custdev_highlight"] = highlight_html
+    env.filters["custdev_pk"] = row_pk
+    env.globals["custdev_static"] = lambda name: datasette.urls.path(STATIC_PREFIX + name)
+
+
+@hookimpl
+def register_routes(datasette):
+    return [
+        (r"^/-/custdev/audio/(?P<interview>[^/]+)$", audio_view),
+        (r"^/-/charts$", charts_view),
+        (r"^/-/custdev/static/(?P<path>.*)$", asgi_static(str(STATIC_DIR))),
+    ]
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    return lambda app: password_gate(app, datasette)
+
+
+@hookimpl
+def extra_css_urls(datasette):
+    if is_custdev(datasette):
+        return [datasette.urls.path(STATIC_PREFIX + "custdev.css")]
+    return []
+
+
+@hookimpl
+def menu_links(datasette, actor, request):
+    if not is_custdev(datasette):
+        return []
+    return [
+        {"href": datasette.urls.path(f"/{DB_NAME}/search"), "label": "Search everything"},
+        {"href": datasette.urls.path("/-/charts"), "label": "Charts"},
+        {"href": datasette.urls.path(f"/{DB_NAME}/pains_by_segment"), "label": "Pains by segment"},
+    ]
+
+
+@hookimpl
+def extra_template_vars(template, database, table, view_name, request, datasette):
+    if not is_custdev(datasette) or request is None:
+        return {}
+
+    async def inner():
+        common = {
+            "custdev_share": site_options(datasette).share,
+            "custdev_search_url": datasette.urls.path(f"/{DB_NAME}/search"),
+            "custdev_charts_url": datasette.urls.path("/-/charts"),
+            "custdev_username": site_options(datasette).username,
+        }
+        if template == "index.html":
+            return {**common, "custdev_home": await home_data(datasette)}
+        if database != DB_NAME:
+            return common
+        if template == "query-custdev-search.html":
+            return {**common, "custdev_search": await search_data(datasette, request), **await query_form_data(datasette, request)}
+        if template == "query-custdev.html":
+            return {**common, **await query_form_data(datasette, request)}
+        if template == "row-custdev-quotes.html":
+            return {**common, "custdev_quote": await quote_data(datasette, request)}
+        if template == "row-custdev-interviews.html":
+            return {**common, "custdev_interview": await interview_data(datasette, request)}
+        return common
+
+    return inner
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    """Links in the canned queries' results: quotes, interviews, pains and segments open their pages."""
+    if database != DB_NAME or table is not None or value in (None, ""):
+        return None
+    try:
+        keys = set(row.keys())
+    except AttributeError:
+        return None
+
+    def a(href: str, text) -> Markup:
+        return Markup(f'<a href="{escape(href)}">{escape(text)}</a>')
+
+    if column in ("quote_id", "quote") and "quote_id" in keys and row["quote_id"] is not None:
+        return a(datasette.urls.row(DB_NAME, "quotes", row_pk(row["quote_id"])), value)
+    if column in ("interview_id", "interview") and "interview_id" in keys and row["interview_id"] is not None:
+        return a(datasette.urls.row(DB_NAME, "interviews", row_pk(row["interview_id"])), value)
+    if column == "pain" and "pain_slug" in keys:
+        segment = row["segment_slug"] if "segment_slug" in keys else ""
+        return a(link_to(datasette, f"/{DB_NAME}/quotes_of_pain", pain=row["pain_slug"], segment=segment), value)
+    if column == "segment" and "segment_slug" in keys:
+        return a(link_to(datasette, f"/{DB_NAME}/interviews_of_segment", segment=row["segment_slug"]), value)
+    if column == "start_s" and isinstance(value, (int, float)):
+        return format_time(value)
+    if column == "share_pct" and isinstance(value, (int, float)):
+        return f"{value:g}%"
+    return None

@@ -1,0 +1,138 @@
+"""Site settings: names and defaults, the Datasette metadata of a base, ``[site]`` in custdev.toml, the login secret."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import secrets
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from custdev.config import Base, atomic_write_text
+from custdev.errors import ConfigError, CustdevError
+
+DB_NAME = "custdev"  # Datasette names a database after its file, custdev.db
+METADATA_NAME = "datasette_metadata.json"
+HERE = Path(__file__).resolve().parent
+TEMPLATES_DIR = HERE / "templates"
+STATIC_DIR = HERE / "static"
+STATIC_PREFIX = "/-/custdev/static/"
+PASSWORD_ENV = "CUSTDEV_PASSWORD_HASH"
+SECRET_ENV = "DATASETTE_SECRET"
+SITE_ROOT_ENV = "CUSTDEV_SITE_ROOT"  # passed to worker processes
+SITE_SHARE_ENV = "CUSTDEV_SITE_SHARE"
+DEFAULT_USERNAME = "custdev"
+DEFAULT_PORT = 8001
+SEARCH_CAP = 1000  # the search ranks and counts at most this many matches of each kind (see the canned query)
+
+
+@dataclass
+class SiteOptions:
+    """What the plugin needs to know about the site a Datasette instance serves."""
+
+    root: Path | None = None  # the base folder: audio paths are relative to it
+    share: bool = False
+    username: str = DEFAULT_USERNAME
+    title: str | None = None
+
+
+def packaged_metadata_path() -> Path:
+    """The default ``datasette_metadata.json``: inside the wheel, or at the repository root in a checkout."""
+    for candidate in (HERE.parent / METADATA_NAME, HERE.parent.parent / METADATA_NAME):
+        if candidate.is_file():
+            return candidate
+    raise CustdevError(f"the packaged {METADATA_NAME} is missing from the custdev installation")
+
+
+def metadata_path(base: Base) -> Path:
+    own = base.root / METADATA_NAME
+    return own if own.is_file() else packaged_metadata_path()
+
+
+def load_metadata(base: Base, *, share: bool = False, username: str = DEFAULT_USERNAME) -> dict:
+    """The Datasette metadata for ``base``: its own file (or the default), titled from custdev.toml.
+
+    With ``share`` every page needs a logged-in actor, arbitrary SQL is off and the password hash comes from
+    the ``CUSTDEV_PASSWORD_HASH`` environment variable (so it never shows in /-/metadata.json).
+    """
+    path = metadata_path(base)
+    try:
+        metadata = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(metadata, dict):
+        raise ConfigError(f"{path}: the metadata must be a JSON object")
+    metadata = copy.deepcopy(metadata)
+    metadata.setdefault("title", base.config.title)
+    if base.config.description:
+        metadata.setdefault("description", base.config.description)
+    if share:
+        metadata["allow"] = {"id": "*"}
+        metadata["allow_sql"] = False
+        plugins = metadata.setdefault("plugins", {})
+        plugins["datasette-auth-passwords"] = {f"{username}_password_hash": {"$env": PASSWORD_ENV}}
+    return metadata
+
+
+def site_config(base: Base) -> dict:
+    site = base.config.raw.get("site", {})
+    if not isinstance(site, dict):
+        raise ConfigError(f"{base.config_path}: [site] must be a table")
+    return site
+
+
+def set_site_value(config_path: Path, key: str, value: str | bool) -> None:
+    """Set ``key`` in the ``[site]`` table of a TOML file by editing its text, so comments survive."""
+    text = config_path.read_text(encoding="utf-8")
+    rendered = ("true" if value else "false") if isinstance(value, bool) else json.dumps(value)
+    line = f"{key} = {rendered}\n"
+    lines = text.splitlines(keepends=True)
+    header = next((n for n, ln in enumerate(lines) if re.match(r"^\s*\[site\]\s*(#.*)?$", ln)), None)
+    if header is None:
+        new_text = text + ("" if text.endswith("\n") or not text else "\n") + f"\n[site]\n{line}"
+    else:
+        end = next((n for n in range(header + 1, len(lines)) if re.match(r"^\s*\[", lines[n])), len(lines))
+        existing = next((n for n in range(header + 1, end) if re.match(rf"^\s*{re.escape(key)}\s*=", lines[n])), None)
+        if existing is not None:
+            lines[existing] = line
+        else:
+            lines.insert(header + 1, line)
+        new_text = "".join(lines)
+    try:
+        parsed = tomllib.loads(new_text)["site"][key]
+    except (tomllib.TOMLDecodeError, KeyError):
+        raise ConfigError(f"{config_path}: cannot update [site] {key}; edit the file by hand") from None
+    if parsed != value:
+        raise ConfigError(f"{config_path}: cannot update [site] {key}; edit the file by hand")
+    atomic_write_text(config_path, new_text)
+
+
+def site_secret(base: Base) -> str:
+    """The secret that signs login cookies: ``$DATASETTE_SECRET``, else ``.custdev/site_secret`` (created once)."""
+    if os.environ.get(SECRET_ENV):
+        return os.environ[SECRET_ENV]
+    path = base.root / ".custdev" / "site_secret"
+    try:
+        if path.is_file():
+            value = path.read_text(encoding="utf-8").strip()
+            if value:
+                return value
+        path.parent.mkdir(exist_ok=True)
+        value = secrets.token_hex(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(value + "\n")
+        return value
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot keep the site secret ({exc.strerror}); set {SECRET_ENV} instead") from None
+
+
+def site_settings(*, share: bool) -> dict:
+    # Facet suggestions scan every column of a page's rows: on a large base that is most of a table page's time.
+    settings = {"sql_time_limit_ms": 3000, "facet_time_limit_ms": 200, "suggest_facets": False, "num_sql_threads": 3}
+    if share:
+        settings["allow_download"] = False  # the unredacted file; `custdev publish --redact` makes a shareable one
+    return settings
