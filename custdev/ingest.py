@@ -36,6 +36,7 @@ class ImportOptions:
     context: ImportContext = field(default_factory=ImportContext)
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
     build: bool = True  # update custdev.db when done
+    contexts: dict[Path, ImportContext] = field(default_factory=dict)  # per-file context (resolved path), e.g. a sample's strata
 
 
 @dataclass
@@ -318,7 +319,8 @@ def import_paths(base: Base, paths: list[str | Path], options: ImportOptions | N
                 def tick(done: float, tot: float | None, i: int = index, s: str = source, k: str = job.kind) -> None:
                     emit(ImportEvent("progress", i, total, s, k, done_s=done, total_s=tot))
 
-                result = _import_one(base, job, ctx, transcriber, known, taken, tick)
+                job_ctx = options.contexts.get(job.path.resolve(), ctx)
+                result = _import_one(base, job, job_ctx, transcriber, known, taken, tick)
                 if result.status == "failed" and result.message and result.message.startswith("model: "):
                     model_error = result.message[len("model: "):]
                     result.message = f"{source}: not transcribed ({model_error})"
@@ -335,26 +337,43 @@ def import_paths(base: Base, paths: list[str | Path], options: ImportOptions | N
     return summary
 
 
-def _import_one(base: Base, job: _Job, ctx: ImportContext, transcriber: Transcriber, known: dict[str, str],
-                taken: set[str], tick: Callable[[float, float | None], None]) -> FileResult:
+def _digest(job: _Job, known: dict[str, str]) -> tuple[str | None, FileResult | None]:
+    """(SHA-256 of the source, None) to import it, or (None, result) when it cannot be read or is already there."""
     result = FileResult(str(job.path), "failed", job.kind)
     try:
         digest = sha256_file(job.path)
     except OSError as exc:
         result.message = f"{job.path}: cannot read the file ({exc.strerror})"
-        return result
+        return None, result
     if digest in known:
         result.status, result.interview = "skipped", known[digest]
         result.message = f"{job.path}: already imported as {known[digest]}"
-        return result
-    try:
+        return None, result
+    return digest, None
+
+
+def _import_one(base: Base, job: _Job, ctx: ImportContext, transcriber: Transcriber, known: dict[str, str],
+                taken: set[str], tick: Callable[[float, float | None], None]) -> FileResult:
+    digest, done = _digest(job, known)
+    if done is not None:
+        return done
+
+    def make() -> Imported:
         if job.kind == "recording":
             from custdev.importers.audio import import_recording
 
-            imported = import_recording(job.path, ctx, transcriber, progress=tick, state=_load_checkpoint(digest),
-                                        save_state=lambda state: _save_checkpoint(digest, state))
-        else:
-            imported = import_transcript(job.path, ctx)
+            return import_recording(job.path, ctx, transcriber, progress=tick, state=_load_checkpoint(digest),
+                                    save_state=lambda state: _save_checkpoint(digest, state))
+        return import_transcript(job.path, ctx)
+
+    return _store(base, job, digest, make, known, taken)
+
+
+def _store(base: Base, job: _Job, digest: str, make: Callable[[], Imported], known: dict[str, str], taken: set[str]) -> FileResult:
+    """``make()`` the interview, then write it (and its sidecar) whole; any failure becomes the file's result."""
+    result = FileResult(str(job.path), "failed", job.kind)
+    try:
+        imported = make()
         interview = imported.interview
         interview.id = _free_id(base, interview.id, taken)
         recording = job.path if job.kind == "recording" else job.audio

@@ -56,13 +56,17 @@ def pains(
     """
     from custdev.analysis import analyse_pains
     from custdev.config import load_base
+    from custdev.sampling import correct_pains
 
     with errors():
         b = load_base(base)
         result = analyse_pains(b, segment=segment, pain=pain)
+        archive = correct_pains(b, result)  # a sampled base: intervals for the whole archive
     if json_:
-        print_json(result.to_dict())
+        print_json({**result.to_dict(), **({"archive": archive.to_dict()} if archive else {})})
         return
+    if archive is not None:
+        out.print(("Archive estimate: " if archive.corrected else "Note: ") + archive.note, markup=False)
     scope = f"segment {result.scope} ({result.scope_title})" if result.scope else "the base"
     if pain is not None:
         p = result.pains[0]

@@ -44,7 +44,7 @@ def import_(
     """
     from custdev.config import load_base
     from custdev.importers import ImportContext
-    from custdev.ingest import ImportOptions, import_paths
+    from custdev.ingest import ImportOptions
     from custdev.transcribe import TranscribeOptions
 
     if language not in ("auto", "ru", "en"):
@@ -67,33 +67,103 @@ def import_(
             ),
             build=build,
         )
-        show = not (quiet or json_)
-        if show:
-            with Progress(
-                TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[detail]}"),
-                TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True,
-            ) as bar:
-                batch = bar.add_task("Importing", total=None, detail="")
-                current = bar.add_task("", total=None, detail="", visible=False)
+        summary = _run_import(b, paths, options, quiet=quiet, json_=json_)
+    _finish(summary, quiet=quiet, json_=json_)
 
-                def on_event(event) -> None:
-                    if event.kind == "start" and event.index:
-                        bar.update(batch, total=event.total, completed=event.index - 1, detail=f"file {event.index}/{event.total}")
-                        bar.update(current, description=Path(event.source).name[:40], completed=0, total=None, detail="", visible=True)
-                    elif event.kind == "progress" and event.total_s:
-                        bar.update(current, total=event.total_s, completed=min(event.done_s, event.total_s),
-                                   detail=f"{_clock(event.done_s)} / {_clock(event.total_s)}")
-                    elif event.kind == "done":
-                        if event.index:
-                            bar.update(batch, completed=event.index)
-                            bar.update(current, visible=False)
-                        _report(event.result, quiet)
 
-                summary = import_paths(b, paths, options, progress=on_event)
-        else:
-            summary = import_paths(b, paths, options, progress=(lambda e: _report(e.result, quiet or json_) if e.kind == "done" else None))
+@app.command()
+def sample(
+    folder: Annotated[Path, typer.Argument(help="The archive: a folder of recordings or transcripts (searched recursively).", show_default=False)],
+    n: Annotated[int, typer.Option("--n", min=1, help="How many files to draw.")] = 50,
+    by: Annotated[Optional[str], typer.Option(help="Stratify by segment, agent or month (from the metadata CSV; month also from dates in file names). Default: a simple random sample.", show_default=False)] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed: the same archive, CSV, --n, --by and seed draw the same files. Default: the base's earlier seed for this archive, else a new one (printed).", show_default=False)] = None,
+    metadata: Annotated[Optional[Path], typer.Option(help="Metadata CSV with a 'file' column and segment/agent/month (or date) columns. Default: FOLDER/metadata.csv.", show_default=False)] = None,
+    language: Annotated[str, typer.Option(help="Spoken language: ru, en or auto (detected per file and channel).")] = "auto",
+    model: Annotated[Optional[str], typer.Option(help="Whisper model (default: custdev.toml [transcription] model).", show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show the draw; import nothing, record nothing.")] = False,
+    build: Annotated[bool, typer.Option("--build/--no-build", help="Update custdev.db after importing.")] = True,
+    base: BaseOpt = None,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Draw a reproducible stratified random sample from an archive of calls and import only those files.
+
+    Strata get proportional shares of --n (largest-remainder rounding). The draw, with the archive's size, is kept in
+    sample.json, so `custdev pains` reports its intervals as estimates for the whole archive (finite-population
+    correction). A segment stratum that is a codebook slug becomes the interview's segment; an agent its interviewer.
+    """
+    from custdev.config import load_base
+    from custdev.importers import ImportContext
+    from custdev.ingest import ImportOptions
+    from custdev.sampling import draw_for_base, file_contexts, save_record
+    from custdev.transcribe import TranscribeOptions
+
+    if language not in ("auto", "ru", "en"):
+        raise typer.BadParameter("use ru, en or auto", param_hint="--language")
+    lang = None if language == "auto" else language
+    with errors():
+        b = load_base(base)
+        record, notes = draw_for_base(b, folder, n, by=by, seed=seed, metadata=metadata)
+        if not json_:
+            for note in notes:
+                err.print(f"Note: {note}", markup=False)
+            if not quiet:
+                out.print(f"Drew {record.n} of {record.archive_size} files from {record.archive} "
+                          f"({'by ' + record.by if record.by else 'simple random sample'}, seed {record.seed}):", markup=False)
+                for h, s in record.strata.items():
+                    out.print(f"  {h}: {s['sample']} of {s['archive']}", markup=False)
+        if dry_run:
+            if json_:
+                print_json({"sample": record.to_dict(), "notes": notes})
+            else:
+                for f in record.files:
+                    out.print(f"  {f.file}", markup=False)
+            return
+        save_record(b, record)
+        ctx = ImportContext(language=lang, ui_language=b.config.language, codebook=b.codebook)
+        options = ImportOptions(
+            context=ctx, transcribe=TranscribeOptions(model=model or b.config.model, language=lang),
+            build=build, contexts=file_contexts(b, record, ctx),
+        )
+        summary = _run_import(b, record.paths(), options, quiet=quiet, json_=json_)
+    _finish(summary, quiet=quiet, json_=json_, extra={"sample": {k: v for k, v in record.to_dict().items() if k != "files"}, "notes": notes})
+
+
+def _run_import(b, paths, options, *, quiet: bool, json_: bool):
+    """import_paths with a progress bar (unless quiet or JSON) and one line per file."""
+    from custdev.ingest import import_paths
+
+    if quiet or json_:
+        return import_paths(b, paths, options, progress=(lambda e: _report(e.result, quiet or json_) if e.kind == "done" else None))
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True,
+    ) as bar:
+        batch = bar.add_task("Importing", total=None, detail="")
+        current = bar.add_task("", total=None, detail="", visible=False)
+        finished = [0]
+
+        def on_event(event) -> None:
+            if event.kind == "start" and event.index:
+                bar.update(batch, total=event.total, completed=event.index - 1, detail=f"file {event.index}/{event.total}")
+                bar.update(current, description=Path(event.source).name[:40], completed=0, total=None, detail="", visible=True)
+            elif event.kind == "progress" and event.total_s:
+                bar.update(current, total=event.total_s, completed=min(event.done_s, event.total_s),
+                           detail=f"{_clock(event.done_s)} / {_clock(event.total_s)}")
+            elif event.kind == "done":
+                if event.index:
+                    finished[0] += 1  # a Ray import finishes files out of order
+                    bar.update(batch, completed=finished[0])
+                    bar.update(current, visible=False)
+                _report(event.result, quiet)
+
+        return import_paths(b, paths, options, progress=on_event)
+
+
+def _finish(summary, *, quiet: bool, json_: bool, extra: dict | None = None) -> None:
+    """The summary line (or JSON) and the exit code of an import."""
     if json_:
-        print_json(summary.to_dict())
+        print_json({**(extra or {}), **summary.to_dict()})
     elif not quiet or not summary.ok:
         line = (f"{summary.count('created')} imported, {summary.count('skipped')} already there, "
                 f"{summary.count('failed')} failed")

@@ -13,7 +13,7 @@ from typing import Callable
 
 from custdev.importers import ImportContext, Imported, ImportError_, clean_text, default_names, file_date, humanize, slug
 from custdev.models import Interview, Segment, Turn, Word
-from custdev.transcribe import Transcriber, probe
+from custdev.transcribe import Transcriber, TranscribeOptions, Transcript, probe
 from custdev.wordtimes import sidecar_data
 
 MAX_GAP_S = 3.0  # a pause this long within one speaker starts a new turn
@@ -57,8 +57,13 @@ def import_recording(
     state: dict | None = None,
     save_state: Callable[[dict], None] | None = None,
 ) -> Imported:
-    info = probe(path)
     transcript = transcriber.transcribe(path, progress=progress, state=state, save_state=save_state)
+    return recording_interview(path, ctx, transcript, transcriber.options)
+
+
+def recording_interview(path: Path, ctx: ImportContext, transcript: Transcript, opts: TranscribeOptions) -> Imported:
+    """A recording's transcript (plain data, made here or on a Ray worker) -> interview and word-time sidecar."""
+    info = probe(path)
     warnings = list(transcript.warnings)
     if not transcript.segments:
         raise NoSpeech(f"{path}: no speech found ({transcript.duration:.1f} s of silence or noise); no interview created")
@@ -82,7 +87,6 @@ def import_recording(
         language=language if language in ("ru", "en") else None,
         turns=[t for t, _ in grouped],
     )
-    opts = transcriber.options
     interview.extra["transcription"] = {
         "model": str(opts.model or "base") if not Path(str(opts.model)).is_dir() else Path(str(opts.model)).name,
         "language": transcript.language,
