@@ -3,7 +3,7 @@
     .venv/bin/python bench/transcribe_bench.py [--device cpu|cuda] [--long-minutes 180] [--skip-long]
 
 Each configuration runs in a fresh subprocess (so peak RSS is its own) through custdev's real pipeline
-(custdev.transcribe.Transcriber: streaming decode, VAD, word timestamps, speaker split):
+(custdev.speech.Transcriber: streaming decode, VAD, word timestamps, speaker split):
 
 * sequential beam 5, sequential greedy (beam 1), BatchedInferencePipeline beam 5 and greedy (batch 8);
 * audio: the shared real recording (JFK, 11 s) and an espeak-ng English monologue (about two minutes);
@@ -75,7 +75,7 @@ def peak_rss_mb() -> float:
 
 
 def child_transcribe(args) -> None:
-    from custdev.transcribe import TranscribeOptions, Transcriber
+    from custdev.speech import TranscribeOptions, Transcriber
 
     opts = TranscribeOptions(**({"device": args.device, "language": "en", "speakers": 1} | json.loads(args.config)))
     t = Transcriber(opts)
@@ -96,7 +96,7 @@ def child_decode(args) -> None:
 
     start = time.perf_counter()
     if args.how == "custdev":
-        from custdev.transcribe import iter_windows
+        from custdev.speech import iter_windows
 
         total = 0
         for _, window in iter_windows(args.path, stereo=False, window_s=300):
@@ -135,7 +135,7 @@ def make_long(path: Path, minutes: int, speech: Path) -> Path:
     import av
     import numpy as np
 
-    from custdev.transcribe import RATE, iter_audio
+    from custdev.speech import RATE, iter_audio
 
     clip = np.concatenate(list(iter_audio(speech, stereo=False)), axis=1)[0]
     minute = np.zeros(60 * RATE, np.float32)
@@ -171,7 +171,7 @@ def main() -> None:
     files = {"jfk (real, 11 s)": str(jfk), "espeak English": str(make_espeak(OUT / "espeak_en.wav"))}
     refs = {"jfk (real, 11 s)": JFK_TEXT, "espeak English": ESPEAK_TEXT}
 
-    from custdev.transcribe import base_model_dir, cpu_threads
+    from custdev.speech.models import base_model_dir, cpu_threads
 
     base_model_dir()  # assemble once, outside the timings
     print(f"Whisper base, {args.device} ({'int8' if args.device == 'cpu' else 'float16'}), {cpu_threads()} CPU threads, "

@@ -26,7 +26,7 @@ from custdev.config import Base, atomic_write_text, check_slug, sha256_file
 from custdev.errors import CustdevError, ParseError
 from custdev.importers import AUDIO_EXTS, TRANSCRIPT_EXTS, ImportContext, Imported, ImportError_, import_transcript, kind_of
 from custdev.markdown import parse_interview, render_interview
-from custdev.transcribe import ModelError, TranscribeOptions, Transcriber, cache_dir
+from custdev.speech import ModelError, TranscribeOptions, Transcriber, cache_dir
 
 SIDECAR_SUFFIX = ".words.json"
 

@@ -1,6 +1,6 @@
 """Plain dataclasses passed between custdev modules.
 
-No module outside ``transcribe.py`` ever sees a faster-whisper type and no module outside the ``site`` package
+No module outside ``custdev.speech`` ever sees a faster-whisper type and no module outside the ``site`` package
 sees a Datasette type: everything crosses module boundaries as one of these.
 """
 

@@ -15,7 +15,7 @@ from custdev.config import load_base
 from custdev.importers import ImportContext
 from custdev.ingest import ImportOptions, import_paths
 from custdev.markdown import parse_interview
-from custdev.transcribe import TranscribeOptions, cache_dir
+from custdev.speech import TranscribeOptions, cache_dir
 
 DATA = Path(__file__).parent / "data"
 runner = CliRunner()

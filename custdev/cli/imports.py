@@ -45,7 +45,7 @@ def import_(
     from custdev.config import load_base
     from custdev.importers import ImportContext
     from custdev.ingest import ImportOptions
-    from custdev.transcribe import TranscribeOptions
+    from custdev.speech import TranscribeOptions
 
     if language not in ("auto", "ru", "en"):
         raise typer.BadParameter("use ru, en or auto", param_hint="--language")
@@ -96,7 +96,7 @@ def sample(
     from custdev.importers import ImportContext
     from custdev.ingest import ImportOptions
     from custdev.sampling import draw_for_base, file_contexts, save_record
-    from custdev.transcribe import TranscribeOptions
+    from custdev.speech import TranscribeOptions
 
     if language not in ("auto", "ru", "en"):
         raise typer.BadParameter("use ru, en or auto", param_hint="--language")
@@ -207,7 +207,7 @@ def doctor(base: BaseOpt = None, json_: JsonOpt = False) -> None:
     """Check transcription: which Whisper models are available offline (and why not), CPU/CUDA, the cache."""
     from custdev.config import load_base
     from custdev.errors import BaseNotFound
-    from custdev.transcribe import model_report
+    from custdev.speech import model_report
 
     with errors():
         try:

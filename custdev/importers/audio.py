@@ -1,4 +1,4 @@
-"""Recordings (audio or video) -> Interview, through :mod:`custdev.transcribe` (Whisper).
+"""Recordings (audio or video) -> Interview, through :mod:`custdev.speech` (Whisper).
 
 The transcript's pieces are joined into speaker turns (a long pause or a minute of talk starts a new turn), the
 speakers are named after ``--interviewer``/``--respondent`` (or "Interviewer"/"Respondent", in Russian for a
@@ -13,7 +13,7 @@ from typing import Callable
 
 from custdev.importers import ImportContext, Imported, ImportError_, clean_text, default_names, file_date, humanize, slug
 from custdev.models import Interview, Segment, Turn, Word
-from custdev.transcribe import Transcriber, TranscribeOptions, Transcript, probe
+from custdev.speech import Transcriber, TranscribeOptions, Transcript, probe
 from custdev.wordtimes import sidecar_data
 
 MAX_GAP_S = 3.0  # a pause this long within one speaker starts a new turn
