@@ -33,6 +33,7 @@ from sqlite_utils import Database
 
 from custdev.config import Base, Config, check_slug
 from custdev.errors import CustdevError, UnknownSlug
+from custdev.i18n import N_, NP_, Translator, translator
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile, the same constant the views use
 DEFAULT_HYPOTHESIS_MIN = 3
@@ -180,17 +181,46 @@ class SaturationStep:
     cumulative_pains: int
 
 
+# Why a base is (not) saturated: one message per case, translated where it is shown (CLI, report, site).
+SATURATION_REASONS: dict[str, str | tuple[str, str]] = {
+    "no_pains": N_("no pains are coded in {scope} yet"),
+    "too_few": NP_("{n} interview in {scope}; saturation needs more than {k}", "{n} interviews in {scope}; saturation needs more than {k}"),
+    "saturated": N_("the last {k} interviews added no new pain ({total} pains, last new one in interview #{since})"),
+    "added": NP_("the last {k} interviews added {added} new pain", "the last {k} interviews added {added} new pains"),
+}
+SCOPE_BASE = N_("the base")
+SCOPE_SEGMENT = N_("segment '{segment}'")
+# The count that picks the plural form of each plural reason.
+_REASON_COUNT = {"too_few": "n", "added": "added"}
+
+
 @dataclass
 class Saturation:
     segment: str | None
     window: int
     steps: list[SaturationStep]
     saturated: bool
-    reason: str  # one line, English; the CLI and report translate the verdict, not this text
+    reason_key: str  # a key of SATURATION_REASONS
+    reason_args: dict[str, Any] = field(default_factory=dict)
 
     @property
     def total_pains(self) -> int:
         return self.steps[-1].cumulative_pains if self.steps else 0
+
+    def explain(self, t: Translator) -> str:
+        """The reason in ``t``'s language, one line."""
+        message = SATURATION_REASONS[self.reason_key]
+        scope = t.gettext(SCOPE_SEGMENT).format(segment=self.segment) if self.segment else t.gettext(SCOPE_BASE)
+        if isinstance(message, tuple):
+            text = t.plural(message, self.reason_args[_REASON_COUNT[self.reason_key]])
+        else:
+            text = t.gettext(message)
+        return text.format(scope=scope, **self.reason_args)
+
+    @property
+    def reason(self) -> str:
+        """The reason in English (JSON output)."""
+        return self.explain(translator("en"))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -405,22 +435,21 @@ def saturation(db: Database, window: int, *, segment: str | None = None) -> Satu
         for seq, iid, date, pains, _new, slugs, cum in rows
     ]
     n = len(steps)
-    scope = f"segment '{segment}'" if segment else "the base"
     if n == 0:
         raise AnalysisError(f"segment '{segment}' has no interviews yet; list interviews in it with 'segments: [{segment}]' in their front matter")
     total = steps[-1].cumulative_pains
     last = steps[-window:]
     added = sum(len(s.new_pains) for s in last)
     if total == 0:
-        saturated, reason = False, f"no pains are coded in {scope} yet"
+        saturated, key, args = False, "no_pains", {}
     elif n <= window:
-        saturated, reason = False, f"{n} interview(s) in {scope}; saturation needs more than {window}"
+        saturated, key, args = False, "too_few", {"n": n, "k": window}
     elif added == 0:
         since = max(s.seq for s in steps if s.new_pains)
-        saturated, reason = True, f"the last {window} interviews added no new pain ({total} pains, last new one in interview #{since})"
+        saturated, key, args = True, "saturated", {"k": window, "total": total, "since": since}
     else:
-        saturated, reason = False, f"the last {window} interviews added {added} new pain(s)"
-    return Saturation(segment, window, steps, saturated, reason)
+        saturated, key, args = False, "added", {"k": window, "added": added}
+    return Saturation(segment, window, steps, saturated, key, args)
 
 
 def hypotheses(db: Database) -> list[HypothesisStat]:

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from custdev.errors import BaseNotFound, ConfigError, UnknownSlug
+from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES, is_language, language_error
 from custdev.models import Codebook, CodebookEntry
 
 CONFIG_NAME = "custdev.toml"
@@ -29,7 +30,7 @@ DB_NAME = "custdev.db"
 class Config:
     title: str = "CustDev research base"
     description: str = ""
-    language: str = "en"  # labels of reports and the site: "en" or "ru"
+    language: str = DEFAULT_LANGUAGE  # labels of reports, CLI tables and the site: one of i18n.LANGUAGES
     systemic_threshold: float = 0.30
     saturation_window: int = 3
     hypothesis_min_interviews: int = 3
@@ -100,8 +101,8 @@ def load_config(path: Path) -> Config:
     cfg.title = str(base.get("title", cfg.title))
     cfg.description = str(base.get("description", cfg.description))
     cfg.language = str(base.get("language", cfg.language))
-    if cfg.language not in ("en", "ru"):
-        raise ConfigError(f"{path}: base.language must be 'en' or 'ru', not {cfg.language!r}")
+    if not is_language(cfg.language):
+        raise ConfigError(f"{path}: base.language {language_error(cfg.language)}")
     try:
         cfg.systemic_threshold = float(analysis.get("systemic_threshold", cfg.systemic_threshold))
         cfg.saturation_window = int(analysis.get("saturation_window", cfg.saturation_window))
@@ -176,7 +177,7 @@ CONFIG_TEMPLATE = """\
 [base]
 title = "{title}"
 description = ""
-language = "{language}"     # labels in reports and on the site: "en" or "ru"
+language = "{language}"     # labels in reports, tables and on the site: {languages}
 
 [analysis]
 systemic_threshold = 0.30  # a pain mentioned in at least this share of interviews is systemic
@@ -204,14 +205,14 @@ hypotheses: []
 """
 
 
-def init_base(directory: str | Path, *, title: str | None = None, language: str = "en") -> tuple[Path, list[str]]:
+def init_base(directory: str | Path, *, title: str | None = None, language: str = DEFAULT_LANGUAGE) -> tuple[Path, list[str]]:
     """Create a base in ``directory``. Returns (root, created paths); an existing base is left untouched."""
     root = Path(directory).expanduser().resolve()
     created: list[str] = []
     if root.exists() and not root.is_dir():
         raise ConfigError(f"{root} exists and is not a folder")
-    if language not in ("en", "ru"):
-        raise ConfigError(f"language must be 'en' or 'ru', not {language!r}")
+    if not is_language(language):
+        raise ConfigError(f"language {language_error(language)}")
     try:
         root.mkdir(parents=True, exist_ok=True)
         interviews = root / INTERVIEWS_DIR
@@ -219,7 +220,7 @@ def init_base(directory: str | Path, *, title: str | None = None, language: str 
             interviews.mkdir()
             created.append(f"{INTERVIEWS_DIR}/")
         if not (root / CONFIG_NAME).exists():
-            text = CONFIG_TEMPLATE.format(title=(title or root.name).replace('"', "'"), language=language)
+            text = CONFIG_TEMPLATE.format(title=(title or root.name).replace('"', "'"), language=language, languages=" or ".join(f'"{x}"' for x in LANGUAGES))
             atomic_write_text(root / CONFIG_NAME, text)
             created.append(CONFIG_NAME)
         if not (root / CODEBOOK_NAME).exists():

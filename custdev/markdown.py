@@ -37,6 +37,7 @@ from custdev.config import suggest
 from custdev.mdmark import mark_plugin
 from custdev.errors import ParseError
 from custdev.models import Codebook, Interview, Quote, Turn
+from custdev.i18n import is_language, language_error
 
 FRONT_MATTER_KEYS = ("id", "title", "date", "interviewer", "respondent", "company", "role", "segments", "nps", "language", "audio")
 
@@ -189,8 +190,8 @@ def _interview_from_meta(meta: dict, lines: dict[str, int], path: str, codebook:
             raise ParseError(path, lines.get("nps", 2), f"front matter 'nps' must be a whole number from 0 to 10, not {nps!r}")
         interview.nps = nps
     language = _meta_str(meta, "language", path, lines)
-    if language is not None and language not in ("ru", "en"):
-        raise ParseError(path, lines.get("language", 2), f"front matter 'language' must be 'ru' or 'en', not {language!r}")
+    if language is not None and not is_language(language):
+        raise ParseError(path, lines.get("language", 2), f"front matter 'language' {language_error(language)}")
     interview.language = language
     interview.extra = {k: v for k, v in meta.items() if k not in FRONT_MATTER_KEYS}
     return interview

@@ -29,6 +29,7 @@ from sqlite_utils import Database
 from custdev import analysis as an
 from custdev.config import Base, atomic_write_text
 from custdev.errors import CustdevError
+from custdev.i18n import N_, NP_, Translator, translator
 from custdev.markdown import format_timestamp
 
 VALUE_TAGS = ("value", "ценность")
@@ -39,149 +40,80 @@ MIN_TOP_PAINS, MAX_TOP_PAINS = 3, 8
 QUOTES_PER_PAIN = 3
 FORMATS = ("md", "html")
 
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "kind": "Customer research report",
-        "generated": "Generated",
-        "scope_all": "All interviews",
-        "scope_segment": "Segment",
-        "interviews": "interviews",
-        "respondents": "respondents",
-        "segments": "segments",
-        "n_interviews": "interview|interviews",
-        "n_respondents": "respondent|respondents",
-        "n_segments": "segment|segments",
-        "n_quotes": "quote|quotes",
-        "period": "Period",
-        "nps": "NPS",
-        "value": "What customers value",
-        "value_none": "No quotes are tagged #value yet. Tag what customers praise with #value to fill this section.",
-        "value_confirmed": "Confirmed by the evidence",
-        "pains": "Top pains",
-        "pains_none": "No pains are coded yet. Code quotes with #pain/<slug> to fill this section.",
-        "bar_help": "Bar: share of interviews that mention the pain; black whisker: its 95% confidence interval; dashed line: the systemic threshold.",
-        "sat_chart": "Distinct pains heard, cumulative, by interview in date order",
-        "of_interviews": "of interviews",
-        "interviews_of": "{k} of {n} interviews",
-        "ci": "95% CI",
-        "stage": "Stage",
-        "quotes": "quotes",
-        "systemic": "systemic",
-        "local": "local",
-        "opportunities": "Opportunities",
-        "opp_solve": "Solve “{pain}”",
-        "opp_where": "most common among {segments}: {share}",
-        "and": "and",
-        "of": "of",
-        "opp_everywhere": "{share} of all interviews",
-        "opp_words": "In customers’ words",
-        "opp_next": "Next questions to ask",
-        "opp_next_item": "{title} ({f} for, {a} against)",
-        "opp_none": "No systemic pains yet: keep interviewing before committing to a solution.",
-        "nps_by_segment": "NPS by segment",
-        "segment": "Segment",
-        "scored": "Scored",
-        "promoters": "Promoters",
-        "passives": "Passives",
-        "detractors": "Detractors",
-        "all": "All",
-        "heatmap": "Pains by segment",
-        "heatmap_caption": "Share of each segment’s interviews that mention the pain. n = interviews in the segment; an empty segment is grey.",
-        "pain": "Pain",
-        "hypotheses": "Hypotheses",
-        "hypothesis": "Hypothesis",
-        "for": "For",
-        "against": "Against",
-        "status": "Status",
-        "supported": "supported",
-        "refuted": "refuted",
-        "not enough evidence": "not enough evidence",
-        "saturation": "Saturation",
-        "saturated_yes": "Saturated: the last {k} interviews added no new pain ({total} pains in {n} interviews).",
-        "saturated_no": "Not saturated yet: {reason}.",
-        "method": "How to read these numbers",
-        "m_share": "Share: interviews that mention a pain at least once ÷ interviews considered. A pain mentioned several times in one interview counts once; an interview in two segments counts in both.",
-        "m_ci": "95% CI: Wilson score interval for the share; with few interviews it is wide.",
-        "m_verdict": "Systemic: share ≥ {threshold}; otherwise local (setting analysis.systemic_threshold).",
-        "m_nps": "NPS = % promoters (9–10) − % detractors (0–6), over interviews with a score.",
-        "m_hyp": "Hypotheses: supported with ≥ {m} interviews for and at least twice as many for as against; refuted the other way round; otherwise not enough evidence.",
-        "m_sat": "Saturation: the last {k} interviews in date order added no pain not heard before.",
-        "m_quotes": "Quotes: verbatim, from different interviews, respondents first; each with interview id and timestamp.",
-        "m_source": "Every figure is reproducible from the base’s database (views pain_prevalence, pain_by_segment, nps_by_segment, saturation, hypothesis_evidence).",
-        "legend": "share of interviews",
-        "threshold": "systemic ≥ {t}",
-    },
-    "ru": {
-        "kind": "Отчёт по интервью с клиентами",
-        "generated": "Сформирован",
-        "scope_all": "Все интервью",
-        "scope_segment": "Сегмент",
-        "interviews": "интервью",
-        "respondents": "респондентов",
-        "segments": "сегментов",
-        "n_interviews": "интервью|интервью|интервью",
-        "n_respondents": "респондент|респондента|респондентов",
-        "n_segments": "сегмент|сегмента|сегментов",
-        "n_quotes": "цитата|цитаты|цитат",
-        "period": "Период",
-        "nps": "NPS",
-        "value": "Что ценят клиенты",
-        "value_none": "Пока нет цитат с тегом #value. Отмечайте то, что клиенты хвалят, тегом #value.",
-        "value_confirmed": "Подтверждено данными",
-        "pains": "Главные боли",
-        "pains_none": "Боли ещё не размечены. Отмечайте цитаты тегом #pain/<slug>.",
-        "bar_help": "Полоса — доля интервью, где упоминается боль; чёрный «ус» — 95% доверительный интервал; пунктир — порог системной боли.",
-        "sat_chart": "Сколько разных болей услышано (накопительно) по интервью в порядке дат",
-        "of_interviews": "интервью",
-        "interviews_of": "{k} из {n} интервью",
-        "ci": "95% ДИ",
-        "stage": "Этап",
-        "quotes": "цитат",
-        "systemic": "системная",
-        "local": "локальная",
-        "opportunities": "Возможности",
-        "opp_solve": "Решить «{pain}»",
-        "opp_where": "чаще всего в сегментах: {segments} — {share}",
-        "and": "и",
-        "of": "из",
-        "opp_everywhere": "{share} всех интервью",
-        "opp_words": "Словами клиентов",
-        "opp_next": "Что выяснить дальше",
-        "opp_next_item": "{title} (за: {f}, против: {a})",
-        "opp_none": "Системных болей пока нет: продолжайте интервью, прежде чем выбирать решение.",
-        "nps_by_segment": "NPS по сегментам",
-        "segment": "Сегмент",
-        "scored": "С оценкой",
-        "promoters": "Промоутеры",
-        "passives": "Нейтралы",
-        "detractors": "Критики",
-        "all": "Все",
-        "heatmap": "Боли по сегментам",
-        "heatmap_caption": "Доля интервью сегмента, в которых упоминается боль. n — число интервью в сегменте; пустой сегмент серый.",
-        "pain": "Боль",
-        "hypotheses": "Гипотезы",
-        "hypothesis": "Гипотеза",
-        "for": "За",
-        "against": "Против",
-        "status": "Статус",
-        "supported": "подтверждена",
-        "refuted": "опровергнута",
-        "not enough evidence": "недостаточно данных",
-        "saturation": "Насыщение",
-        "saturated_yes": "Насыщение достигнуто: последние {k} интервью не добавили новых болей ({total} болей в {n} интервью).",
-        "saturated_no": "Насыщение не достигнуто: {reason}.",
-        "method": "Как читать цифры",
-        "m_share": "Доля: интервью, где боль упомянута хотя бы раз, ÷ число рассмотренных интервью. Несколько упоминаний в одном интервью считаются один раз; интервью из двух сегментов учитывается в обоих.",
-        "m_ci": "95% ДИ: доверительный интервал Уилсона для доли; при малом числе интервью он широкий.",
-        "m_verdict": "Системная боль: доля ≥ {threshold}, иначе локальная (настройка analysis.systemic_threshold).",
-        "m_nps": "NPS = % промоутеров (9–10) − % критиков (0–6) среди интервью с оценкой.",
-        "m_hyp": "Гипотеза подтверждена, если «за» не меньше {m} интервью и минимум вдвое больше, чем «против»; опровергнута — наоборот; иначе данных недостаточно.",
-        "m_sat": "Насыщение: последние {k} интервью по дате не добавили ни одной новой боли.",
-        "m_quotes": "Цитаты дословные, из разных интервью, сначала слова респондентов; у каждой — id интервью и время.",
-        "m_source": "Все цифры воспроизводятся из базы (представления pain_prevalence, pain_by_segment, nps_by_segment, saturation, hypothesis_evidence).",
-        "legend": "доля интервью",
-        "threshold": "системная ≥ {t}",
-    },
+LABELS: dict[str, str] = {
+    "kind": N_("Customer research report"),
+    "generated": N_("Generated"),
+    "scope_all": N_("All interviews"),
+    "scope_segment": N_("Segment"),
+    "interviews": N_("interviews"),
+    "respondents": N_("respondents"),
+    "segments": N_("segments"),
+    "period": N_("Period"),
+    "nps": N_("NPS"),
+    "value": N_("What customers value"),
+    "value_none": N_("No quotes are tagged #value yet. Tag what customers praise with #value to fill this section."),
+    "value_confirmed": N_("Confirmed by the evidence"),
+    "pains": N_("Top pains"),
+    "pains_none": N_("No pains are coded yet. Code quotes with #pain/<slug> to fill this section."),
+    "bar_help": N_("Bar: share of interviews that mention the pain; black whisker: its 95% confidence interval; dashed line: the systemic threshold."),
+    "sat_chart": N_("Distinct pains heard, cumulative, by interview in date order"),
+    "of_interviews": N_("of interviews"),
+    "interviews_of": N_("{k} of {n} interviews"),
+    "ci": N_("95% CI"),
+    "stage": N_("Stage"),
+    "quotes": N_("quotes"),
+    "systemic": N_("systemic"),
+    "local": N_("local"),
+    "opportunities": N_("Opportunities"),
+    "opp_solve": N_("Solve “{pain}”"),
+    "opp_where": N_("most common among {segments}: {share}"),
+    "and": N_("and"),
+    "of": N_("of"),
+    "opp_everywhere": N_("{share} of all interviews"),
+    "opp_words": N_("In customers’ words"),
+    "opp_next": N_("Next questions to ask"),
+    "opp_next_item": N_("{title} ({f} for, {a} against)"),
+    "opp_none": N_("No systemic pains yet: keep interviewing before committing to a solution."),
+    "nps_by_segment": N_("NPS by segment"),
+    "segment": N_("Segment"),
+    "scored": N_("Scored"),
+    "promoters": N_("Promoters"),
+    "passives": N_("Passives"),
+    "detractors": N_("Detractors"),
+    "all": N_("All"),
+    "heatmap": N_("Pains by segment"),
+    "heatmap_caption": N_("Share of each segment’s interviews that mention the pain. n = interviews in the segment; an empty segment is grey."),
+    "pain": N_("Pain"),
+    "hypotheses": N_("Hypotheses"),
+    "hypothesis": N_("Hypothesis"),
+    "for": N_("For"),
+    "against": N_("Against"),
+    "status": N_("Status"),
+    "supported": N_("supported"),
+    "refuted": N_("refuted"),
+    "not enough evidence": N_("not enough evidence"),
+    "saturation": N_("Saturation"),
+    "saturated_yes": N_("Saturated: the last {k} interviews added no new pain ({total} pains in {n} interviews)."),
+    "saturated_no": N_("Not saturated yet: {reason}."),
+    "method": N_("How to read these numbers"),
+    "m_share": N_("Share: interviews that mention a pain at least once ÷ interviews considered. A pain mentioned several times in one interview counts once; an interview in two segments counts in both."),
+    "m_ci": N_("95% CI: Wilson score interval for the share; with few interviews it is wide."),
+    "m_verdict": N_("Systemic: share ≥ {threshold}; otherwise local (setting analysis.systemic_threshold)."),
+    "m_nps": N_("NPS = % promoters (9–10) − % detractors (0–6), over interviews with a score."),
+    "m_hyp": N_("Hypotheses: supported with ≥ {m} interviews for and at least twice as many for as against; refuted the other way round; otherwise not enough evidence."),
+    "m_sat": N_("Saturation: the last {k} interviews in date order added no pain not heard before."),
+    "m_quotes": N_("Quotes: verbatim, from different interviews, respondents first; each with interview id and timestamp."),
+    "m_source": N_("Every figure is reproducible from the base’s database (views pain_prevalence, pain_by_segment, nps_by_segment, saturation, hypothesis_evidence)."),
+    "legend": N_("share of interviews"),
+    "threshold": N_("systemic ≥ {t}"),
+}
+
+# Plural nouns counted in the report: PLURALS[key] is shown with translator.plural(pair, n).
+PLURALS: dict[str, tuple[str, str]] = {
+    "interviews": NP_("interview", "interviews"),
+    "respondents": NP_("respondent", "respondents"),
+    "segments": NP_("segment", "segments"),
+    "quotes": NP_("quote", "quotes"),
 }
 
 
@@ -403,20 +335,25 @@ def collect(base: Base, *, segment: str | None = None, generated: str | None = N
 # Formatting helpers
 
 
-def count(n: int, key: str, L: dict[str, str]) -> str:
+class Labels(dict):
+    """The report's labels in one language (``L["pains"]``), with its translator for plurals."""
+
+    def __init__(self, language: str):
+        self.t: Translator = translator(language)
+        super().__init__({k: self.t.gettext(v) for k, v in LABELS.items()})
+
+
+def labels(language: str) -> Labels:
+    return Labels(language)
+
+
+def count(n: int, key: str, L: Labels) -> str:
     """'1 quote', '3 quotes'; Russian: '1 цитата', '3 цитаты', '5 цитат', '21 цитата'."""
     return f"{n} {word(n, key, L)}"
 
 
-def word(n: int, key: str, L: dict[str, str]) -> str:
-    forms = L[f"n_{key}"].split("|")
-    if len(forms) == 2:
-        return forms[0] if n == 1 else forms[1]
-    if n % 10 == 1 and n % 100 != 11:
-        return forms[0]
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return forms[1]
-    return forms[2]
+def word(n: int, key: str, L: Labels) -> str:
+    return L.t.plural(PLURALS[key], n)
 
 
 def pct(share: float | None, lang: str = "en") -> str:
@@ -457,7 +394,7 @@ def _segment_titles(d: ReportData) -> dict[str, str]:
     return {s.segment: s.title for s in d.segments}
 
 
-def _opp_where(op: Opportunity, d: ReportData, L: dict[str, str], seg_titles: dict[str, str]) -> str:
+def _opp_where(op: Opportunity, d: ReportData, L: Labels, seg_titles: dict[str, str]) -> str:
     if not op.where or d.segment:
         return L["opp_everywhere"].format(share=pct(op.pain.share, d.language))
     names = [f"{seg_titles.get(s.segment, s.segment)} ({s.interviews} {L['of']} {s.segment_interviews})" for s in op.where]
@@ -465,14 +402,14 @@ def _opp_where(op: Opportunity, d: ReportData, L: dict[str, str], seg_titles: di
     return L["opp_where"].format(segments=joined, share=pct(op.where[0].share, d.language))
 
 
-def _sat_line(d: ReportData, L: dict[str, str]) -> str:
+def _sat_line(d: ReportData, L: Labels) -> str:
     s = d.saturation
     if s.saturated:
         return L["saturated_yes"].format(k=s.window, total=s.total_pains, n=len(s.steps))
-    return L["saturated_no"].format(reason=s.reason)
+    return L["saturated_no"].format(reason=s.explain(L.t))
 
 
-def _method(d: ReportData, L: dict[str, str]) -> list[str]:
+def _method(d: ReportData, L: Labels) -> list[str]:
     return [
         L["m_share"],
         L["m_ci"],
@@ -521,7 +458,7 @@ def _wrap(text: str, width_px: float, size: float, max_lines: int = 2) -> list[s
 
 
 def heatmap_svg(d: ReportData) -> str:
-    L = LABELS[d.language]
+    L = labels(d.language)
     esc = html.escape
     pains = d.pains.pains
     cols: list[tuple[str, str, int]] = [("__all__", L["all"], d.pains.total_interviews)]
@@ -652,7 +589,7 @@ def saturation_svg(d: ReportData, width: int = 900, height: int = 150) -> str:
 
 
 def render_markdown(d: ReportData, *, heatmap_file: str | None = None) -> str:
-    L = LABELS[d.language]
+    L = labels(d.language)
     lang = d.language
     seg_titles = _segment_titles(d)
     o: list[str] = []
@@ -825,7 +762,7 @@ footer { color: var(--muted); font-size: 12px; margin-top: 28px; text-align: cen
 
 
 def render_html(d: ReportData) -> str:
-    L = LABELS[d.language]
+    L = labels(d.language)
     lang = d.language
     e = html.escape
     seg_titles = _segment_titles(d)

@@ -91,7 +91,7 @@ def test_highlight_outside_a_turn_is_an_error_with_its_line():
         (("==клиенты платят поздно==", "==клиенты платят поздно"), "x.md:22: a highlight '==' is never closed"),
         (("[00:01:02]", "[00:00:10]"), "x.md:24: timestamp 00:00:10 is earlier than the turn before it (00:00:12)"),
         (("nps: 6", "nps: 11"), "x.md:10: front matter 'nps' must be a whole number from 0 to 10, not 11"),
-        (("language: ru", "language: de"), "front matter 'language' must be 'ru' or 'en'"),
+        (("language: ru", "language: de"), "front matter 'language' must be 'en' or 'ru'"),
         (("title: Анна, Acme", "title: [broken"), "malformed YAML front matter"),
         (("[00:00:05]", "[00:99:05]"), "bad timestamp [00:99:05]"),
     ],

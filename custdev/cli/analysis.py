@@ -11,6 +11,11 @@ from rich.table import Table
 from rich.text import Text
 
 from custdev.cli import BaseOpt, JsonOpt, app, errors, out, print_json
+from custdev.i18n import N_, translator
+
+# Words the analysis returns as values, shown translated.
+VERDICTS = {"systemic": N_("systemic"), "local": N_("local")}
+STATUSES = {"supported": N_("supported"), "refuted": N_("refuted"), "not enough evidence": N_("not enough evidence")}
 
 SegmentOpt = Annotated[
     Optional[str],
@@ -32,10 +37,10 @@ def _nps(value: float | None) -> str:
     return f"{value:+.1f}" if value else "0.0"
 
 
-def _verdict(v: str | None) -> Text:
+def _verdict(v: str | None, t) -> Text:
     if v == "systemic":
-        return Text("systemic", style="bold red")
-    return Text(v or "—", style="dim")
+        return Text(t.gettext(VERDICTS[v]), style="bold red")
+    return Text(t.gettext(VERDICTS[v]) if v in VERDICTS else "—", style="dim")
 
 
 def _table(title: str | None = None) -> Table:
@@ -65,36 +70,46 @@ def pains(
     if json_:
         print_json({**result.to_dict(), **({"archive": archive.to_dict()} if archive else {})})
         return
+    tr = translator(b.config.language)
+    _ = tr.gettext
     if archive is not None:
-        out.print(("Archive estimate: " if archive.corrected else "Note: ") + archive.note, markup=False)
-    scope = f"segment {result.scope} ({result.scope_title})" if result.scope else "the base"
+        out.print((_("Archive estimate: ") if archive.corrected else _("Note: ")) + archive.note, markup=False)
+    scope = _("segment {slug} ({title})").format(slug=result.scope, title=result.scope_title) if result.scope else _("the base")
     if pain is not None:
         p = result.pains[0]
-        t = _table(f"{p.title} ({p.pain}) in {scope}: {p.interviews} of {p.total_interviews} interviews, {_pct(p.share)}, {p.verdict}")
-        for col in ("Segment", "Interviews", "Share", "95% CI", "Quotes", "Verdict"):
-            t.add_column(col, justify="left" if col in ("Segment", "Verdict") else "right")
+        t = _table(tr.ngettext(
+            "{title} ({slug}) in {scope}: {k} of {n} interview, {share}, {verdict}",
+            "{title} ({slug}) in {scope}: {k} of {n} interviews, {share}, {verdict}", p.total_interviews,
+        ).format(title=p.title, slug=p.pain, scope=scope, k=p.interviews, n=p.total_interviews, share=_pct(p.share),
+                 verdict=_(VERDICTS[p.verdict]) if p.verdict in VERDICTS else "—"))
+        for col, just in ((_("Segment"), "left"), (_("Interviews"), "right"), (_("Share"), "right"), (_("95% CI"), "right"),
+                          (_("Quotes"), "right"), (_("Verdict"), "left")):
+            t.add_column(col, justify=just)
         for slug, title in result.segments:
             s = p.segments.get(slug)
             if s is None:
                 continue
-            t.add_row(title, f"{s.interviews}/{s.segment_interviews}", _pct(s.share), _ci(s.ci_low, s.ci_high), str(s.quotes), _verdict(s.verdict))
+            t.add_row(title, f"{s.interviews}/{s.segment_interviews}", _pct(s.share), _ci(s.ci_low, s.ci_high), str(s.quotes), _verdict(s.verdict, tr))
         out.print(t)
         return
-    t = _table(f"Pains in {scope}: {result.total_interviews} interviews; systemic at share ≥ {result.threshold * 100:g}%")
-    t.add_column("Pain", no_wrap=True)
-    t.add_column("Interviews", justify="right", no_wrap=True)
-    t.add_column("Share", justify="right", no_wrap=True)
-    t.add_column("95% CI", justify="right", no_wrap=True)
-    t.add_column("Quotes", justify="right", no_wrap=True)
-    t.add_column("Verdict", no_wrap=True)
-    t.add_column("Stage", style="dim", overflow="fold")
+    t = _table(tr.ngettext(
+        "Pains in {scope}: {n} interview; systemic at share ≥ {threshold}%",
+        "Pains in {scope}: {n} interviews; systemic at share ≥ {threshold}%", result.total_interviews,
+    ).format(scope=scope, n=result.total_interviews, threshold=f"{result.threshold * 100:g}"))
+    t.add_column(_("Pain"), no_wrap=True)
+    t.add_column(_("Interviews"), justify="right", no_wrap=True)
+    t.add_column(_("Share"), justify="right", no_wrap=True)
+    t.add_column(_("95% CI"), justify="right", no_wrap=True)
+    t.add_column(_("Quotes"), justify="right", no_wrap=True)
+    t.add_column(_("Verdict"), no_wrap=True)
+    t.add_column(_("Stage"), style="dim", overflow="fold")
     for p in result.pains:
-        t.add_row(p.pain, f"{p.interviews}/{p.total_interviews}", _pct(p.share), _ci(p.ci_low, p.ci_high), str(p.quotes), _verdict(p.verdict), p.stage or "")
+        t.add_row(p.pain, f"{p.interviews}/{p.total_interviews}", _pct(p.share), _ci(p.ci_low, p.ci_high), str(p.quotes), _verdict(p.verdict, tr), p.stage or "")
     out.print(t)
     if result.scope is None and result.segments:
         # Share of each segment's interviews, pains in the same order (an interview in two segments counts in both).
-        t = _table("Share by segment (interviews mentioning / interviews in the segment)")
-        t.add_column("Pain", no_wrap=True)
+        t = _table(_("Share by segment (interviews mentioning / interviews in the segment)"))
+        t.add_column(_("Pain"), no_wrap=True)
         for slug, _title in result.segments:
             t.add_column(slug, justify="right", overflow="fold")
         for p in result.pains:
@@ -118,16 +133,21 @@ def segments(base: BaseOpt = None, json_: JsonOpt = False) -> None:
     if json_:
         print_json({"segments": [r.to_dict() for r in rows], "all": overall.__dict__})
         return
-    t = _table(f"Segments: {overall.interviews} interviews, {overall.respondents} respondents, NPS {_nps(overall.nps)} ({overall.scored} scored)")
-    for col, just in (("Segment", "left"), ("Interviews", "right"), ("Respondents", "right"), ("NPS", "right"),
-                      ("Scored", "right"), ("P/N/D", "right"), ("Top pains", "left")):
+    tr = translator(b.config.language)
+    _ = tr.gettext
+    t = _table(_("Segments: {interviews}, {respondents}, NPS {nps} ({scored} scored)").format(
+        interviews=tr.ngettext("{n} interview", "{n} interviews", overall.interviews).format(n=overall.interviews),
+        respondents=tr.ngettext("{n} respondent", "{n} respondents", overall.respondents).format(n=overall.respondents),
+        nps=_nps(overall.nps), scored=overall.scored))
+    for col, just in ((_("Segment"), "left"), (_("Interviews"), "right"), (_("Respondents"), "right"), ("NPS", "right"),
+                      (_("Scored"), "right"), (_("P/N/D"), "right"), (_("Top pains"), "left")):
         t.add_column(col, justify=just)
     for r in rows:
         top = ", ".join(f"{s.segment} {_pct(s.share)}" for s in r.top_pains) or "—"
         t.add_row(f"{r.title} ({r.segment})", str(r.interviews), str(r.respondents), _nps(r.nps), str(r.scored),
                   f"{r.promoters}/{r.passives}/{r.detractors}", top)
     out.print(t)
-    out.print("P/N/D: promoters (9-10) / passives (7-8) / detractors (0-6). An interview in two segments counts in both.", style="dim", markup=False)
+    out.print(_("P/N/D: promoters (9-10) / passives (7-8) / detractors (0-6). An interview in two segments counts in both."), style="dim", markup=False)
 
 
 @app.command()
@@ -148,10 +168,15 @@ def saturation(
     if json_:
         print_json(s.to_dict())
         return
-    scope = f"segment {s.segment}" if s.segment else "the base"
-    t = _table(f"Saturation of {scope}: {len(s.steps)} interviews, {s.total_pains} distinct pains")
-    for col, just in (("#", "right"), ("Interview", "left"), ("Date", "left"), ("Pains", "right"), ("New", "right"),
-                      ("Total", "right"), ("New pains", "left")):
+    tr = translator(b.config.language)
+    _ = tr.gettext
+    title = _("Saturation of segment {slug}: {interviews}, {pains}") if s.segment else _("Saturation of the base: {interviews}, {pains}")
+    t = _table(title.format(
+        slug=s.segment,
+        interviews=tr.ngettext("{n} interview", "{n} interviews", len(s.steps)).format(n=len(s.steps)),
+        pains=tr.ngettext("{n} distinct pain", "{n} distinct pains", s.total_pains).format(n=s.total_pains)))
+    for col, just in (("#", "right"), (_("Interview"), "left"), (_("Date"), "left"), (_("Pains"), "right"), (_("New"), "right"),
+                      (_("Total"), "right"), (_("New pains"), "left")):
         t.add_column(col, justify=just)
     shown = s.steps
     if not all_rows and len(s.steps) > 40:
@@ -162,12 +187,16 @@ def saturation(
     previous = 0
     for st in shown:
         if st.seq > previous + 1:
-            t.add_row("…", Text(f"{st.seq - previous - 1} interviews with no new pain (--all lists them)", style="dim"), "", "", "", "", "")
+            skipped = st.seq - previous - 1
+            t.add_row("…", Text(tr.ngettext("{n} interview with no new pain (--all lists them)",
+                                            "{n} interviews with no new pain (--all lists them)", skipped).format(n=skipped), style="dim"),
+                      "", "", "", "", "")
         previous = st.seq
         t.add_row(str(st.seq), st.interview_id, st.date or "—", str(st.pains), str(len(st.new_pains)) if st.new_pains else Text("0", style="dim"),
                   str(st.cumulative_pains), ", ".join(st.new_pains))
     out.print(t)
-    out.print(Text(("Saturated: " if s.saturated else "Not saturated: ") + s.reason + ".", style="bold green" if s.saturated else "bold yellow"))
+    verdict = _("Saturated: {reason}.") if s.saturated else _("Not saturated: {reason}.")
+    out.print(Text(verdict.format(reason=s.explain(tr)), style="bold green" if s.saturated else "bold yellow"))
 
 
 @app.command()
@@ -186,18 +215,21 @@ def hypotheses(base: BaseOpt = None, json_: JsonOpt = False) -> None:
     if json_:
         print_json([h.to_dict() for h in rows])
         return
+    tr = translator(b.config.language)
+    _ = tr.gettext
     if not rows:
-        out.print("The codebook lists no hypotheses; add them under 'hypotheses:' in codebook.yml and tag quotes #h/<slug>.", markup=False)
+        out.print(_("The codebook lists no hypotheses; add them under 'hypotheses:' in codebook.yml and tag quotes #h/<slug>."), markup=False)
         return
-    t = _table("Hypotheses")
-    for col, just in (("Hypothesis", "left"), ("For", "right"), ("Against", "right"), ("Quotes for/against", "right"), ("Status", "left")):
+    t = _table(_("Hypotheses"))
+    for col, just in ((_("Hypothesis"), "left"), (_("For"), "right"), (_("Against"), "right"), (_("Quotes for/against"), "right"), (_("Status"), "left")):
         t.add_column(col, justify=just)
     style = {"supported": "bold green", "refuted": "bold red"}
     for h in rows:
         t.add_row(f"{h.title} ({h.hypothesis})", str(h.interviews_for), str(h.interviews_against),
-                  f"{h.quotes_for}/{h.quotes_against}", Text(h.status, style=style.get(h.status, "yellow")))
+                  f"{h.quotes_for}/{h.quotes_against}", Text(_(STATUSES.get(h.status, h.status)), style=style.get(h.status, "yellow")))
     out.print(t)
-    out.print("For/Against count interviews. Supported: >= 3 interviews for and >= 2x against; refuted: the reverse.", style="dim", markup=False)
+    out.print(_("For/Against count interviews. Supported: >= {m} interviews for and >= 2x against; refuted: the reverse.").format(
+        m=b.config.hypothesis_min_interviews), style="dim", markup=False)
 
 
 @app.command()
@@ -227,5 +259,11 @@ def report(
         sys.stdout.write(result.text or "")
         sys.stdout.flush()
     else:
-        extra = f" and {Path(result.heatmap_path).name}" if result.heatmap_path else ""
-        out.print(f"Wrote {result.path}{extra} ({result.format}, {result.interviews} interviews).", markup=False)
+        tr = translator(b.config.language)
+        interviews = tr.ngettext("{n} interview", "{n} interviews", result.interviews).format(n=result.interviews)
+        if result.heatmap_path:
+            line = tr.gettext("Wrote {path} and {heatmap} ({format}, {interviews}).")
+        else:
+            line = tr.gettext("Wrote {path} ({format}, {interviews}).")
+        out.print(line.format(path=result.path, heatmap=Path(result.heatmap_path or "").name, format=result.format,
+                              interviews=interviews), markup=False)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from custdev.errors import CustdevError
+from custdev.i18n import is_language
 from custdev.models import Codebook, Interview, Turn
 
 AUDIO_EXTS = frozenset(
@@ -227,7 +228,7 @@ def build_interview(
         company=ctx.company,
         role=ctx.role,
         segments=list(ctx.segments),
-        language=language if language in ("ru", "en") else None,
+        language=language if is_language(language) else None,
         turns=[Turn(speaker=t.speaker, start_s=t.start, end_s=t.end, text=t.text) for t in turns],
     )
     _fix_order(interview)

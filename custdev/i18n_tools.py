@@ -1,0 +1,139 @@
+"""Maintaining the message catalogs (needs Babel, a test/development dependency; the app never imports this).
+
+``python -m custdev.i18n_tools`` (or ``scripts/i18n``) extracts every marked label from the Python sources and
+templates, merges it into ``custdev/locale/{en,ru}/LC_MESSAGES/custdev.po`` (English is filled with the source
+text; new Russian messages are left empty and reported) and compiles the ``.mo`` files that ship in the repository.
+``--check`` changes nothing and exits 1 when a catalog misses a message or a ``.mo`` is stale (what the tests check).
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+from custdev.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
+
+PACKAGE = Path(__file__).resolve().parent
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "NP_": (1, 2)}
+METHOD_MAP = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
+OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n", "silent": "false"}}
+HEADER = "Message catalog of custdev (https://github.com/custdev). Edit msgstr; run scripts/i18n to compile."
+
+
+def po_path(language: str) -> Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def mo_path(language: str) -> Path:
+    return po_path(language).with_suffix(".mo")
+
+
+def extract():
+    """A Babel catalog of every message marked in the package (Python and templates)."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.extract import extract_from_dir
+
+    catalog = Catalog(domain=DOMAIN, project="custdev", header_comment="# " + HEADER)
+    for filename, lineno, message, comments, context in extract_from_dir(
+        str(PACKAGE), METHOD_MAP, options_map=OPTIONS, keywords=KEYWORDS, strip_comment_tags=True
+    ):
+        if filename.startswith("i18n"):  # the markers' own definitions
+            continue
+        catalog.add(message, None, [(f"custdev/{filename}", lineno)], auto_comments=comments, context=context)
+    return catalog
+
+
+def read_po(language: str):
+    from babel.messages.pofile import read_po as _read
+
+    path = po_path(language)
+    if not path.exists():
+        from babel.messages.catalog import Catalog
+
+        return Catalog(locale=language, domain=DOMAIN)
+    with open(path, "rb") as fh:
+        return _read(fh, locale=language, domain=DOMAIN)
+
+
+def _filled(msg) -> bool:
+    if isinstance(msg.string, (list, tuple)):
+        return bool(msg.string) and all(msg.string)
+    return bool(msg.string)
+
+
+def missing(language: str, template=None) -> list[str]:
+    """Messages of the sources that ``language``'s catalog lacks or leaves untranslated (or marks fuzzy)."""
+    template = template if template is not None else extract()
+    catalog = read_po(language)
+    out = []
+    for msg in template:
+        if not msg.id:
+            continue
+        have = catalog.get(msg.id, context=msg.context)
+        if have is None or not _filled(have) or have.fuzzy:
+            out.append(msg.id if isinstance(msg.id, str) else msg.id[0])
+    return out
+
+
+def compiled(language: str) -> bytes:
+    from babel.messages.mofile import write_mo
+
+    buf = io.BytesIO()
+    write_mo(buf, read_po(language), use_fuzzy=False)
+    return buf.getvalue()
+
+
+def stale(language: str) -> bool:
+    path = mo_path(language)
+    return not path.exists() or path.read_bytes() != compiled(language)
+
+
+def update() -> dict[str, list[str]]:
+    """Merge the sources' messages into every catalog, fill English, compile. Returns what each language lacks."""
+    from babel.messages.pofile import write_po
+
+    report = {}
+    for language in LANGUAGES:
+        catalog = read_po(language)
+        catalog.update(extract(), no_fuzzy_matching=True)  # a fresh template each time: update() shares messages
+        catalog.fuzzy = False
+        catalog.project, catalog.version = "custdev", "1"
+        catalog.copyright_holder, catalog.msgid_bugs_address = "the custdev authors", ""
+        catalog.last_translator, catalog.language_team = "the custdev authors", language
+        catalog.obsolete.clear()
+        if language == "en":
+            for msg in catalog:
+                if msg.id and not _filled(msg):
+                    msg.string = msg.id
+        path = po_path(language)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as fh:
+            write_po(fh, catalog, width=120, sort_output=False, omit_header=False)
+        mo_path(language).write_bytes(compiled(language))
+        report[language] = missing(language)
+    return report
+
+
+def main(argv: list[str]) -> int:
+    if "--check" in argv:
+        template = extract()
+        bad = 0
+        for language in LANGUAGES:
+            lacking = missing(language, template)
+            if lacking:
+                bad = 1
+                print(f"{language}: {len(lacking)} message(s) missing or untranslated, e.g. {lacking[0]!r}")
+            if stale(language):
+                bad = 1
+                print(f"{language}: {mo_path(language).name} is not the compiled {po_path(language).name}; run scripts/i18n")
+        return bad
+    for language, lacking in update().items():
+        print(f"{language}: {po_path(language)} updated, {len(lacking)} message(s) to translate")
+        for m in lacking:
+            print(f"  {m}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
