@@ -22,6 +22,7 @@ from typing import Callable
 
 from custdev.config import Base, load_base
 from custdev.db import get_meta, open_db, set_meta
+from custdev import links
 from custdev.errors import CustdevError, ParseError
 from custdev.markdown import markdown_body, parse_interview
 from custdev.models import Codebook, Interview
@@ -250,11 +251,62 @@ def _delete_interview(db, interview_id: str) -> None:
     db.execute("DELETE FROM interviews WHERE id = ?", [interview_id])
 
 
+def _old_rows(conn, interview_ids: set[str]) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """(id, text) of the turns and quotes stored for these interviews, in file order."""
+    marks = ",".join("?" * len(interview_ids))
+    ids = sorted(interview_ids)
+    turns = conn.execute(f"SELECT id, text FROM utterances WHERE interview_id IN ({marks}) ORDER BY interview_id, seq", ids).fetchall()
+    quotes = conn.execute(f"SELECT id, text FROM quotes WHERE interview_id IN ({marks}) ORDER BY interview_id, seq, id", ids).fetchall()
+    return turns, quotes
+
+
+def _free_ids(conn, table: str, ids: list[int]) -> list[int]:
+    """``ids`` with any id another interview already holds moved to the next free one (a 1 in 2^52 event)."""
+    taken = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        taken.update(r[0] for r in conn.execute(f"SELECT id FROM {table} WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+    if not taken and len(set(ids)) == len(ids):
+        return ids
+    out, used = [], set()
+    for i in ids:
+        while i in taken or i in used or conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", [i]).fetchone():
+            i += 1
+        used.add(i)
+        out.append(i)
+    return out
+
+
+def _link_ids(conn, iv: Interview, p: Prepared, old_turns, old_quotes) -> tuple[list[int], list[int]]:
+    """Permanent ids for the interview's turns and quotes (custdev.links); vanished old ids go to link_aliases."""
+    turn_ids = links.derived_ids(iv.id, "turn", [u[5] for u in p.utterances])
+    quote_ids = links.derived_ids(iv.id, "quote", [q[3] for q in p.quotes])
+    lost: list[tuple[str, int, str]] = []
+    if old_turns or old_quotes:
+        turn_ids, gone_turns = links.keep_old_ids(list(zip(turn_ids, (u[5] for u in p.utterances))), old_turns)
+        quote_ids, gone_quotes = links.keep_old_ids(list(zip(quote_ids, (q[3] for q in p.quotes))), old_quotes)
+        lost = [("turn", i, t) for i, t in gone_turns] + [("quote", i, t) for i, t in gone_quotes]
+    turn_ids = _free_ids(conn, "utterances", turn_ids)
+    quote_ids = _free_ids(conn, "quotes", quote_ids)
+    conn.executemany(
+        "INSERT INTO link_aliases(kind, id, interview_id, target_id, text) VALUES (?,?,?,NULL,?) "
+        "ON CONFLICT(kind, id) DO UPDATE SET interview_id = excluded.interview_id, target_id = NULL, text = excluded.text",
+        [(kind, i, iv.id, text[:200]) for kind, i, text in lost],
+    )
+    for kind, ids in (("turn", turn_ids), ("quote", quote_ids)):
+        for start in range(0, len(ids), 500):  # an id in use again (a text restored) is no longer an alias
+            chunk = ids[start:start + 500]
+            conn.execute(f"DELETE FROM link_aliases WHERE kind = ? AND id IN ({','.join('?' * len(chunk))})", [kind, *chunk])
+    return turn_ids, quote_ids
+
+
 def _write(db, p: Prepared, old_id: str | None) -> None:
     """Replace one interview's rows (runs inside the savepoint _Writer opens)."""
     iv = p.interview
     assert iv is not None
     conn = db.conn
+    replaced = {x for x in (old_id, iv.id) if x is not None}
+    old_turns, old_quotes = _old_rows(conn, replaced)
     if old_id is not None:
         _delete_interview(db, old_id)
     if old_id != iv.id:
@@ -278,24 +330,23 @@ def _write(db, p: Prepared, old_id: str | None) -> None:
          p.rel, p.content_hash, len(utts), len(p.quotes), duration, iv.extra.get("_body")],
     )
     conn.executemany("INSERT INTO interview_segments(interview_id, segment) VALUES (?, ?)", [(iv.id, s) for s in iv.segments])
-    first_u = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM utterances").fetchone()[0]
+    turn_ids, quote_ids = _link_ids(conn, iv, p, old_turns, old_quotes)
     conn.executemany(
         "INSERT INTO utterances(id, interview_id, seq, speaker, speaker_role, start_s, end_s, text, text_stem, line) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        [(first_u + n, iv.id, *u) for n, u in enumerate(utts)],
+        [(turn_ids[n], iv.id, *u) for n, u in enumerate(utts)],
     )
-    seq_to_id = {u[0]: first_u + n for n, u in enumerate(utts)}
-    first_q = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM quotes").fetchone()[0]
+    seq_to_id = {u[0]: turn_ids[n] for n, u in enumerate(utts)}
     conn.executemany(
-        "INSERT INTO quotes(id, interview_id, utterance_id, start_s, end_s, text, text_stem, line) VALUES (?,?,?,?,?,?,?,?)",
-        [(first_q + n, iv.id, seq_to_id[q[0]], *q[1:6]) for n, q in enumerate(p.quotes)],
+        "INSERT INTO quotes(id, interview_id, utterance_id, start_s, end_s, text, text_stem, line, seq) VALUES (?,?,?,?,?,?,?,?,?)",
+        [(quote_ids[n], iv.id, seq_to_id[q[0]], *q[1:6], n + 1) for n, q in enumerate(p.quotes)],
     )
     tags = {t for q in p.quotes for t in q[7]}
     conn.executemany("INSERT OR IGNORE INTO tags(name) VALUES (?)", [(t,) for t in sorted(tags)])
-    conn.executemany("INSERT INTO quote_pains(quote_id, pain) VALUES (?, ?)", [(first_q + n, x) for n, q in enumerate(p.quotes) for x in q[6]])
-    conn.executemany("INSERT INTO quote_tags(quote_id, tag) VALUES (?, ?)", [(first_q + n, x) for n, q in enumerate(p.quotes) for x in q[7]])
+    conn.executemany("INSERT INTO quote_pains(quote_id, pain) VALUES (?, ?)", [(quote_ids[n], x) for n, q in enumerate(p.quotes) for x in q[6]])
+    conn.executemany("INSERT INTO quote_tags(quote_id, tag) VALUES (?, ?)", [(quote_ids[n], x) for n, q in enumerate(p.quotes) for x in q[7]])
     conn.executemany(
         "INSERT INTO quote_hypotheses(quote_id, hypothesis, stance) VALUES (?, ?, ?)",
-        [(first_q + n, h, st) for n, q in enumerate(p.quotes) for h, st in q[8]],
+        [(quote_ids[n], h, st) for n, q in enumerate(p.quotes) for h, st in q[8]],
     )
     for table in ("utterances", "quotes"):
         conn.execute(f"INSERT INTO {table}_fts(rowid, text, text_stem) SELECT id, text, text_stem FROM {table} WHERE interview_id = ?", [iv.id])

@@ -63,3 +63,10 @@ def m002_fts(db: Database) -> None:
 def m003_analysis_views(db: Database) -> None:
     # pain_prevalence, pain_by_segment, nps_by_segment, saturation, hypothesis_evidence (custdev/analysis.py).
     run_sql_file(db, "003_analysis_views.sql")
+
+
+@migrations()
+def m1300_permanent_links(db: Database) -> None:
+    # quotes.seq, link_aliases; every interview is rewritten by the next build (custdev/links.py).
+    run_sql_file(db, "1300_permanent_links.sql")
+

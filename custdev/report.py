@@ -179,7 +179,7 @@ class ReportData:
 
 _ORDER = (
     "ORDER BY (u.speaker_role = 'respondent') DESC, (length(q.text) BETWEEN 40 AND 300) DESC, "
-    "i.date IS NULL, i.date DESC, q.id"
+    "i.date IS NULL, i.date DESC, q.interview_id, q.seq, q.id"
 )
 
 

@@ -90,7 +90,7 @@ def test_build_fills_every_table(base):
     assert rows(base, "select speaker, speaker_role, start_s, end_s from utterances where interview_id='i1' order by seq") == [
         ("Мария", "interviewer", 5.0, 12.0), ("Анна", "respondent", 12.0, 60.0), ("Мария", "interviewer", 60.0, 70.0), ("Анна", "respondent", 70.0, None),
     ]
-    assert rows(base, "select q.text, q.start_s, u.seq from quotes q join utterances u on u.id = q.utterance_id where q.interview_id='i1' order by q.id") == [
+    assert rows(base, "select q.text, q.start_s, u.seq from quotes q join utterances u on u.id = q.utterance_id where q.interview_id='i1' order by q.seq") == [
         ("вручную сверяем счета в Excel", 12.0, 2), ("Клиенты постоянно задерживают оплату", 70.0, 4),
     ]
     assert rows(base, "select pain, count(*) from quote_pains group by pain order by pain") == [("late-payments", 3), ("manual-reconciliation", 3)]
@@ -112,7 +112,7 @@ def test_incremental_build_touches_only_what_changed(base):
     (base / "interviews" / "i3.md").unlink()
     third = build_base(base)
     assert (third.built, third.skipped, third.removed, third.total) == (1, 1, 1, 2)
-    assert rows(base, "select text from quotes where interview_id='i2' order by id")[0] == ("руками сверяем счета в Excel",)
+    assert rows(base, "select text from quotes where interview_id='i2' order by seq")[0] == ("руками сверяем счета в Excel",)
     # i1's rows are untouched (same ids); i3's are gone everywhere, index included
     assert rows(base, "select id, interview_id from utterances where interview_id = 'i1' order by id") == [r for r in before if r[1] == "i1"]
     assert rows(base, "select count(*) from utterances where interview_id='i3'") == [(0,)]
