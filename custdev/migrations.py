@@ -70,3 +70,17 @@ def m1300_permanent_links(db: Database) -> None:
     # quotes.seq, link_aliases; every interview is rewritten by the next build (custdev/links.py).
     run_sql_file(db, "1300_permanent_links.sql")
 
+
+@migrations()
+def m1301_lemma_search(db: Database) -> None:
+    # The search shadow (text_stem) now holds dictionary forms (pymorphy3) and normalised look-alike letters
+    # (custdev/search.py): recompute it for every stored row and rebuild both full-text indexes.
+    from custdev.search import stem_text
+
+    for table in ("utterances", "quotes"):
+        if not db[table].exists():
+            continue
+        rows = db.execute(f"SELECT id, text FROM {table}").fetchall()
+        db.conn.executemany(f"UPDATE {table} SET text_stem = ? WHERE id = ?", [(stem_text(t or ""), i) for i, t in rows])
+        if db[f"{table}_fts"].exists():
+            db.execute(f"INSERT INTO {table}_fts({table}_fts) VALUES ('rebuild')")

@@ -138,5 +138,5 @@ def search(
         snippet = escape(h.snippet).replace("\x00", on).replace("\x01", off)
         out.print(f"[cyan]{escape(h.interview_id)}[/cyan] [dim]{ts}[/dim] [green]{escape(h.speaker)}[/green] ({h.speaker_role}): {snippet}")
     if total > len(hits):
-        ranked = f", ranked among the newest {RANK_WINDOW:,}" if total > RANK_WINDOW else ""
+        ranked = f", ranked among {RANK_WINDOW:,} of them" if total > RANK_WINDOW else ""
         out.print(f"[dim]{len(hits)} of {total:,} matches shown{ranked}; use --limit, more words or filters to see others.[/dim]")
