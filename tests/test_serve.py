@@ -301,8 +301,9 @@ def test_quote_page_shows_context_codes_and_a_player_at_the_quote(ds, site_base)
     m = re.search(r'<audio id="cd-audio"[^>]*src="([^"]+)"[^>]*data-start="([^"]+)"', page)
     assert m, "no audio player"
     assert m.group(1) == "/-/custdev/audio/2026-06-01-hostile#t=6.5" and float(m.group(2)) == 6.5
-    # the interview link jumps to the quoted turn
-    assert 'href="/custdev/interviews/2026-06-01-hostile#turn-2"' in page
+    # the interview link jumps to the quoted turn (by its permanent id, not its position)
+    turn_id = db(site_base).execute("SELECT utterance_id FROM quotes WHERE id = ?", [qid]).fetchone()[0]
+    assert f'href="/custdev/interviews/2026-06-01-hostile#turn-{turn_id}"' in page
 
 
 def test_quote_without_playable_audio_has_no_player(ds, site_base):

@@ -232,7 +232,7 @@ async def quote_data(datasette, request) -> dict:
         "start_s": float(quote["start_s"] or 0),
         "time": format_time(quote["start_s"]),
         "interview_url": datasette.urls.row(DB_NAME, "interviews", row_pk(quote["interview_id"])),
-        "turn_anchor": f"turn-{quote['seq']}",
+        "turn_anchor": f"turn-{quote['utterance_id']}",  # turn ids are permanent; seq moves when a turn is inserted
         "quotes_of_pain": {p["slug"]: link_to(datasette, f"/{DB_NAME}/quotes_of_pain", pain=p["slug"]) for p in pains},
         "search_url": link_to(datasette, f"/{DB_NAME}/search"),
     }
@@ -250,7 +250,7 @@ async def interview_data(datasette, request) -> dict:
         return {}
     interview = rows[0]
     utterances = await fetch_rows(db, "select id, seq, speaker, speaker_role, start_s, text from utterances where interview_id = ? order by seq", [interview["id"]])
-    quotes = await fetch_rows(db, "select id, utterance_id, text, start_s from quotes where interview_id = ? order by utterance_id, id", [interview["id"]])
+    quotes = await fetch_rows(db, "select id, utterance_id, text, start_s from quotes where interview_id = ? order by seq, id", [interview["id"]])
     by_turn: dict[int, list[dict]] = {}
     for q in quotes:
         by_turn.setdefault(q["utterance_id"], []).append(q)
