@@ -99,3 +99,37 @@ def test_pairing_an_edit_with_its_old_id(old, new, paired):
     new_id = links.derived_id("iv", "quote", new)
     out, gone = links.keep_old_ids([(new_id, new)], [(7, old)])
     assert (out == [7]) is paired and (gone == []) is paired
+
+
+def test_site_shows_every_old_quote_url_and_leads_a_lost_one_to_its_interview(sample_base):
+    import asyncio
+
+    from custdev.site import make_datasette
+
+    build_base(load_base(sample_base))
+    before = ids(sample_base, "quotes")
+    path = sorted((sample_base / "interviews").glob("*.md"))[1]
+    text = path.read_text(encoding="utf-8")
+    head, sep, body = text.partition("\n---\n")
+    body = "\n**Note-taker:** Inserted above everything.\n" + body
+    second = re.findall(r"==([^=]+)==", body)[1]
+    body = re.sub(re.escape(f"=={second}==") + r"([.,]?)(\s+#[^\s#]+)*", lambda m: second + m.group(1), body, count=1)
+    path.write_text(head + sep + body, encoding="utf-8")
+    build_base(load_base(sample_base))
+    ds = make_datasette(load_base(sample_base))
+
+    def get(url):
+        return asyncio.run(ds.client.get(url))
+
+    lost = [qid for qid, (_, t) in before.items() if t == second]
+    assert len(lost) == 1
+    for qid, (iid, quote) in before.items():
+        if qid in lost:
+            continue
+        page = get(f"/custdev/quotes/{qid}")
+        assert page.status_code == 200 and max(re.findall(r"\w+", quote), key=len) in page.text, qid
+    r = get(f"/custdev/quotes/{lost[0]}")
+    assert r.status_code == 302
+    note = get(r.headers["location"])
+    assert note.status_code == 200 and "removed from this interview" in note.text and second[:30] in note.text
+    assert get("/custdev/quotes/12").status_code == 404  # an id that never existed is still a 404

@@ -25,6 +25,7 @@ from custdev.site.common import (
     row_pk,
     site_options,
 )
+from custdev.site.moved import moved_note
 from custdev.site.searchsql import FACETS_SQL, SEARCH_FILTERS
 from custdev.site.settings import DB_NAME, SEARCH_CAP
 
@@ -273,6 +274,7 @@ async def interview_data(datasette, request) -> dict:
         "body_html": render_markdown(interview.get("body")),
         "quote_url": datasette.urls.table(DB_NAME, "quotes"),
         "quotes_of_pain": {p["slug"]: link_to(datasette, f"/{DB_NAME}/quotes_of_pain", pain=p["slug"]) for p in pains},
+        "moved": await moved_note(db, request, interview["id"]),
     }
 
 

@@ -11,6 +11,7 @@ from custdev.search import stem_text
 from custdev.site.audio import audio_view
 from custdev.site.auth import password_gate
 from custdev.site.common import format_time, is_custdev, link_to, row_pk, site_options
+from custdev.site.moved import moved_response
 from custdev.site.pages import (
     charts_view,
     home_data,
@@ -62,6 +63,14 @@ def register_routes(datasette):
 @hookimpl
 def asgi_wrapper(datasette):
     return lambda app: password_gate(app, datasette)
+
+
+@hookimpl
+def handle_exception(datasette, request, exception):
+    async def inner():
+        return await moved_response(datasette, request, exception)
+
+    return inner
 
 
 @hookimpl
