@@ -159,11 +159,12 @@ def test_the_published_folder_is_a_site_that_serves_as_it_is(published):
 
     assert sorted(p.name for p in published.iterdir()) == [".custdev-published", "custdev.db", "custdev.toml", "datasette_metadata.json"]
     ds = make_datasette(load_base(published))
+    first_quote = sqlite3.connect(published / "custdev.db").execute("SELECT min(id) FROM quotes").fetchone()[0]
 
     async def pages():
         home = await ds.client.get("/")
         hits = await ds.client.get("/custdev/search.json?q=оплаты&_shape=objects")
-        quote = await ds.client.get("/custdev/quotes/1")
+        quote = await ds.client.get(f"/custdev/quotes/{first_quote}")
         interview = await ds.client.get("/custdev/interviews/interview-001")
         return home, hits, quote, interview
 
