@@ -41,7 +41,26 @@ def extract():
         if filename.startswith("i18n"):  # the markers' own definitions
             continue
         catalog.add(message, None, [(f"custdev/{filename}", lineno)], auto_comments=comments, context=context)
+    for message, where in metadata_messages():
+        catalog.add(message, None, [(where, 0)])
     return catalog
+
+
+def metadata_messages() -> list[tuple[str, str]]:
+    """Titles and descriptions of the canned queries in datasette_metadata.json (the site translates them)."""
+    import json
+
+    path = PACKAGE.parent / "datasette_metadata.json"
+    if not path.exists():
+        path = PACKAGE / "datasette_metadata.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    out = []
+    for db in data.get("databases", {}).values():
+        for query in db.get("queries", {}).values():
+            for key in ("title", "description"):
+                if query.get(key):
+                    out.append((query[key], "datasette_metadata.json"))
+    return out
 
 
 def read_po(language: str):

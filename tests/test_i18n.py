@@ -52,20 +52,33 @@ def test_english_plural_forms():
 
 
 class _Visible(HTMLParser):
-    """What a reader sees of an HTML page: text, and the title/alt/aria-label/placeholder attributes (not classes)."""
+    """What a reader sees of an HTML page: text, and the title/alt/aria-label/placeholder attributes (not classes).
+
+    Left out: <code> (table names, SQL) and the "all fields" box of a row (the raw record): identifiers, not labels.
+    Words inside tags and paths (#h/x/against, interviews/a.md) are data too."""
 
     def __init__(self):
         super().__init__()
         self.parts: list[str] = []
         self._skip = 0
+        self._skipping: list[str] = []
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("style", "script"):
+        # code: identifiers (table names, SQL); the cd-record box: the raw database row, its column names and tables
+        if tag in ("style", "script", "code") or (tag == "details" and "cd-record" in (dict(attrs).get("class") or "")):
             self._skip += 1
-        self.parts += [v for k, v in attrs if k in ("title", "alt", "aria-label", "placeholder", "value") and v]
+            self._skipping.append(tag)
+            return
+        if self._skipping and tag == self._skipping[-1]:
+            self._skipping.append(tag)
+            self._skip += 1
+            return
+        shown = ("title", "alt", "aria-label", "placeholder") + (("value",) if dict(attrs).get("type") in ("submit", "button") else ())
+        self.parts += [v for k, v in attrs if k in shown and v]
 
     def handle_endtag(self, tag):
-        if tag in ("style", "script"):
+        if self._skipping and tag == self._skipping[-1]:
+            self._skipping.pop()
             self._skip -= 1
 
     def handle_data(self, data):
@@ -98,7 +111,7 @@ def english_leftovers(text: str) -> list[str]:
                 piece = piece.strip(" .,:;()·")
                 # whole words only: "segment" inside the view name pain_by_segment is not a label
                 if len(piece) >= 6 and re.search(r"[A-Za-z]{3}", piece) and re.search(
-                    r"(?<![A-Za-z_.])" + re.escape(piece) + r"(?![A-Za-z_])", text
+                    r"(?<![A-Za-z_./#-])" + re.escape(piece) + r"(?![A-Za-z_/-])", text
                 ):
                     found.append(piece)
     return sorted(set(found))

@@ -43,6 +43,7 @@ def serve(
     open_browser: Annotated[Optional[bool], typer.Option("--open/--no-open", help="Open the site in a web browser (default: when run from a terminal).")] = None,
     build: Annotated[bool, typer.Option("--build/--no-build", help="Bring custdev.db up to date before serving.")] = True,
     workers: Annotated[Optional[int], typer.Option(help="Server processes (default: one per CPU, at most 4).", min=1, max=32)] = None,
+    language: Annotated[Optional[str], typer.Option("--language", help="Language of the site's labels: en or ru (default: the base's language). A viewer can switch with ?_lang=en or ?_lang=ru.", show_default=False)] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Browse, search and play the research base in a web browser (Datasette), on this computer or shared with a password."""
@@ -60,6 +61,10 @@ def serve(
                 out.print("Start the shared site with: custdev serve --share", markup=False)
                 return
             b = load_base(b.root)
+        from custdev.i18n import is_language, language_error
+
+        if language is not None and not is_language(language):
+            raise ConfigError(f"--language {language_error(language)}")
         share = share or site.site_config(b).get("share") is True
         if share and not site.password_hash_for(b):
             raise ConfigError("a shared site needs a password: run 'custdev serve --set-password' first")
@@ -83,7 +88,7 @@ def serve(
             out.print("Press Ctrl+C to stop.", markup=False)
             sys.stdout.flush()
 
-        site.serve_base(b, host=host, port=port, share=share, open_browser=open_browser, workers=workers, on_ready=ready)
+        site.serve_base(b, host=host, port=port, share=share, open_browser=open_browser, workers=workers, language=language, on_ready=ready)
 
 
 @app.command()

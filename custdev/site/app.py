@@ -15,6 +15,7 @@ from typing import Callable
 
 from custdev.config import Base, load_base
 from custdev.errors import ConfigError, CustdevError
+from custdev.i18n import is_language, language_error
 from custdev.site.auth import password_hash_for
 from custdev.site.settings import (
     DEFAULT_PORT,
@@ -22,6 +23,7 @@ from custdev.site.settings import (
     PASSWORD_ENV,
     SECRET_ENV,
     SITE_ROOT_ENV,
+    SITE_LANGUAGE_ENV,
     SITE_SHARE_ENV,
     SiteOptions,
     load_metadata,
@@ -51,7 +53,7 @@ def _coarse_timelimit(conn, ms):
         conn.set_progress_handler(None, 0)
 
 
-def make_datasette(base: Base, *, share: bool = False, secret: str | None = None):
+def make_datasette(base: Base, *, share: bool = False, secret: str | None = None, language: str | None = None):
     """A Datasette instance for ``base``'s database (not started). Raises CustdevError for a shared site without a password."""
     import datasette.database
     from datasette.app import Datasette
@@ -77,7 +79,10 @@ def make_datasette(base: Base, *, share: bool = False, secret: str | None = None
         settings=site_settings(share=share),
         secret=secret or (site_secret(base) if share else None),
     )
-    ds._custdev_site = SiteOptions(root=base.root, share=share, username=username, title=metadata.get("title"))
+    if language is not None and not is_language(language):
+        raise ConfigError(f"--language {language_error(language)}")
+    ds._custdev_site = SiteOptions(root=base.root, share=share, username=username, title=metadata.get("title"),
+                                   language=language or base.config.language)
     return ds
 
 
@@ -133,7 +138,7 @@ def site_app():
     """ASGI application factory for the worker processes of ``serve_base`` (they start afresh, by import)."""
     quiet_tracebacks()
     base = load_base(os.environ[SITE_ROOT_ENV])
-    return make_datasette(base, share=os.environ.get(SITE_SHARE_ENV) == "1").app()
+    return make_datasette(base, share=os.environ.get(SITE_SHARE_ENV) == "1", language=os.environ.get(SITE_LANGUAGE_ENV) or None).app()
 
 
 def serve_base(
@@ -144,6 +149,7 @@ def serve_base(
     share: bool = False,
     open_browser: bool = False,
     workers: int | None = None,
+    language: str | None = None,
     on_ready: Callable[[ServeInfo], None] | None = None,
 ) -> None:
     """Run the site until interrupted. ``on_ready`` is called with the URL once the port is bound.
@@ -153,7 +159,7 @@ def serve_base(
     """
     import uvicorn
 
-    ds = make_datasette(base, share=share)  # checks the password, metadata and database before anything listens
+    ds = make_datasette(base, share=share, language=language)  # checks the password, metadata and database before anything listens
     workers = workers or default_workers()
     sock = bind_socket(host, port)
     actual_port = sock.getsockname()[1]
@@ -165,6 +171,7 @@ def serve_base(
 
         os.environ[SITE_ROOT_ENV] = str(base.root)
         os.environ[SITE_SHARE_ENV] = "1" if share else "0"
+        os.environ[SITE_LANGUAGE_ENV] = language or ""
         os.environ[SECRET_ENV] = site_secret(base) if share else (os.environ.get(SECRET_ENV) or secrets.token_hex(32))
         config = uvicorn.Config("custdev.site.app:site_app", factory=True, workers=workers, log_level="warning",
                                 access_log=False, lifespan="on")

@@ -11,6 +11,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup
 
 from custdev.charts import heatmap_svg, nps_svg, prevalence_svg
+from custdev.i18n import N_, translator
 from custdev.site.audio import audio_file, audio_url
 from custdev.site.common import (
     LRU,
@@ -25,6 +26,7 @@ from custdev.site.common import (
     row_pk,
     site_options,
 )
+from custdev.site.lang import request_language
 from custdev.site.moved import moved_note
 from custdev.site.searchsql import FACETS_SQL, SEARCH_FILTERS
 from custdev.site.settings import DB_NAME, SEARCH_CAP
@@ -113,6 +115,9 @@ async def home_data(datasette) -> dict:
     return data
 
 
+FACET_LABELS = {"segment": N_("Segment"), "pain": N_("Pain"), "tag": N_("Tag"), "speaker": N_("Speaker"), "interview": N_("Interview")}
+SPEAKERS = {"respondent": N_("respondent"), "interviewer": N_("interviewer")}
+
 async def search_data(datasette, request) -> dict:
     """Facet counts and filter links for the ``search`` canned query page."""
     from datasette.database import QueryInterrupted
@@ -127,8 +132,11 @@ async def search_data(datasette, request) -> dict:
         return link_to(datasette, base_path, **args)
 
     codebook = await codebook_titles(db)
+    _ = translator(request_language(datasette, request)).gettext
+    speakers = {k: _(v) for k, v in SPEAKERS.items()}
     active = [
-        {"facet": k, "value": codebook.get(k, {}).get(v, v), "remove": link(**{k: ""})}
+        {"facet": k, "label": _(FACET_LABELS[k]), "value": (speakers if k == "speaker" else codebook.get(k, {})).get(v, v),
+         "remove": link(**{k: ""})}
         for k, v in current.items() if v
     ]
     data: dict[str, Any] = {"q": q, "filters": current, "active": active, "facets": [], "total": None,
@@ -155,7 +163,7 @@ async def search_data(datasette, request) -> dict:
     data["quotes"] = kinds.get("quote", 0)
     data["turns"] = kinds.get("utterance", 0)
     data["capped"] = any(n >= SEARCH_CAP for n in kinds.values())
-    titles = {"segment": codebook["segment"], "pain": codebook["pain"]}
+    titles = {"segment": codebook["segment"], "pain": codebook["pain"], "speaker": speakers}
     interview_ids = [v for v, _ in by.get("interview", [])]
     if interview_ids:
         marks = ",".join("?" * len(interview_ids))
@@ -163,7 +171,6 @@ async def search_data(datasette, request) -> dict:
             r["id"]: r["title"] or r["id"]
             for r in await fetch_rows(db, f"select id, title from interviews where id in ({marks})", interview_ids)
         }
-    labels = {"segment": "Segment", "pain": "Pain", "tag": "Tag", "speaker": "Speaker", "interview": "Interview"}
     for facet in ("segment", "pain", "tag", "speaker", "interview"):
         values = sorted(by.get(facet, []), key=lambda vn: (-vn[1], str(vn[0])))
         if facet == "tag":
@@ -181,7 +188,7 @@ async def search_data(datasette, request) -> dict:
                 "href": link(**{facet: "" if selected else value}),
             })
         if items:
-            data["facets"].append({"name": facet, "label": labels[facet], "items": items})
+            data["facets"].append({"name": facet, "label": _(FACET_LABELS[facet]), "items": items})
     return data
 
 
@@ -288,11 +295,12 @@ async def query_form_data(datasette, request) -> dict:
     choices: dict[str, list[tuple[str, str]]] = {
         name: sorted(codebook[name].items(), key=lambda kv: kv[1].casefold()) for name in ("segment", "pain", "tag") if codebook[name]
     }
-    choices["speaker"] = [("respondent", "Respondents"), ("interviewer", "Interviewers")]
+    _ = translator(request_language(datasette, request)).gettext
+    choices["speaker"] = [("respondent", _("Respondents")), ("interviewer", _("Interviewers"))]
     return {"choices": choices}
 
 
-async def charts_data(datasette) -> dict:
+async def charts_data(datasette, request=None) -> dict:
     db = datasette.get_database(DB_NAME)
     missing = [v for v in ("pain_prevalence", "pain_by_segment", "nps_by_segment") if not await has_tables(db, v)]
     if missing:
@@ -305,6 +313,8 @@ async def charts_data(datasette) -> dict:
         settings = await fetch_rows(db, "select systemic_threshold from analysis_settings")
         threshold = settings[0]["systemic_threshold"] if settings else None
 
+    t = translator(request_language(datasette, request))
+
     def pain_link(pain: str, segment: str = "") -> str:
         return link_to(datasette, f"/{DB_NAME}/quotes_of_pain", pain=pain, segment=segment)
 
@@ -313,9 +323,9 @@ async def charts_data(datasette) -> dict:
 
     return {
         "missing": [],
-        "heatmap": heatmap_svg(by_segment, [r["pain"] for r in prevalence], pain_link),
-        "nps": nps_svg(nps, segment_link),
-        "prevalence": prevalence_svg(prevalence, threshold, pain_link),
+        "heatmap": heatmap_svg(by_segment, [r["pain"] for r in prevalence], pain_link, t=t),
+        "nps": nps_svg(nps, segment_link, t=t),
+        "prevalence": prevalence_svg(prevalence, threshold, pain_link, t=t),
         "threshold": threshold,
         "nps_rows": nps,
         "total_interviews": prevalence[0]["total_interviews"] if prevalence else 0,
@@ -327,5 +337,5 @@ async def charts_view(request, datasette):
     if not is_custdev(datasette):
         return Response.text("Not found", status=404)
     await require_view(datasette, request)
-    context = {**await charts_data(datasette), "metadata": datasette.metadata()}
+    context = {**await charts_data(datasette, request), "metadata": datasette.metadata()}
     return Response.html(await datasette.render_template("custdev_charts.html", context, request=request, view_name="custdev_charts"))

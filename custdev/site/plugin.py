@@ -7,10 +7,13 @@ from datasette.utils.asgi import asgi_static
 from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup, escape
 
+from custdev.i18n import N_, translator
 from custdev.search import stem_text
 from custdev.site.audio import audio_view
 from custdev.site.auth import password_gate
 from custdev.site.common import format_time, is_custdev, link_to, row_pk, site_options
+from custdev.site.lang import install as install_i18n
+from custdev.site.lang import remember_language, request_language
 from custdev.site.moved import moved_response
 from custdev.site.pages import (
     charts_view,
@@ -49,6 +52,7 @@ def prepare_jinja2_environment(env, datasette):
     env.filters["custdev_highlight"] = highlight_html
     env.filters["custdev_pk"] = row_pk
     env.globals["custdev_static"] = lambda name: datasette.urls.path(STATIC_PREFIX + name)
+    install_i18n(env, datasette)
 
 
 @hookimpl
@@ -62,7 +66,7 @@ def register_routes(datasette):
 
 @hookimpl
 def asgi_wrapper(datasette):
-    return lambda app: password_gate(app, datasette)
+    return lambda app: remember_language(password_gate(app, datasette))
 
 
 @hookimpl
@@ -84,11 +88,15 @@ def extra_css_urls(datasette):
 def menu_links(datasette, actor, request):
     if not is_custdev(datasette):
         return []
+    _ = translator(request_language(datasette, request)).gettext
     return [
-        {"href": datasette.urls.path(f"/{DB_NAME}/search"), "label": "Search everything"},
-        {"href": datasette.urls.path("/-/charts"), "label": "Charts"},
-        {"href": datasette.urls.path(f"/{DB_NAME}/pains_by_segment"), "label": "Pains by segment"},
+        {"href": datasette.urls.path(f"/{DB_NAME}/search"), "label": _(MENU["search"])},
+        {"href": datasette.urls.path("/-/charts"), "label": _(MENU["charts"])},
+        {"href": datasette.urls.path(f"/{DB_NAME}/pains_by_segment"), "label": _(MENU["pains_by_segment"])},
     ]
+
+
+MENU = {"search": N_("Search everything"), "charts": N_("Charts"), "pains_by_segment": N_("Pains by segment")}
 
 
 @hookimpl
@@ -98,6 +106,7 @@ def extra_template_vars(template, database, table, view_name, request, datasette
 
     async def inner():
         common = {
+            "custdev_lang": request_language(datasette, request),
             "custdev_share": site_options(datasette).share,
             "custdev_search_url": datasette.urls.path(f"/{DB_NAME}/search"),
             "custdev_charts_url": datasette.urls.path("/-/charts"),

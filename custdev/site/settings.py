@@ -13,6 +13,7 @@ from pathlib import Path
 
 from custdev.config import Base, atomic_write_text
 from custdev.errors import ConfigError, CustdevError
+from custdev.i18n import DEFAULT_LANGUAGE
 
 DB_NAME = "custdev"  # Datasette names a database after its file, custdev.db
 METADATA_NAME = "datasette_metadata.json"
@@ -24,6 +25,9 @@ PASSWORD_ENV = "CUSTDEV_PASSWORD_HASH"
 SECRET_ENV = "DATASETTE_SECRET"
 SITE_ROOT_ENV = "CUSTDEV_SITE_ROOT"  # passed to worker processes
 SITE_SHARE_ENV = "CUSTDEV_SITE_SHARE"
+SITE_LANGUAGE_ENV = "CUSTDEV_SITE_LANGUAGE"  # `custdev serve --language`, passed to worker processes
+LANG_ARG = "_lang"  # ?_lang=ru shows the site in Russian to this viewer (remembered in a cookie)
+LANG_COOKIE = "custdev_lang"
 DEFAULT_USERNAME = "custdev"
 DEFAULT_PORT = 8001
 SEARCH_CAP = 1000  # the search ranks and counts at most this many matches of each kind (see the canned query)
@@ -37,6 +41,7 @@ class SiteOptions:
     share: bool = False
     username: str = DEFAULT_USERNAME
     title: str | None = None
+    language: str = DEFAULT_LANGUAGE  # labels: `serve --language`, else the base's language; ?_lang= overrides
 
 
 def packaged_metadata_path() -> Path:

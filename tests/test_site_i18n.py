@@ -1,0 +1,104 @@
+"""The research site of a Russian base reads as Russian; ?_lang= and `serve --language` switch per viewer."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from custdev.build import build_base
+from custdev.config import load_base
+from test_i18n import english_leftovers
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def ru_base(tmp_path_factory) -> Path:
+    """The sample base's Russian interviews, with language = "ru"."""
+    root = tmp_path_factory.mktemp("site-ru") / "base"
+    (root / "interviews").mkdir(parents=True)
+    shutil.copy(REPO / "codebook.yml", root / "codebook.yml")
+    toml = '[base]\ntitle = "Исследование Ledgerly"\ndescription = "Интервью с клиентами о счетах и оплатах."\nlanguage = "ru"\n'
+    (root / "custdev.toml").write_text(toml, encoding="utf-8")
+    for path in (REPO / "interviews").glob("*.md"):
+        if "\nlanguage: ru\n" in path.read_text(encoding="utf-8"):
+            shutil.copy(path, root / "interviews" / path.name)
+    assert build_base(load_base(root)).failed == 0
+    return root
+
+
+@pytest.fixture(scope="module")
+def site(ru_base):
+    from custdev.site import make_datasette
+
+    return make_datasette(load_base(ru_base))
+
+
+def get(ds, path: str, **kw):
+    return asyncio.run(ds.client.get(path, **kw))
+
+
+def pages(root: Path) -> list[str]:
+    conn = sqlite3.connect(root / "custdev.db")
+    quote, interview = conn.execute("SELECT id, interview_id FROM quotes ORDER BY id LIMIT 1").fetchone()
+    pain = conn.execute("SELECT pain FROM quote_pains LIMIT 1").fetchone()[0]
+    segment = conn.execute("SELECT segment FROM interview_segments LIMIT 1").fetchone()[0]
+    conn.close()
+    return [
+        "/", "/custdev/search", "/custdev/search?q=счета", "/custdev/search?q=счета&speaker=respondent",
+        "/custdev/search?q=зубочистка", f"/custdev/quotes/{quote}", f"/custdev/interviews/{interview}", "/-/charts",
+        "/custdev/pains_by_segment", f"/custdev/pains_by_segment?segment={segment}", f"/custdev/quotes_of_pain?pain={pain}",
+        "/custdev/interviews_of_segment", f"/custdev/interviews_of_segment?segment={segment}",
+    ]
+
+
+def test_every_page_of_a_russian_base_has_no_english_label(site, ru_base):
+    for path in pages(ru_base):
+        r = get(site, path)
+        assert r.status_code == 200, path
+        assert english_leftovers(r.text) == [], path
+        assert re.search(r"[а-яё]{4}", r.text), path
+
+
+def test_login_page_of_a_shared_russian_base(ru_base, monkeypatch):
+    from custdev.site import make_datasette
+    from custdev.site.auth import hash_password
+
+    monkeypatch.setenv("CUSTDEV_PASSWORD_HASH", hash_password("correct horse"))
+    ds = make_datasette(load_base(ru_base), share=True, secret="s" * 32)
+    page = get(ds, "/-/login").text
+    assert "Вход" in page and "Пароль" in page and english_leftovers(page) == []
+    bad = asyncio.run(ds.client.post("/-/login", data={"username": "custdev", "password": "wrong", "csrftoken": ""}))
+    assert english_leftovers(bad.text) == []
+
+
+def test_lang_argument_switches_a_viewer_to_english_and_is_remembered(site):
+    r = get(site, "/?_lang=en")
+    assert "Search everything" in r.text and "Most mentioned pains" in r.text
+    assert "custdev_lang=en" in r.headers.get("set-cookie", "")
+    follow = get(site, "/custdev/search", cookies={"custdev_lang": "en"})
+    assert "Words in any form" in follow.text
+    assert "Поиск по всему" in get(site, "/custdev/search").text  # other viewers still see Russian
+    assert "Поиск по всему" in get(site, "/?_lang=de").text  # an unknown language is ignored
+
+
+def test_serve_language_overrides_the_base(ru_base):
+    from custdev.site import make_datasette
+
+    ds = make_datasette(load_base(ru_base), language="en")
+    assert "Most mentioned pains" in get(ds, "/").text
+    result = CliRunner().invoke(__import__("custdev.cli", fromlist=["app"]).app,
+                                ["serve", "--base", str(ru_base), "--language", "de", "--no-build", "--no-open"])
+    assert result.exit_code == 1 and "Error: --language must be 'en' or 'ru', not 'de'" in result.stderr
+
+
+def test_russian_plurals_on_the_home_page(site):
+    page = get(site, "/").text
+    assert re.search(r"<strong>4</strong> интервью", page)
+    assert re.search(r"<strong>\d+</strong> (цитата|цитаты|цитат)<", page)
