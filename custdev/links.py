@@ -10,6 +10,7 @@ the interview's id changed): the quote keeps its old id, so its URL still works.
 ``link_aliases``: their URL then shows the interview with a short note instead of a 404.
 
 Ids are 52-bit integers: exact in JavaScript numbers, so Datasette's JSON and the site's links carry them intact.
+The interview picks the high bits, so one interview's quotes (and turns) sit together in the id space.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections import Counter
 from typing import Iterable, Sequence
 
 ID_BITS = 52
+TEXT_BITS = 26  # two texts of one interview share an id once in ~67 million pairs; build then moves one to the next id
 MATCH_RATIO = 0.6  # how alike an edited text must be to keep its id (difflib ratio, 0..1)
 MAX_PAIRS = 20_000  # above this many (new × gone) comparisons only identical texts are paired
 KINDS = ("quote", "turn")
@@ -29,10 +31,16 @@ def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
+def _bits(key: str, bits: int) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big") >> (64 - bits)
+
+
 def derived_id(interview_id: str, kind: str, text: str, occurrence: int = 0) -> int:
-    key = "\x1f".join((interview_id, kind, _norm(text), str(occurrence))).encode("utf-8")
-    value = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") >> (64 - ID_BITS)
-    return value or 1
+    """The high 26 bits come from the interview, the low 26 from the text: an interview's rows share one id range,
+    so "search within this interview" scans only that range of the full-text index."""
+    high = _bits(interview_id, ID_BITS - TEXT_BITS)
+    low = _bits("\x1f".join((kind, _norm(text), str(occurrence))), TEXT_BITS)
+    return (high << TEXT_BITS | low) or 1
 
 
 def derived_ids(interview_id: str, kind: str, texts: Iterable[str]) -> list[int]:

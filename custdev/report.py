@@ -32,6 +32,7 @@ from custdev.config import Base, atomic_write_text
 from custdev.errors import CustdevError
 from custdev.i18n import N_, NP_, Translator, translator
 from custdev.markdown import format_timestamp
+from custdev.search import tag_condition
 
 VALUE_TAGS = ("value", "ценность")
 OPPORTUNITY_TAGS = ("opportunity", "idea", "wish", "feature-request", "возможность", "идея")
@@ -239,9 +240,8 @@ def pain_quotes(db: Database, pain: str, *, segment: str | None = None, limit: i
 
 def tagged_quotes(db: Database, roots: tuple[str, ...], *, segment: str | None = None, limit: int, used: set[int] | None = None) -> list[QuoteRef]:
     """Quotes tagged with any of ``roots`` or a child tag (``value`` matches ``value/price``)."""
-    # '/' sorts just before '0', so [root + '/', root + '0') is exactly the children, and uses the tag index.
-    tag_sql = " OR ".join("(qt.tag = ? OR (qt.tag >= ? AND qt.tag < ?))" for _ in roots)
-    tag_params = [x for r in roots for x in (r, r + "/", r + "0")]
+    tag_sql = " OR ".join(tag_condition("qt.tag") for _ in roots)
+    tag_params = [r for r in roots for _ in range(3)]
     where, params = _scope_sql(segment)
     rows = db.execute(
         "SELECT q.id, q.interview_id, q.start_s, q.text, i.date FROM quotes AS q "

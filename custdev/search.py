@@ -265,9 +265,18 @@ def _match_sql(query: str, *, segment, pain, tag, speaker, quotes_only) -> tuple
         where.append("EXISTS (SELECT 1 FROM quote_pains p WHERE p.quote_id = r.id AND p.pain = ?)")
         params.append(pain)
     if tag:
-        where.append("EXISTS (SELECT 1 FROM quote_tags t WHERE t.quote_id = r.id AND (t.tag = ? OR t.tag LIKE ? ESCAPE '\\'))")
-        params.extend([tag, tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"])
+        where.append(f"EXISTS (SELECT 1 FROM quote_tags t WHERE t.quote_id = r.id AND {tag_condition('t.tag')})")
+        params.extend([tag, tag, tag])
     return ("quote" if use_quotes else "utterance"), sql + " WHERE " + " AND ".join(where), params
+
+
+def tag_condition(column: str, param: str = "?") -> str:
+    """SQL that is true when ``column`` is the tag ``param`` or one of its children (``billing`` matches
+    ``billing/invoices``, not ``billings``). The one definition of tag matching, for the CLI, the report and the site.
+
+    '/' sorts just before '0', so [tag + '/', tag + '0') is exactly the children, and the tag index serves it. With
+    ``?`` placeholders pass the tag three times."""
+    return f"({column} = {param} OR ({column} >= {param} || '/' AND {column} < {param} || '0'))"
 
 
 def _run(db, sql: str, params: list, query: str):

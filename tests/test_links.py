@@ -32,6 +32,7 @@ def test_ids_come_from_the_interview_and_the_text_not_row_order():
     assert links.derived_id("iv", "quote", "one  text") == links.derived_id("iv", "quote", "one text")
     assert links.derived_id("iv", "quote", "x") != links.derived_id("iv", "turn", "x") != links.derived_id("other", "quote", "x")
     assert all(0 < i < 2**52 for i in a)
+    assert len({i >> links.TEXT_BITS for i in a}) == 1  # one interview, one id range (fast search within it)
 
 
 def test_every_url_survives_edits_elsewhere_an_inserted_turn_and_a_full_rebuild(sample_base):

@@ -265,7 +265,7 @@ def test_search_page_facets_count_the_hits_and_filter_them(ds):
 def test_search_html_shows_hits_with_links_and_filter_chips(ds, site_base):
     page = get(ds, "/custdev/search?q=оплаты&segment=smb-owners").text
     assert 'class="cd-hit cd-hit-quote"' in page and "<mark>" in page
-    assert "segment: SMB owners" in page
+    assert "Segment: SMB owners" in page  # the filter chip names the facet with its label
     assert re.search(r'href="/custdev/quotes/\d+"', page)
     # the hostile quote is among the hits and is escaped
     assert "&lt;img src=x onerror=" in page and "<img src=x" not in page

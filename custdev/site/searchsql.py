@@ -7,7 +7,7 @@ import threading
 
 from markupsafe import Markup, escape
 
-from custdev.search import SearchError, fts_query, highlight, words
+from custdev.search import SearchError, fts_query, highlight, tag_condition, words
 from custdev.site.settings import SEARCH_CAP
 
 _NO_MATCH = '""'  # an empty FTS5 phrase: a valid query that matches nothing
@@ -69,11 +69,13 @@ def snippet_sql(text: str | None, query: str | None) -> str:
     return str(highlight_html(text, query))
 
 
-def _hits_sql(columns: str) -> str:
-    """The match set of the ``search`` canned query (same filters and cap), for facet counts."""
+def _matches_sql(rank: bool) -> str:
+    """The match set of a site search (quotes, and other turns), with its filters and cap: one copy for the
+    ``search`` canned query and its facet counts."""
+    r = lambda table: f", bm25({table}_fts) as rank" if rank else ""  # noqa: E731
     return f"""
 with quote_hits as (
-  select q.id as quote_id, q.utterance_id, q.interview_id
+  select q.id as quote_id, q.utterance_id, q.interview_id{r("quotes")}
   from quotes_fts join quotes q on q.id = quotes_fts.rowid join utterances u on u.id = q.utterance_id
   where quotes_fts match custdev_match(:q)
     and quotes_fts.rowid between coalesce((select min(id) from quotes where interview_id = :interview), 0)
@@ -82,11 +84,11 @@ with quote_hits as (
     and (:speaker = '' or u.speaker_role = :speaker)
     and (:segment = '' or q.interview_id in (select interview_id from interview_segments where segment = :segment))
     and (:pain = '' or q.id in (select quote_id from quote_pains where pain = :pain))
-    and (:tag = '' or q.id in (select quote_id from quote_tags where tag = :tag or substr(tag, 1, length(:tag) + 1) = :tag || '/'))
+    and (:tag = '' or q.id in (select quote_id from quote_tags where {tag_condition("tag", ":tag")}))
   limit {SEARCH_CAP}
 ),
 utterance_hits as (
-  select u.id as utterance_id, u.interview_id
+  select u.id as utterance_id, u.interview_id{r("utterances")}
   from utterances_fts join utterances u on u.id = utterances_fts.rowid
   where utterances_fts match custdev_match(:q)
     and :pain = '' and :tag = ''
@@ -96,7 +98,11 @@ utterance_hits as (
     and (:speaker = '' or u.speaker_role = :speaker)
     and (:segment = '' or u.interview_id in (select interview_id from interview_segments where segment = :segment))
   limit {SEARCH_CAP}
-),
+),"""
+
+
+def _hits_sql(columns: str) -> str:
+    return _matches_sql(rank=False) + f"""
 hits as materialized (
   select 'quote' as kind, 'q' || quote_id as hit, quote_id, utterance_id, interview_id from quote_hits
   union all
@@ -105,6 +111,41 @@ hits as materialized (
 )
 {columns}
 """
+
+
+# The ``search`` canned query (datasette_metadata.json keeps its title and parameters; custdev fills in this SQL).
+SEARCH_SQL = f"""-- Stemmed full-text search over what was said (utterances) and the highlighted quotes, ranked by bm25.
+-- custdev_match() turns the words into the same FTS5 query as `custdev search`. Ranking and counts look at the first
+-- {SEARCH_CAP:,} matches of each kind, so very common words stay fast. With a pain or tag filter only coded quotes
+-- match (as with `custdev search --pain/--tag`); an interview filter scans only that interview's id range.
+""" + _matches_sql(rank=True) + """
+hits as (
+  select 'quote' as kind, quote_id, utterance_id, interview_id, rank from quote_hits
+  union all
+  select 'utterance', null, utterance_id, interview_id, rank from utterance_hits
+  where utterance_id not in (select utterance_id from quote_hits)
+),
+best as (
+  select * from hits order by rank, kind, utterance_id limit 50
+)
+select
+  b.kind,
+  b.quote_id,
+  b.utterance_id,
+  b.interview_id,
+  i.title as interview_title,
+  u.speaker,
+  u.speaker_role,
+  u.seq,
+  coalesce(q.start_s, u.start_s) as start_s,
+  coalesce(q.text, u.text) as text,
+  custdev_snippet(coalesce(q.text, u.text), :q) as snippet,
+  round(b.rank, 3) as rank
+from best b
+  join utterances u on u.id = b.utterance_id
+  join interviews i on i.id = b.interview_id
+  left join quotes q on q.id = b.quote_id
+order by b.rank, b.kind, b.utterance_id"""
 
 
 FACETS_SQL = _hits_sql(

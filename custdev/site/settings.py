@@ -71,6 +71,11 @@ def load_metadata(base: Base, *, share: bool = False, username: str = DEFAULT_US
     if not isinstance(metadata, dict):
         raise ConfigError(f"{path}: the metadata must be a JSON object")
     metadata = copy.deepcopy(metadata)
+    search = metadata.get("databases", {}).get(DB_NAME, {}).get("queries", {}).get("search")
+    if isinstance(search, dict):
+        from custdev.site.searchsql import SEARCH_SQL
+
+        search["sql"] = SEARCH_SQL  # one copy of the search SQL (custdev/site/searchsql.py), whatever the file says
     metadata.setdefault("title", base.config.title)
     if base.config.description:
         metadata.setdefault("description", base.config.description)
