@@ -31,12 +31,12 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from custdev.config import Base, Config, check_slug
+from custdev.config import ANALYSIS_DEFAULTS, Base, Config, check_slug
 from custdev.errors import CustdevError, UnknownSlug
 from custdev.i18n import N_, NP_, Translator, translator
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile, the same constant the views use
-DEFAULT_HYPOTHESIS_MIN = 3
+DEFAULT_HYPOTHESIS_MIN = ANALYSIS_DEFAULTS["hypothesis_min_interviews"]
 SYSTEMIC, LOCAL = "systemic", "local"
 SUPPORTED, REFUTED, NOT_ENOUGH = "supported", "refuted", "not enough evidence"
 

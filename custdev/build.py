@@ -363,6 +363,10 @@ def build_base(base: Base | str | Path | None = None, *, full: bool = False, pro
     try:
         codebook_hash = hashlib.sha256(base.codebook_path.read_bytes()).hexdigest() if base.codebook_path.exists() else ""
         _sync_codebook(db, base.codebook)
+        with _transaction(db.conn):  # the views read the analysis settings from meta: never their SQL fallbacks
+            for key, value in base.config.analysis_settings().items():
+                if get_meta(db, key) != value:
+                    set_meta(db, key, value)
         if full or get_meta(db, "codebook_hash") != codebook_hash:
             # Every file must be re-checked; forgetting the hashes (with the new codebook's, atomically) means an
             # interrupted re-check resumes where it stopped.

@@ -26,14 +26,19 @@ INTERVIEWS_DIR = "interviews"
 DB_NAME = "custdev.db"
 
 
+# The analysis settings' defaults: their one home (the Config fields, the config template, the CLI's help and, through
+# the meta table every build writes, the SQL views all read them from here).
+ANALYSIS_DEFAULTS = {"systemic_threshold": 0.30, "saturation_window": 3, "hypothesis_min_interviews": 3}
+
+
 @dataclass
 class Config:
     title: str = "CustDev research base"
     description: str = ""
     language: str = DEFAULT_LANGUAGE  # labels of reports, CLI tables and the site: one of i18n.LANGUAGES
-    systemic_threshold: float = 0.30
-    saturation_window: int = 3
-    hypothesis_min_interviews: int = 3
+    systemic_threshold: float = ANALYSIS_DEFAULTS["systemic_threshold"]
+    saturation_window: int = ANALYSIS_DEFAULTS["saturation_window"]
+    hypothesis_min_interviews: int = ANALYSIS_DEFAULTS["hypothesis_min_interviews"]
     model: str = "base"
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -180,8 +185,8 @@ description = ""
 language = "{language}"     # labels in reports, tables and on the site: {languages}
 
 [analysis]
-systemic_threshold = 0.30  # a pain mentioned in at least this share of interviews is systemic
-saturation_window = 3      # saturation: the last K interviews added no new pain
+systemic_threshold = {systemic_threshold:.2f}  # a pain mentioned in at least this share of interviews is systemic
+saturation_window = {saturation_window}      # saturation: the last K interviews added no new pain
 
 [transcription]
 model = "base"             # offline default; or a faster-whisper model name / a local CTranslate2 folder
@@ -220,7 +225,8 @@ def init_base(directory: str | Path, *, title: str | None = None, language: str 
             interviews.mkdir()
             created.append(f"{INTERVIEWS_DIR}/")
         if not (root / CONFIG_NAME).exists():
-            text = CONFIG_TEMPLATE.format(title=(title or root.name).replace('"', "'"), language=language, languages=" or ".join(f'"{x}"' for x in LANGUAGES))
+            text = CONFIG_TEMPLATE.format(title=(title or root.name).replace('"', "'"), language=language,
+                                          languages=" or ".join(f'"{x}"' for x in LANGUAGES), **ANALYSIS_DEFAULTS)
             atomic_write_text(root / CONFIG_NAME, text)
             created.append(CONFIG_NAME)
         if not (root / CODEBOOK_NAME).exists():

@@ -156,7 +156,7 @@ def test_a_file_broken_by_an_edit_keeps_its_last_good_version(base):
     path.write_text(interview("i1").replace("Excel", "Google Sheets"), encoding="utf-8")
     fixed = build_base(base)
     assert (fixed.built, fixed.failed) == (1, 0)
-    assert rows(base, "select text from quotes where interview_id='i1' order by id")[0] == ("вручную сверяем счета в Google Sheets",)
+    assert rows(base, "select text from quotes where interview_id='i1' order by seq")[0] == ("вручную сверяем счета в Google Sheets",)
 
 
 def test_codebook_change_rechecks_every_file(base):

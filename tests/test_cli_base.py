@@ -68,7 +68,7 @@ def test_build_reports_counts_and_bad_files(empty_base):
     result = run("build", "--base", str(empty_base))
     assert result.exit_code == 1
     assert result.stderr.strip() == "Error: interviews/bad.md:11: unknown pain 'exampel-pain' (did you mean 'example-pain'?)"
-    assert "1 interviews in custdev.db: 1 built, 0 unchanged, 0 removed, 1 with errors" in result.stdout
+    assert "1 interview in custdev.db: 1 built, 0 unchanged, 0 removed, 1 with errors" in result.stdout
     as_json = json.loads(run("build", "--base", str(empty_base), "--json").stdout)
     assert as_json["skipped"] == 1 and as_json["failed"] == 1
 

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from custdev.cli import BaseOpt, JsonOpt, app, errors, out, print_json
+from custdev.config import ANALYSIS_DEFAULTS
 from custdev.i18n import N_, translator
 
 # Words the analysis returns as values, shown translated.
@@ -57,7 +58,7 @@ def pains(
     """How many interviews mention each pain: share, 95% Wilson interval, quotes, systemic or local.
 
     An interview counts once per pain however often it mentions it. Systemic means share >= the base's
-    analysis.systemic_threshold (default 30%). The same numbers are the pain_prevalence and pain_by_segment views.
+    analysis.systemic_threshold in custdev.toml. The same numbers are the pain_prevalence and pain_by_segment views.
     """
     from custdev.analysis import analyse_pains
     from custdev.config import load_base
@@ -154,7 +155,7 @@ def segments(base: BaseOpt = None, json_: JsonOpt = False) -> None:
 def saturation(
     base: BaseOpt = None,
     segment: SegmentOpt = None,
-    window: Annotated[Optional[int], typer.Option("--window", "-k", min=1, help="How many last interviews must add no new pain (default: analysis.saturation_window, 3).", show_default=False)] = None,
+    window: Annotated[Optional[int], typer.Option("--window", "-k", min=1, help=f"How many last interviews must add no new pain (default: analysis.saturation_window, {ANALYSIS_DEFAULTS['saturation_window']}).", show_default=False)] = None,
     all_rows: Annotated[bool, typer.Option("--all", help="List every interview (default: a long list keeps the ones that added a pain, and the last ones).")] = False,
     json_: JsonOpt = False,
 ) -> None:
@@ -203,7 +204,7 @@ def saturation(
 def hypotheses(base: BaseOpt = None, json_: JsonOpt = False) -> None:
     """CustDev hypotheses: interviews with quotes for (#h/slug) and against (#h/slug/against), and a status.
 
-    Supported: at least 3 interviews for (analysis.hypothesis_min_interviews) and at least twice as many as
+    Supported: at least analysis.hypothesis_min_interviews interviews for and at least twice as many as
     against. Refuted: the same the other way round. Otherwise: not enough evidence.
     """
     from custdev.analysis import analyse_hypotheses

@@ -9,13 +9,16 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, errors, out, print_json
+from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, translator
+
+SPEAKER_ROLES = {"respondent": N_("respondent"), "interviewer": N_("interviewer")}
 
 
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder for the new research base (created if missing).")] = Path("."),
     title: Annotated[Optional[str], typer.Option(help="Title of the base (default: the folder name).")] = None,
-    language: Annotated[str, typer.Option(help="Language of reports and site labels: en or ru.")] = "en",
+    language: Annotated[str, typer.Option(help="Language of reports, tables and site labels: " + " or ".join(LANGUAGES) + ".")] = DEFAULT_LANGUAGE,
     json_: JsonOpt = False,
 ) -> None:
     """Create a research base: interviews/, codebook.yml and custdev.toml. Safe to re-run."""
@@ -26,10 +29,11 @@ def init(
     if json_:
         print_json({"base": str(root), "created": created})
     elif created:
-        out.print(f"Created research base in {root}: {', '.join(created)}", markup=False)
-        out.print("Next: put interviews in interviews/ (or 'custdev import'), then 'custdev build'.", markup=False)
+        _ = translator(language).gettext
+        out.print(_("Created research base in {root}: {created}").format(root=root, created=", ".join(created)), markup=False)
+        out.print(_("Next: put interviews in interviews/ (or 'custdev import'), then 'custdev build'."), markup=False)
     else:
-        out.print(f"{root} is already a research base; nothing changed.", markup=False)
+        out.print(translator(language).gettext("{root} is already a research base; nothing changed.").format(root=root), markup=False)
 
 
 @app.command()
@@ -53,11 +57,13 @@ def build(
         for message in result.errors:
             err.print(f"Error: {message}", markup=False)
         if not quiet or result.failed:
-            out.print(
-                f"{result.total} interviews in {b.db_path.name}: {result.built} built, {result.skipped} unchanged, "
-                f"{result.removed} removed, {result.failed} with errors",
-                markup=False,
+            line = translator(b.config.language).ngettext(
+                "{total} interview in {db}: {built} built, {skipped} unchanged, {removed} removed, {failed} with errors",
+                "{total} interviews in {db}: {built} built, {skipped} unchanged, {removed} removed, {failed} with errors",
+                result.total,
             )
+            out.print(line.format(total=result.total, db=b.db_path.name, built=result.built, skipped=result.skipped,
+                                  removed=result.removed, failed=result.failed), markup=False)
     if result.failed:
         raise typer.Exit(1)
 
@@ -127,8 +133,9 @@ def search(
             rows.append(d)
         print_json(rows)
         return
+    tr = translator(b.config.language)
     if not hits:
-        out.print("No matches.", markup=False)
+        out.print(tr.gettext("No matches."), markup=False)
         return
     from rich.markup import escape
 
@@ -136,7 +143,11 @@ def search(
         ts = format_timestamp(h.start_s) if h.start_s is not None else "--:--:--"
         on, off = ("[bold yellow]", "[/bold yellow]") if out.is_terminal else ("\\[", "]")
         snippet = escape(h.snippet).replace("\x00", on).replace("\x01", off)
-        out.print(f"[cyan]{escape(h.interview_id)}[/cyan] [dim]{ts}[/dim] [green]{escape(h.speaker)}[/green] ({h.speaker_role}): {snippet}")
+        role = tr.gettext(SPEAKER_ROLES[h.speaker_role]) if h.speaker_role in SPEAKER_ROLES else h.speaker_role
+        out.print(f"[cyan]{escape(h.interview_id)}[/cyan] [dim]{ts}[/dim] [green]{escape(h.speaker)}[/green] ({escape(role)}): {snippet}")
     if total > len(hits):
-        ranked = f", ranked among {RANK_WINDOW:,} of them" if total > RANK_WINDOW else ""
-        out.print(f"[dim]{len(hits)} of {total:,} matches shown{ranked}; use --limit, more words or filters to see others.[/dim]")
+        line = tr.ngettext("{shown} of {total} match shown; use --limit, more words or filters to see others.",
+                           "{shown} of {total} matches shown; use --limit, more words or filters to see others.", total)
+        if total > RANK_WINDOW:
+            line = tr.gettext("{shown} of {total} matches shown, ranked among {window} of them; use --limit, more words or filters to see others.")
+        out.print(line.format(shown=len(hits), total=f"{total:,}", window=f"{RANK_WINDOW:,}"), style="dim", markup=False)
