@@ -63,3 +63,10 @@ def m002_fts(db: Database) -> None:
 def m003_analysis_views(db: Database) -> None:
     # pain_prevalence, pain_by_segment, nps_by_segment, saturation, hypothesis_evidence (custdev/analysis.py).
     run_sql_file(db, "003_analysis_views.sql")
+
+
+@migrations()
+def m900_evidence_views(db: Database) -> None:
+    # Three-outcome verdicts from the intervals, hypotheses by interval, pain_richness (Chao1, Good–Turing),
+    # pain_cooccurrence. Drops and recreates pain_prevalence, pain_by_segment and hypothesis_evidence.
+    run_sql_file(db, "900_evidence_views.sql")

@@ -32,9 +32,11 @@ def _nps(value: float | None) -> str:
     return f"{value:+.1f}" if value else "0.0"
 
 
-def _verdict(v: str | None) -> Text:
+def _verdict(v: str | None, more: int | None = None) -> Text:
     if v == "systemic":
         return Text("systemic", style="bold red")
+    if v == "unclear":
+        return Text("unclear" + (f" +{more}" if more and more < 1000 else " +999+" if more else ""), style="yellow")
     return Text(v or "—", style="dim")
 
 
@@ -49,10 +51,12 @@ def pains(
     pain: Annotated[Optional[str], typer.Option("--pain", "-p", help="Only this pain, broken down by segment.", show_default=False)] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """How many interviews mention each pain: share, 95% Wilson interval, quotes, systemic or local.
+    """How many interviews mention each pain: share, 95% Wilson interval, quotes, and a verdict.
 
-    An interview counts once per pain however often it mentions it. Systemic means share >= the base's
-    analysis.systemic_threshold (default 30%). The same numbers are the pain_prevalence and pain_by_segment views.
+    An interview counts once per pain however often it mentions it. Systemic: the interval's lower bound reaches
+    the base's analysis.systemic_threshold (default 30%); local: its upper bound stays below; otherwise unclear,
+    with +N the more interviews that would likely settle it if the share held. The same numbers are the
+    pain_prevalence and pain_by_segment views.
     """
     from custdev.analysis import analyse_pains
     from custdev.config import load_base
@@ -70,27 +74,27 @@ def pains(
     scope = f"segment {result.scope} ({result.scope_title})" if result.scope else "the base"
     if pain is not None:
         p = result.pains[0]
-        t = _table(f"{p.title} ({p.pain}) in {scope}: {p.interviews} of {p.total_interviews} interviews, {_pct(p.share)}, {p.verdict}")
+        t = _table(f"{p.title} ({p.pain}) in {scope}: {p.interviews} of {p.total_interviews} interviews, {_pct(p.share)}, {_verdict(p.verdict, p.more_interviews).plain}")
         for col in ("Segment", "Interviews", "Share", "95% CI", "Quotes", "Verdict"):
             t.add_column(col, justify="left" if col in ("Segment", "Verdict") else "right")
         for slug, title in result.segments:
             s = p.segments.get(slug)
             if s is None:
                 continue
-            t.add_row(title, f"{s.interviews}/{s.segment_interviews}", _pct(s.share), _ci(s.ci_low, s.ci_high), str(s.quotes), _verdict(s.verdict))
+            t.add_row(title, f"{s.interviews}/{s.segment_interviews}", _pct(s.share), _ci(s.ci_low, s.ci_high), str(s.quotes), _verdict(s.verdict, s.more_interviews))
         out.print(t)
         return
-    t = _table(f"Pains in {scope}: {result.total_interviews} interviews; systemic at share ≥ {result.threshold * 100:g}%")
+    t = _table(f"Pains in {scope}: {result.total_interviews} interviews; systemic when the whole 95% CI is ≥ {result.threshold * 100:g}%")
     t.add_column("Pain", no_wrap=True)
-    t.add_column("Interviews", justify="right", no_wrap=True)
+    t.add_column("Heard in", justify="right", no_wrap=True)
     t.add_column("Share", justify="right", no_wrap=True)
     t.add_column("95% CI", justify="right", no_wrap=True)
     t.add_column("Quotes", justify="right", no_wrap=True)
     t.add_column("Verdict", no_wrap=True)
-    t.add_column("Stage", style="dim", overflow="fold")
-    for p in result.pains:
-        t.add_row(p.pain, f"{p.interviews}/{p.total_interviews}", _pct(p.share), _ci(p.ci_low, p.ci_high), str(p.quotes), _verdict(p.verdict), p.stage or "")
+    for p in result.pains:  # the journey stage is in --json and in 'custdev journey'
+        t.add_row(p.pain, f"{p.interviews}/{p.total_interviews}", _pct(p.share), _ci(p.ci_low, p.ci_high), str(p.quotes), _verdict(p.verdict, p.more_interviews))
     out.print(t)
+    out.print(f"Heard in: interviews that mention the pain / interviews considered. Unclear +N: the 95% CI straddles {result.threshold * 100:g}%; about N more interviews would settle it if the share held.", style="dim", markup=False)
     if result.scope is None and result.segments:
         # Share of each segment's interviews, pains in the same order (an interview in two segments counts in both).
         t = _table("Share by segment (interviews mentioning / interviews in the segment)")
@@ -138,15 +142,23 @@ def saturation(
     all_rows: Annotated[bool, typer.Option("--all", help="List every interview (default: a long list keeps the ones that added a pain, and the last ones).")] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Interview by interview in date order: how many new pains each added, and whether the last K added none."""
-    from custdev.analysis import analyse_saturation
+    """Interview by interview in date order: how many new pains each added, whether the last K added none, and how
+    many pains are still unheard.
+
+    Unheard: Chao1 (bias-corrected) estimates how many pains exist from those heard in exactly one (f1) and two (f2)
+    interviews, with a 95% interval; the chance that the next interview brings a new pain is f1 / interviews
+    (Good-Turing). Overall and per segment; the same numbers are the pain_richness view.
+    """
+    from custdev.analysis import analyse_richness, analyse_saturation
     from custdev.config import load_base
 
     with errors():
         b = load_base(base)
         s = analyse_saturation(b, segment=segment, window=window)
+        rich, _ = analyse_richness(b)
+    scoped = next(r for r in rich if r.segment == segment)
     if json_:
-        print_json(s.to_dict())
+        print_json(s.to_dict() | {"richness": scoped.to_dict(), "richness_by_segment": [r.to_dict() for r in rich if r.segment is not None]})
         return
     scope = f"segment {s.segment}" if s.segment else "the base"
     t = _table(f"Saturation of {scope}: {len(s.steps)} interviews, {s.total_pains} distinct pains")
@@ -168,14 +180,36 @@ def saturation(
                   str(st.cumulative_pains), ", ".join(st.new_pains))
     out.print(t)
     out.print(Text(("Saturated: " if s.saturated else "Not saturated: ") + s.reason + ".", style="bold green" if s.saturated else "bold yellow"))
+    out.print(richness_line(scoped), markup=False)
+    if segment is None and len(rich) > 1:
+        t = _table("Unheard pains by segment")
+        for col in ("Scope", "Interviews", "Heard", "f1", "f2", "Chao1", "95% CI", "New pain next"):
+            t.add_column(col, justify="left" if col == "Scope" else "right", no_wrap=col != "Scope", overflow="fold")
+        for r in rich:
+            t.add_row(r.segment or "all", str(r.interviews), str(r.observed), str(r.singletons), str(r.doubletons),
+                      _num(r.chao1), "—" if r.chao1_low is None else f"{r.chao1_low}–{r.chao1_high}", _pct(r.new_pain_chance))
+        out.print(t)
+
+
+def _num(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1f}"
+
+
+def richness_line(r) -> str:
+    if not r.observed:
+        return "Unheard pains: no pains are coded yet, so nothing can be estimated."
+    return (f"Unheard pains: about {_num(r.chao1)} pains exist (Chao1, 95% CI {r.chao1_low}–{r.chao1_high}); {r.observed} heard, "
+            f"so about {_num(r.unheard)} not heard yet. Chance the next interview brings a new pain: {_pct(r.new_pain_chance)} "
+            f"(f1 = {r.singletons} heard once, f2 = {r.doubletons} twice, in {r.interviews} interviews).")
 
 
 @app.command()
 def hypotheses(base: BaseOpt = None, json_: JsonOpt = False) -> None:
     """CustDev hypotheses: interviews with quotes for (#h/slug) and against (#h/slug/against), and a status.
 
-    Supported: at least 3 interviews for (analysis.hypothesis_min_interviews) and at least twice as many as
-    against. Refuted: the same the other way round. Otherwise: not enough evidence.
+    Evidence = interviews for + against. Supported: at least 3 interviews for (analysis.hypothesis_min_interviews)
+    and the 95% Wilson interval of for / evidence above 50%. Refuted: the same the other way round. Otherwise
+    unclear, with +N the more interviews with evidence that would likely settle it if the split held.
     """
     from custdev.analysis import analyse_hypotheses
     from custdev.config import load_base
@@ -190,14 +224,19 @@ def hypotheses(base: BaseOpt = None, json_: JsonOpt = False) -> None:
         out.print("The codebook lists no hypotheses; add them under 'hypotheses:' in codebook.yml and tag quotes #h/<slug>.", markup=False)
         return
     t = _table("Hypotheses")
-    for col, just in (("Hypothesis", "left"), ("For", "right"), ("Against", "right"), ("Quotes for/against", "right"), ("Status", "left")):
-        t.add_column(col, justify=just)
+    t.add_column("Hypothesis", ratio=1)
+    for col in ("For", "Against", "Share for (95% CI)"):
+        t.add_column(col, justify="right", no_wrap=True)
+    t.add_column("Status", no_wrap=True)
     style = {"supported": "bold green", "refuted": "bold red"}
     for h in rows:
-        t.add_row(f"{h.title} ({h.hypothesis})", str(h.interviews_for), str(h.interviews_against),
-                  f"{h.quotes_for}/{h.quotes_against}", Text(h.status, style=style.get(h.status, "yellow")))
+        status = h.status + (f" +{h.more_interviews}" if h.more_interviews else "")
+        share = "—" if h.support_share is None else f"{_pct(h.support_share)} ({_ci(h.ci_low, h.ci_high)})"
+        t.add_row(f"{h.title} ({h.hypothesis})", str(h.interviews_for), str(h.interviews_against), share,
+                  Text(status, style=style.get(h.status, "yellow")))
     out.print(t)
-    out.print("For/Against count interviews. Supported: >= 3 interviews for and >= 2x against; refuted: the reverse.", style="dim", markup=False)
+    out.print("For/Against count interviews (quotes in --json). Supported: >= 3 for and the 95% CI of the share for above 50%; refuted: the reverse;"
+              " unclear +N: about N more interviews with evidence would settle it if the split held.", style="dim", markup=False)
 
 
 @app.command()
