@@ -91,6 +91,7 @@ class PainStat:
     description: str = ""
     segments: dict[str, SegmentShare] = field(default_factory=dict)
     more_interviews: int | None = None
+    money: list[Any] = field(default_factory=list)  # Money rows: the total first, then per segment (when sizes are known)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,11 +106,14 @@ class PainsResult:
     pains: list[PainStat]
     segments: list[tuple[str, str]]  # (slug, title) of every segment, codebook order
 
+    currency: str = ""
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "segment": self.scope,
             "total_interviews": self.total_interviews,
             "systemic_threshold": self.threshold,
+            "currency": self.currency,
             "pains": [p.to_dict() for p in self.pains],
         }
 
@@ -335,8 +339,13 @@ def pain_prevalence(
             raise AnalysisError(f"segment '{segment}' has no interviews yet; list interviews in it with 'segments: [{segment}]' in their front matter")
     if pain is not None:
         stats = [p for p in stats if p.pain == pain]
+    money = pain_money(db)
+    for p in stats:
+        rows = money.get(p.pain, [])
+        p.money = rows if segment is None else [m for m in rows if m.segment == segment]
     stats.sort(key=_sort_key)
-    return PainsResult(segment, scope_title, total, threshold, stats, segments)
+    currency = (db.execute("SELECT value FROM meta WHERE key = 'codebook.currency'").fetchone() or [""])[0]
+    return PainsResult(segment, scope_title, total, threshold, stats, segments, currency)
 
 
 def nps_overall(db: Database) -> NpsStat:
@@ -524,5 +533,126 @@ def analyse_cooccurrence(base: Base) -> Cooccurrence:
     db = open_analysis_db(base)
     try:
         return cooccurrence(db)
+    finally:
+        db.close()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Journey map and money
+
+
+@dataclass
+class StageScore:
+    scored: int
+    mean_score: float
+    nps: float
+
+
+@dataclass
+class JourneyCell:
+    interviews: int
+    scope_interviews: int
+    share: float | None
+    ci_low: float | None
+    ci_high: float | None
+    verdict: str | None
+    more_interviews: int | None
+
+
+@dataclass
+class JourneyPain:
+    pain: str
+    title: str
+    cells: dict[str, JourneyCell]  # "" = the whole base, else segment slug
+
+
+@dataclass
+class JourneyStage:
+    stage: str
+    title: str
+    position: int | None  # None: a stage a pain names but the codebook's stages: list does not
+    scores: dict[str, StageScore]  # "" = the whole base, else segment slug
+    pains: list[JourneyPain]
+
+
+@dataclass
+class Journey:
+    segments: list[tuple[str, str]]
+    stages: list[JourneyStage]
+
+    def to_dict(self) -> dict[str, Any]:
+        def key(k: str) -> str:
+            return k or "all"
+        return {
+            "segments": [{"segment": s, "title": t} for s, t in self.segments],
+            "stages": [
+                {"stage": st.stage, "title": st.title, "position": st.position,
+                 "scores": {key(k): asdict(v) for k, v in st.scores.items()},
+                 "pains": [{"pain": p.pain, "title": p.title, "cells": {key(k): asdict(v) for k, v in p.cells.items()}} for p in st.pains]}
+                for st in self.stages
+            ],
+        }
+
+
+def journey(db: Database) -> Journey:
+    """Stages in the codebook's order (unlisted stages after them, alphabetically): pains with share and verdict for the
+    base and each segment (the journey view), and touchpoint scores (the stage_scores view)."""
+    require_interviews(db)
+    stages: dict[str, JourneyStage] = {}
+    for slug, title, pos in db.execute("SELECT slug, title, position FROM stages ORDER BY position"):
+        stages[slug] = JourneyStage(slug, title, pos, {}, [])
+    pains: dict[tuple[str, str], JourneyPain] = {}
+    for row in db.execute(
+        "SELECT stage, stage_title, position, segment, pain, pain_title, interviews, scope_interviews, share, ci_low, ci_high, "
+        "verdict, more_interviews FROM journey WHERE stage IS NOT NULL"
+    ):
+        stage, stitle, pos, seg, pain, ptitle, *cell = row
+        st = stages.setdefault(stage, JourneyStage(stage, stitle, pos, {}, []))
+        jp = pains.get((stage, pain))
+        if jp is None:
+            jp = pains[(stage, pain)] = JourneyPain(pain, ptitle, {})
+            st.pains.append(jp)
+        jp.cells[seg or ""] = JourneyCell(*cell)
+    for stage, stitle, pos, seg, scored, mean, nps in db.execute(
+        "SELECT stage, stage_title, position, segment, scored, mean_score, nps FROM stage_scores"
+    ):
+        st = stages.setdefault(stage, JourneyStage(stage, stitle, pos, {}, []))
+        st.scores[seg or ""] = StageScore(scored, mean, nps)
+    for st in stages.values():
+        st.pains.sort(key=lambda p: (-(p.cells[""].share or 0), p.pain))
+    ordered = sorted(stages.values(), key=lambda s: (s.position is None, s.position or 0, s.stage))
+    return Journey(list(_known(db, "segments").items()), ordered)
+
+
+@dataclass
+class Money:
+    pain: str
+    title: str
+    segment: str | None  # None: summed over the segments with a size or revenue
+    accounts: float | None
+    accounts_low: float | None
+    accounts_high: float | None
+    revenue: float | None
+    revenue_low: float | None
+    revenue_high: float | None
+
+
+def pain_money(db: Database) -> dict[str, list[Money]]:
+    """pain -> money rows: per segment (pain_money view) and the total (pain_money_total, segment None) first."""
+    out: dict[str, list[Money]] = {}
+    for row in db.execute("SELECT pain, pain_title, accounts, accounts_low, accounts_high, revenue_at_risk, revenue_low, revenue_high FROM pain_money_total"):
+        out.setdefault(row[0], []).append(Money(row[0], row[1], None, *row[2:]))
+    for row in db.execute(
+        "SELECT pain, pain_title, segment, accounts, accounts_low, accounts_high, revenue_at_risk, revenue_low, revenue_high "
+        "FROM pain_money ORDER BY pain, segment"
+    ):
+        out.setdefault(row[0], []).append(Money(*row))
+    return out
+
+
+def analyse_journey(base: Base) -> Journey:
+    db = open_analysis_db(base)
+    try:
+        return journey(db)
     finally:
         db.close()

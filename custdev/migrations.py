@@ -70,3 +70,9 @@ def m900_evidence_views(db: Database) -> None:
     # Three-outcome verdicts from the intervals, hypotheses by interval, pain_richness (Chao1, Good–Turing),
     # pain_cooccurrence. Drops and recreates pain_prevalence, pain_by_segment and hypothesis_evidence.
     run_sql_file(db, "900_evidence_views.sql")
+
+
+@migrations()
+def m901_journey_money(db: Database) -> None:
+    # stages, interview_stage_scores, segments.size/revenue; views stage_scores, journey, pain_money, pain_money_total.
+    run_sql_file(db, "901_journey_money.sql")

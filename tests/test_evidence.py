@@ -16,7 +16,7 @@ import pytest
 from custdev import stats
 from custdev.build import build_base
 from custdev.config import load_base
-from test_analysis import cli, cli_json, make_base, view
+from test_analysis import cli, cli_json, make_base, own_base, view  # noqa: F401 - own_base is a fixture
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -157,3 +157,125 @@ def test_unclear_wherever_the_interval_straddles_the_threshold_on_the_sample_bas
     assert all(p["verdict"] == "unclear" for p in data["pains"])  # 3 interviews settle nothing at 30%
     assert [(p["pain"], p["more_interviews"]) for p in data["pains"][:1]] == [("late-payments", 4)]  # 2/3: n* = .806707 / .134444 = 6.0003 → 7
     assert all(h["status"] in ("supported", "refuted", "unclear") for h in cli_json(sample, "hypotheses"))
+
+
+def test_cooccurrence_command(built):
+    data = cli_json(built, "cooccurrence")
+    assert [(p["pain_a"], p["pain_b"], p["together"]) for p in data["pairs"]] == [
+        ("manual-reconciliation", "slow-reports", 2), ("late-payments", "onboarding-confusion", 1), ("late-payments", "manual-reconciliation", 1),
+    ]  # most often together first, then by Jaccard (1/3 before 1/7)
+    assert [p["pain"] for p in data["pains"]] == ["manual-reconciliation", "late-payments", "slow-reports", "onboarding-confusion"]
+    row = next(line for line in cli(built, "cooccurrence").stdout.splitlines() if "slow-reports" in line)
+    assert row.split() == ["manual-reconciliation", "slow-reports", "2", "(5,", "2)", "0.40"]
+
+
+# --- the matrix ----------------------------------------------------------------------------------------------------
+
+
+def test_matrix_csv_on_stdout_has_one_row_per_interview_and_0_1_codes(built):
+    import csv
+    import io
+
+    result = cli(built, "matrix")
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["interview"] for r in rows] == ["smb-anna", "smb-boris", "ent-carol", "ent-dan", "ent-carol-2", "smb-fedor", "misc-gleb"]
+    anna = rows[0]
+    assert (anna["segments"], anna["nps"], anna["pain/manual-reconciliation"], anna["pain/late-payments"], anna["pain/slow-reports"]) == ("smb", "9", "1", "1", "0")
+    assert anna["h/pay-for-reconciliation"] == "1" and anna["respondent"]
+    dan = rows[3]
+    assert dan["segments"] == "enterprise;smb" or dan["segments"] == "smb;enterprise"
+    assert rows[4]["nps"] == ""  # ent-carol-2 has no score
+    # the matrix and the views agree: column sums are the prevalence counts
+    counts = dict(view(built, "SELECT pain, interviews FROM pain_prevalence"))
+    for pain, k in counts.items():
+        assert sum(int(r[f"pain/{pain}"]) for r in rows) == k
+
+
+def test_matrix_xlsx_reads_back_with_openpyxl(built, tmp_path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "matrix.xlsx"
+    data = cli_json(built, "matrix", "--out", str(out))
+    assert data == {"format": "xlsx", "path": str(out), "interviews": 7, "codes": data["codes"]}
+    ws = load_workbook(out, read_only=True)["matrix"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][:7] == ("interview", "date", "respondent", "company", "segments", "nps", "pain/manual-reconciliation")
+    assert len(rows) == 8 and rows[1][0] == "smb-anna" and rows[1][5] == 9 and rows[1][6] == 1
+    csv_out = tmp_path / "m.csv"
+    assert cli(built, "matrix", "--out", str(csv_out)).exit_code == 0
+    assert csv_out.read_bytes().startswith("\ufeffinterview,".encode())
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("matrix", "--format", "pdf"), "unknown matrix format 'pdf'; use csv or xlsx"),
+        (("matrix", "--format", "xlsx"), "an XLSX matrix needs --out FILE.xlsx"),
+        (("matrix", "--out", "/nonexistent-dir/m.csv"), "folder /nonexistent-dir does not exist"),
+    ],
+)
+def test_matrix_bad_input_gives_one_line(built, args, message):
+    from test_analysis import one_line_error
+
+    one_line_error(cli(built, *args), message)
+
+
+# --- journey and money (fixture README: "Journey" and "Money") -----------------------------------------------------
+
+
+def test_journey_by_hand(built):
+    data = cli_json(built, "journey")
+    assert [(s["stage"], s["position"]) for s in data["stages"]] == [("onboarding", 1), ("billing", 2), ("reporting", 3)]
+    billing = data["stages"][1]
+    assert billing["scores"]["all"] == {"scored": 4, "mean_score": 7.25, "nps": 0.0}
+    assert billing["scores"]["smb"] == {"scored": 3, "mean_score": 6.67, "nps": -33.3}
+    assert billing["scores"]["enterprise"] == {"scored": 2, "mean_score": 9.5, "nps": 100.0}
+    assert data["stages"][0]["scores"] == {"all": {"scored": 1, "mean_score": 3.0, "nps": -100.0}, "enterprise": {"scored": 1, "mean_score": 3.0, "nps": -100.0}}
+    assert [p["pain"] for p in billing["pains"]] == ["manual-reconciliation", "late-payments"]
+    manual = billing["pains"][0]["cells"]
+    assert (manual["all"]["verdict"], manual["smb"]["verdict"], manual["enterprise"]["verdict"]) == ("systemic", "systemic", "unclear")
+    assert manual["enterprise"]["more_interviews"] == 4
+    assert [p["pain"] for p in data["stages"][2]["pains"]] == ["slow-reports", "export-limits"]
+    text = cli(built, "journey").stdout
+    assert "2. Billing" in text and "score 7.25" in text
+
+
+def test_money_by_hand(built):
+    data = cli_json(built, "pains")
+    assert data["currency"] == "$"
+    manual = next(p for p in data["pains"] if p["pain"] == "manual-reconciliation")
+    total, *segs = manual["money"]
+    assert total["segment"] is None
+    assert (total["accounts"], total["revenue"]) == (pytest.approx(1000), pytest.approx(7.8e6))
+    assert (total["accounts_low"], total["accounts_high"]) == (pytest.approx(391.92, abs=0.01), pytest.approx(1286.07, abs=0.01))
+    assert (total["revenue_low"], total["revenue_high"]) == (pytest.approx(2590476.8, abs=1), pytest.approx(10737163.1, abs=1))
+    smb = next(m for m in segs if m["segment"] == "smb")
+    assert (smb["accounts"], smb["accounts_low"], smb["accounts_high"]) == (pytest.approx(900), pytest.approx(360.77, abs=0.01), pytest.approx(1145.30, abs=0.01))
+    assert "agencies" not in {m["segment"] for m in segs}  # no interviews: no share to multiply
+    text = cli(built, "pains").stdout
+    assert "manual-reconciliation   1,000 (392–1,286)   $7.8M ($2.59M–$10.7M)" in text
+    seg = cli_json(built, "pains", "--segment", "enterprise")
+    assert [m["segment"] for m in seg["pains"][0]["money"]] == ["enterprise"]
+
+
+@pytest.mark.parametrize(
+    "codebook_edit, message",
+    [
+        (("- reporting\n", "- reportin\n"), "pain 'slow-reports': unknown stage 'reporting' (did you mean 'reportin'?)"),
+        (("size: 150", "size: lots"), "segment 'enterprise': size must be a number of at least 0, not 'lots'"),
+    ],
+)
+def test_bad_stages_and_sizes_give_one_line(own_base, codebook_edit, message):
+    from test_analysis import one_line_error
+
+    cb = own_base / "codebook.yml"
+    cb.write_text(cb.read_text().replace(*codebook_edit))
+    one_line_error(cli(own_base, "pains"), message)
+
+
+def test_unknown_stage_in_an_interview_is_a_build_error(own_base):
+    f = own_base / "interviews" / "smb-boris.md"
+    f.write_text(f.read_text().replace("nps_by_stage: {billing: 6}", "nps_by_stage: {biling: 6}"))
+    result = build_base(load_base(own_base))
+    assert result.failed == 1 and "unknown stage 'biling' in nps_by_stage (did you mean 'billing'?)" in str(result.errors)

@@ -26,6 +26,20 @@ def _ci(low: float | None, high: float | None) -> str:
     return "—" if low is None or high is None else f"{low * 100:.1f}–{high * 100:.1f}%"
 
 
+def _amount(x: float, cur: str = "") -> str:
+    """1234 → 1,234; 2590476 → 2.59M (with the codebook's currency sign)."""
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= div * 10 or (div >= 1e6 and abs(x) >= div):
+            return f"{cur}{x / div:.3g}{suffix}"
+    return f"{cur}{x:,.0f}"
+
+
+def _range(mid: float | None, low: float | None, high: float | None, cur: str = "") -> str:
+    if mid is None:
+        return "—"
+    return f"{_amount(mid, cur)} ({_amount(low or 0, cur)}–{_amount(high or 0, cur)})"
+
+
 def _nps(value: float | None) -> str:
     if value is None:
         return "—"
@@ -95,6 +109,15 @@ def pains(
         t.add_row(p.pain, f"{p.interviews}/{p.total_interviews}", _pct(p.share), _ci(p.ci_low, p.ci_high), str(p.quotes), _verdict(p.verdict, p.more_interviews))
     out.print(t)
     out.print(f"Heard in: interviews that mention the pain / interviews considered. Unclear +N: the 95% CI straddles {result.threshold * 100:g}%; about N more interviews would settle it if the share held.", style="dim", markup=False)
+    money = [(p, p.money[0]) for p in result.pains if p.money and p.interviews > 0]
+    if money:
+        cur = result.currency
+        t = _table("At stake (segments with a size or revenue in the codebook): share × size, interval = 95% CI × size")
+        for col in ("Pain", "Accounts affected", "Revenue at risk"):
+            t.add_column(col, justify="left" if col == "Pain" else "right", no_wrap=col != "Pain")
+        for p, m in money:
+            t.add_row(p.pain, _range(m.accounts, m.accounts_low, m.accounts_high), _range(m.revenue, m.revenue_low, m.revenue_high, cur))
+        out.print(t)
     if result.scope is None and result.segments:
         # Share of each segment's interviews, pains in the same order (an interview in two segments counts in both).
         t = _table("Share by segment (interviews mentioning / interviews in the segment)")
