@@ -226,4 +226,31 @@ def test_html_report_lays_out_in_a_real_browser(built, tmp_path):
     got = json.loads(m.group(1).replace("&quot;", '"'))
     assert got["overflowing"] == 0 and got["scrollW"] <= got["clientW"]
     assert got["svgRight"] <= got["secRight"] and got["svgH"] > 200
-    assert got["sections"] == 8
+    assert got["sections"] == 9  # + pains mentioned together
+
+
+def test_report_speaks_in_money_and_shows_unheard_pains_and_cooccurrence(built, tmp_path):
+    md = report_md(built)
+    head = md[:md.index("## 1. What customers value")]
+    # opening: only the pain that is systemic for sure, in accounts and revenue, as intervals (fixture README: Money)
+    assert "At stake: Manual reconciliation — 1,000 accounts (392–1,286), $7.8M of revenue ($2.59M–$10.7M)." in head
+    opps = md[md.index("## 3. Opportunities"):md.index("## NPS by segment")]
+    assert opps.rstrip().endswith("**Bottom line: solving “Manual reconciliation” first reaches 1,000 accounts (392–1,286) and $7.8M of revenue at risk ($2.59M–$10.7M).**")
+    assert "About 4 pains exist (95% CI 4–6); 4 heard so far, so about 0 not heard yet. Chance the next interview brings a new pain: 14.3%." in md
+    assert "| Manual reconciliation + Slow reports | 2 | 0.40 |" in md
+    page = cli(built, "--format", "html").stdout
+    assert 'class="chao1"' in page and '<section class="cooc">' in page
+    svg = page[page.index('<section class="cooc">'):]
+    svg = svg[svg.index("<svg"):svg.index("</svg>") + 6]
+    ET.fromstring(svg)
+    assert "Manual reconciliation + Slow reports: 2, Jaccard 0.40" in svg
+
+
+def test_russian_money_sentences(tmp_path):
+    base = make_base(tmp_path / "ru")
+    toml = base / "custdev.toml"
+    toml.write_text(toml.read_text().replace('language = "en"', 'language = "ru"'))
+    md = report_md(base)
+    assert "На кону: Manual reconciliation — 1\u00a0000 клиентов (392–1\u00a0286), выручка $7,8 млн ($2,59 млн–$10,7 млн)." in md
+    assert "Наверняка (весь 95% интервал не ниже 30%): Manual reconciliation. Неясно, интервал захватывает 30%:" in md
+    assert "| Manual reconciliation + Slow reports | 2 | 0,40 |" in md

@@ -109,15 +109,6 @@ def pains(
         t.add_row(p.pain, f"{p.interviews}/{p.total_interviews}", _pct(p.share), _ci(p.ci_low, p.ci_high), str(p.quotes), _verdict(p.verdict, p.more_interviews))
     out.print(t)
     out.print(f"Heard in: interviews that mention the pain / interviews considered. Unclear +N: the 95% CI straddles {result.threshold * 100:g}%; about N more interviews would settle it if the share held.", style="dim", markup=False)
-    money = [(p, p.money[0]) for p in result.pains if p.money and p.interviews > 0]
-    if money:
-        cur = result.currency
-        t = _table("At stake (segments with a size or revenue in the codebook): share × size, interval = 95% CI × size")
-        for col in ("Pain", "Accounts affected", "Revenue at risk"):
-            t.add_column(col, justify="left" if col == "Pain" else "right", no_wrap=col != "Pain")
-        for p, m in money:
-            t.add_row(p.pain, _range(m.accounts, m.accounts_low, m.accounts_high), _range(m.revenue, m.revenue_low, m.revenue_high, cur))
-        out.print(t)
     if result.scope is None and result.segments:
         # Share of each segment's interviews, pains in the same order (an interview in two segments counts in both).
         t = _table("Share by segment (interviews mentioning / interviews in the segment)")
@@ -130,6 +121,15 @@ def pains(
                 s = p.segments.get(slug)
                 row.append("—" if s is None or s.share is None else f"{_pct(s.share)} {s.interviews}/{s.segment_interviews}")
             t.add_row(*row)
+        out.print(t)
+    money = [(p, p.money[0]) for p in result.pains if p.money and p.interviews > 0]
+    if money:
+        cur = result.currency
+        t = _table("At stake (segments with a size or revenue in the codebook): share × size, interval = 95% CI × size")
+        for col in ("Pain", "Accounts affected", "Revenue at risk"):
+            t.add_column(col, justify="left" if col == "Pain" else "right", no_wrap=col != "Pain")
+        for p, m in money:
+            t.add_row(p.pain, _range(m.accounts, m.accounts_low, m.accounts_high), _range(m.revenue, m.revenue_low, m.revenue_high, cur))
         out.print(t)
 
 

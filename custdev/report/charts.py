@@ -183,3 +183,47 @@ def saturation_svg(d: ReportData, width: int = 900, height: int = 150) -> str:
         f'<polyline points="{" ".join(pts)}" fill="none" stroke="{colour}" stroke-width="2" stroke-linejoin="round"/>'
         f"{dots}</svg>"
     )
+
+
+def cooccurrence_svg(d: ReportData, max_pains: int = 10) -> str:
+    """Pain × pain heatmap: interviews that mention both, coloured by Jaccard (the most mentioned pains, at most 10)."""
+    c = d.cooccurrence
+    if c is None or not c.pairs:
+        return ""
+    L = LABELS[d.language]
+    esc = html.escape
+    pains = c.pains[:max_pains]
+    cell, font = 44, 12
+    label_w = min(240, max(120, max((_text_w(t, font) for _s, t in pains), default=100) + 20))
+    head_h = 20
+    width = int(label_w + cell * len(pains) + 16)
+    height = int(head_h + cell * len(pains) + 30)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'font-family="-apple-system, \'Segoe UI\', Roboto, \'Helvetica Neue\', Arial, sans-serif" role="img" aria-label="{esc(L["cooc"])}">',
+        f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
+    ]
+    for i, (slug, title) in enumerate(pains):
+        x = label_w + i * cell + cell / 2
+        parts.append(f'<text x="{x:.1f}" y="{head_h - 6}" font-size="11" fill="#374151" text-anchor="middle">{i + 1}<title>{esc(title)}</title></text>')
+        y = head_h + i * cell
+        label = _wrap(f"{i + 1}. {title}", label_w - 14, font, max_lines=2)
+        ly0 = y + cell / 2 + 4.5 - 7.5 * (len(label) - 1)
+        spans = "".join(f'<tspan x="{label_w - 8}" y="{ly0 + 15 * k:.1f}">{esc(line)}</tspan>' for k, line in enumerate(label))
+        parts.append(f'<text font-size="{font}" fill="#111827" text-anchor="end">{spans}</text>')
+        for j, (slug_b, title_b) in enumerate(pains):
+            cx = label_w + j * cell
+            if i == j:
+                n = c.interviews[slug]
+                parts.append(f'<rect x="{cx + 1}" y="{y + 1}" width="{cell - 2}" height="{cell - 2}" rx="3" fill="#eef0f3"/>'
+                             f'<text x="{cx + cell / 2}" y="{y + cell / 2 + 4}" font-size="11" fill="#6b7280" text-anchor="middle">{n}</text>')
+                continue
+            pr = c.cell(slug, slug_b)
+            jac, k = (pr.jaccard, pr.together) if pr else (0.0, 0)
+            ink = "#ffffff" if jac >= 0.45 else "#111827"
+            parts.append(f'<rect x="{cx + 1}" y="{y + 1}" width="{cell - 2}" height="{cell - 2}" rx="3" fill="{_mix(jac)}">'
+                         f'<title>{esc(title)} + {esc(title_b)}: {k}, Jaccard {jac:.2f}</title></rect>')
+            if k:
+                parts.append(f'<text x="{cx + cell / 2}" y="{y + cell / 2 + 4}" font-size="12" font-weight="600" fill="{ink}" text-anchor="middle">{k}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)

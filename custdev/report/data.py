@@ -82,6 +82,8 @@ class ReportData:
     saturation: an.Saturation
     richness: an.Richness | None = None  # Chao1 and Good–Turing of the report's scope
     unclear: list[an.PainStat] = field(default_factory=list)  # pains whose interval straddles the threshold
+    currency: str = ""
+    cooccurrence: an.Cooccurrence | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -237,6 +239,8 @@ def collect(base: Base, *, segment: str | None = None, generated: str | None = N
             saturation=sat,
             richness=rich,
             unclear=[p for p in mentioned if p.verdict == an.UNCLEAR],
+            currency=scoped.currency,
+            cooccurrence=None if segment else an.cooccurrence(db),
         )
     finally:
         db.close()

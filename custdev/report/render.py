@@ -5,11 +5,12 @@ from __future__ import annotations
 import html
 
 from custdev import analysis as an
-from custdev.report.charts import heatmap_svg, saturation_svg
+from custdev.report.charts import cooccurrence_svg, heatmap_svg, saturation_svg
 from custdev.report.data import QuoteRef, ReportData
 from custdev.report.labels import LABELS
 from custdev.report.text import (
-    _method, _opp_where, _period, _quoted, _sat_line, _segment_titles, count, headline, more_line, pct, signed, unheard_line, word,
+    _method, _opp_where, _period, _quoted, _sat_line, _segment_titles, count, headline, money_close, money_open, more_line, pct, signed,
+    unheard_line, word,
 )
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -33,7 +34,7 @@ def render_markdown(d: ReportData, *, heatmap_file: str | None = None) -> str:
         f"{L['period']}: {_period(d)} · {L['nps']} {signed(d.nps.nps, lang)}**"
     )
     o.append("")
-    o += [" ".join(headline(d, L)), ""]
+    o += [" ".join(headline(d, L) + ([money_open(d, L)] if money_open(d, L) else [])), ""]
 
     def quote_md(q: QuoteRef) -> list[str]:
         where = f"{q.interview_id}, {q.timestamp}" if q.timestamp else q.interview_id
@@ -86,6 +87,8 @@ def render_markdown(d: ReportData, *, heatmap_file: str | None = None) -> str:
         for h in d.open_hypotheses:
             o.append(f"- {L['opp_next_item'].format(title=h.title, f=h.interviews_for, a=h.interviews_against)}")
         o.append("")
+    if money_close(d, L):
+        o += [f"**{money_close(d, L)}**", ""]
 
     o += [f"## {L['nps_by_segment']}", ""]
     o.append(f"| {L['segment']} | {L['interviews'].capitalize()} | {L['scored']} | {L['promoters']} | {L['passives']} | {L['detractors']} | NPS |")
@@ -110,6 +113,12 @@ def render_markdown(d: ReportData, *, heatmap_file: str | None = None) -> str:
             cells.append("—" if ss is None or ss.share is None else f"{pct(ss.share, lang)} ({ss.interviews})")
         o.append("| " + " | ".join(cells) + " |")
     o += ["", f"*{L['heatmap_caption']}*", ""]
+    c = d.cooccurrence
+    if c is not None and c.pairs:
+        o += [f"## {L['cooc']}", "", f"| {L['cooc_pair']} | {L['cooc_together']} | Jaccard |", "|---|---:|---:|"]
+        for pr in c.pairs[:10]:
+            o.append(f"| {pr.title_a} + {pr.title_b} | {pr.together} | {_j(pr.jaccard, lang)} |")
+        o += ["", f"*{L['cooc_caption']}*", ""]
 
     if d.hypotheses:
         o += [f"## {L['hypotheses']}", ""]
@@ -241,7 +250,7 @@ def render_html(d: ReportData) -> str:
     h.append('<div class="kpis">' + "".join(
         f'<div class="kpi"><div class="v{" small" if len(v) > 10 else ""}">{e(v)}</div><div class="l">{e(l)}</div></div>' for v, l in kpis
     ) + "</div>")
-    h.append('<p class="headline">' + " ".join(e(x) for x in headline(d, L)) + "</p>")
+    h.append('<p class="headline">' + " ".join(e(x) for x in headline(d, L) + ([money_open(d, L)] if money_open(d, L) else [])) + "</p>")
     h.append("</header>")
 
     # 1. value
@@ -302,6 +311,8 @@ def render_html(d: ReportData) -> str:
         for hy in d.open_hypotheses:
             h.append(f"<li>{e(L['opp_next_item'].format(title=hy.title, f=hy.interviews_for, a=hy.interviews_against))}</li>")
         h.append("</ul>")
+    if money_close(d, L):
+        h.append(f'<p class="bottom-line"><strong>{e(money_close(d, L))}</strong></p>')
     h.append("</section>")
 
     # NPS
@@ -318,6 +329,8 @@ def render_html(d: ReportData) -> str:
 
     # heatmap
     h.append(f'<section><h2>{e(L["heatmap"])}</h2><div class="heat">{heatmap_svg(d)}</div><p class="caption">{e(L["heatmap_caption"])}</p></section>')
+    if d.cooccurrence is not None and d.cooccurrence.pairs:
+        h.append(f'<section class="cooc"><h2>{e(L["cooc"])}</h2><div class="heat">{cooccurrence_svg(d)}</div><p class="caption">{e(L["cooc_caption"])}</p></section>')
 
     # hypotheses
     if d.hypotheses:
@@ -331,3 +344,8 @@ def render_html(d: ReportData) -> str:
     h.append(f'<section class="method"><h2>{e(L["method"])}</h2><ul>' + "".join(f"<li>{e(x)}</li>" for x in _method(d, L)) + "</ul></section>")
     h.append(f"<footer>custdev · {e(d.generated)}</footer></main></body></html>")
     return "\n".join(h)
+
+
+def _j(x: float, lang: str) -> str:
+    text = f"{x:.2f}"
+    return text.replace(".", ",") if lang == "ru" else text

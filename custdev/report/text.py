@@ -104,6 +104,53 @@ def unheard_line(d: ReportData, L: dict[str, str]) -> str:
                                observed=r.observed, unheard=number(r.unheard, lang), chance=pct(r.new_pain_chance, lang))
 
 
+def money(x: float | None, L: dict[str, str], lang: str, cur: str = "") -> str:
+    """1234 → 1,234 (1 234 in Russian); 2590476 → 2.59M (2,59 млн); with the codebook's currency sign."""
+    if x is None:
+        return "—"
+    for div, key in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= div * (10 if div == 1e3 else 1):
+            text = f"{x / div:.3g}"
+            if lang == "ru":
+                text = text.replace(".", ",")
+            return f"{cur}{text}{L[key]}"
+    text = f"{x:,.0f}"
+    return cur + (text.replace(",", "\u00a0") if lang == "ru" else text)
+
+
+def _money_fields(p, L: dict[str, str], lang: str, cur: str) -> dict | None:
+    m = p.money[0] if p.money else None
+    if m is None or m.accounts is None and m.revenue is None:
+        return None
+    f = {"pain": p.title}
+    if m.accounts is not None:
+        f |= {"accounts": money(m.accounts, L, lang), "a_low": money(m.accounts_low, L, lang), "a_high": money(m.accounts_high, L, lang)}
+    if m.revenue is not None:
+        f |= {"revenue": money(m.revenue, L, lang, cur), "r_low": money(m.revenue_low, L, lang, cur), "r_high": money(m.revenue_high, L, lang, cur)}
+    return f
+
+
+def money_open(d: ReportData, L: dict[str, str]) -> str | None:
+    """The opening sentence in money: the pains that are systemic for sure, with accounts and revenue as intervals."""
+    items = []
+    for tp in d.top_pains:
+        if tp.stat.verdict != "systemic":
+            continue
+        f = _money_fields(tp.stat, L, d.language, d.currency)
+        if f and "accounts" in f:
+            items.append(L["money_item" if "revenue" in f else "money_item_acc"].format(**f))
+    return L["money_open"].format(items="; ".join(items[:3])) if items else None
+
+
+def money_close(d: ReportData, L: dict[str, str]) -> str | None:
+    """The closing sentence: what solving the first opportunity reaches, in accounts and revenue."""
+    for op in d.opportunities:
+        f = _money_fields(op.pain, L, d.language, d.currency)
+        if f and "accounts" in f:
+            return L["money_close" if "revenue" in f else "money_close_acc"].format(**f)
+    return None
+
+
 def more_line(n: int | None, L: dict[str, str], key: str = "more") -> str | None:
     return L[key].format(n=n) if n else None
 
@@ -117,6 +164,7 @@ def _method(d: ReportData, L: dict[str, str]) -> list[str]:
         L["m_hyp"].format(m=d.hypothesis_min),
         L["m_sat"].format(k=d.saturation.window),
         L["m_unheard"],
+        L["m_money"],
         L["m_quotes"],
         L["m_source"],
     ]
