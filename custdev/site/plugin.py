@@ -11,6 +11,7 @@ from custdev.search import stem_text
 from custdev.site.audio import audio_view
 from custdev.site.auth import password_gate
 from custdev.site.common import format_time, is_custdev, link_to, row_pk, site_options
+from custdev.site.evidence import journey_view
 from custdev.site.pages import (
     charts_view,
     home_data,
@@ -55,6 +56,7 @@ def register_routes(datasette):
     return [
         (r"^/-/custdev/audio/(?P<interview>[^/]+)$", audio_view),
         (r"^/-/charts$", charts_view),
+        (r"^/-/journey$", journey_view),
         (r"^/-/custdev/static/(?P<path>.*)$", asgi_static(str(STATIC_DIR))),
     ]
 
@@ -78,6 +80,7 @@ def menu_links(datasette, actor, request):
     return [
         {"href": datasette.urls.path(f"/{DB_NAME}/search"), "label": "Search everything"},
         {"href": datasette.urls.path("/-/charts"), "label": "Charts"},
+        {"href": datasette.urls.path("/-/journey"), "label": "Journey"},
         {"href": datasette.urls.path(f"/{DB_NAME}/pains_by_segment"), "label": "Pains by segment"},
     ]
 
