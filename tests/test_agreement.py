@@ -96,3 +96,25 @@ def test_copies_of_different_transcripts_are_refused(tmp_path):
     (bad / "ent-erin.md").write_text((bad / "ent-erin.md").read_text().replace("#pain/slow-reports", "#pain/slow-report"))
     one_line_error(agreement(str(FIX / "anna"), str(bad)), "unknown pain 'slow-report' (did you mean 'slow-reports'?)")
     assert load_base(BASE).codebook.pains  # the slugs were checked against this codebook
+
+
+def test_reading_unchanged_files_from_the_database_gives_the_same_answer(tmp_path):
+    """A = the base's own interviews (built, so the db holds them), B = a copy with one code dropped and one added:
+    the fast path (unchanged files from the db, identical files read once) must equal parsing everything."""
+    from test_analysis import make_base
+
+    base = make_base(tmp_path / "base")
+    review = tmp_path / "review"
+    shutil.copytree(base / "interviews", review)
+    f = review / "smb-boris.md"
+    f.write_text(f.read_text().replace(" #pain/slow-reports", "", 1))
+    g = review / "ent-dan.md"
+    g.write_text(g.read_text().replace("#value", "#value #pain/late-payments", 1))
+    cb = load_base(base).codebook
+    for include in (False, True):
+        slow = compare(base / "interviews", review, codebook=cb, include_uncoded=include)
+        fast = compare(base / "interviews", review, codebook=cb, include_uncoded=include, db_path=base / "custdev.db")
+        assert fast.to_dict() == slow.to_dict()
+    assert {(d.interview, d.code, d.coded_by) for d in fast.disagreements} == {
+        ("smb-boris", "pain/slow-reports", "A"), ("ent-dan", "pain/late-payments", "B")}
+    assert fast.units == fast.paragraphs == slow.paragraphs  # the last run kept uncoded paragraphs too

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from custdev.cli import BaseOpt, JsonOpt, app, errors, out, print_json
-from custdev.cli.analysis import _ci, _pct, _table, _verdict
+from custdev.cli.analysis import _pct, _table, _verdict
 
 
 @app.command()
@@ -97,7 +97,7 @@ def agreement(
 
     with errors():
         b_ = load_base(base)
-        r = compare(a, b, codebook=b_.codebook, include_uncoded=include_uncoded)
+        r = compare(a, b, codebook=b_.codebook, include_uncoded=include_uncoded, db_path=b_.db_path)
     if json_:
         print_json(r.to_dict())
         return
