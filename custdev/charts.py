@@ -73,12 +73,16 @@ def heatmap_svg(rows: list[dict], pain_order: list[str], link: Callable[[str, st
             tip = f"{pains[p]} · {segments[s]['title']}: " + (
                 f"{c.get('interviews', 0)} of {c.get('segment_interviews', 0)} interviews ({share * 100:.0f}%)" if share is not None else "no interviews"
             )
+            verdict = c.get("verdict")
+            if verdict:
+                tip += f", {verdict}" + (f" (about {c['more_interviews']} more interviews would settle it)" if c.get("more_interviews") else "")
+            edge = ' stroke="#111827" stroke-width="2"' if verdict == "systemic" else ""
             label = f"{share * 100:.0f}%" if share is not None else "–"
             fg = "#ffffff" if share is not None and share >= 0.5 else "#1f2937"
             out.append(
                 f'<a href="{escape(link(p, s))}"><g class="cell" data-pain="{escape(p)}" data-segment="{escape(s)}" data-share="{share if share is not None else ""}">'
                 f'<title>{escape(tip)}</title>'
-                f'<rect x="{x + 2:.0f}" y="{y + 2}" width="{cell_w - 4}" height="{cell_h - 4}" rx="4" fill="{_color(share)}"/>'
+                f'<rect x="{x + 2:.0f}" y="{y + 2}" width="{cell_w - 4}" height="{cell_h - 4}" rx="4" fill="{_color(share)}"{edge}/>'
                 f'<text x="{x + cell_w / 2:.0f}" y="{y + cell_h / 2 + 5:.0f}" text-anchor="middle" fill="{fg}">{label}</text></g></a>'
             )
     out.append("</svg>")

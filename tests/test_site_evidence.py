@@ -39,6 +39,10 @@ def test_charts_page_shows_verdicts_unheard_pains_and_pains_together(site, base)
     verdicts = dict(re.findall(r'<g class="bar" data-pain="([^"]+)" data-share="[^"]*" data-verdict="([^"]*)">', page))
     assert verdicts == {p["pain"]: p["verdict"] for p in cli_json(base, "pains")["pains"]}
     assert verdicts["late-payments"] == "unclear" and "about 42 more interviews would settle it" in page
+    heat = page[page.index('<svg class="chart heatmap"'):]
+    heat = heat[:heat.index("</svg>")]
+    assert "Late payments · Small businesses: 2 of 4 interviews (50%), unclear (about 17 more interviews would settle it)" in heat
+    assert heat.count('stroke="#111827" stroke-width="2"') == 1  # only manual-reconciliation in smb (3/4: 30.1–95.4%) is systemic
     # Chao1 of the base: 4.0 pains, 95% CI 4–6, chance of a new pain 1/7 = 14.3% (the CLI's numbers)
     assert "about <strong>4.0</strong> pains exist" in page and "95% interval 4–6" in page and "<strong>14.3%</strong>" in page
     svg = page[page.index('<svg class="chart accumulation"'):]
