@@ -83,3 +83,19 @@ def test_journey_page_without_stages_says_how_to_add_them(tmp_path):
     # pains still name their stage, so the map lists those stages (in name order), without scores
     assert re.findall(r'<tr class="cd-stage" data-stage="([^"]+)">', page) == ["billing", "onboarding", "reporting"]
     assert "data-mean" not in page
+
+
+def test_pages_without_the_analysis_views_still_open(tmp_path):
+    import sqlite3
+
+    from custdev.site import make_datasette
+
+    root = make_base(tmp_path / "old")
+    conn = sqlite3.connect(root / "custdev.db")
+    for v in ("journey", "pain_money_total", "pain_money", "pain_by_segment", "pain_prevalence"):
+        conn.execute(f"DROP VIEW IF EXISTS {v}")
+    conn.commit()
+    conn.close()
+    site = make_datasette(load_base(root))
+    assert "analysis views" in get(site, "/-/charts")
+    assert "does not have yet" in get(site, "/-/journey")

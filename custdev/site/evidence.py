@@ -4,6 +4,8 @@ the CLI and the report print."""
 
 from __future__ import annotations
 
+import sqlite3
+
 from datasette.utils.asgi import Response
 from sqlite_utils import Database
 
@@ -12,7 +14,7 @@ from custdev.charts import accumulation_svg, cooccurrence_svg
 from custdev.site.common import has_tables, is_custdev, link_to, require_view
 from custdev.site.settings import DB_NAME
 
-EVIDENCE_VIEWS = ("pain_richness", "pain_cooccurrence", "saturation")
+EVIDENCE_VIEWS = ("pain_richness", "pain_cooccurrence", "saturation", "pain_prevalence", "pain_by_segment")
 
 
 def _window(conn) -> int:
@@ -39,7 +41,10 @@ async def evidence_data(datasette) -> dict:
     db = datasette.get_database(DB_NAME)
     if not await has_tables(db, *EVIDENCE_VIEWS):
         return {"evidence": None}
-    data = await db.execute_fn(_evidence)
+    try:
+        data = await db.execute_fn(_evidence)
+    except sqlite3.Error:  # an old or half-migrated database: the page shows what it can without these sections
+        return {"evidence": None}
     if data["saturation"] is None:
         return {"evidence": None}
     overall = next(r for r in data["richness"] if r.segment is None)
@@ -71,8 +76,13 @@ async def journey_view(request, datasette):
         return Response.text("Not found", status=404)
     await require_view(datasette, request)
     db = datasette.get_database(DB_NAME)
-    missing = [v for v in ("journey", "stage_scores") if not await has_tables(db, v)]
-    journey = None if missing else await db.execute_fn(_journey)
+    missing = [v for v in ("journey", "stage_scores", "pain_prevalence", "pain_by_segment") if not await has_tables(db, v)]
+    journey = None
+    if not missing:
+        try:
+            journey = await db.execute_fn(_journey)
+        except sqlite3.Error:
+            missing = ["journey"]
     columns = [("", "All interviews")] + (list(journey.segments) if journey else [])
 
     def pain_link(pain: str, segment: str = "") -> str:
