@@ -83,10 +83,13 @@ RU_NAMES = [("Мария", "Анна Петрова"), ("Ольга", "Игор�
 EN_NAMES = [("Kate", "John Miller"), ("Kate", "Sarah Chen"), ("Tom", "Priya Patel"), ("Tom", "Lucas Brown")]
 
 
+STAGES = ["onboarding", "invoicing", "billing", "reporting", "integrations", "pricing", "support"]
+
+
 def codebook_yaml() -> str:
-    lines = ["segments:"]
-    for s in SEGMENTS:
-        lines += [f"  - slug: {s}", f"    title: {s.replace('-', ' ').title()}"]
+    lines = ['currency: "$"', f"stages: [{', '.join(STAGES)}]", "segments:"]
+    for n, s in enumerate(SEGMENTS):
+        lines += [f"  - slug: {s}", f"    title: {s.replace('-', ' ').title()}", f"    size: {1000 * (n + 1)}", f"    revenue: {2_000_000 + 500_000 * n}"]
     lines.append("pains:")
     for p, stage in PAINS:
         lines += [f"  - slug: {p}", f"    title: {p.replace('-', ' ').capitalize()}", f"    stage: {stage}"]
@@ -116,6 +119,10 @@ def interview_text(n: int, turns: int, rnd: random.Random) -> str:
     ]
     if nps is not None:
         front.append(f"nps: {nps}")
+    side = random.Random(n)  # touchpoint scores from their own stream, so the rest of the text stays as it was
+    if side.random() < 0.5:
+        scores = {s: side.randint(0, 10) for s in side.sample(STAGES, 2)}
+        front.append("nps_by_stage: {" + ", ".join(f"{k}: {v}" for k, v in scores.items()) + "}")
     front += [f"language: {'ru' if ru else 'en'}", "---", ""]
     out = front
     t = 0

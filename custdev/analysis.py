@@ -12,14 +12,17 @@ Definitions (also in the views' SQL and the README):
   interview listed in two segments counts in both.
 * ``ci_low``/``ci_high``: the 95% Wilson score interval of ``share`` (better than ±1.96·SE for small n and for
   shares near 0 or 1).
-* ``verdict``: ``systemic`` when ``share >= analysis.systemic_threshold`` (default 0.30), else ``local``.
+* ``verdict``: ``systemic`` when the interval's lower bound reaches ``analysis.systemic_threshold`` (default 0.30),
+  ``local`` when its upper bound stays below it, otherwise ``unclear``; an unclear verdict comes with
+  ``more_interviews``, how many more interviews would likely settle it if the share held (``custdev.stats``).
 * NPS = % promoters (9–10) − % detractors (0–6), over the interviews that have a score; −100…100.
 * Saturation: interviews in date order; an interview's *new* pains are those no earlier interview mentioned. The
   base (or a segment) is *saturated* when it has more than K interviews, at least one pain, and the last K
   (``analysis.saturation_window``, default 3) added no new pain.
 * Hypotheses: ``#h/<slug>`` quotes support, ``#h/<slug>/against`` refute; with f/a interviews for/against and
-  m = ``analysis.hypothesis_min_interviews`` (default 3): *supported* if f ≥ m and f ≥ 2a, *refuted* if a ≥ m and
-  a ≥ 2f, else *not enough evidence*.
+  m = ``analysis.hypothesis_min_interviews`` (default 3) and the Wilson interval of f / (f + a): *supported* if f ≥ m
+  and the interval lies above 1/2, *refuted* if a ≥ m and it lies below 1/2, else *unclear* (with more_interviews).
+* Richness (``pain_richness``): Chao1 (bias-corrected) with its 95% interval and the Good–Turing chance of a new pain.
 """
 
 from __future__ import annotations
@@ -34,36 +37,17 @@ from sqlite_utils import Database
 from custdev.config import ANALYSIS_DEFAULTS, Base, Config, check_slug
 from custdev.errors import CustdevError, UnknownSlug
 from custdev.i18n import N_, NP_, Translator, translator
+from custdev.stats import (  # noqa: F401 - re-exported: the statistics live in custdev.stats
+    LOCAL, MAJORITY, REFUTED, SUPPORTED, SYSTEMIC, UNCLEAR, Z95, Richness, hypothesis_more, hypothesis_status,
+    more_interviews, richness, verdict, wilson_interval,
+)
 
-Z95 = 1.959963984540054  # two-sided 95% normal quantile, the same constant the views use
 DEFAULT_HYPOTHESIS_MIN = ANALYSIS_DEFAULTS["hypothesis_min_interviews"]
-SYSTEMIC, LOCAL = "systemic", "local"
-SUPPORTED, REFUTED, NOT_ENOUGH = "supported", "refuted", "not enough evidence"
+NOT_ENOUGH = UNCLEAR  # the old name of a hypothesis without a settled status
 
 
 class AnalysisError(CustdevError):
     """The base cannot be analysed yet (no database, no interviews)."""
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Pure statistics (the views compute the same in SQL; tests check both agree)
-
-
-def wilson_interval(k: int, n: int, z: float = Z95) -> tuple[float, float] | tuple[None, None]:
-    """95% Wilson score interval for k successes out of n; (None, None) when n == 0."""
-    if n <= 0:
-        return None, None
-    p = k / n
-    denom = 1 + z * z / n
-    centre = p + z * z / (2 * n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, (centre - half) / denom), min(1.0, (centre + half) / denom)
-
-
-def verdict(share: float | None, threshold: float) -> str | None:
-    if share is None:
-        return None
-    return SYSTEMIC if share >= threshold - 1e-12 else LOCAL
 
 
 def nps_score(scores: list[int]) -> float | None:
@@ -73,14 +57,6 @@ def nps_score(scores: list[int]) -> float | None:
     promoters = sum(1 for s in scores if s >= 9)
     detractors = sum(1 for s in scores if s <= 6)
     return round(100.0 * (promoters - detractors) / len(scores), 1)
-
-
-def hypothesis_status(interviews_for: int, interviews_against: int, min_interviews: int = DEFAULT_HYPOTHESIS_MIN) -> str:
-    if interviews_for >= min_interviews and interviews_for >= 2 * interviews_against:
-        return SUPPORTED
-    if interviews_against >= min_interviews and interviews_against >= 2 * interviews_for:
-        return REFUTED
-    return NOT_ENOUGH
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -98,6 +74,7 @@ class SegmentShare:
     ci_high: float | None
     quotes: int
     verdict: str | None
+    more_interviews: int | None = None
 
 
 @dataclass
@@ -114,6 +91,8 @@ class PainStat:
     verdict: str | None
     description: str = ""
     segments: dict[str, SegmentShare] = field(default_factory=dict)
+    more_interviews: int | None = None
+    money: list[Any] = field(default_factory=list)  # Money rows: the total first, then per segment (when sizes are known)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -128,11 +107,14 @@ class PainsResult:
     pains: list[PainStat]
     segments: list[tuple[str, str]]  # (slug, title) of every segment, codebook order
 
+    currency: str = ""
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "segment": self.scope,
             "total_interviews": self.total_interviews,
             "systemic_threshold": self.threshold,
+            "currency": self.currency,
             "pains": [p.to_dict() for p in self.pains],
         }
 
@@ -154,7 +136,8 @@ class SegmentSummary:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["top_pains"] = [
-            {"pain": s.segment, "title": s.title, "interviews": s.interviews, "share": s.share, "verdict": s.verdict}
+            {"pain": s.segment, "title": s.title, "interviews": s.interviews, "share": s.share, "ci_low": s.ci_low,
+             "ci_high": s.ci_high, "verdict": s.verdict, "more_interviews": s.more_interviews}
             for s in self.top_pains
         ]
         return d
@@ -243,6 +226,11 @@ class HypothesisStat:
     quotes_for: int
     quotes_against: int
     status: str
+    evidence: int = 0  # interviews with evidence: for + against
+    support_share: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    more_interviews: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -276,11 +264,12 @@ def sync_settings(db: Database, config: Config) -> None:
 
 
 def _ensure_sqrt(db: Database) -> None:
-    """The views need sqrt(); SQLite builds without math functions get a Python one."""
-    try:
-        db.execute("SELECT sqrt(4.0)").fetchone()
-    except sqlite3.OperationalError:
-        db.conn.create_function("sqrt", 1, lambda x: None if x is None or x < 0 else math.sqrt(x), deterministic=True)
+    """The views need sqrt(), ln() and exp(); SQLite builds without math functions get Python ones."""
+    for name, fn in (("sqrt", math.sqrt), ("ln", math.log), ("exp", math.exp)):
+        try:
+            db.execute(f"SELECT {name}(1.0)").fetchone()
+        except sqlite3.OperationalError:
+            db.conn.create_function(name, 1, lambda x, fn=fn: None if x is None else fn(x), deterministic=True)
 
 
 def open_analysis_db(base: Base) -> Database:
@@ -331,11 +320,11 @@ def segment_shares(db: Database, threshold: float) -> dict[str, dict[str, Segmen
     """pain -> segment -> SegmentShare, from the pain_by_segment view."""
     out: dict[str, dict[str, SegmentShare]] = {}
     rows = db.execute(
-        "SELECT pain, segment, segment_title, interviews, segment_interviews, share, ci_low, ci_high, quotes "
-        "FROM pain_by_segment"
+        "SELECT pain, segment, segment_title, interviews, segment_interviews, share, ci_low, ci_high, quotes, verdict, "
+        "more_interviews FROM pain_by_segment"
     ).fetchall()
-    for pain, seg, title, k, n, share, lo, hi, quotes in rows:
-        out.setdefault(pain, {})[seg] = SegmentShare(seg, title, k, n, share, lo, hi, quotes, verdict(share, threshold))
+    for pain, seg, title, k, n, share, lo, hi, quotes, v, more in rows:
+        out.setdefault(pain, {})[seg] = SegmentShare(seg, title, k, n, share, lo, hi, quotes, v, more)
     return out
 
 
@@ -361,12 +350,12 @@ def pain_prevalence(
     stats: list[PainStat] = []
     if segment is None:
         rows = db.execute(
-            "SELECT pain, title, stage, interviews, total_interviews, share, ci_low, ci_high, quotes, description "
-            "FROM pain_prevalence"
+            "SELECT pain, title, stage, interviews, total_interviews, share, ci_low, ci_high, quotes, verdict, description, "
+            "more_interviews FROM pain_prevalence"
         ).fetchall()
         total = rows[0][4] if rows else interview_count(db)
-        for slug, title, stage, k, n, share, lo, hi, quotes, desc in rows:
-            stats.append(PainStat(slug, title, stage, k, n, share, lo, hi, quotes, verdict(share, threshold), desc or "", by_segment.get(slug, {})))
+        for slug, title, stage, k, n, share, lo, hi, quotes, v, desc, more in rows:
+            stats.append(PainStat(slug, title, stage, k, n, share, lo, hi, quotes, v, desc or "", by_segment.get(slug, {}), more))
         scope_title = None
     else:
         meta = {r[0]: (r[1], r[2], r[3] or "") for r in db.execute("SELECT slug, title, stage, description FROM pains")}
@@ -375,13 +364,18 @@ def pain_prevalence(
         for slug, segs in by_segment.items():
             s = segs[segment]
             title, stage, desc = meta.get(slug, (slug, None, ""))
-            stats.append(PainStat(slug, title, stage, s.interviews, s.segment_interviews, s.share, s.ci_low, s.ci_high, s.quotes, s.verdict, desc, segs))
+            stats.append(PainStat(slug, title, stage, s.interviews, s.segment_interviews, s.share, s.ci_low, s.ci_high, s.quotes, s.verdict, desc, segs, s.more_interviews))
         if total == 0:
             raise AnalysisError(f"segment '{segment}' has no interviews yet; list interviews in it with 'segments: [{segment}]' in their front matter")
     if pain is not None:
         stats = [p for p in stats if p.pain == pain]
+    money = pain_money(db)
+    for p in stats:
+        rows = money.get(p.pain, [])
+        p.money = rows if segment is None else [m for m in rows if m.segment == segment]
     stats.sort(key=_sort_key)
-    return PainsResult(segment, scope_title, total, threshold, stats, segments)
+    currency = (db.execute("SELECT value FROM meta WHERE key = 'codebook.currency'").fetchone() or [""])[0]
+    return PainsResult(segment, scope_title, total, threshold, stats, segments, currency)
 
 
 def nps_overall(db: Database) -> NpsStat:
@@ -408,7 +402,7 @@ def segments_summary(
         for pain, segs in by_segment.items():
             s = segs.get(seg)
             if s is not None and s.interviews > 0:
-                pains.append(SegmentShare(pain, titles.get(pain, pain), s.interviews, s.segment_interviews, s.share, s.ci_low, s.ci_high, s.quotes, s.verdict))
+                pains.append(SegmentShare(pain, titles.get(pain, pain), s.interviews, s.segment_interviews, s.share, s.ci_low, s.ci_high, s.quotes, s.verdict, s.more_interviews))
         pains.sort(key=lambda s: (-(s.share or 0), -s.quotes, s.segment))
         out.append(SegmentSummary(seg, title, desc, n, resp, scored, pro, pas, det, nps, pains[:top]))
     return out
@@ -457,7 +451,7 @@ def hypotheses(db: Database) -> list[HypothesisStat]:
     require_interviews(db)
     rows = db.execute(
         "SELECT h.hypothesis, h.title, COALESCE(h.description, ''), h.interviews_for, h.interviews_against, h.quotes_for, "
-        "h.quotes_against, h.status FROM hypothesis_evidence AS h JOIN hypotheses AS x ON x.slug = h.hypothesis ORDER BY x.rowid"
+        "h.quotes_against, h.status, h.evidence, h.support_share, h.ci_low, h.ci_high, h.more_interviews FROM hypothesis_evidence AS h JOIN hypotheses AS x ON x.slug = h.hypothesis ORDER BY x.rowid"
     ).fetchall()
     return [HypothesisStat(*r) for r in rows]
 
@@ -494,5 +488,200 @@ def analyse_hypotheses(base: Base) -> list[HypothesisStat]:
     db = open_analysis_db(base)
     try:
         return hypotheses(db)
+    finally:
+        db.close()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# How much is still unheard, and which pains come together
+
+
+def pain_richness(db: Database) -> list[Richness]:
+    """Chao1 and Good–Turing for the whole base (segment None) and each segment, from the pain_richness view."""
+    require_interviews(db)
+    rows = db.execute(
+        "SELECT segment, interviews, observed, singletons, doubletons, chao1, chao1_low, chao1_high, new_pain_chance FROM pain_richness"
+    ).fetchall()
+    return [Richness(*r) for r in rows]
+
+
+@dataclass
+class PairStat:
+    pain_a: str
+    title_a: str
+    pain_b: str
+    title_b: str
+    together: int
+    interviews_a: int
+    interviews_b: int
+    jaccard: float
+
+
+@dataclass
+class Cooccurrence:
+    pains: list[tuple[str, str]]  # (slug, title) of the pains heard, most mentioned first
+    interviews: dict[str, int]  # interviews mentioning each pain
+    pairs: list[PairStat]  # pairs heard together, most often first
+
+    def cell(self, a: str, b: str) -> PairStat | None:
+        key = (a, b) if a < b else (b, a)
+        return self._index.get(key)
+
+    def __post_init__(self) -> None:
+        self._index = {(p.pain_a, p.pain_b): p for p in self.pairs}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pains": [{"pain": s, "title": t, "interviews": self.interviews[s]} for s, t in self.pains],
+            "pairs": [asdict(p) for p in self.pairs],
+        }
+
+
+def cooccurrence(db: Database) -> Cooccurrence:
+    """Pairs of pains mentioned in the same interviews (the pain_cooccurrence view), with counts and Jaccard."""
+    require_interviews(db)
+    pains = db.execute(
+        "SELECT pain, title, interviews FROM pain_prevalence WHERE interviews > 0 ORDER BY interviews DESC, pain"
+    ).fetchall()
+    pairs = [PairStat(*r) for r in db.execute(
+        "SELECT pain_a, title_a, pain_b, title_b, together, interviews_a, interviews_b, jaccard FROM pain_cooccurrence "
+        "ORDER BY together DESC, jaccard DESC, pain_a, pain_b"
+    )]
+    return Cooccurrence([(s, t) for s, t, _n in pains], {s: n for s, _t, n in pains}, pairs)
+
+
+def analyse_richness(base: Base) -> tuple[list[Richness], Saturation]:
+    db = open_analysis_db(base)
+    try:
+        return pain_richness(db), saturation(db, base.config.saturation_window)
+    finally:
+        db.close()
+
+
+def analyse_cooccurrence(base: Base) -> Cooccurrence:
+    db = open_analysis_db(base)
+    try:
+        return cooccurrence(db)
+    finally:
+        db.close()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Journey map and money
+
+
+@dataclass
+class StageScore:
+    scored: int
+    mean_score: float
+    nps: float
+
+
+@dataclass
+class JourneyCell:
+    interviews: int
+    scope_interviews: int
+    share: float | None
+    ci_low: float | None
+    ci_high: float | None
+    verdict: str | None
+    more_interviews: int | None
+
+
+@dataclass
+class JourneyPain:
+    pain: str
+    title: str
+    cells: dict[str, JourneyCell]  # "" = the whole base, else segment slug
+
+
+@dataclass
+class JourneyStage:
+    stage: str
+    title: str
+    position: int | None  # None: a stage a pain names but the codebook's stages: list does not
+    scores: dict[str, StageScore]  # "" = the whole base, else segment slug
+    pains: list[JourneyPain]
+
+
+@dataclass
+class Journey:
+    segments: list[tuple[str, str]]
+    stages: list[JourneyStage]
+
+    def to_dict(self) -> dict[str, Any]:
+        def key(k: str) -> str:
+            return k or "all"
+        return {
+            "segments": [{"segment": s, "title": t} for s, t in self.segments],
+            "stages": [
+                {"stage": st.stage, "title": st.title, "position": st.position,
+                 "scores": {key(k): asdict(v) for k, v in st.scores.items()},
+                 "pains": [{"pain": p.pain, "title": p.title, "cells": {key(k): asdict(v) for k, v in p.cells.items()}} for p in st.pains]}
+                for st in self.stages
+            ],
+        }
+
+
+def journey(db: Database) -> Journey:
+    """Stages in the codebook's order (unlisted stages after them, alphabetically): pains with share and verdict for the
+    base and each segment (the journey view), and touchpoint scores (the stage_scores view)."""
+    require_interviews(db)
+    stages: dict[str, JourneyStage] = {}
+    for slug, title, pos in db.execute("SELECT slug, title, position FROM stages ORDER BY position"):
+        stages[slug] = JourneyStage(slug, title, pos, {}, [])
+    pains: dict[tuple[str, str], JourneyPain] = {}
+    for row in db.execute(
+        "SELECT stage, stage_title, position, segment, pain, pain_title, interviews, scope_interviews, share, ci_low, ci_high, "
+        "verdict, more_interviews FROM journey WHERE stage IS NOT NULL"
+    ):
+        stage, stitle, pos, seg, pain, ptitle, *cell = row
+        st = stages.setdefault(stage, JourneyStage(stage, stitle, pos, {}, []))
+        jp = pains.get((stage, pain))
+        if jp is None:
+            jp = pains[(stage, pain)] = JourneyPain(pain, ptitle, {})
+            st.pains.append(jp)
+        jp.cells[seg or ""] = JourneyCell(*cell)
+    for stage, stitle, pos, seg, scored, mean, nps in db.execute(
+        "SELECT stage, stage_title, position, segment, scored, mean_score, nps FROM stage_scores"
+    ):
+        st = stages.setdefault(stage, JourneyStage(stage, stitle, pos, {}, []))
+        st.scores[seg or ""] = StageScore(scored, mean, nps)
+    for st in stages.values():
+        st.pains.sort(key=lambda p: (-(p.cells[""].share or 0), p.pain))
+    ordered = sorted(stages.values(), key=lambda s: (s.position is None, s.position or 0, s.stage))
+    return Journey(list(_known(db, "segments").items()), ordered)
+
+
+@dataclass
+class Money:
+    pain: str
+    title: str
+    segment: str | None  # None: summed over the segments with a size or revenue
+    accounts: float | None
+    accounts_low: float | None
+    accounts_high: float | None
+    revenue: float | None
+    revenue_low: float | None
+    revenue_high: float | None
+
+
+def pain_money(db: Database) -> dict[str, list[Money]]:
+    """pain -> money rows: per segment (pain_money view) and the total (pain_money_total, segment None) first."""
+    out: dict[str, list[Money]] = {}
+    for row in db.execute("SELECT pain, pain_title, accounts, accounts_low, accounts_high, revenue_at_risk, revenue_low, revenue_high FROM pain_money_total"):
+        out.setdefault(row[0], []).append(Money(row[0], row[1], None, *row[2:]))
+    for row in db.execute(
+        "SELECT pain, pain_title, segment, accounts, accounts_low, accounts_high, revenue_at_risk, revenue_low, revenue_high "
+        "FROM pain_money ORDER BY pain, segment"
+    ):
+        out.setdefault(row[0], []).append(Money(*row))
+    return out
+
+
+def analyse_journey(base: Base) -> Journey:
+    db = open_analysis_db(base)
+    try:
+        return journey(db)
     finally:
         db.close()

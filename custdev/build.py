@@ -212,12 +212,23 @@ def _sync_codebook(db, codebook: Codebook) -> None:
                         "ON CONFLICT(slug) DO UPDATE SET title=excluded.title, description=excluded.description, stage=excluded.stage",
                         [e.slug, e.title, e.description, e.stage],
                     )
+                elif table == "segments":
+                    db.execute(
+                        "INSERT INTO segments(slug, title, description, size, revenue) VALUES (?,?,?,?,?) "
+                        "ON CONFLICT(slug) DO UPDATE SET title=excluded.title, description=excluded.description, "
+                        "size=excluded.size, revenue=excluded.revenue",
+                        [e.slug, e.title, e.description, e.size, e.revenue],
+                    )
                 else:
                     db.execute(
                         f"INSERT INTO {table}(slug, title, description) VALUES (?,?,?) "
                         "ON CONFLICT(slug) DO UPDATE SET title=excluded.title, description=excluded.description",
                         [e.slug, e.title, e.description],
                     )
+        db.execute("INSERT INTO meta(key, value) VALUES ('codebook.currency', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [codebook.currency])
+        db.execute("DELETE FROM stages")
+        db.conn.executemany("INSERT INTO stages(slug, title, position) VALUES (?,?,?)",
+                            [(e.slug, e.title, n) for n, e in enumerate(codebook.stages.values(), 1)])
 
 
 def _prune_codebook(db, codebook: Codebook) -> None:
@@ -248,6 +259,7 @@ def _delete_interview(db, interview_id: str) -> None:
     db.execute("DELETE FROM quotes WHERE interview_id = ?", [interview_id])
     db.execute("DELETE FROM utterances WHERE interview_id = ?", [interview_id])
     db.execute("DELETE FROM interview_segments WHERE interview_id = ?", [interview_id])
+    db.execute("DELETE FROM interview_stage_scores WHERE interview_id = ?", [interview_id])
     db.execute("DELETE FROM interviews WHERE id = ?", [interview_id])
 
 
@@ -330,6 +342,7 @@ def _write(db, p: Prepared, old_id: str | None) -> None:
          p.rel, p.content_hash, len(utts), len(p.quotes), duration, iv.extra.get("_body")],
     )
     conn.executemany("INSERT INTO interview_segments(interview_id, segment) VALUES (?, ?)", [(iv.id, s) for s in iv.segments])
+    conn.executemany("INSERT INTO interview_stage_scores(interview_id, stage, score) VALUES (?, ?, ?)", list((iv.id, s, v) for s, v in iv.nps_by_stage.items()))
     turn_ids, quote_ids = _link_ids(conn, iv, p, old_turns, old_quotes)
     conn.executemany(
         "INSERT INTO utterances(id, interview_id, seq, speaker, speaker_role, start_s, end_s, text, text_stem, line) VALUES (?,?,?,?,?,?,?,?,?,?)",

@@ -38,7 +38,9 @@ MSG = {
     "detractors": N_("detractors"),
     "passives": N_("passives"),
     "promoters": N_("promoters"),
+    "settle": N_(" (about %(n)s more interviews would settle it)"),
 }
+VERDICT_WORDS = {"systemic": N_("systemic"), "local": N_("local"), "unclear": N_("unclear")}
 OF_INTERVIEWS = NP_("%(k)s of %(n)s interview", "%(k)s of %(n)s interviews")
 OF_SCORED = N_("%(count)s %(group)s of %(n)s scored")
 
@@ -169,6 +171,7 @@ def heatmap(
             got = cell(slug, c.key)
             share = got[1] if got else None
             k = got[0] if got else 0
+            verdict, more = (got[2], got[3]) if got and len(got) > 3 else (None, None)
             if share is None:
                 tip = f"{title} · {c.title}: {t.gettext(MSG['no_interviews'])}"
                 body = (f'<rect x="{x + 2:.1f}" y="{y + 2}" width="{cell_w - 4:.1f}" height="{cell_h - 4}" rx="4" fill="url(#empty)"/>'
@@ -176,8 +179,11 @@ def heatmap(
             else:
                 shown = pct(share, lang, digits)
                 tip = f"{title} · {c.title}: " + t.plural(OF_INTERVIEWS, c.n) % {"k": k, "n": c.n} + f" ({shown})"
+                if verdict:
+                    tip += ", " + t.gettext(VERDICT_WORDS.get(verdict, verdict)) + (t.gettext(MSG["settle"]) % {"n": more} if more else "")
                 ink = "#ffffff" if share >= 0.5 else "#1f2937"
-                outline = ' stroke="#111827" stroke-width="1.5"' if threshold is not None and share > 0 and share >= threshold - 1e-12 else ""
+                systemic = verdict == "systemic" if verdict else (threshold is not None and share > 0 and share >= threshold - 1e-12)
+                outline = ' stroke="#111827" stroke-width="2"' if systemic else ""
                 body = (f'<rect x="{x + 2:.1f}" y="{y + 2}" width="{cell_w - 4:.1f}" height="{cell_h - 4}" rx="4" fill="{_heat_color(share)}"{outline}/>'
                         f'<text x="{x + cell_w / 2:.1f}" y="{y + 18}" font-weight="600" fill="{ink}" text-anchor="middle">{shown}</text>'
                         f'<text x="{x + cell_w / 2:.1f}" y="{y + 32}" font-size="10.5" fill="{ink}" text-anchor="middle">{k}/{c.n}</text>')
@@ -228,7 +234,7 @@ def heatmap_svg(rows: list[dict], pain_order: list[str], link: Callable[[str, st
 
     def cell(pain: str, seg: str):
         c = cells.get((pain, seg))
-        return (c.get("interviews") or 0, c.get("share")) if c else None
+        return (c.get("interviews") or 0, c.get("share"), c.get("verdict"), c.get("more_interviews")) if c else None
 
     return heatmap([(p, pains[p]) for p in order], columns, cell, t=t, threshold=threshold, link=link)
 
@@ -267,10 +273,16 @@ def prevalence_svg(rows: list[dict], threshold: float | None, link: Callable[[st
         lines = labels[r["pain"]]
         ly = y + row_h / 2 + 4 - 7.5 * (len(lines) - 1)
         out.append(f'<text class="row-label" text-anchor="end"><title>{escape(title)}</title>{_tspans(lines, label_w - 12, ly, 15)}</text>')
+        verdict = r.get("verdict")
+        fill = {"systemic": "#1d4ed8", "unclear": "#60a5fa"}.get(verdict, "#bfdbfe")
         tip = f"{title}: " + t.plural(OF_INTERVIEWS, r.get("total_interviews", 0)) % {"k": r.get("interviews", 0), "n": r.get("total_interviews", 0)}
-        bar = (f'<g class="bar" data-pain="{escape(r["pain"])}" data-share="{share}"><title>{escape(tip)}</title>'
+        if verdict:
+            tip += ", " + t.gettext(VERDICT_WORDS.get(verdict, verdict))
+        if r.get("more_interviews"):
+            tip += t.gettext(MSG["settle"]) % {"n": r["more_interviews"]}
+        bar = (f'<g class="bar" data-pain="{escape(r["pain"])}" data-share="{share}" data-verdict="{escape(verdict or "")}"><title>{escape(tip)}</title>'
                f'<rect x="{label_w:.0f}" y="{y + 6}" width="{max(bar_w * share, 1):.1f}" height="{row_h - 12}" rx="3" '
-               f'fill="{"#1d4ed8" if r.get("verdict") == "systemic" else "#93c5fd"}"/></g>')
+               f'fill="{fill}"/></g>')
         out.append(f'<a href="{escape(link(r["pain"]))}">{bar}</a>' if link else bar)
         lo, hi = r.get("ci_low"), r.get("ci_high")
         if lo is not None and hi is not None:
@@ -395,3 +407,90 @@ def saturation_svg(steps: list[SatStep], window: int, saturated: bool, width: in
         f'<polyline points="{" ".join(pts)}" fill="none" stroke="{colour}" stroke-width="2" stroke-linejoin="round"/>'
         f"{dots}</svg>"
     )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Evidence charts (issue 9): pains heard so far with Chao1, pains mentioned together
+
+_color = _heat_color
+_text_width = text_width
+
+
+def accumulation_svg(cumulative: list[int], richness=None) -> Markup:
+    """Distinct pains heard (cumulative) by interview in date order, with the Chao1 estimate (dashed line) and its 95%
+    interval (band). ``richness`` is a custdev.stats.Richness, or None."""
+    n = len(cumulative)
+    if not n:
+        return Markup("")
+    est = richness is not None and richness.observed and richness.chao1_high is not None
+    top = max(max(cumulative), richness.chao1_high if est else 0, 1)
+    width, height, pad_l, pad_r, pad_t, pad_b = 720, 200, 44, 70, 12, 28
+    iw, ih = width - pad_l - pad_r, height - pad_t - pad_b
+
+    def x(i: float) -> float:
+        return pad_l + iw * i / n
+
+    def y(v: float) -> float:
+        return pad_t + ih * (1 - v / top)
+
+    stride = max(1, n // 600)
+    idx = list(range(0, n, stride))
+    if idx[-1] != n - 1:
+        idx.append(n - 1)
+    pts, prev = [f"{x(0):.1f},{y(0):.1f}"], 0
+    for i in idx:
+        pts.append(f"{x(i):.1f},{y(prev):.1f}")
+        prev = cumulative[i]
+        pts.append(f"{x(i):.1f},{y(prev):.1f}")
+        pts.append(f"{x(i + 1):.1f},{y(prev):.1f}")
+    out = [f'<svg class="chart accumulation" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+           f'xmlns="http://www.w3.org/2000/svg"><title>Distinct pains heard by interview, with the Chao1 estimate</title>',
+           f'<line class="grid" x1="{pad_l}" x2="{pad_l + iw}" y1="{y(0):.1f}" y2="{y(0):.1f}"/>',
+           f'<text class="col-sub" x="{pad_l - 6}" y="{y(0) + 4:.1f}" text-anchor="end">0</text>',
+           f'<text class="col-sub" x="{pad_l - 6}" y="{y(top) + 4:.1f}" text-anchor="end">{top}</text>',
+           f'<text class="col-sub" x="{x(0):.1f}" y="{height - 8}">1</text>',
+           f'<text class="col-sub" x="{x(n):.1f}" y="{height - 8}" text-anchor="end">{n} interviews</text>']
+    if est:
+        tip = escape(f"Chao1 {richness.chao1:.1f} pains (95% CI {richness.chao1_low}–{richness.chao1_high})")
+        out.append(f'<rect class="chao1-band" x="{pad_l}" y="{y(richness.chao1_high):.1f}" width="{iw}" '
+                   f'height="{max(0.5, y(richness.chao1_low) - y(richness.chao1_high)):.1f}" fill="#1d4ed8" opacity="0.10"><title>{tip}</title></rect>')
+        out.append(f'<line class="chao1" x1="{pad_l}" x2="{pad_l + iw}" y1="{y(richness.chao1):.1f}" y2="{y(richness.chao1):.1f}" '
+                   f'stroke="#1d4ed8" stroke-width="1.5" stroke-dasharray="6 4"><title>{tip}</title></line>')
+        out.append(f'<text class="col-sub" x="{pad_l + iw + 6}" y="{y(richness.chao1) + 4:.1f}">≈{richness.chao1:.1f}</text>')
+    out.append(f'<polyline class="heard" points="{" ".join(pts)}" fill="none" stroke="#111827" stroke-width="2" stroke-linejoin="round"/>')
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def cooccurrence_svg(pains: list[tuple[str, str]], interviews: dict[str, int], pairs: dict, link: Callable[[str], str]) -> Markup:
+    """Pain × pain: interviews that mention both (number), coloured by Jaccard. ``pairs`` maps (a, b) with a < b."""
+    if len(pains) < 2:
+        return Markup("")
+    cell = 40
+    label_w = max(_text_width(f"{i + 1}. {t}", FONT_SIZE) for i, (_s, t) in enumerate(pains)) + 14
+    width = int(label_w + cell * len(pains) + 10)
+    height = 24 + cell * len(pains) + 6
+    out = [f'<svg class="chart cooccurrence" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+           f'xmlns="http://www.w3.org/2000/svg"><title>Pains mentioned in the same interviews</title>']
+    for i, (slug, title) in enumerate(pains):
+        out.append(f'<text class="col-sub" x="{label_w + i * cell + cell / 2:.0f}" y="16" text-anchor="middle">{i + 1}</text>')
+        y = 24 + i * cell
+        out.append(f'<a href="{escape(link(slug))}"><text class="row-label" x="{label_w - 8:.0f}" y="{y + cell / 2 + 4:.0f}" '
+                   f'text-anchor="end">{escape(f"{i + 1}. {title}")}</text></a>')
+        for j, (slug_b, title_b) in enumerate(pains):
+            x = label_w + j * cell
+            if i == j:
+                out.append(f'<rect x="{x + 1:.0f}" y="{y + 1}" width="{cell - 2}" height="{cell - 2}" fill="#f3f4f6"/>'
+                           f'<text class="col-sub" x="{x + cell / 2:.0f}" y="{y + cell / 2 + 4:.0f}" text-anchor="middle">{interviews.get(slug, 0)}</text>')
+                continue
+            p = pairs.get((slug, slug_b) if slug < slug_b else (slug_b, slug))
+            jac, k = (p.jaccard, p.together) if p else (0.0, 0)
+            out.append(f'<g class="pair" data-a="{escape(slug)}" data-b="{escape(slug_b)}" data-together="{k}" data-jaccard="{jac:.6f}">'
+                       f'<title>{escape(title)} + {escape(title_b)}: {k} interviews together, Jaccard {jac:.2f}</title>'
+                       f'<rect x="{x + 1:.0f}" y="{y + 1}" width="{cell - 2}" height="{cell - 2}" fill="{_color(jac)}"/>')
+            if k:
+                ink = "#ffffff" if jac >= 0.5 else "#111827"
+                out.append(f'<text x="{x + cell / 2:.0f}" y="{y + cell / 2 + 4:.0f}" text-anchor="middle" font-size="12" fill="{ink}">{k}</text>')
+            out.append("</g>")
+    out.append("</svg>")
+    return Markup("".join(out))

@@ -136,12 +136,38 @@ def _entries(path: Path, data: dict, key: str, *, stage: bool = False) -> dict[s
         slug = str(item["slug"]).strip()
         if slug in out:
             raise ConfigError(f"{path}: {key} slug '{slug}' is defined twice")
+        money = {}
+        if key == "segments":
+            for field_ in ("size", "revenue"):
+                value = item.get(field_)
+                if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
+                    raise ConfigError(f"{path}: segment '{slug}': {field_} must be a number of at least 0, not {value!r}")
+                money[field_] = None if value is None else float(value)
         out[slug] = CodebookEntry(
             slug=slug,
             title=str(item.get("title") or slug),
             description=str(item.get("description") or ""),
             stage=(str(item["stage"]) if stage and item.get("stage") else None),
+            **money,
         )
+    return out
+
+
+def _stages(path: Path, data: dict) -> dict[str, CodebookEntry]:
+    """Journey stages in order: a list of slugs, or of entries with slug and title."""
+    items = data.get("stages") or []
+    if not isinstance(items, list):
+        raise ConfigError(f"{path}: 'stages' must be a list of journey stages, in order")
+    out: dict[str, CodebookEntry] = {}
+    for n, item in enumerate(items, 1):
+        if isinstance(item, str) and item.strip():
+            item = {"slug": item.strip()}
+        if not isinstance(item, dict) or not item.get("slug"):
+            raise ConfigError(f"{path}: stages entry {n} needs a 'slug'")
+        slug = str(item["slug"]).strip()
+        if slug in out:
+            raise ConfigError(f"{path}: stages slug '{slug}' is defined twice")
+        out[slug] = CodebookEntry(slug=slug, title=str(item.get("title") or slug), description=str(item.get("description") or ""))
     return out
 
 
@@ -158,11 +184,18 @@ def load_codebook(path: Path) -> Codebook:
         raise ConfigError(f"{path}: the codebook is not UTF-8 text") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the codebook must be a mapping with segments, pains and hypotheses")
-    return Codebook(
+    codebook = Codebook(
         segments=_entries(path, data, "segments"),
         pains=_entries(path, data, "pains", stage=True),
         hypotheses=_entries(path, data, "hypotheses"),
+        stages=_stages(path, data),
+        currency=str(data.get("currency") or ""),
     )
+    if codebook.stages:
+        for pain in codebook.pains.values():
+            if pain.stage is not None and pain.stage not in codebook.stages:
+                raise ConfigError(f"{path}: pain '{pain.slug}': unknown stage '{pain.stage}'{suggest(pain.stage, codebook.stages)}")
+    return codebook
 
 
 def suggest(word: str, choices) -> str:

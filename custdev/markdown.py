@@ -194,7 +194,27 @@ def _interview_from_meta(meta: dict, lines: dict[str, int], path: str, codebook:
         raise ParseError(path, lines.get("language", 2), f"front matter 'language' {language_error(language)}")
     interview.language = language
     interview.extra = {k: v for k, v in meta.items() if k not in FRONT_MATTER_KEYS}
+    interview.nps_by_stage = _nps_by_stage(meta, lines, path, codebook)
     return interview
+
+
+def _nps_by_stage(meta: dict, lines: dict[str, int], path: str, codebook: Codebook | None) -> dict[str, int]:
+    """Touchpoint scores: ``nps_by_stage: {onboarding: 6, billing: 9}``, 0–10 each, stages from the codebook."""
+    scores = meta.get("nps_by_stage")
+    if scores is None or scores == "":
+        return {}
+    line = lines.get("nps_by_stage", 2)
+    if not isinstance(scores, dict):
+        raise ParseError(path, line, "front matter 'nps_by_stage' must map journey stages to scores, e.g. {onboarding: 6}")
+    out: dict[str, int] = {}
+    for stage, score in scores.items():
+        stage = str(stage)
+        if codebook is not None and codebook.stages and stage not in codebook.stages:
+            raise ParseError(path, line, f"unknown stage '{stage}' in nps_by_stage{suggest(stage, codebook.stages)}")
+        if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 10:
+            raise ParseError(path, line, f"nps_by_stage score for '{stage}' must be a whole number from 0 to 10, not {score!r}")
+        out[stage] = score
+    return out
 
 
 # Characters that any enabled inline rule reacts to (emphasis, ==mark==, code spans, escapes).

@@ -66,6 +66,19 @@ def m003_analysis_views(db: Database) -> None:
 
 
 @migrations()
+def m900_evidence_views(db: Database) -> None:
+    # Three-outcome verdicts from the intervals, hypotheses by interval, pain_richness (Chao1, Good–Turing),
+    # pain_cooccurrence. Drops and recreates pain_prevalence, pain_by_segment and hypothesis_evidence.
+    run_sql_file(db, "900_evidence_views.sql")
+
+
+@migrations()
+def m901_journey_money(db: Database) -> None:
+    # stages, interview_stage_scores, segments.size/revenue; views stage_scores, journey, pain_money, pain_money_total.
+    run_sql_file(db, "901_journey_money.sql")
+
+
+@migrations()
 def m1300_permanent_links(db: Database) -> None:
     # quotes.seq, link_aliases; every interview is rewritten by the next build (custdev/links.py).
     run_sql_file(db, "1300_permanent_links.sql")

@@ -76,6 +76,7 @@ class Interview:
     language: str | None = None
     audio: str | None = None
     turns: list[Turn] = field(default_factory=list)
+    nps_by_stage: dict[str, int] = field(default_factory=dict)  # touchpoint scores 0–10 (front matter nps_by_stage)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def speaker_roles(self) -> dict[str, str]:
@@ -112,6 +113,8 @@ class CodebookEntry:
     title: str
     description: str = ""
     stage: str | None = None  # journey stage, pains only
+    size: float | None = None  # segments only: accounts in the segment
+    revenue: float | None = None  # segments only: revenue from the segment (per year, in the codebook's currency)
 
 
 @dataclass
@@ -119,3 +122,5 @@ class Codebook:
     segments: dict[str, CodebookEntry] = field(default_factory=dict)
     pains: dict[str, CodebookEntry] = field(default_factory=dict)
     hypotheses: dict[str, CodebookEntry] = field(default_factory=dict)
+    stages: dict[str, CodebookEntry] = field(default_factory=dict)  # journey stages, in order
+    currency: str = ""  # how revenue is written, e.g. "$" or "₽"

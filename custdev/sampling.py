@@ -336,6 +336,11 @@ def correct_pains(base: Base, result) -> ArchiveEstimate | None:
         if population is None or n <= 0:
             return
         item.ci_low, item.ci_high = wilson_fpc(k, n, population)
+        # The verdict follows the archive interval (never stronger than it); the settling estimate was for the sample.
+        t = result.threshold
+        item.verdict = "systemic" if item.ci_low >= t - 1e-12 else "local" if item.ci_high < t - 1e-12 else "unclear"
+        if item.verdict != "unclear":
+            item.more_interviews = None
 
     scope_size = estimate.archive_size if result.scope is None else estimate.strata_sizes.get(result.scope)
     for p in result.pains:

@@ -22,13 +22,16 @@ FIXTURE = Path(__file__).parent / "fixtures" / "analysis_base"
 runner = CliRunner()
 
 # (pain, interviews, share, ci_low, ci_high, quotes, verdict), N = 7: hand-computed, see the fixture README.
+# Only manual-reconciliation's whole interval clears 30%; every other interval straddles it: unclear.
 EXPECTED_PAINS = [
     ("manual-reconciliation", 5, 5 / 7, 0.3589, 0.9178, 6, "systemic"),
-    ("late-payments", 3, 3 / 7, 0.1582, 0.7495, 3, "systemic"),
-    ("slow-reports", 2, 2 / 7, 0.0822, 0.6411, 2, "local"),
-    ("onboarding-confusion", 1, 1 / 7, 0.0257, 0.5131, 1, "local"),
-    ("export-limits", 0, 0.0, 0.0, 0.3543, 0, "local"),
+    ("late-payments", 3, 3 / 7, 0.1582, 0.7495, 3, "unclear"),
+    ("slow-reports", 2, 2 / 7, 0.0822, 0.6411, 2, "unclear"),
+    ("onboarding-confusion", 1, 1 / 7, 0.0257, 0.5131, 1, "unclear"),
+    ("export-limits", 0, 0.0, 0.0, 0.3543, 0, "unclear"),
 ]
+# more interviews that would settle each unclear verdict if the share held: n* = z²·t(1−t)/(p−t)², see the README
+EXPECTED_MORE = {"manual-reconciliation": None, "late-payments": 42, "slow-reports": 3946, "onboarding-confusion": 26, "export-limits": 2}
 
 
 def make_base(dest: Path) -> Path:
@@ -92,18 +95,47 @@ def test_wilson_interval_matches_published_values():
 def test_nps_and_hypothesis_rules():
     assert an.nps_score([9, 6, 10, 7, 3, 10]) == 16.7
     assert an.nps_score([]) is None
-    assert an.hypothesis_status(3, 1) == "supported"
-    assert an.hypothesis_status(3, 2) == "not enough evidence"  # no 2:1 majority
-    assert an.hypothesis_status(2, 0) == "not enough evidence"  # too few interviews
-    assert an.hypothesis_status(1, 3) == "refuted"
+    # 3 for, 1 against: share for 3/4, Wilson 30.1–95.4% straddles 50%: unclear; n* = z²/4/(.75−.5)² = 15.37 → 16,
+    # and 16 ≥ m / .75 = 4: 12 more interviews with evidence
+    assert an.hypothesis_status(3, 1) == "unclear" and an.hypothesis_more(3, 1) == 12
+    assert an.hypothesis_status(4, 0) == "supported"  # 4/4: Wilson 51.0–100%, wholly above 50%
+    assert an.hypothesis_status(3, 0) == "unclear" and an.hypothesis_more(3, 0) == 1  # 3/3: 43.9–100%; at 4 it settles
+    assert an.hypothesis_status(0, 4) == "refuted"
+    assert an.hypothesis_status(4, 0, min_interviews=5) == "unclear"  # the minimum still applies
+    assert an.hypothesis_status(1, 1) == "unclear" and an.hypothesis_more(1, 1) is None  # a 50/50 split never settles
+    assert an.hypothesis_status(0, 0) == "unclear" and an.hypothesis_more(0, 0) is None
+
+
+def test_three_outcome_verdicts_and_more_interviews_by_hand():
+    # 3/7 = .4286 at t = .30: n* = 1.959964² · .3 · .7 / (.4286 − .3)² = .806707 / .016531 = 48.80 → 49, i.e. 42 more
+    assert an.verdict(3, 7, 0.30) == "unclear" and an.more_interviews(3, 7, 0.30) == 42
+    # 0/7: upper bound 35.4% ≥ 30%: unclear; n* = .806707 / .09 = 8.96, local needs n > n*: 9, i.e. 2 more
+    assert an.verdict(0, 7, 0.30) == "unclear" and an.more_interviews(0, 7, 0.30) == 2
+    assert an.wilson_interval(0, 9)[1] < 0.30 and an.verdict(0, 9, 0.30) == "local"
+    # the examples: 1 of 3 is 6.1–79.2%, 1 of 2 is 9.5–90.5%: neither may be called systemic
+    assert an.verdict(1, 3, 0.30) == "unclear" and an.wilson_interval(1, 3) == pytest.approx((0.0615, 0.7923), abs=1e-4)
+    assert an.verdict(1, 2, 0.30) == "unclear" and an.wilson_interval(1, 2) == pytest.approx((0.0945, 0.9055), abs=1e-4)
+    assert an.verdict(5, 7, 0.30) == "systemic" and an.more_interviews(5, 7, 0.30) is None
+    assert an.verdict(3, 10, 0.30) == "unclear" and an.more_interviews(3, 10, 0.30) is None  # p = t: never settles
+    assert an.verdict(0, 0, 0.30) is None
+    # the estimate is right: at n* interviews with the same share, the verdict settles, one fewer does not
+    for k, n in ((3, 7), (1, 7), (2, 4), (0, 4)):
+        more = an.more_interviews(k, n, 0.30)
+        p = k / n
+        for extra, settled in ((more, True), (more - 1, False)):
+            lo, hi = an.wilson_interval(p * (n + extra), n + extra) if extra else an.wilson_interval(k, n)
+            assert (lo >= 0.30 or hi < 0.30) is settled, (k, n, extra)
 
 
 # --- the views --------------------------------------------------------------------------------------------------
 
 
 def test_pain_prevalence_view_holds_the_hand_computed_numbers(built):
-    rows = view(built, "SELECT pain, interviews, total_interviews, share, ci_low, ci_high, quotes, verdict FROM pain_prevalence ORDER BY share DESC, pain")
+    rows = view(built, "SELECT pain, interviews, total_interviews, share, ci_low, ci_high, quotes, verdict, more_interviews FROM pain_prevalence ORDER BY share DESC, pain")
     assert [(r[0], r[1], r[2], r[6], r[7]) for r in rows] == [(p, k, 7, q, v) for p, k, _s, _l, _h, q, v in EXPECTED_PAINS]
+    assert {r[0]: r[8] for r in rows} == EXPECTED_MORE
+    for r in rows:  # SQL and Python agree on the verdict and the estimate
+        assert (r[7], r[8]) == (an.verdict(r[1], r[2], 0.30), an.more_interviews(r[1], r[2], 0.30))
     for row, exp in zip(rows, EXPECTED_PAINS):
         assert row[3] == pytest.approx(exp[2])
         assert row[4] == pytest.approx(exp[3], abs=1e-4) and row[5] == pytest.approx(exp[4], abs=1e-4)
@@ -122,9 +154,9 @@ def test_pain_by_segment_counts_two_segment_interviews_in_both_and_keeps_empty_s
     # ent-dan is in smb and enterprise: its manual-reconciliation counts in both
     assert rows[("smb", "manual-reconciliation")] == (3, 4, 0.75, "systemic")
     assert rows[("enterprise", "manual-reconciliation")][:2] == (2, 3)
-    assert rows[("smb", "slow-reports")] == (1, 4, 0.25, "local")
-    assert rows[("enterprise", "onboarding-confusion")][3] == "systemic"  # 1/3 >= 30%
-    assert rows[("smb", "onboarding-confusion")] == (0, 4, 0.0, "local")
+    assert rows[("smb", "slow-reports")] == (1, 4, 0.25, "unclear")
+    assert rows[("enterprise", "onboarding-confusion")][3] == "unclear"  # 1/3 is 33% but its interval is 6–79%
+    assert rows[("smb", "onboarding-confusion")] == (0, 4, 0.0, "unclear")  # 0/4: 0–49%
     assert rows[("agencies", "manual-reconciliation")] == (0, 0, None, None)  # empty segment: no share, no division
 
 
@@ -180,15 +212,15 @@ def test_pains_json_matches_the_views(built):
 def test_pains_in_one_segment_and_one_pain_across_segments(built):
     data = cli_json(built, "pains", "--segment", "smb")
     assert data["segment"] == "smb" and data["total_interviews"] == 4
-    assert [(p["pain"], p["interviews"], p["verdict"]) for p in data["pains"][:3]] == [
-        ("manual-reconciliation", 3, "systemic"), ("late-payments", 2, "systemic"), ("slow-reports", 1, "local"),
-    ]
+    assert [(p["pain"], p["interviews"], p["verdict"], p["more_interviews"]) for p in data["pains"][:3]] == [
+        ("manual-reconciliation", 3, "systemic", None), ("late-payments", 2, "unclear", 17), ("slow-reports", 1, "unclear", 319),
+    ]  # 3/4: Wilson 30.06–95.4%, just clears 30%
     assert data["pains"][0]["quotes"] == 4  # anna 2 + boris 1 + dan 1
     one = cli(built, "pains", "--pain", "late-payments")
     assert one.exit_code == 0
-    assert "3 of 7 interviews, 42.9%, systemic" in one.stdout
-    assert [line.split()[-5:] for line in one.stdout.splitlines() if line.strip().startswith("Small businesses")] == [
-        ["2/4", "50.0%", "15.0–85.0%", "2", "systemic"]
+    assert "3 of 7 interviews, 42.9%, unclear +42" in one.stdout
+    assert [line.split()[-6:] for line in one.stdout.splitlines() if line.strip().startswith("Small businesses")] == [
+        ["2/4", "50.0%", "15.0–85.0%", "2", "unclear", "+17"]  # n* = .806707/.04 = 20.2 → 21 of smb: 17 more
     ]
 
 
@@ -223,20 +255,27 @@ def test_saturation_overall_and_per_segment(built):
 
 def test_hypotheses_command(built):
     data = {h["hypothesis"]: h for h in cli_json(built, "hypotheses")}
-    assert (data["pay-for-reconciliation"]["interviews_for"], data["pay-for-reconciliation"]["interviews_against"],
-            data["pay-for-reconciliation"]["quotes_for"], data["pay-for-reconciliation"]["status"]) == (3, 1, 4, "supported")
-    assert data["self-serve-onboarding"]["status"] == "refuted"
-    assert (data["accountant-channel"]["interviews_for"], data["accountant-channel"]["interviews_against"], data["accountant-channel"]["status"]) == (1, 1, "not enough evidence")
-    assert view(built, "SELECT status FROM hypothesis_evidence WHERE hypothesis = 'self-serve-onboarding'") == [("refuted",)]
+    pay = data["pay-for-reconciliation"]
+    assert (pay["interviews_for"], pay["interviews_against"], pay["quotes_for"], pay["evidence"], pay["status"], pay["more_interviews"]) == (3, 1, 4, 4, "unclear", 12)
+    assert (pay["ci_low"], pay["ci_high"]) == pytest.approx((0.3006, 0.9544), abs=1e-4)  # 3 of 4 straddles 50%
+    assert (data["self-serve-onboarding"]["status"], data["self-serve-onboarding"]["more_interviews"]) == ("unclear", 12)
+    acc = data["accountant-channel"]
+    assert (acc["interviews_for"], acc["interviews_against"], acc["status"], acc["more_interviews"]) == (1, 1, "unclear", None)
+    assert view(built, "SELECT status, evidence, more_interviews FROM hypothesis_evidence WHERE hypothesis = 'self-serve-onboarding'") == [("unclear", 4, 12)]
+    for h in data.values():  # the view and the Python rule agree
+        assert h["status"] == an.hypothesis_status(h["interviews_for"], h["interviews_against"])
+        assert h["more_interviews"] == an.hypothesis_more(h["interviews_for"], h["interviews_against"])
+    text = cli(built, "hypotheses").stdout
+    assert "unclear +12" in text
 
 
 def test_threshold_and_window_come_from_the_config_and_reach_the_views(own_base):
     toml = own_base / "custdev.toml"
-    toml.write_text(toml.read_text().replace("systemic_threshold = 0.30", "systemic_threshold = 0.25").replace("saturation_window = 3", "saturation_window = 5"))
+    toml.write_text(toml.read_text().replace("systemic_threshold = 0.30", "systemic_threshold = 0.15").replace("saturation_window = 3", "saturation_window = 5"))
     smb = {p["pain"]: p["verdict"] for p in cli_json(own_base, "pains", "--segment", "smb")["pains"]}
-    assert smb["slow-reports"] == "systemic"  # exactly 1/4 = 25% is systemic at 25%
-    assert view(own_base, "SELECT verdict FROM pain_by_segment WHERE segment = 'smb' AND pain = 'slow-reports'") == [("systemic",)]
-    assert view(own_base, "SELECT systemic_threshold, saturation_window FROM analysis_settings") == [(0.25, 5)]
+    assert smb["late-payments"] == "systemic"  # 2/4: Wilson lower bound 15.004% ≥ 15%
+    assert view(own_base, "SELECT verdict FROM pain_by_segment WHERE segment = 'smb' AND pain = 'late-payments'") == [("systemic",)]
+    assert view(own_base, "SELECT systemic_threshold, saturation_window FROM analysis_settings") == [(0.15, 5)]
     assert cli_json(own_base, "saturation")["saturated"] is False
 
 

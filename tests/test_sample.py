@@ -139,6 +139,8 @@ def test_sample_imports_only_the_draw_and_pains_estimate_the_archive(base, archi
     assert n == 12 and k >= 1
     assert (late["ci_low"], late["ci_high"]) == pytest.approx(wilson_fpc(k, 12, 30))
     assert late["ci_high"] - late["ci_low"] < wilson_interval(k, 12)[1] - wilson_interval(k, 12)[0]
+    for p in data["pains"]:  # verdicts follow the archive interval
+        assert p["verdict"] == ("systemic" if p["ci_low"] >= 0.3 - 1e-12 else "local" if p["ci_high"] < 0.3 - 1e-12 else "unclear")
     # a segment's interval uses that stratum's size (12 of 30: quotas 6, 3.6, 2.4 -> smb 6 of its 15)
     smb = late["segments"]["smb"]
     assert smb["segment_interviews"] == 6

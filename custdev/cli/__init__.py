@@ -75,5 +75,6 @@ def main() -> None:
 # Command modules register themselves on ``app``; keep this import list in sync with the files.
 from custdev.cli import base as _base  # noqa: E402,F401
 from custdev.cli import analysis as _analysis  # noqa: E402,F401
+from custdev.cli import evidence as _evidence  # noqa: E402,F401
 from custdev.cli import imports as _imports  # noqa: E402,F401
 from custdev.cli import site as _site  # noqa: E402,F401

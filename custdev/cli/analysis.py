@@ -15,8 +15,8 @@ from custdev.config import ANALYSIS_DEFAULTS
 from custdev.i18n import N_, translator
 
 # Words the analysis returns as values, shown translated.
-VERDICTS = {"systemic": N_("systemic"), "local": N_("local")}
-STATUSES = {"supported": N_("supported"), "refuted": N_("refuted"), "not enough evidence": N_("not enough evidence")}
+VERDICTS = {"systemic": N_("systemic"), "local": N_("local"), "unclear": N_("unclear")}
+STATUSES = {"supported": N_("supported"), "refuted": N_("refuted"), "unclear": N_("unclear"), "not enough evidence": N_("not enough evidence")}
 
 SegmentOpt = Annotated[
     Optional[str],
@@ -32,16 +32,33 @@ def _ci(low: float | None, high: float | None) -> str:
     return "—" if low is None or high is None else f"{low * 100:.1f}–{high * 100:.1f}%"
 
 
+def _amount(x: float, cur: str = "") -> str:
+    """1234 → 1,234; 2590476 → 2.59M (with the codebook's currency sign)."""
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= div * 10 or (div >= 1e6 and abs(x) >= div):
+            return f"{cur}{x / div:.3g}{suffix}"
+    return f"{cur}{x:,.0f}"
+
+
+def _range(mid: float | None, low: float | None, high: float | None, cur: str = "") -> str:
+    if mid is None:
+        return "—"
+    return f"{_amount(mid, cur)} ({_amount(low or 0, cur)}–{_amount(high or 0, cur)})"
+
+
 def _nps(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value:+.1f}" if value else "0.0"
 
 
-def _verdict(v: str | None, t) -> Text:
+def _verdict(v: str | None, more: int | None = None, t=None) -> Text:
+    t = t or translator("en")
     if v == "systemic":
         return Text(t.gettext(VERDICTS[v]), style="bold red")
-    return Text(t.gettext(VERDICTS[v]) if v in VERDICTS else "—", style="dim")
+    if v == "unclear":
+        return Text(t.gettext(VERDICTS[v]) + (f" +{more}" if more and more < 1000 else " +999+" if more else ""), style="yellow")
+    return Text(t.gettext(VERDICTS[v]) if v in VERDICTS else (v or "—"), style="dim")
 
 
 def _table(title: str | None = None) -> Table:
@@ -55,10 +72,12 @@ def pains(
     pain: Annotated[Optional[str], typer.Option("--pain", "-p", help="Only this pain, broken down by segment.", show_default=False)] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """How many interviews mention each pain: share, 95% Wilson interval, quotes, systemic or local.
+    """How many interviews mention each pain: share, 95% Wilson interval, quotes, and a verdict.
 
-    An interview counts once per pain however often it mentions it. Systemic means share >= the base's
-    analysis.systemic_threshold in custdev.toml. The same numbers are the pain_prevalence and pain_by_segment views.
+    An interview counts once per pain however often it mentions it. Systemic: the interval's lower bound reaches
+    the base's analysis.systemic_threshold (default 30%); local: its upper bound stays below; otherwise unclear,
+    with +N the more interviews that would likely settle it if the share held. The same numbers are the
+    pain_prevalence and pain_by_segment views.
     """
     from custdev.analysis import analyse_pains
     from custdev.config import load_base
@@ -82,7 +101,7 @@ def pains(
             "{title} ({slug}) in {scope}: {k} of {n} interview, {share}, {verdict}",
             "{title} ({slug}) in {scope}: {k} of {n} interviews, {share}, {verdict}", p.total_interviews,
         ).format(title=p.title, slug=p.pain, scope=scope, k=p.interviews, n=p.total_interviews, share=_pct(p.share),
-                 verdict=_(VERDICTS[p.verdict]) if p.verdict in VERDICTS else "—"))
+                 verdict=_verdict(p.verdict, p.more_interviews, tr).plain))
         for col, just in ((_("Segment"), "left"), (_("Interviews"), "right"), (_("Share"), "right"), (_("95% CI"), "right"),
                           (_("Quotes"), "right"), (_("Verdict"), "left")):
             t.add_column(col, justify=just)
@@ -90,23 +109,23 @@ def pains(
             s = p.segments.get(slug)
             if s is None:
                 continue
-            t.add_row(title, f"{s.interviews}/{s.segment_interviews}", _pct(s.share), _ci(s.ci_low, s.ci_high), str(s.quotes), _verdict(s.verdict, tr))
+            t.add_row(title, f"{s.interviews}/{s.segment_interviews}", _pct(s.share), _ci(s.ci_low, s.ci_high), str(s.quotes), _verdict(s.verdict, s.more_interviews, tr))
         out.print(t)
         return
     t = _table(tr.ngettext(
-        "Pains in {scope}: {n} interview; systemic at share ≥ {threshold}%",
-        "Pains in {scope}: {n} interviews; systemic at share ≥ {threshold}%", result.total_interviews,
+        "Pains in {scope}: {n} interview; systemic when the whole 95% CI is ≥ {threshold}%",
+        "Pains in {scope}: {n} interviews; systemic when the whole 95% CI is ≥ {threshold}%", result.total_interviews,
     ).format(scope=scope, n=result.total_interviews, threshold=f"{result.threshold * 100:g}"))
     t.add_column(_("Pain"), no_wrap=True)
-    t.add_column(_("Interviews"), justify="right", no_wrap=True)
+    t.add_column(_("Heard in"), justify="right", no_wrap=True)
     t.add_column(_("Share"), justify="right", no_wrap=True)
     t.add_column(_("95% CI"), justify="right", no_wrap=True)
     t.add_column(_("Quotes"), justify="right", no_wrap=True)
     t.add_column(_("Verdict"), no_wrap=True)
-    t.add_column(_("Stage"), style="dim", overflow="fold")
-    for p in result.pains:
-        t.add_row(p.pain, f"{p.interviews}/{p.total_interviews}", _pct(p.share), _ci(p.ci_low, p.ci_high), str(p.quotes), _verdict(p.verdict, tr), p.stage or "")
+    for p in result.pains:  # the journey stage is in --json and in 'custdev journey'
+        t.add_row(p.pain, f"{p.interviews}/{p.total_interviews}", _pct(p.share), _ci(p.ci_low, p.ci_high), str(p.quotes), _verdict(p.verdict, p.more_interviews, tr))
     out.print(t)
+    out.print(f"Heard in: interviews that mention the pain / interviews considered. Unclear +N: the 95% CI straddles {result.threshold * 100:g}%; about N more interviews would settle it if the share held.", style="dim", markup=False)
     if result.scope is None and result.segments:
         # Share of each segment's interviews, pains in the same order (an interview in two segments counts in both).
         t = _table(_("Share by segment (interviews mentioning / interviews in the segment)"))
@@ -119,6 +138,15 @@ def pains(
                 s = p.segments.get(slug)
                 row.append("—" if s is None or s.share is None else f"{_pct(s.share)} {s.interviews}/{s.segment_interviews}")
             t.add_row(*row)
+        out.print(t)
+    money = [(p, p.money[0]) for p in result.pains if p.money and p.interviews > 0]
+    if money:
+        cur = result.currency
+        t = _table("At stake (segments with a size or revenue in the codebook): share × size, interval = 95% CI × size")
+        for col in ("Pain", "Accounts affected", "Revenue at risk"):
+            t.add_column(col, justify="left" if col == "Pain" else "right", no_wrap=col != "Pain")
+        for p, m in money:
+            t.add_row(p.pain, _range(m.accounts, m.accounts_low, m.accounts_high), _range(m.revenue, m.revenue_low, m.revenue_high, cur))
         out.print(t)
 
 
@@ -159,15 +187,23 @@ def saturation(
     all_rows: Annotated[bool, typer.Option("--all", help="List every interview (default: a long list keeps the ones that added a pain, and the last ones).")] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Interview by interview in date order: how many new pains each added, and whether the last K added none."""
-    from custdev.analysis import analyse_saturation
+    """Interview by interview in date order: how many new pains each added, whether the last K added none, and how
+    many pains are still unheard.
+
+    Unheard: Chao1 (bias-corrected) estimates how many pains exist from those heard in exactly one (f1) and two (f2)
+    interviews, with a 95% interval; the chance that the next interview brings a new pain is f1 / interviews
+    (Good-Turing). Overall and per segment; the same numbers are the pain_richness view.
+    """
+    from custdev.analysis import analyse_richness, analyse_saturation
     from custdev.config import load_base
 
     with errors():
         b = load_base(base)
         s = analyse_saturation(b, segment=segment, window=window)
+        rich, _ = analyse_richness(b)
+    scoped = next(r for r in rich if r.segment == segment)
     if json_:
-        print_json(s.to_dict())
+        print_json(s.to_dict() | {"richness": scoped.to_dict(), "richness_by_segment": [r.to_dict() for r in rich if r.segment is not None]})
         return
     tr = translator(b.config.language)
     _ = tr.gettext
@@ -198,14 +234,36 @@ def saturation(
     out.print(t)
     verdict = _("Saturated: {reason}.") if s.saturated else _("Not saturated: {reason}.")
     out.print(Text(verdict.format(reason=s.explain(tr)), style="bold green" if s.saturated else "bold yellow"))
+    out.print(richness_line(scoped), markup=False)
+    if segment is None and len(rich) > 1:
+        t = _table("Unheard pains by segment")
+        for col in ("Scope", "Interviews", "Heard", "f1", "f2", "Chao1", "95% CI", "New pain next"):
+            t.add_column(col, justify="left" if col == "Scope" else "right", no_wrap=col != "Scope", overflow="fold")
+        for r in rich:
+            t.add_row(r.segment or "all", str(r.interviews), str(r.observed), str(r.singletons), str(r.doubletons),
+                      _num(r.chao1), "—" if r.chao1_low is None else f"{r.chao1_low}–{r.chao1_high}", _pct(r.new_pain_chance))
+        out.print(t)
+
+
+def _num(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1f}"
+
+
+def richness_line(r) -> str:
+    if not r.observed:
+        return "Unheard pains: no pains are coded yet, so nothing can be estimated."
+    return (f"Unheard pains: about {_num(r.chao1)} pains exist (Chao1, 95% CI {r.chao1_low}–{r.chao1_high}); {r.observed} heard, "
+            f"so about {_num(r.unheard)} not heard yet. Chance the next interview brings a new pain: {_pct(r.new_pain_chance)} "
+            f"(f1 = {r.singletons} heard once, f2 = {r.doubletons} twice, in {r.interviews} interviews).")
 
 
 @app.command()
 def hypotheses(base: BaseOpt = None, json_: JsonOpt = False) -> None:
     """CustDev hypotheses: interviews with quotes for (#h/slug) and against (#h/slug/against), and a status.
 
-    Supported: at least analysis.hypothesis_min_interviews interviews for and at least twice as many as
-    against. Refuted: the same the other way round. Otherwise: not enough evidence.
+    Evidence = interviews for + against. Supported: at least 3 interviews for (analysis.hypothesis_min_interviews)
+    and the 95% Wilson interval of for / evidence above 50%. Refuted: the same the other way round. Otherwise
+    unclear, with +N the more interviews with evidence that would likely settle it if the split held.
     """
     from custdev.analysis import analyse_hypotheses
     from custdev.config import load_base
@@ -222,15 +280,20 @@ def hypotheses(base: BaseOpt = None, json_: JsonOpt = False) -> None:
         out.print(_("The codebook lists no hypotheses; add them under 'hypotheses:' in codebook.yml and tag quotes #h/<slug>."), markup=False)
         return
     t = _table(_("Hypotheses"))
-    for col, just in ((_("Hypothesis"), "left"), (_("For"), "right"), (_("Against"), "right"), (_("Quotes for/against"), "right"), (_("Status"), "left")):
-        t.add_column(col, justify=just)
+    t.add_column(_("Hypothesis"), ratio=1)
+    for col in (_("For"), _("Against"), _("Share for (95% CI)")):
+        t.add_column(col, justify="right", no_wrap=True)
+    t.add_column(_("Status"), no_wrap=True)
     style = {"supported": "bold green", "refuted": "bold red"}
     for h in rows:
-        t.add_row(f"{h.title} ({h.hypothesis})", str(h.interviews_for), str(h.interviews_against),
-                  f"{h.quotes_for}/{h.quotes_against}", Text(_(STATUSES.get(h.status, h.status)), style=style.get(h.status, "yellow")))
+        status = _(STATUSES.get(h.status, h.status)) + (f" +{h.more_interviews}" if h.more_interviews else "")
+        share = "—" if h.support_share is None else f"{_pct(h.support_share)} ({_ci(h.ci_low, h.ci_high)})"
+        t.add_row(f"{h.title} ({h.hypothesis})", str(h.interviews_for), str(h.interviews_against), share,
+                  Text(status, style=style.get(h.status, "yellow")))
     out.print(t)
-    out.print(_("For/Against count interviews. Supported: >= {m} interviews for and >= 2x against; refuted: the reverse.").format(
-        m=b.config.hypothesis_min_interviews), style="dim", markup=False)
+    out.print(_("For/Against count interviews (quotes in --json). Supported: >= {m} for and the 95% CI of the share for above 50%; refuted: the reverse;"
+                " unclear +N: about N more interviews with evidence would settle it if the split held.").format(m=b.config.hypothesis_min_interviews),
+              style="dim", markup=False)
 
 
 @app.command()

@@ -337,5 +337,7 @@ async def charts_view(request, datasette):
     if not is_custdev(datasette):
         return Response.text("Not found", status=404)
     await require_view(datasette, request)
-    context = {**await charts_data(datasette, request), "metadata": datasette.metadata()}
+    from custdev.site.evidence import evidence_data
+
+    context = {**await charts_data(datasette, request), **await evidence_data(datasette), "metadata": datasette.metadata()}
     return Response.html(await datasette.render_template("custdev_charts.html", context, request=request, view_name="custdev_charts"))

@@ -15,6 +15,7 @@ from custdev.site.common import format_time, is_custdev, link_to, row_pk, site_o
 from custdev.site.lang import install as install_i18n
 from custdev.site.lang import remember_language, request_language
 from custdev.site.moved import moved_response
+from custdev.site.evidence import journey_view
 from custdev.site.pages import (
     charts_view,
     home_data,
@@ -60,6 +61,7 @@ def register_routes(datasette):
     return [
         (r"^/-/custdev/audio/(?P<interview>[^/]+)$", audio_view),
         (r"^/-/charts$", charts_view),
+        (r"^/-/journey$", journey_view),
         (r"^/-/custdev/static/(?P<path>.*)$", asgi_static(str(STATIC_DIR))),
     ]
 
@@ -92,11 +94,12 @@ def menu_links(datasette, actor, request):
     return [
         {"href": datasette.urls.path(f"/{DB_NAME}/search"), "label": _(MENU["search"])},
         {"href": datasette.urls.path("/-/charts"), "label": _(MENU["charts"])},
+        {"href": datasette.urls.path("/-/journey"), "label": _(MENU["journey"])},
         {"href": datasette.urls.path(f"/{DB_NAME}/pains_by_segment"), "label": _(MENU["pains_by_segment"])},
     ]
 
 
-MENU = {"search": N_("Search everything"), "charts": N_("Charts"), "pains_by_segment": N_("Pains by segment")}
+MENU = {"search": N_("Search everything"), "charts": N_("Charts"), "journey": N_("Journey"), "pains_by_segment": N_("Pains by segment")}
 
 
 @hookimpl

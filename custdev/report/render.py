@@ -1,0 +1,351 @@
+"""The report as markdown or as one self-contained HTML page, in the sandwich order."""
+
+from __future__ import annotations
+
+import html
+
+from custdev import analysis as an
+from custdev.report.charts import cooccurrence_svg, heatmap_svg, saturation_svg
+from custdev.report.data import QuoteRef, ReportData
+from custdev.report.labels import LABELS
+from custdev.report.text import (
+    _method, _opp_where, _period, _quoted, _sat_line, _segment_titles, count, headline, money_close, money_open, more_line, pct, signed,
+    unheard_line, word,
+)
+
+# ---------------------------------------------------------------------------------------------------------------
+# Markdown
+
+
+def render_markdown(d: ReportData, *, heatmap_file: str | None = None) -> str:
+    L = LABELS[d.language]
+    lang = d.language
+    seg_titles = _segment_titles(d)
+    o: list[str] = []
+    scope = f"{L['scope_segment']}: {d.segment_title}" if d.segment else L["scope_all"]
+    o.append(f"# {d.title}")
+    o.append("")
+    o.append(f"*{L['kind']} · {scope} · {L['generated']} {d.generated}*")
+    o.append("")
+    if d.description:
+        o += [d.description, ""]
+    o.append(
+        f"**{count(d.interviews, 'interviews', L)} · {count(d.respondents, 'respondents', L)} · {count(d.segments_count, 'segments', L)} · "
+        f"{L['period']}: {_period(d)} · {L['nps']} {signed(d.nps.nps, lang)}**"
+    )
+    o.append("")
+    o += [" ".join(headline(d, L) + ([money_open(d, L)] if money_open(d, L) else [])), ""]
+
+    def quote_md(q: QuoteRef) -> list[str]:
+        where = f"{q.interview_id}, {q.timestamp}" if q.timestamp else q.interview_id
+        segs = ", ".join(seg_titles.get(s, s) for s in q.segments)
+        return [f"> {_quoted(' '.join(q.text.split()), lang)}", f"> — *{where}*" + (f" · {segs}" if segs else ""), ""]
+
+    o += [f"## 1. {L['value']}", ""]
+    if d.value_quotes:
+        for q in d.value_quotes:
+            o += quote_md(q)
+    else:
+        o += [L["value_none"], ""]
+    if d.supported:
+        o += [f"**{L['value_confirmed']}:**", ""]
+        for h in d.supported:
+            o.append(f"- {h.title} ({L['for'].lower()}: {h.interviews_for}, {L['against'].lower()}: {h.interviews_against})")
+        o.append("")
+
+    o += [f"## 2. {L['pains']}", ""]
+    if not d.top_pains:
+        o += [L["pains_none"], ""]
+    for n, tp in enumerate(d.top_pains, 1):
+        p = tp.stat
+        o.append(f"### 2.{n}. {p.title} — {pct(p.share, lang)} {L['of_interviews']} · {L[p.verdict] if p.verdict else ''}")
+        o.append("")
+        bits = [L["interviews_of"].format(k=p.interviews, n=p.total_interviews), f"{L['ci']} {pct(p.ci_low, lang)}–{pct(p.ci_high, lang)}", count(p.quotes, "quotes", L)]
+        if p.stage:
+            bits.insert(0, f"{L['stage']}: {p.stage}")
+        if more_line(p.more_interviews, L):
+            bits.append(more_line(p.more_interviews, L))
+        o += [" · ".join(bits), ""]
+        for q in tp.quotes:
+            o += quote_md(q)
+
+    o += [f"## 3. {L['opportunities']}", ""]
+    if d.opportunities:
+        for op in d.opportunities:
+            p = op.pain
+            where = _opp_where(op, d, L, seg_titles)
+            o.append(f"- **{L['opp_solve'].format(pain=p.title)}** — {where}")
+        o.append("")
+    else:
+        o += [L["opp_none"], ""]
+    if d.opportunity_quotes:
+        o += [f"**{L['opp_words']}:**", ""]
+        for q in d.opportunity_quotes:
+            o += quote_md(q)
+    if d.open_hypotheses:
+        o += [f"**{L['opp_next']}:**", ""]
+        for h in d.open_hypotheses:
+            o.append(f"- {L['opp_next_item'].format(title=h.title, f=h.interviews_for, a=h.interviews_against)}")
+        o.append("")
+    if money_close(d, L):
+        o += [f"**{money_close(d, L)}**", ""]
+
+    o += [f"## {L['nps_by_segment']}", ""]
+    o.append(f"| {L['segment']} | {L['interviews'].capitalize()} | {L['scored']} | {L['promoters']} | {L['passives']} | {L['detractors']} | NPS |")
+    o.append("|---|---:|---:|---:|---:|---:|---:|")
+    for s in d.segments:
+        o.append(f"| {s.title} | {s.interviews} | {s.scored} | {s.promoters} | {s.passives} | {s.detractors} | {signed(s.nps, lang)} |")
+    if not d.segment:
+        n = d.nps
+        o.append(f"| **{L['all']}** | {n.interviews} | {n.scored} | {n.promoters} | {n.passives} | {n.detractors} | **{signed(n.nps, lang)}** |")
+    o.append("")
+
+    o += [f"## {L['heatmap']}", ""]
+    if heatmap_file:
+        o += [f"![{L['heatmap']}]({heatmap_file})", ""]
+    header = [L["pain"], f"{L['all']} (n={d.pains.total_interviews})"] + [f"{s.title} (n={s.interviews})" for s in d.segments]
+    o.append("| " + " | ".join(header) + " |")
+    o.append("|---" + "|---:" * (len(header) - 1) + "|")
+    for p in d.pains.pains:
+        cells = [p.title, f"{pct(p.share, lang)} ({p.interviews})"]
+        for s in d.segments:
+            ss = p.segments.get(s.segment)
+            cells.append("—" if ss is None or ss.share is None else f"{pct(ss.share, lang)} ({ss.interviews})")
+        o.append("| " + " | ".join(cells) + " |")
+    o += ["", f"*{L['heatmap_caption']}*", ""]
+    c = d.cooccurrence
+    if c is not None and c.pairs:
+        o += [f"## {L['cooc']}", "", f"| {L['cooc_pair']} | {L['cooc_together']} | Jaccard |", "|---|---:|---:|"]
+        for pr in c.pairs[:10]:
+            o.append(f"| {pr.title_a} + {pr.title_b} | {pr.together} | {_j(pr.jaccard, lang)} |")
+        o += ["", f"*{L['cooc_caption']}*", ""]
+
+    if d.hypotheses:
+        o += [f"## {L['hypotheses']}", ""]
+        o.append(f"| {L['hypothesis']} | {L['for']} | {L['against']} | {L['status']} |")
+        o.append("|---|---:|---:|---|")
+        for h in d.hypotheses:
+            status = L[h.status] + (f" ({more_line(h.more_interviews, L, 'more_h')})" if h.more_interviews else "")
+            o.append(f"| {h.title} | {h.interviews_for} | {h.interviews_against} | {status} |")
+        o.append("")
+
+    o += [f"## {L['saturation']}", "", _sat_line(d, L), "", unheard_line(d, L), ""]
+    o += [f"## {L['method']}", ""]
+    o += [f"- {line}" for line in _method(d, L)]
+    o.append("")
+    return "\n".join(o)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# HTML
+
+_CSS = """
+:root { --ink:#111827; --muted:#6b7280; --line:#e5e7eb; --bg:#f8fafc; --accent:#b42318; --accent-soft:#fef3f2;
+        --good:#067647; --good-soft:#ecfdf3; --warn:#b54708; --warn-soft:#fffaeb; --blue:#175cd3; --blue-soft:#eff8ff; }
+* { box-sizing: border-box; }
+body { margin:0; background:var(--bg); color:var(--ink); font:15px/1.55 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+main { max-width: 980px; margin: 0 auto; padding: 40px 32px 64px; }
+header.top { border-bottom: 1px solid var(--line); padding-bottom: 20px; margin-bottom: 8px; }
+.kicker { text-transform: uppercase; letter-spacing: .08em; font-size: 12px; color: var(--muted); font-weight: 600; }
+h1 { font-size: 30px; line-height: 1.2; margin: 6px 0 6px; }
+.desc { color: #374151; margin: 0; }
+.kpis { display:grid; grid-template-columns: repeat(5, 1fr); gap: 12px; margin: 22px 0 8px; }
+.kpi { background:#fff; border:1px solid var(--line); border-radius: 10px; padding: 12px 14px; }
+.kpi .v { font-size: 22px; font-weight: 700; white-space: nowrap; }
+.kpi .v.small { font-size: 15px; line-height: 1.9; }
+.kpi .l { font-size: 12px; color: var(--muted); }
+section { background:#fff; border:1px solid var(--line); border-radius: 12px; padding: 22px 26px; margin-top: 22px; }
+h2 { font-size: 20px; margin: 0 0 14px; display:flex; align-items:center; gap:10px; }
+h2 .n { display:inline-flex; width:28px; height:28px; border-radius:50%; align-items:center; justify-content:center; font-size:14px; color:#fff; background: var(--ink); }
+section.value h2 .n { background: var(--good); } section.pains h2 .n { background: var(--accent); } section.opps h2 .n { background: var(--blue); }
+blockquote { margin: 10px 0; padding: 10px 14px; border-left: 3px solid var(--line); background: #fafafa; border-radius: 0 8px 8px 0; }
+blockquote p { margin: 0 0 4px; }
+blockquote cite { font-style: normal; font-size: 12.5px; color: var(--muted); font-variant-numeric: tabular-nums; }
+section.value blockquote { border-left-color: #75e0a7; background: var(--good-soft); }
+section.opps blockquote { border-left-color: #84caff; background: var(--blue-soft); }
+.quotes-grid { display:grid; grid-template-columns: 1fr 1fr; gap: 0 16px; }
+.pain { border-top: 1px solid var(--line); padding: 16px 0 6px; }
+.pain:first-of-type { border-top: 0; padding-top: 0; }
+.pain h3 { margin: 0 0 4px; font-size: 17px; display:flex; align-items:baseline; gap:10px; flex-wrap: wrap; }
+.pain h3 .rank { color: var(--muted); font-weight: 600; }
+.pain .meta { color: var(--muted); font-size: 13px; font-variant-numeric: tabular-nums; }
+.bar { position: relative; height: 10px; background: #f2f4f7; border-radius: 5px; margin: 8px 0 10px; max-width: 520px; }
+.bar .fill { position:absolute; left:0; top:0; bottom:0; background: var(--accent); border-radius: 5px; opacity: .85; }
+.bar .ci { position:absolute; top:-3px; height:16px; border-left:2px solid #111827; border-right:2px solid #111827; }
+.bar .ci::after { content:""; position:absolute; left:0; right:0; top:7px; border-top: 2px solid #111827; }
+.bar .thr { position:absolute; top:-6px; height:22px; border-left: 2px dashed #98a2b3; }
+.badge { display:inline-block; font-size: 12px; font-weight: 600; padding: 2px 9px; border-radius: 999px; white-space: nowrap; }
+.badge.systemic { color: var(--accent); background: var(--accent-soft); }
+.badge.local { color: #475467; background: #f2f4f7; }
+.badge.supported { color: var(--good); background: var(--good-soft); }
+.badge.refuted { color: var(--accent); background: var(--accent-soft); }
+.badge.nee { color: var(--warn); background: var(--warn-soft); }
+.share { font-size: 15px; font-weight: 700; color: var(--accent); font-variant-numeric: tabular-nums; }
+ul.opps { padding-left: 0; list-style: none; margin: 0 0 8px; }
+ul.opps li { padding: 10px 0; border-bottom: 1px solid var(--line); }
+ul.opps li:last-child { border-bottom: 0; }
+h4 { margin: 16px 0 6px; font-size: 13px; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); }
+table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
+th, td { padding: 8px 10px; border-bottom: 1px solid var(--line); text-align: right; font-size: 14px; }
+th:first-child, td:first-child { text-align: left; }
+th { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); font-weight: 600; }
+td.status, th.status { text-align: left; }
+tr.total td { font-weight: 700; border-top: 2px solid var(--ink); }
+.npsv.pos { color: var(--good); font-weight: 700; } .npsv.neg { color: var(--accent); font-weight: 700; }
+.heat { overflow-x: auto; }
+.caption { color: var(--muted); font-size: 13px; margin-top: 6px; }
+.method li { color: #374151; font-size: 13.5px; margin: 4px 0; }
+.muted { color: var(--muted); }
+.headline { margin: 10px 0 0; font-size: 15px; }
+footer { color: var(--muted); font-size: 12px; margin-top: 28px; text-align: center; }
+@media print { body { background: #fff; } section { break-inside: avoid; border: 0; padding: 0; } main { padding: 0; } }
+@media (max-width: 760px) { .kpis { grid-template-columns: repeat(2, 1fr); } .quotes-grid { grid-template-columns: 1fr; } }
+"""
+
+
+def render_html(d: ReportData) -> str:
+    L = LABELS[d.language]
+    lang = d.language
+    e = html.escape
+    seg_titles = _segment_titles(d)
+    scope = f"{L['scope_segment']}: {d.segment_title}" if d.segment else L["scope_all"]
+
+    def quote(q: QuoteRef) -> str:
+        where = f"{e(q.interview_id)} · {e(q.timestamp)}" if q.timestamp else e(q.interview_id)
+        if q.segments:
+            where += f' <span class="seg">· {e(", ".join(seg_titles.get(s, s) for s in q.segments))}</span>'
+        return f'<blockquote><p>{e(_quoted(" ".join(q.text.split()), lang))}</p><cite>— {where}</cite></blockquote>'
+
+    def badge(kind: str | None) -> str:
+        if not kind:
+            return ""
+        css = "nee" if kind == an.NOT_ENOUGH else kind
+        return f'<span class="badge {css}">{e(L[kind])}</span>'
+
+    def more_h(hy) -> str:
+        line = more_line(hy.more_interviews, L, "more_h")
+        return f' <span class="muted">{e(line)}</span>' if line else ""
+
+    def nps_cell(v: float | None, strong: bool = False) -> str:
+        css = "pos" if v is not None and v > 0 else "neg" if v is not None and v < 0 else ""
+        return f'<td class="npsv {css}">{e(signed(v, lang))}</td>'
+
+    h: list[str] = [
+        "<!DOCTYPE html>",
+        f'<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{e(d.title)} — {e(L['kind'])}</title><style>{_CSS}</style></head><body><main>",
+        '<header class="top">',
+        f'<div class="kicker">{e(L["kind"])} · {e(scope)} · {e(L["generated"])} {e(d.generated)}</div>',
+        f"<h1>{e(d.title)}</h1>",
+    ]
+    if d.description:
+        h.append(f'<p class="desc">{e(d.description)}</p>')
+    kpis = [
+        (str(d.interviews), word(d.interviews, "interviews", L)),
+        (str(d.respondents), word(d.respondents, "respondents", L)),
+        (str(d.segments_count), word(d.segments_count, "segments", L)),
+        (_period(d), L["period"].lower()),
+        (signed(d.nps.nps, lang), f"NPS · {d.nps.scored} {L['scored'].lower()}"),
+    ]
+    h.append('<div class="kpis">' + "".join(
+        f'<div class="kpi"><div class="v{" small" if len(v) > 10 else ""}">{e(v)}</div><div class="l">{e(l)}</div></div>' for v, l in kpis
+    ) + "</div>")
+    h.append('<p class="headline">' + " ".join(e(x) for x in headline(d, L) + ([money_open(d, L)] if money_open(d, L) else [])) + "</p>")
+    h.append("</header>")
+
+    # 1. value
+    h.append(f'<section class="value"><h2><span class="n">1</span>{e(L["value"])}</h2>')
+    if d.value_quotes:
+        h.append('<div class="quotes-grid">' + "".join(quote(q) for q in d.value_quotes) + "</div>")
+    else:
+        h.append(f'<p class="muted">{e(L["value_none"])}</p>')
+    if d.supported:
+        h.append(f"<h4>{e(L['value_confirmed'])}</h4><ul>")
+        for hy in d.supported:
+            h.append(f"<li>{e(hy.title)} {badge(hy.status)} <span class=\"muted\">{e(L['for'])}: {hy.interviews_for} · {e(L['against'])}: {hy.interviews_against}</span></li>")
+        h.append("</ul>")
+    h.append("</section>")
+
+    # 2. pains
+    h.append(f'<section class="pains"><h2><span class="n">2</span>{e(L["pains"])}</h2>')
+    if not d.top_pains:
+        h.append(f'<p class="muted">{e(L["pains_none"])}</p>')
+    else:
+        h.append(f'<p class="caption" style="margin-top:-6px">{e(L["bar_help"])}</p>')
+    for n, tp in enumerate(d.top_pains, 1):
+        p = tp.stat
+        share = p.share or 0
+        lo, hi = p.ci_low or 0, p.ci_high or 0
+        meta = [L["interviews_of"].format(k=p.interviews, n=p.total_interviews), f"{L['ci']} {pct(p.ci_low, lang)}–{pct(p.ci_high, lang)}", count(p.quotes, "quotes", L)]
+        if p.stage:
+            meta.insert(0, f"{L['stage']}: {p.stage}")
+        if more_line(p.more_interviews, L):
+            meta.append(more_line(p.more_interviews, L))
+        h.append('<div class="pain">')
+        h.append(f'<h3><span class="rank">{n}.</span>{e(p.title)} <span class="share">{pct(p.share, lang)}</span> {badge(p.verdict)}</h3>')
+        h.append(f'<div class="meta">{e(" · ".join(meta))}</div>')
+        h.append(
+            f'<div class="bar" title="{e(pct(p.share, lang))}"><div class="fill" style="width:{share * 100:.2f}%"></div>'
+            f'<div class="ci" style="left:{lo * 100:.2f}%;width:{max(0.0, hi - lo) * 100:.2f}%"></div>'
+            f'<div class="thr" style="left:{d.threshold * 100:.2f}%" title="{e(L["threshold"].format(t=pct(d.threshold, lang)))}"></div></div>'
+        )
+        h.append("".join(quote(q) for q in tp.quotes))
+        h.append("</div>")
+    h.append("</section>")
+
+    # 3. opportunities
+    h.append(f'<section class="opps"><h2><span class="n">3</span>{e(L["opportunities"])}</h2>')
+    if d.opportunities:
+        h.append('<ul class="opps">')
+        for op in d.opportunities:
+            p = op.pain
+            where = _opp_where(op, d, L, seg_titles)
+            h.append(f"<li><strong>{e(L['opp_solve'].format(pain=p.title))}</strong> <span class=\"muted\">— {e(where)}</span></li>")
+        h.append("</ul>")
+    else:
+        h.append(f'<p class="muted">{e(L["opp_none"])}</p>')
+    if d.opportunity_quotes:
+        h.append(f"<h4>{e(L['opp_words'])}</h4>" + '<div class="quotes-grid">' + "".join(quote(q) for q in d.opportunity_quotes) + "</div>")
+    if d.open_hypotheses:
+        h.append(f"<h4>{e(L['opp_next'])}</h4><ul>")
+        for hy in d.open_hypotheses:
+            h.append(f"<li>{e(L['opp_next_item'].format(title=hy.title, f=hy.interviews_for, a=hy.interviews_against))}</li>")
+        h.append("</ul>")
+    if money_close(d, L):
+        h.append(f'<p class="bottom-line"><strong>{e(money_close(d, L))}</strong></p>')
+    h.append("</section>")
+
+    # NPS
+    h.append(f'<section><h2>{e(L["nps_by_segment"])}</h2><table><thead><tr>')
+    for col in (L["segment"], L["interviews"], L["scored"], L["promoters"], L["passives"], L["detractors"], "NPS"):
+        h.append(f"<th>{e(col)}</th>")
+    h.append("</tr></thead><tbody>")
+    for s in d.segments:
+        h.append(f"<tr><td>{e(s.title)}</td><td>{s.interviews}</td><td>{s.scored}</td><td>{s.promoters}</td><td>{s.passives}</td><td>{s.detractors}</td>{nps_cell(s.nps)}</tr>")
+    if not d.segment:
+        n = d.nps
+        h.append(f'<tr class="total"><td>{e(L["all"])}</td><td>{n.interviews}</td><td>{n.scored}</td><td>{n.promoters}</td><td>{n.passives}</td><td>{n.detractors}</td>{nps_cell(n.nps)}</tr>')
+    h.append("</tbody></table></section>")
+
+    # heatmap
+    h.append(f'<section><h2>{e(L["heatmap"])}</h2><div class="heat">{heatmap_svg(d)}</div><p class="caption">{e(L["heatmap_caption"])}</p></section>')
+    if d.cooccurrence is not None and d.cooccurrence.pairs:
+        h.append(f'<section class="cooc"><h2>{e(L["cooc"])}</h2><div class="heat">{cooccurrence_svg(d)}</div><p class="caption">{e(L["cooc_caption"])}</p></section>')
+
+    # hypotheses
+    if d.hypotheses:
+        h.append(f'<section><h2>{e(L["hypotheses"])}</h2><table><thead><tr><th>{e(L["hypothesis"])}</th><th>{e(L["for"])}</th><th>{e(L["against"])}</th><th class="status">{e(L["status"])}</th></tr></thead><tbody>')
+        for hy in d.hypotheses:
+            h.append(f"<tr><td>{e(hy.title)}</td><td>{hy.interviews_for}</td><td>{hy.interviews_against}</td><td class='status'>{badge(hy.status)}{more_h(hy)}</td></tr>")
+        h.append("</tbody></table></section>")
+
+    h.append(f'<section><h2>{e(L["saturation"])}</h2><p>{e(_sat_line(d, L))}</p><p class="unheard">{e(unheard_line(d, L))}</p>{saturation_svg(d)}'
+             f'<p class="caption">{e(L["sat_chart"])}. {e(L["sat_estimate"])}</p></section>')
+    h.append(f'<section class="method"><h2>{e(L["method"])}</h2><ul>' + "".join(f"<li>{e(x)}</li>" for x in _method(d, L)) + "</ul></section>")
+    h.append(f"<footer>custdev · {e(d.generated)}</footer></main></body></html>")
+    return "\n".join(h)
+
+
+def _j(x: float, lang: str) -> str:
+    text = f"{x:.2f}"
+    return text.replace(".", ",") if lang == "ru" else text
