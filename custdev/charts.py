@@ -39,6 +39,9 @@ MSG = {
     "passives": N_("passives"),
     "promoters": N_("promoters"),
     "settle": N_(" (about %(n)s more interviews would settle it)"),
+    "accumulation": N_("Distinct pains heard by interview, with the Chao1 estimate"),
+    "cooccurrence": N_("Pains mentioned in the same interviews"),
+    "chao1": N_("Chao1 %(chao1)s pains (95%% CI %(low)s–%(high)s)"),
 }
 VERDICT_WORDS = {"systemic": N_("systemic"), "local": N_("local"), "unclear": N_("unclear")}
 OF_INTERVIEWS = NP_("%(k)s of %(n)s interview", "%(k)s of %(n)s interviews")
@@ -416,12 +419,14 @@ _color = _heat_color
 _text_width = text_width
 
 
-def accumulation_svg(cumulative: list[int], richness=None) -> Markup:
+def accumulation_svg(cumulative: list[int], richness=None, *, t: Translator | None = None) -> Markup:
     """Distinct pains heard (cumulative) by interview in date order, with the Chao1 estimate (dashed line) and its 95%
     interval (band). ``richness`` is a custdev.stats.Richness, or None."""
     n = len(cumulative)
     if not n:
         return Markup("")
+    t = t or translator("en")
+    n_label = t.ngettext("%(n)s interview", "%(n)s interviews", n) % {"n": n}
     est = richness is not None and richness.observed and richness.chao1_high is not None
     top = max(max(cumulative), richness.chao1_high if est else 0, 1)
     width, height, pad_l, pad_r, pad_t, pad_b = 720, 200, 44, 70, 12, 28
@@ -444,14 +449,14 @@ def accumulation_svg(cumulative: list[int], richness=None) -> Markup:
         pts.append(f"{x(i):.1f},{y(prev):.1f}")
         pts.append(f"{x(i + 1):.1f},{y(prev):.1f}")
     out = [f'<svg class="chart accumulation" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-           f'xmlns="http://www.w3.org/2000/svg"><title>Distinct pains heard by interview, with the Chao1 estimate</title>',
+           f'xmlns="http://www.w3.org/2000/svg"><title>{escape(t.gettext(MSG["accumulation"]))}</title>',
            f'<line class="grid" x1="{pad_l}" x2="{pad_l + iw}" y1="{y(0):.1f}" y2="{y(0):.1f}"/>',
            f'<text class="col-sub" x="{pad_l - 6}" y="{y(0) + 4:.1f}" text-anchor="end">0</text>',
            f'<text class="col-sub" x="{pad_l - 6}" y="{y(top) + 4:.1f}" text-anchor="end">{top}</text>',
            f'<text class="col-sub" x="{x(0):.1f}" y="{height - 8}">1</text>',
-           f'<text class="col-sub" x="{x(n):.1f}" y="{height - 8}" text-anchor="end">{n} interviews</text>']
+           f'<text class="col-sub" x="{x(n):.1f}" y="{height - 8}" text-anchor="end">{escape(n_label)}</text>']
     if est:
-        tip = escape(f"Chao1 {richness.chao1:.1f} pains (95% CI {richness.chao1_low}–{richness.chao1_high})")
+        tip = escape(t.gettext(MSG["chao1"]) % {"chao1": f"{richness.chao1:.1f}", "low": richness.chao1_low, "high": richness.chao1_high})
         out.append(f'<rect class="chao1-band" x="{pad_l}" y="{y(richness.chao1_high):.1f}" width="{iw}" '
                    f'height="{max(0.5, y(richness.chao1_low) - y(richness.chao1_high)):.1f}" fill="#1d4ed8" opacity="0.10"><title>{tip}</title></rect>')
         out.append(f'<line class="chao1" x1="{pad_l}" x2="{pad_l + iw}" y1="{y(richness.chao1):.1f}" y2="{y(richness.chao1):.1f}" '
@@ -462,16 +467,18 @@ def accumulation_svg(cumulative: list[int], richness=None) -> Markup:
     return Markup("".join(out))
 
 
-def cooccurrence_svg(pains: list[tuple[str, str]], interviews: dict[str, int], pairs: dict, link: Callable[[str], str]) -> Markup:
+def cooccurrence_svg(pains: list[tuple[str, str]], interviews: dict[str, int], pairs: dict, link: Callable[[str], str], *,
+                     t: Translator | None = None) -> Markup:
     """Pain × pain: interviews that mention both (number), coloured by Jaccard. ``pairs`` maps (a, b) with a < b."""
     if len(pains) < 2:
         return Markup("")
+    t = t or translator("en")
     cell = 40
     label_w = max(_text_width(f"{i + 1}. {t}", FONT_SIZE) for i, (_s, t) in enumerate(pains)) + 14
     width = int(label_w + cell * len(pains) + 10)
     height = 24 + cell * len(pains) + 6
     out = [f'<svg class="chart cooccurrence" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-           f'xmlns="http://www.w3.org/2000/svg"><title>Pains mentioned in the same interviews</title>']
+           f'xmlns="http://www.w3.org/2000/svg"><title>{escape(t.gettext(MSG["cooccurrence"]))}</title>']
     for i, (slug, title) in enumerate(pains):
         out.append(f'<text class="col-sub" x="{label_w + i * cell + cell / 2:.0f}" y="16" text-anchor="middle">{i + 1}</text>')
         y = 24 + i * cell
@@ -485,8 +492,9 @@ def cooccurrence_svg(pains: list[tuple[str, str]], interviews: dict[str, int], p
                 continue
             p = pairs.get((slug, slug_b) if slug < slug_b else (slug_b, slug))
             jac, k = (p.jaccard, p.together) if p else (0.0, 0)
+            together = t.ngettext("%(k)s interview together", "%(k)s interviews together", k) % {"k": k}
             out.append(f'<g class="pair" data-a="{escape(slug)}" data-b="{escape(slug_b)}" data-together="{k}" data-jaccard="{jac:.6f}">'
-                       f'<title>{escape(title)} + {escape(title_b)}: {k} interviews together, Jaccard {jac:.2f}</title>'
+                       f'<title>{escape(title)} + {escape(title_b)}: {escape(together)}, Jaccard {jac:.2f}</title>'
                        f'<rect x="{x + 1:.0f}" y="{y + 1}" width="{cell - 2}" height="{cell - 2}" fill="{_color(jac)}"/>')
             if k:
                 ink = "#ffffff" if jac >= 0.5 else "#111827"

@@ -125,7 +125,7 @@ def pains(
     for p in result.pains:  # the journey stage is in --json and in 'custdev journey'
         t.add_row(p.pain, f"{p.interviews}/{p.total_interviews}", _pct(p.share), _ci(p.ci_low, p.ci_high), str(p.quotes), _verdict(p.verdict, p.more_interviews, tr))
     out.print(t)
-    out.print(f"Heard in: interviews that mention the pain / interviews considered. Unclear +N: the 95% CI straddles {result.threshold * 100:g}%; about N more interviews would settle it if the share held.", style="dim", markup=False)
+    out.print(_("Heard in: interviews that mention the pain / interviews considered. Unclear +N: the 95% CI straddles {threshold}%; about N more interviews would settle it if the share held.").format(threshold=f"{result.threshold * 100:g}"), style="dim", markup=False)
     if result.scope is None and result.segments:
         # Share of each segment's interviews, pains in the same order (an interview in two segments counts in both).
         t = _table(_("Share by segment (interviews mentioning / interviews in the segment)"))
@@ -142,9 +142,9 @@ def pains(
     money = [(p, p.money[0]) for p in result.pains if p.money and p.interviews > 0]
     if money:
         cur = result.currency
-        t = _table("At stake (segments with a size or revenue in the codebook): share × size, interval = 95% CI × size")
-        for col in ("Pain", "Accounts affected", "Revenue at risk"):
-            t.add_column(col, justify="left" if col == "Pain" else "right", no_wrap=col != "Pain")
+        t = _table(_("At stake (segments with a size or revenue in the codebook): share × size, interval = 95% CI × size"))
+        for n, col in enumerate((_("Pain"), _("Accounts affected"), _("Revenue at risk"))):
+            t.add_column(col, justify="left" if n == 0 else "right", no_wrap=n != 0)
         for p, m in money:
             t.add_row(p.pain, _range(m.accounts, m.accounts_low, m.accounts_high), _range(m.revenue, m.revenue_low, m.revenue_high, cur))
         out.print(t)
@@ -234,13 +234,13 @@ def saturation(
     out.print(t)
     verdict = _("Saturated: {reason}.") if s.saturated else _("Not saturated: {reason}.")
     out.print(Text(verdict.format(reason=s.explain(tr)), style="bold green" if s.saturated else "bold yellow"))
-    out.print(richness_line(scoped), markup=False)
+    out.print(richness_line(scoped, tr), markup=False)
     if segment is None and len(rich) > 1:
-        t = _table("Unheard pains by segment")
-        for col in ("Scope", "Interviews", "Heard", "f1", "f2", "Chao1", "95% CI", "New pain next"):
-            t.add_column(col, justify="left" if col == "Scope" else "right", no_wrap=col != "Scope", overflow="fold")
+        t = _table(_("Unheard pains by segment"))
+        for n, col in enumerate((_("Scope"), _("Interviews"), _("Heard"), "f1", "f2", "Chao1", _("95% CI"), _("New pain next"))):
+            t.add_column(col, justify="left" if n == 0 else "right", no_wrap=n != 0, overflow="fold")
         for r in rich:
-            t.add_row(r.segment or "all", str(r.interviews), str(r.observed), str(r.singletons), str(r.doubletons),
+            t.add_row(r.segment or _("all"), str(r.interviews), str(r.observed), str(r.singletons), str(r.doubletons),
                       _num(r.chao1), "—" if r.chao1_low is None else f"{r.chao1_low}–{r.chao1_high}", _pct(r.new_pain_chance))
         out.print(t)
 
@@ -249,12 +249,14 @@ def _num(x: float | None) -> str:
     return "—" if x is None else f"{x:.1f}"
 
 
-def richness_line(r) -> str:
+def richness_line(r, tr=None) -> str:
+    _ = (tr or translator("en")).gettext
     if not r.observed:
-        return "Unheard pains: no pains are coded yet, so nothing can be estimated."
-    return (f"Unheard pains: about {_num(r.chao1)} pains exist (Chao1, 95% CI {r.chao1_low}–{r.chao1_high}); {r.observed} heard, "
-            f"so about {_num(r.unheard)} not heard yet. Chance the next interview brings a new pain: {_pct(r.new_pain_chance)} "
-            f"(f1 = {r.singletons} heard once, f2 = {r.doubletons} twice, in {r.interviews} interviews).")
+        return _("Unheard pains: no pains are coded yet, so nothing can be estimated.")
+    return _("Unheard pains: about {chao1} pains exist (Chao1, 95% CI {low}–{high}); {observed} heard, so about {unheard} not heard yet. "
+             "Chance the next interview brings a new pain: {chance} (f1 = {f1} heard once, f2 = {f2} twice, in {n} interviews).").format(
+        chao1=_num(r.chao1), low=r.chao1_low, high=r.chao1_high, observed=r.observed, unheard=_num(r.unheard),
+        chance=_pct(r.new_pain_chance), f1=r.singletons, f2=r.doubletons, n=r.interviews)
 
 
 @app.command()

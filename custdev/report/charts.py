@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import math
 
+from custdev import charts
 from custdev.report.data import ReportData
 from custdev.report.labels import LABELS
 from custdev.report.text import pct
@@ -22,26 +23,13 @@ def _mix(share: float) -> str:
 
 
 def _text_w(text: str, size: float) -> float:
-    return sum(0.62 if ch.isupper() else 0.55 for ch in text) * size
+    """Measured with the font the report's SVG asks for first (custdev.charts: DejaVu Sans advance widths)."""
+    return charts.text_width(text, size)
 
 
 def _wrap(text: str, width_px: float, size: float, max_lines: int = 2) -> list[str]:
-    words, lines, cur = text.split(), [], ""
-    for w in words:
-        cand = f"{cur} {w}".strip()
-        if cur and _text_w(cand, size) > width_px:
-            lines.append(cur)
-            cur = w
-        else:
-            cur = cand
-    if cur:
-        lines.append(cur)
-    if len(lines) > max_lines:
-        lines = lines[: max_lines - 1] + [" ".join(lines[max_lines - 1 :])]
-        while _text_w(lines[-1] + "…", size) > width_px and len(lines[-1]) > 1:
-            lines[-1] = lines[-1][:-1]
-        lines[-1] += "…"
-    return lines
+    """Wrapped at spaces; a word longer than the room is shortened with "…" (custdev.charts.fit), never clipped."""
+    return charts.fit(text, width_px, size, max_lines=max_lines)
 
 
 def heatmap_svg(d: ReportData) -> str:
@@ -64,7 +52,7 @@ def heatmap_svg(d: ReportData) -> str:
     height = int(head_h + cell_h * max(1, len(pains)) + legend_h)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'font-family="-apple-system, \'Segoe UI\', Roboto, \'Helvetica Neue\', Arial, sans-serif" role="img" '
+        f'font-family="{charts.FONT_FAMILY}" role="img" '
         f'aria-label="{esc(L["heatmap"])}">',
         "<defs>"
         '<pattern id="empty" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
@@ -171,7 +159,7 @@ def saturation_svg(d: ReportData, width: int = 900, height: int = 150) -> str:
         )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 {width} {height}" role="img" '
-        f'font-family="-apple-system, \'Segoe UI\', Roboto, Arial, sans-serif" style="max-width:{width}px;display:block">'
+        f'font-family="{charts.FONT_FAMILY}" style="max-width:{width}px;display:block">'
         f'<rect x="{wx:.1f}" y="{pad_t}" width="{pad_l + iw - wx:.1f}" height="{ih}" fill="{colour}" opacity="0.08"/>'
         f'<line x1="{pad_l}" y1="{pad_t + ih}" x2="{pad_l + iw}" y2="{pad_t + ih}" stroke="#d0d5dd"/>'
         f'<line x1="{pad_l}" y1="{pad_t}" x2="{pad_l + iw}" y2="{pad_t}" stroke="#eaecf0" stroke-dasharray="3 3"/>'
@@ -200,7 +188,7 @@ def cooccurrence_svg(d: ReportData, max_pains: int = 10) -> str:
     height = int(head_h + cell * len(pains) + 30)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'font-family="-apple-system, \'Segoe UI\', Roboto, \'Helvetica Neue\', Arial, sans-serif" role="img" aria-label="{esc(L["cooc"])}">',
+        f'font-family="{charts.FONT_FAMILY}" role="img" aria-label="{esc(L["cooc"])}">',
         f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
     ]
     for i, (slug, title) in enumerate(pains):

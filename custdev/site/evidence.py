@@ -36,8 +36,12 @@ def _evidence(conn) -> dict:
     }
 
 
-async def evidence_data(datasette) -> dict:
+async def evidence_data(datasette, request=None) -> dict:
     """Context for the charts page's evidence sections (empty when the views are missing or there are no interviews)."""
+    from custdev.i18n import translator
+    from custdev.site.lang import request_language
+
+    t = translator(request_language(datasette, request))
     db = datasette.get_database(DB_NAME)
     if not await has_tables(db, *EVIDENCE_VIEWS):
         return {"evidence": None}
@@ -57,8 +61,8 @@ async def evidence_data(datasette) -> dict:
         "evidence": {
             "richness": overall,
             "richness_segments": [r for r in data["richness"] if r.segment is not None],
-            "accumulation": accumulation_svg([s.cumulative_pains for s in data["saturation"].steps], overall),
-            "cooccurrence": cooccurrence_svg(c.pains[:12], c.interviews, {(p.pain_a, p.pain_b): p for p in c.pairs}, pain_link) if c.pairs else None,
+            "accumulation": accumulation_svg([s.cumulative_pains for s in data["saturation"].steps], overall, t=t),
+            "cooccurrence": cooccurrence_svg(c.pains[:12], c.interviews, {(p.pain_a, p.pain_b): p for p in c.pairs}, pain_link, t=t) if c.pairs else None,
             "pairs": c.pairs[:10],
         }
     }

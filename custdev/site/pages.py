@@ -339,5 +339,5 @@ async def charts_view(request, datasette):
     await require_view(datasette, request)
     from custdev.site.evidence import evidence_data
 
-    context = {**await charts_data(datasette, request), **await evidence_data(datasette), "metadata": datasette.metadata()}
+    context = {**await charts_data(datasette, request), **await evidence_data(datasette, request), "metadata": datasette.metadata()}
     return Response.html(await datasette.render_template("custdev_charts.html", context, request=request, view_name="custdev_charts"))
