@@ -37,12 +37,21 @@ def import_(
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Import recordings (transcribed offline with Whisper) and transcripts (VTT, SRT, TXT, DOCX, Markdown) into interviews/.
+    """Import recordings (transcribed offline with Whisper), transcripts (VTT, SRT, TXT, DOCX, Markdown) and REFI-QDA projects (.qdpx) into interviews/.
 
     Each source becomes one interview file with speaker turns and timestamps; the database is then updated.
+    A .qdpx project's codes map to pains, hypotheses and tags through qdpx-mappings/<project>.yml, written on the first run.
     Re-running skips what is already imported, so an interrupted batch resumes where it stopped.
     """
     from custdev.config import load_base
+
+    projects = [p for p in paths if p.suffix.lower() == ".qdpx"]
+    if projects:
+        _import_projects(projects, base, build, json_, quiet)
+        paths = [p for p in paths if p.suffix.lower() != ".qdpx"]
+        if not paths:
+            return
+
     from custdev.importers import ImportContext
     from custdev.ingest import ImportOptions
     from custdev.speech import TranscribeOptions
@@ -177,6 +186,51 @@ def _finish(summary, *, quiet: bool, json_: bool, extra: dict | None = None) -> 
         err.print("Interrupted: run the same command again to resume.", markup=False)
         raise typer.Exit(130)
     if not summary.ok:
+        raise typer.Exit(1)
+
+
+def _import_projects(projects: list[Path], base, build: bool, json_: bool, quiet: bool) -> None:
+    """REFI-QDA projects (.qdpx): one library call each; a bad project is one line and writes nothing."""
+    from custdev.config import load_base
+    from custdev.interchange.qdpx_import import import_qdpx
+
+    results, failed, waiting = [], False, False
+    with errors():
+        b = load_base(base)
+    for project in projects:
+        try:
+            result = import_qdpx(b, project, build=build)
+        except Exception as exc:  # noqa: BLE001 - CustdevError is one line; anything else must not leak a traceback
+            from custdev.errors import CustdevError
+
+            message = str(exc) if isinstance(exc, CustdevError) else f"{project.name}: unexpected {type(exc).__name__}; nothing imported"
+            err.print(f"Error: {message}", markup=False)
+            failed = True
+            continue
+        results.append(result)
+        for warning in result.warnings:
+            err.print(f"Warning: {project.name}: {warning}", markup=False)
+        if result.unknown_codes:
+            err.print(f"Note: {project.name}: {len(result.unknown_codes)} code(s) not in the codebook, imported as tags "
+                      f"(map them in {result.mapping}):", markup=False)
+            for line in result.unknown_codes:
+                err.print(f"  {line}", markup=False)
+        if result.waiting_for_mapping:
+            waiting = True
+            err.print(f"Wrote {result.mapping}: review how the project's codes map to pains, hypotheses and tags, "
+                      f"then run the same command again to import.", markup=False)
+            continue
+        if not (quiet or json_):
+            out.print(f"Imported {project.name}: {len(result.created)} interviews, {result.quotes} quotes"
+                      + (f", {len(result.skipped)} already there" if result.skipped else "")
+                      + (f"; custdev.db: {result.build['total']} interviews" if result.build else ""), markup=False)
+        if result.build and result.build.get("errors"):
+            failed = True
+            for message in result.build["errors"]:
+                err.print(f"Error: {message}", markup=False)
+    if json_:
+        print_json([r.to_dict() for r in results] if len(projects) > 1 else (results[0].to_dict() if results else {}))
+    if failed or waiting:
         raise typer.Exit(1)
 
 

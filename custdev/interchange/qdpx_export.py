@@ -3,7 +3,7 @@
 A ``.qdpx`` is a zip holding ``project.qde`` (QDA-XML, ``urn:QDA-XML:project:1.0``) and ``sources/``. Every
 interview is one plain-text source, one line per turn (``[00:01:23] Name: text``), and every quote one
 ``PlainTextSelection`` with a ``Coding`` per pain, hypothesis and tag. Respondents are cases with Segments, NPS,
-Company and Role as variables; each source carries its interview's date, interviewer and language.
+Company and Role as variables; each source carries its interview's date, interviewer, language, segments and NPS.
 
 What the big tools need, and this module does (tests/test_interchange_qdpx.py checks each):
 
@@ -225,6 +225,8 @@ def project_xml(base: Base, interviews: list[tuple[str, Interview]]) -> tuple[by
                     coding = _el(sel_el, "Coding", ns, guid=guid("coding", iv.id, str(n), code), creatingUser=user, creationDateTime=now)
                     _el(coding, "CodeRef", ns, targetGUID=guids[code])
             for name, value, kind in (("Interview date", _iso_date(iv.date), "DateValue"), ("Interviewer", iv.interviewer, "TextValue"),
+                                      ("Segments", ", ".join(iv.segments) or None, "TextValue"),
+                                      ("NPS", str(iv.nps) if iv.nps is not None else None, "IntegerValue"),
                                       ("Language", iv.language, "TextValue"), ("custdev id", iv.id, "TextValue")):
                 if value:
                     vv = _el(el, "VariableValue", ns)
