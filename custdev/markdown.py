@@ -135,11 +135,13 @@ def parse_interview(text: str, path: str = "<interview>", codebook: Codebook | N
             if last_ts is not None and turn.start_s < last_ts:
                 raise ParseError(path, turn.line, f"timestamp {format_timestamp(turn.start_s)} is earlier than the turn before it ({format_timestamp(last_ts)})")
             last_ts = turn.start_s
-    for n, turn in enumerate(turns):
-        nxt = next((t.start_s for t in turns[n + 1 :] if t.start_s is not None), None)
+    nxt: float | None = None  # the next timed turn's start, walking backwards (linear, also for untimed transcripts)
+    for turn in reversed(turns):
         turn.end_s = nxt
         for q in turn.quotes:
             q.start_s, q.end_s = turn.start_s, nxt
+        if turn.start_s is not None:
+            nxt = turn.start_s
     interview.turns = turns
     return interview
 
@@ -218,8 +220,8 @@ def _nps_by_stage(meta: dict, lines: dict[str, int], path: str, codebook: Codebo
 
 # Characters that any enabled inline rule reacts to (emphasis, ==mark==, code spans, escapes).
 _MARKUP = re.compile(r"[*_=`\\]")
-# The canonical turn header, exactly as markdown-it reads it: "**[00:01:23] Name:**" then a space or the end.
-_FAST_HEADER = re.compile(r"\*\*(\[[\d:.,]+\][^*_=`\\\n]*:)\*\*(?= |$)")
+# The canonical turn header, exactly as markdown-it reads it: "**[00:01:23] Name:**" (or "**Name:**") then a space or the end.
+_FAST_HEADER = re.compile(r"\*\*((?:\[[\d:.,]+\])?[^*_=`\\\n\[\]]*:)\*\*(?= |$)")
 
 
 def inline_children(content: str) -> list[tuple[str, str]]:
@@ -380,6 +382,22 @@ def _add_paragraph(turn: Turn, para: _Para, path: str, codebook: Codebook | None
                 line=ln,
             )
         )
+
+
+# What would not read back as plain text inside a turn: a '#' that starts a code, '==' (a highlight), emphasis and
+# code marks, backslashes; at a paragraph's start also list, quote and heading markers.
+_ESCAPE = re.compile(r"(?<![\w&/#])#(?=[^\W\d_])|==|[\\`*_]")
+_LEADING = re.compile(r"^([ \t]*)([-+>]|\d+[.)]|#+(?=\s|$))")
+
+
+def escape_text(text: str, at_start: bool = True) -> str:
+    """Plain text that reads back as itself inside a turn: markup is backslash-escaped, so a ``#word`` never becomes
+    a code and ``==`` never a highlight, and (``at_start``) a leading ``-``/``1.``/``#`` never a list or heading.
+    Text with nothing to escape is returned as it is (and keeps the parser's fast path)."""
+    text = _ESCAPE.sub(lambda m: "".join("\\" + ch for ch in m.group()), text)
+    if at_start:
+        text = _LEADING.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    return text
 
 
 def markdown_body(text: str) -> str:

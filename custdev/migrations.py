@@ -76,3 +76,11 @@ def m900_evidence_views(db: Database) -> None:
 def m901_journey_money(db: Database) -> None:
     # stages, interview_stage_scores, segments.size/revenue; views stage_scores, journey, pain_money, pain_money_total.
     run_sql_file(db, "901_journey_money.sql")
+
+
+@migrations()
+def m1000_channels(db: Database) -> None:
+    # Survey, ticket and chat responses (custdev/channels/), in tables of their own with a channel column, so
+    # interview analysis is never diluted by them; searchable like utterances (same stemmed shadow).
+    run_sql_file(db, "1000_channels.sql")
+    db["responses"].enable_fts(["text", "text_stem"], fts_version="FTS5", create_triggers=False, tokenize="unicode61")

@@ -173,6 +173,7 @@ def test_plain_text_fast_path_matches_markdown_it():
         "**[00:00:05] Мария:**Text glued", "**[00:00:05] Мария:** ", "**[00:00:05] Мария:**", "**[01:02] Мария**: x",
         "plain  \nhard break", "a\n  b  \n c", "**[00:01] A:** C# and #tag/x and x:y", "**[00:01] A* B:** odd",
         "**[00:00:01] A:** text **bold**", "\\#not-a-tag", "word_with_underscore", "==x== #t",
+        "**R17:** untimed header (channel responses)", "**R17:**", "**Name Surname:** a\nb", "**[x] A:** y", "**A:**b",
     ]
     paragraphs = [t.content for text in texts for t in _MD.parse(text) if t.type == "inline"] + tricky
     assert len(paragraphs) > 300

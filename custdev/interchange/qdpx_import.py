@@ -29,7 +29,7 @@ from custdev.config import Base, atomic_write_text, suggest
 from custdev.errors import CustdevError, ParseError
 from custdev.interchange.archive import ArchiveError, SafeArchive
 from custdev.interchange.refi import PROJECT_NS, marker_of
-from custdev.markdown import FRONT_MATTER_KEYS, format_timestamp, parse_interview
+from custdev.markdown import FRONT_MATTER_KEYS, escape_text, format_timestamp, parse_interview
 
 Q = f"{{{PROJECT_NS}}}"
 MAPPING_DIR = "qdpx-mappings"
@@ -338,15 +338,7 @@ def _blocks(text: str, sync: list[tuple[int, float]], known_names: set[str]) -> 
     return blocks
 
 
-_ESCAPE = re.compile(r"([\\`*_=#\[\]<>|~])")
-_LEADING = re.compile(r"^([ \t]*)([-+>]|\d+[.)])")
-
-
-def _escape(text: str, at_start: bool) -> str:
-    text = _ESCAPE.sub(r"\\\1", text)
-    if at_start:
-        text = _LEADING.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
-    return text
+_escape = escape_text
 
 
 def _merge(spans: list[tuple[int, int, list[str]]]) -> tuple[list[tuple[int, int, list[str]]], int]:
