@@ -167,3 +167,14 @@ def test_parts_hold_at_most_part_size_responses(tmp_path, monkeypatch):
     assert r.exit_code == 0 and "(3 files)" in r.stdout
     db = sqlite3.connect(base / "custdev.db")
     assert db.execute("SELECT count(*), count(DISTINCT path) FROM responses").fetchone() == (5, 3)
+
+
+def test_a_redacted_publish_drops_channel_respondents(tmp_path):
+    base = copy_base(REPO, tmp_path / "base")
+    (tmp_path / "s.csv").write_text("Comment,Email\n\"Пишу вам, пишите на ivan@example.ru\",ivan@example.ru\n", encoding="utf-8")
+    assert run("import", tmp_path / "s.csv", "--channel", "survey", "--base", base).exit_code == 0
+    r = run("publish", tmp_path / "pub", "--base", base)
+    assert r.exit_code == 0, r.output
+    db = sqlite3.connect(tmp_path / "pub" / "custdev.db")
+    respondent, text = db.execute("SELECT respondent, text FROM responses").fetchone()
+    assert respondent is None and text.startswith("Пишу вам") and "ivan@example.ru" not in text
