@@ -39,7 +39,7 @@ class QuotesResult:
 
 
 def quote_rows(db, site_url: str, *, segment: str | None = None, pain: str | None = None):
-    """(column values) per quote, in interview date order, then position."""
+    """(column values) per quote, in interview date order, then the order of the file (ids need not follow it)."""
     where, params = [], []
     if segment:
         where.append("q.interview_id IN (SELECT interview_id FROM interview_segments WHERE segment = ?)")
@@ -56,7 +56,7 @@ def quote_rows(db, site_url: str, *, segment: str | None = None, pain: str | Non
           (SELECT group_concat(segment, ', ') FROM (SELECT segment FROM interview_segments WHERE interview_id = q.interview_id ORDER BY segment))
         FROM quotes q JOIN interviews i ON i.id = q.interview_id JOIN utterances u ON u.id = q.utterance_id
         {"WHERE " + " AND ".join(where) if where else ""}
-        ORDER BY i.date IS NULL, i.date, q.interview_id, q.id
+        ORDER BY i.date IS NULL, i.date, q.interview_id, q.line, q.id
     """
     site = site_url.rstrip("/")
     for row in db.conn.execute(sql, params):
