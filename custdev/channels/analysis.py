@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from custdev.analysis import nps_score, wilson_interval
+from custdev.analysis import nps_score
+from custdev.stats import wilson_interval
 
 CHANNEL_ORDER = ("interview", "survey", "ticket", "chat")
 NOUNS = {
