@@ -339,7 +339,7 @@ def pain_prevalence(
             raise AnalysisError(f"segment '{segment}' has no interviews yet; list interviews in it with 'segments: [{segment}]' in their front matter")
     if pain is not None:
         stats = [p for p in stats if p.pain == pain]
-    money = pain_money(db)
+    money = pain_money(db, by_segment)
     for p in stats:
         rows = money.get(p.pain, [])
         p.money = rows if segment is None else [m for m in rows if m.segment == segment]
@@ -596,23 +596,25 @@ class Journey:
 
 def journey(db: Database) -> Journey:
     """Stages in the codebook's order (unlisted stages after them, alphabetically): pains with share and verdict for the
-    base and each segment (the journey view), and touchpoint scores (the stage_scores view)."""
+    base and each segment (the rows of the journey view), and touchpoint scores (the stage_scores view)."""
     require_interviews(db)
     stages: dict[str, JourneyStage] = {}
     for slug, title, pos in db.execute("SELECT slug, title, position FROM stages ORDER BY position"):
         stages[slug] = JourneyStage(slug, title, pos, {}, [])
-    pains: dict[tuple[str, str], JourneyPain] = {}
-    for row in db.execute(
-        "SELECT stage, stage_title, position, segment, pain, pain_title, interviews, scope_interviews, share, ci_low, ci_high, "
-        "verdict, more_interviews FROM journey WHERE stage IS NOT NULL"
+    # The journey view's rows, computed from pain_prevalence and pain_by_segment read once each.
+    pain_stage = {slug: stage for slug, stage in db.execute("SELECT slug, stage FROM pains WHERE stage IS NOT NULL")}
+    by_segment = segment_shares(db, 0.0)
+    for pain, title, k, n, share, lo, hi, verdict_, more in db.execute(
+        "SELECT pain, title, interviews, total_interviews, share, ci_low, ci_high, verdict, more_interviews FROM pain_prevalence"
     ):
-        stage, stitle, pos, seg, pain, ptitle, *cell = row
-        st = stages.setdefault(stage, JourneyStage(stage, stitle, pos, {}, []))
-        jp = pains.get((stage, pain))
-        if jp is None:
-            jp = pains[(stage, pain)] = JourneyPain(pain, ptitle, {})
-            st.pains.append(jp)
-        jp.cells[seg or ""] = JourneyCell(*cell)
+        stage = pain_stage.get(pain)
+        if stage is None:
+            continue
+        st = stages.setdefault(stage, JourneyStage(stage, stage, None, {}, []))
+        jp = JourneyPain(pain, title, {"": JourneyCell(k, n, share, lo, hi, verdict_, more)})
+        for seg, s in by_segment.get(pain, {}).items():
+            jp.cells[seg] = JourneyCell(s.interviews, s.segment_interviews, s.share, s.ci_low, s.ci_high, s.verdict, s.more_interviews)
+        st.pains.append(jp)
     for stage, stitle, pos, seg, scored, mean, nps in db.execute(
         "SELECT stage, stage_title, position, segment, scored, mean_score, nps FROM stage_scores"
     ):
@@ -637,16 +639,40 @@ class Money:
     revenue_high: float | None
 
 
-def pain_money(db: Database) -> dict[str, list[Money]]:
-    """pain -> money rows: per segment (pain_money view) and the total (pain_money_total, segment None) first."""
+def _times(x: float | None, m: float | None) -> float | None:
+    return None if x is None or m is None else x * m
+
+
+def _total(values: list[float | None]) -> float | None:
+    got = [v for v in values if v is not None]
+    return sum(got) if got else None  # like SQL's SUM: NULLs skipped, all NULL gives NULL
+
+
+def pain_money(db: Database, by_segment: dict[str, dict[str, SegmentShare]] | None = None) -> dict[str, list[Money]]:
+    """pain -> money rows: the total over the segments first (segment None), then each segment with a size or
+    revenue and interviews. The same arithmetic as the pain_money and pain_money_total views (share × size), done on
+    the pain_by_segment rows already read, so a command does not compute the views again."""
+    sizes = {slug: (size, revenue) for slug, size, revenue in db.execute(
+        "SELECT slug, size, revenue FROM segments WHERE size IS NOT NULL OR revenue IS NOT NULL")}
+    if not sizes:
+        return {}
+    if by_segment is None:
+        by_segment = segment_shares(db, 0.0)
+    titles = _known(db, "pains")
     out: dict[str, list[Money]] = {}
-    for row in db.execute("SELECT pain, pain_title, accounts, accounts_low, accounts_high, revenue_at_risk, revenue_low, revenue_high FROM pain_money_total"):
-        out.setdefault(row[0], []).append(Money(row[0], row[1], None, *row[2:]))
-    for row in db.execute(
-        "SELECT pain, pain_title, segment, accounts, accounts_low, accounts_high, revenue_at_risk, revenue_low, revenue_high "
-        "FROM pain_money ORDER BY pain, segment"
-    ):
-        out.setdefault(row[0], []).append(Money(*row))
+    for pain, segs in by_segment.items():
+        rows = []
+        for seg in sorted(segs):
+            s = segs[seg]
+            if seg not in sizes or not s.segment_interviews:
+                continue
+            size, revenue = sizes[seg]
+            rows.append(Money(pain, titles.get(pain, pain), seg, _times(s.share, size), _times(s.ci_low, size), _times(s.ci_high, size),
+                              _times(s.share, revenue), _times(s.ci_low, revenue), _times(s.ci_high, revenue)))
+        if rows:
+            total = Money(pain, titles.get(pain, pain), None, *(_total([getattr(r, f) for r in rows]) for f in (
+                "accounts", "accounts_low", "accounts_high", "revenue", "revenue_low", "revenue_high")))
+            out[pain] = [total, *rows]
     return out
 
 

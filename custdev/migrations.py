@@ -84,3 +84,9 @@ def m1000_channels(db: Database) -> None:
     # interview analysis is never diluted by them; searchable like utterances (same stemmed shadow).
     run_sql_file(db, "1000_channels.sql")
     db["responses"].enable_fts(["text", "text_stem"], fts_version="FTS5", create_triggers=False, tokenize="unicode61")
+
+
+@migrations()
+def m902_evidence_views_faster(db: Database) -> None:
+    # journey, pain_money, pain_money_total recreated with materialized inputs (same columns and numbers).
+    run_sql_file(db, "902_evidence_views_faster.sql")
