@@ -467,13 +467,32 @@ def analyse_hypotheses(base: Base) -> list[HypothesisStat]:
 # How much is still unheard, and which pains come together
 
 
+def _incidence(db: Database) -> dict[str, set[str]]:
+    """interview -> the pains it mentions (the interview_pains relation, read straight from the tables once)."""
+    out: dict[str, set[str]] = {}
+    for iid, pain in db.execute("SELECT DISTINCT q.interview_id, qp.pain FROM quote_pains AS qp JOIN quotes AS q ON q.id = qp.quote_id"):
+        out.setdefault(iid, set()).add(pain)
+    return out
+
+
 def pain_richness(db: Database) -> list[Richness]:
-    """Chao1 and Good–Turing for the whole base (segment None) and each segment, from the pain_richness view."""
+    """Chao1 and Good–Turing for the whole base (segment None) and each segment (codebook order): the numbers of the
+    pain_richness view, computed by custdev.stats from the interview × pain incidence (tests check both agree)."""
     require_interviews(db)
-    rows = db.execute(
-        "SELECT segment, interviews, observed, singletons, doubletons, chao1, chao1_low, chao1_high, new_pain_chance FROM pain_richness"
-    ).fetchall()
-    return [Richness(*r) for r in rows]
+    inc = _incidence(db)
+    scopes: list[tuple[str | None, list[str]]] = [(None, [r[0] for r in db.execute("SELECT id FROM interviews")])]
+    members: dict[str, list[str]] = {slug: [] for slug in _known(db, "segments")}
+    for iid, seg in db.execute("SELECT interview_id, segment FROM interview_segments"):
+        members.setdefault(seg, []).append(iid)
+    scopes += list(members.items())
+    out = []
+    for seg, ids in scopes:
+        freq: dict[str, int] = {}
+        for iid in ids:
+            for pain in inc.get(iid, ()):
+                freq[pain] = freq.get(pain, 0) + 1
+        out.append(richness(list(freq.values()), len(ids), seg))
+    return out
 
 
 @dataclass
@@ -509,16 +528,24 @@ class Cooccurrence:
 
 
 def cooccurrence(db: Database) -> Cooccurrence:
-    """Pairs of pains mentioned in the same interviews (the pain_cooccurrence view), with counts and Jaccard."""
+    """Pairs of pains mentioned in the same interviews, with counts and Jaccard: the pain_cooccurrence view's numbers,
+    counted from the interview × pain incidence read once (tests check both agree)."""
+    from itertools import combinations
+
     require_interviews(db)
-    pains = db.execute(
-        "SELECT pain, title, interviews FROM pain_prevalence WHERE interviews > 0 ORDER BY interviews DESC, pain"
-    ).fetchall()
-    pairs = [PairStat(*r) for r in db.execute(
-        "SELECT pain_a, title_a, pain_b, title_b, together, interviews_a, interviews_b, jaccard FROM pain_cooccurrence "
-        "ORDER BY together DESC, jaccard DESC, pain_a, pain_b"
-    )]
-    return Cooccurrence([(s, t) for s, t, _n in pains], {s: n for s, _t, n in pains}, pairs)
+    titles = _known(db, "pains")
+    inc = _incidence(db)
+    n: dict[str, int] = {}
+    together: dict[tuple[str, str], int] = {}
+    for pains in inc.values():
+        for p in pains:
+            n[p] = n.get(p, 0) + 1
+        for a, b in combinations(sorted(pains), 2):
+            together[(a, b)] = together.get((a, b), 0) + 1
+    pairs = [PairStat(a, titles.get(a, a), b, titles.get(b, b), k, n[a], n[b], k / (n[a] + n[b] - k)) for (a, b), k in together.items()]
+    pairs.sort(key=lambda x: (-x.together, -x.jaccard, x.pain_a, x.pain_b))
+    heard = sorted(n, key=lambda s: (-n[s], s))
+    return Cooccurrence([(s, titles.get(s, s)) for s in heard], n, pairs)
 
 
 def analyse_richness(base: Base) -> tuple[list[Richness], Saturation]:

@@ -305,3 +305,22 @@ def test_journey_and_money_in_python_equal_the_views(which, request):
             assert {m.segment: (m.accounts, m.revenue) for m in segs} == {k: pytest.approx(v) for k, v in per.items()}
     finally:
         db.close()
+
+
+@pytest.mark.parametrize("which", ["built", "sample"])
+def test_cooccurrence_in_python_equals_the_view(which, request):
+    from custdev import analysis as an
+    from custdev.db import open_db
+
+    base = request.getfixturevalue(which)
+    db = open_db(base / "custdev.db")
+    try:
+        got = {(p.pain_a, p.pain_b): (p.together, p.interviews_a, p.interviews_b, p.jaccard) for p in an.cooccurrence(db).pairs}
+        want = {(r[0], r[1]): tuple(r[2:]) for r in db.execute("SELECT pain_a, pain_b, together, interviews_a, interviews_b, jaccard FROM pain_cooccurrence")}
+        assert got.keys() == want.keys()
+        for k in want:
+            assert got[k][:3] == want[k][:3] and got[k][3] == pytest.approx(want[k][3], abs=1e-12)
+        assert [(r.segment, r.chao1_low, r.chao1_high) for r in an.pain_richness(db)] == [
+            tuple(r) for r in db.execute("SELECT segment, chao1_low, chao1_high FROM pain_richness")]
+    finally:
+        db.close()
