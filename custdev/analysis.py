@@ -369,7 +369,7 @@ def pain_prevalence(
             raise AnalysisError(f"segment '{segment}' has no interviews yet; list interviews in it with 'segments: [{segment}]' in their front matter")
     if pain is not None:
         stats = [p for p in stats if p.pain == pain]
-    money = pain_money(db)
+    money = pain_money(db, by_segment)
     for p in stats:
         rows = money.get(p.pain, [])
         p.money = rows if segment is None else [m for m in rows if m.segment == segment]
@@ -496,13 +496,32 @@ def analyse_hypotheses(base: Base) -> list[HypothesisStat]:
 # How much is still unheard, and which pains come together
 
 
+def _incidence(db: Database) -> dict[str, set[str]]:
+    """interview -> the pains it mentions (the interview_pains relation, read straight from the tables once)."""
+    out: dict[str, set[str]] = {}
+    for iid, pain in db.execute("SELECT DISTINCT q.interview_id, qp.pain FROM quote_pains AS qp JOIN quotes AS q ON q.id = qp.quote_id"):
+        out.setdefault(iid, set()).add(pain)
+    return out
+
+
 def pain_richness(db: Database) -> list[Richness]:
-    """Chao1 and Good–Turing for the whole base (segment None) and each segment, from the pain_richness view."""
+    """Chao1 and Good–Turing for the whole base (segment None) and each segment (codebook order): the numbers of the
+    pain_richness view, computed by custdev.stats from the interview × pain incidence (tests check both agree)."""
     require_interviews(db)
-    rows = db.execute(
-        "SELECT segment, interviews, observed, singletons, doubletons, chao1, chao1_low, chao1_high, new_pain_chance FROM pain_richness"
-    ).fetchall()
-    return [Richness(*r) for r in rows]
+    inc = _incidence(db)
+    scopes: list[tuple[str | None, list[str]]] = [(None, [r[0] for r in db.execute("SELECT id FROM interviews")])]
+    members: dict[str, list[str]] = {slug: [] for slug in _known(db, "segments")}
+    for iid, seg in db.execute("SELECT interview_id, segment FROM interview_segments"):
+        members.setdefault(seg, []).append(iid)
+    scopes += list(members.items())
+    out = []
+    for seg, ids in scopes:
+        freq: dict[str, int] = {}
+        for iid in ids:
+            for pain in inc.get(iid, ()):
+                freq[pain] = freq.get(pain, 0) + 1
+        out.append(richness(list(freq.values()), len(ids), seg))
+    return out
 
 
 @dataclass
@@ -538,16 +557,24 @@ class Cooccurrence:
 
 
 def cooccurrence(db: Database) -> Cooccurrence:
-    """Pairs of pains mentioned in the same interviews (the pain_cooccurrence view), with counts and Jaccard."""
+    """Pairs of pains mentioned in the same interviews, with counts and Jaccard: the pain_cooccurrence view's numbers,
+    counted from the interview × pain incidence read once (tests check both agree)."""
+    from itertools import combinations
+
     require_interviews(db)
-    pains = db.execute(
-        "SELECT pain, title, interviews FROM pain_prevalence WHERE interviews > 0 ORDER BY interviews DESC, pain"
-    ).fetchall()
-    pairs = [PairStat(*r) for r in db.execute(
-        "SELECT pain_a, title_a, pain_b, title_b, together, interviews_a, interviews_b, jaccard FROM pain_cooccurrence "
-        "ORDER BY together DESC, jaccard DESC, pain_a, pain_b"
-    )]
-    return Cooccurrence([(s, t) for s, t, _n in pains], {s: n for s, _t, n in pains}, pairs)
+    titles = _known(db, "pains")
+    inc = _incidence(db)
+    n: dict[str, int] = {}
+    together: dict[tuple[str, str], int] = {}
+    for pains in inc.values():
+        for p in pains:
+            n[p] = n.get(p, 0) + 1
+        for a, b in combinations(sorted(pains), 2):
+            together[(a, b)] = together.get((a, b), 0) + 1
+    pairs = [PairStat(a, titles.get(a, a), b, titles.get(b, b), k, n[a], n[b], k / (n[a] + n[b] - k)) for (a, b), k in together.items()]
+    pairs.sort(key=lambda x: (-x.together, -x.jaccard, x.pain_a, x.pain_b))
+    heard = sorted(n, key=lambda s: (-n[s], s))
+    return Cooccurrence([(s, titles.get(s, s)) for s in heard], n, pairs)
 
 
 def analyse_richness(base: Base) -> tuple[list[Richness], Saturation]:
@@ -625,23 +652,25 @@ class Journey:
 
 def journey(db: Database) -> Journey:
     """Stages in the codebook's order (unlisted stages after them, alphabetically): pains with share and verdict for the
-    base and each segment (the journey view), and touchpoint scores (the stage_scores view)."""
+    base and each segment (the rows of the journey view), and touchpoint scores (the stage_scores view)."""
     require_interviews(db)
     stages: dict[str, JourneyStage] = {}
     for slug, title, pos in db.execute("SELECT slug, title, position FROM stages ORDER BY position"):
         stages[slug] = JourneyStage(slug, title, pos, {}, [])
-    pains: dict[tuple[str, str], JourneyPain] = {}
-    for row in db.execute(
-        "SELECT stage, stage_title, position, segment, pain, pain_title, interviews, scope_interviews, share, ci_low, ci_high, "
-        "verdict, more_interviews FROM journey WHERE stage IS NOT NULL"
+    # The journey view's rows, computed from pain_prevalence and pain_by_segment read once each.
+    pain_stage = {slug: stage for slug, stage in db.execute("SELECT slug, stage FROM pains WHERE stage IS NOT NULL")}
+    by_segment = segment_shares(db, 0.0)
+    for pain, title, k, n, share, lo, hi, verdict_, more in db.execute(
+        "SELECT pain, title, interviews, total_interviews, share, ci_low, ci_high, verdict, more_interviews FROM pain_prevalence"
     ):
-        stage, stitle, pos, seg, pain, ptitle, *cell = row
-        st = stages.setdefault(stage, JourneyStage(stage, stitle, pos, {}, []))
-        jp = pains.get((stage, pain))
-        if jp is None:
-            jp = pains[(stage, pain)] = JourneyPain(pain, ptitle, {})
-            st.pains.append(jp)
-        jp.cells[seg or ""] = JourneyCell(*cell)
+        stage = pain_stage.get(pain)
+        if stage is None:
+            continue
+        st = stages.setdefault(stage, JourneyStage(stage, stage, None, {}, []))
+        jp = JourneyPain(pain, title, {"": JourneyCell(k, n, share, lo, hi, verdict_, more)})
+        for seg, s in by_segment.get(pain, {}).items():
+            jp.cells[seg] = JourneyCell(s.interviews, s.segment_interviews, s.share, s.ci_low, s.ci_high, s.verdict, s.more_interviews)
+        st.pains.append(jp)
     for stage, stitle, pos, seg, scored, mean, nps in db.execute(
         "SELECT stage, stage_title, position, segment, scored, mean_score, nps FROM stage_scores"
     ):
@@ -666,16 +695,40 @@ class Money:
     revenue_high: float | None
 
 
-def pain_money(db: Database) -> dict[str, list[Money]]:
-    """pain -> money rows: per segment (pain_money view) and the total (pain_money_total, segment None) first."""
+def _times(x: float | None, m: float | None) -> float | None:
+    return None if x is None or m is None else x * m
+
+
+def _total(values: list[float | None]) -> float | None:
+    got = [v for v in values if v is not None]
+    return sum(got) if got else None  # like SQL's SUM: NULLs skipped, all NULL gives NULL
+
+
+def pain_money(db: Database, by_segment: dict[str, dict[str, SegmentShare]] | None = None) -> dict[str, list[Money]]:
+    """pain -> money rows: the total over the segments first (segment None), then each segment with a size or
+    revenue and interviews. The same arithmetic as the pain_money and pain_money_total views (share × size), done on
+    the pain_by_segment rows already read, so a command does not compute the views again."""
+    sizes = {slug: (size, revenue) for slug, size, revenue in db.execute(
+        "SELECT slug, size, revenue FROM segments WHERE size IS NOT NULL OR revenue IS NOT NULL")}
+    if not sizes:
+        return {}
+    if by_segment is None:
+        by_segment = segment_shares(db, 0.0)
+    titles = _known(db, "pains")
     out: dict[str, list[Money]] = {}
-    for row in db.execute("SELECT pain, pain_title, accounts, accounts_low, accounts_high, revenue_at_risk, revenue_low, revenue_high FROM pain_money_total"):
-        out.setdefault(row[0], []).append(Money(row[0], row[1], None, *row[2:]))
-    for row in db.execute(
-        "SELECT pain, pain_title, segment, accounts, accounts_low, accounts_high, revenue_at_risk, revenue_low, revenue_high "
-        "FROM pain_money ORDER BY pain, segment"
-    ):
-        out.setdefault(row[0], []).append(Money(*row))
+    for pain, segs in by_segment.items():
+        rows = []
+        for seg in sorted(segs):
+            s = segs[seg]
+            if seg not in sizes or not s.segment_interviews:
+                continue
+            size, revenue = sizes[seg]
+            rows.append(Money(pain, titles.get(pain, pain), seg, _times(s.share, size), _times(s.ci_low, size), _times(s.ci_high, size),
+                              _times(s.share, revenue), _times(s.ci_low, revenue), _times(s.ci_high, revenue)))
+        if rows:
+            total = Money(pain, titles.get(pain, pain), None, *(_total([getattr(r, f) for r in rows]) for f in (
+                "accounts", "accounts_low", "accounts_high", "revenue", "revenue_low", "revenue_high")))
+            out[pain] = [total, *rows]
     return out
 
 

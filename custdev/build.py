@@ -43,6 +43,7 @@ class BuildResult:
     failed: int = 0
     total: int = 0  # interviews in the database after the build
     errors: list[str] = field(default_factory=list)
+    responses: int = 0  # survey, ticket and chat responses in the database after the build (custdev/channels)
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in ("built", "skipped", "removed", "failed", "total", "errors")}
@@ -442,11 +443,15 @@ def build_base(base: Base | str | Path | None = None, *, full: bool = False, pro
                 progress(done, total, p.rel)
 
         writer.commit()
+        from custdev.channels.store import build_channels
+
+        build_channels(db, base, result, full=full, workers=workers)
         _prune_codebook(db, base.codebook)
         with _transaction(db.conn):  # the analysis views (CLI and Datasette alike) read their thresholds from here
             for key, value in base.config.analysis_settings().items():
                 set_meta(db, key, value)
         result.total = db.execute("SELECT count(*) FROM interviews").fetchone()[0]
+        result.responses = db.execute("SELECT count(*) FROM responses").fetchone()[0]
     finally:
         writer.commit()  # keep what was completely written before an interruption: the next build resumes there
         db.close()

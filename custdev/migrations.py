@@ -79,6 +79,20 @@ def m901_journey_money(db: Database) -> None:
 
 
 @migrations()
+def m1000_channels(db: Database) -> None:
+    # Survey, ticket and chat responses (custdev/channels/), in tables of their own with a channel column, so
+    # interview analysis is never diluted by them; searchable like utterances (same stemmed shadow).
+    run_sql_file(db, "1000_channels.sql")
+    db["responses"].enable_fts(["text", "text_stem"], fts_version="FTS5", create_triggers=False, tokenize="unicode61")
+
+
+@migrations()
+def m902_evidence_views_faster(db: Database) -> None:
+    # journey, pain_money, pain_money_total recreated with materialized inputs (same columns and numbers).
+    run_sql_file(db, "902_evidence_views_faster.sql")
+
+
+@migrations()
 def m1300_permanent_links(db: Database) -> None:
     # quotes.seq, link_aliases; every interview is rewritten by the next build (custdev/links.py).
     run_sql_file(db, "1300_permanent_links.sql")
@@ -90,10 +104,10 @@ def m1301_lemma_search(db: Database) -> None:
     # (custdev/search.py): recompute it for every stored row and rebuild both full-text indexes.
     from custdev.search import stem_text
 
-    for table in ("utterances", "quotes"):
+    for table in ("utterances", "quotes", "responses"):
         if not db[table].exists():
             continue
-        rows = db.execute(f"SELECT id, text FROM {table}").fetchall()
-        db.conn.executemany(f"UPDATE {table} SET text_stem = ? WHERE id = ?", [(stem_text(t or ""), i) for i, t in rows])
+        rows = db.execute(f"SELECT rowid, text FROM {table}").fetchall()
+        db.conn.executemany(f"UPDATE {table} SET text_stem = ? WHERE rowid = ?", [(stem_text(t or ""), i) for i, t in rows])
         if db[f"{table}_fts"].exists():
             db.execute(f"INSERT INTO {table}_fts({table}_fts) VALUES ('rebuild')")

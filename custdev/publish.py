@@ -495,6 +495,8 @@ def _redact_row(table, cols, row, mapped, all_ids, redactor: Redactor, responden
             values["path"] = f"{INTERVIEWS_DIR}/{values['id']}.md"
         if "content_hash" in values:
             values["content_hash"] = ""
+    if table == "responses" and "respondent" in values:
+        values["respondent"] = None  # survey/ticket/chat respondents (e-mails, names) never leave with a redacted copy
     if "speaker" in values and "interview_id" in original and (original["interview_id"], original["speaker"]) in speaker_labels:
         values["speaker"] = speaker_labels[(original["interview_id"], original["speaker"])]
     for c in cols:

@@ -279,3 +279,48 @@ def test_unknown_stage_in_an_interview_is_a_build_error(own_base):
     f.write_text(f.read_text().replace("nps_by_stage: {billing: 6}", "nps_by_stage: {biling: 6}"))
     result = build_base(load_base(own_base))
     assert result.failed == 1 and "unknown stage 'biling' in nps_by_stage (did you mean 'billing'?)" in str(result.errors)
+
+
+@pytest.mark.parametrize("which", ["built", "sample"])
+def test_journey_and_money_in_python_equal_the_views(which, request):
+    """The commands compute journey and money from rows already read; the views Datasette shows must agree."""
+    from custdev import analysis as an
+    from custdev.db import open_db
+
+    base = request.getfixturevalue(which)
+    db = open_db(base / "custdev.db")
+    try:
+        j = an.journey(db)
+        got = {(st.stage, seg or None, p.pain): (c.interviews, c.scope_interviews, c.share, c.verdict, c.more_interviews)
+               for st in j.stages for p in st.pains for seg, c in p.cells.items()}
+        want = {(r[0], r[1], r[2]): tuple(r[3:]) for r in db.execute(
+            "SELECT stage, segment, pain, interviews, scope_interviews, share, verdict, more_interviews FROM journey WHERE stage IS NOT NULL")}
+        assert got == want
+        money = an.pain_money(db)
+        totals = {r[0]: r[1:] for r in db.execute("SELECT pain, accounts, accounts_low, accounts_high, revenue_at_risk, revenue_low, revenue_high FROM pain_money_total")}
+        assert set(money) == set(totals)
+        for pain, (total, *segs) in money.items():
+            assert (total.accounts, total.accounts_low, total.accounts_high, total.revenue, total.revenue_low, total.revenue_high) == pytest.approx(totals[pain])
+            per = {r[0]: r[1:] for r in db.execute("SELECT segment, accounts, revenue_at_risk FROM pain_money WHERE pain = ?", [pain])}
+            assert {m.segment: (m.accounts, m.revenue) for m in segs} == {k: pytest.approx(v) for k, v in per.items()}
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("which", ["built", "sample"])
+def test_cooccurrence_in_python_equals_the_view(which, request):
+    from custdev import analysis as an
+    from custdev.db import open_db
+
+    base = request.getfixturevalue(which)
+    db = open_db(base / "custdev.db")
+    try:
+        got = {(p.pain_a, p.pain_b): (p.together, p.interviews_a, p.interviews_b, p.jaccard) for p in an.cooccurrence(db).pairs}
+        want = {(r[0], r[1]): tuple(r[2:]) for r in db.execute("SELECT pain_a, pain_b, together, interviews_a, interviews_b, jaccard FROM pain_cooccurrence")}
+        assert got.keys() == want.keys()
+        for k in want:
+            assert got[k][:3] == want[k][:3] and got[k][3] == pytest.approx(want[k][3], abs=1e-12)
+        assert [(r.segment, r.chao1_low, r.chao1_high) for r in an.pain_richness(db)] == [
+            tuple(r) for r in db.execute("SELECT segment, chao1_low, chao1_high FROM pain_richness")]
+    finally:
+        db.close()

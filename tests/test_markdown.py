@@ -173,6 +173,7 @@ def test_plain_text_fast_path_matches_markdown_it():
         "**[00:00:05] Мария:**Text glued", "**[00:00:05] Мария:** ", "**[00:00:05] Мария:**", "**[01:02] Мария**: x",
         "plain  \nhard break", "a\n  b  \n c", "**[00:01] A:** C# and #tag/x and x:y", "**[00:01] A* B:** odd",
         "**[00:00:01] A:** text **bold**", "\\#not-a-tag", "word_with_underscore", "==x== #t",
+        "**R17:** untimed header (channel responses)", "**R17:**", "**Name Surname:** a\nb", "**[x] A:** y", "**A:**b",
     ]
     paragraphs = [t.content for text in texts for t in _MD.parse(text) if t.type == "inline"] + tricky
     assert len(paragraphs) > 300
@@ -188,3 +189,35 @@ def _MARKUP_FREE(content: str) -> bool:
 
     m = _FAST_HEADER.match(content)
     return _MARKUP.search(content[m.end():] if m else content) is None
+
+
+def test_fast_block_path_gives_the_same_interviews_as_markdown_it(monkeypatch):
+    """fast_block_tokens (one-line paragraphs and headings) must parse exactly like markdown-it, or step aside."""
+    import random
+    from pathlib import Path
+
+    import custdev.markdown as md
+    from bench.generate import interview_text
+
+    repo = Path(__file__).resolve().parent.parent
+    texts = [p.read_text(encoding="utf-8") for p in sorted((repo / "interviews").glob("*.md"))]
+    texts += [interview_text(n, 40, random.Random(n)) for n in range(5)]
+    texts += [GOOD, GOOD.replace("\n", "\r\n")]
+    texts.append("---\nid: part\nchannel: chat\n---\n\n## c1\n\n**user:** Как выставить \\#счёт? #pain/x\n\n**bot:** ==Откройте== раздел\n\n"
+                 "## c2\n\n**user:** - not a list\n\n**R7:** 1. item\n\n    indented\n\nplain continuation\n")
+    texts.append("---\nid: x\n---\n\n**[00:00:01] A:** one\n\n- a list\n- b\n\n> quote\n\n***\n\n**[00:00:02] B:** two\nlines\n")
+    used = 0
+    for text in texts:
+        monkeypatch.setattr(md, "FAST_BLOCKS", True)
+        used += md.fast_block_tokens(text) is not None
+        try:
+            fast = md.parse_interview(text, "x.md")
+        except md.ParseError as exc:
+            fast = str(exc)
+        monkeypatch.setattr(md, "FAST_BLOCKS", False)
+        try:
+            slow = md.parse_interview(text, "x.md")
+        except md.ParseError as exc:
+            slow = str(exc)
+        assert fast == slow, text[:80]
+    assert used >= len(texts) // 2  # the fast path is really taken for ordinary transcripts

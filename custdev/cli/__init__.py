@@ -78,3 +78,5 @@ from custdev.cli import analysis as _analysis  # noqa: E402,F401
 from custdev.cli import evidence as _evidence  # noqa: E402,F401
 from custdev.cli import imports as _imports  # noqa: E402,F401
 from custdev.cli import site as _site  # noqa: E402,F401
+from custdev.cli import interchange as _interchange  # noqa: E402,F401
+from custdev.cli import channels as _channels  # noqa: E402,F401

@@ -62,8 +62,12 @@ def build(
                 "{total} interviews in {db}: {built} built, {skipped} unchanged, {removed} removed, {failed} with errors",
                 result.total,
             )
+            responses = getattr(result, "responses", 0)
+            extra = translator(b.config.language).ngettext(
+                "; {n} survey/ticket/chat response", "; {n} survey/ticket/chat responses", responses,
+            ).format(n=f"{responses:,}") if responses else ""
             out.print(line.format(total=result.total, db=b.db_path.name, built=result.built, skipped=result.skipped,
-                                  removed=result.removed, failed=result.failed), markup=False)
+                                  removed=result.removed, failed=result.failed) + extra, markup=False)
     if result.failed:
         raise typer.Exit(1)
 
@@ -98,9 +102,13 @@ def search(
     speaker: Annotated[Optional[str], typer.Option(help="Only what the respondent or the interviewer said.")] = None,
     quotes: Annotated[bool, typer.Option("--quotes", help="Search highlighted quotes only.")] = False,
     limit: Annotated[int, typer.Option(help="At most this many hits.")] = 20,
+    channel: Annotated[Optional[str], typer.Option(help="Search survey, ticket or chat responses instead of interviews: survey, ticket, chat or all.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Full-text search over what was said, matching Russian and English word forms."""
+    if channel is not None:
+        _search_channel(query, base, channel, segment, pain, tag, limit, json_)
+        return
     from custdev.config import check_slug, load_base
     from custdev.db import open_db
     from custdev.markdown import format_timestamp
@@ -151,3 +159,35 @@ def search(
         if total > RANK_WINDOW:
             line = tr.gettext("{shown} of {total} matches shown, ranked among {window} of them; use --limit, more words or filters to see others.")
         out.print(line.format(shown=len(hits), total=f"{total:,}", window=f"{RANK_WINDOW:,}"), style="dim", markup=False)
+
+
+def _search_channel(query: str, base, channel: str, segment, pain, tag, limit: int, json_: bool) -> None:
+    from rich.markup import escape
+
+    from custdev.channels.search import search_responses
+    from custdev.config import check_slug, load_base
+    from custdev.db import open_db
+    from custdev.errors import CustdevError
+
+    with errors():
+        if channel not in ("survey", "ticket", "chat", "all"):
+            raise CustdevError(f"unknown channel '{channel}' (use survey, ticket, chat or all)")
+        b = load_base(base)
+        if not b.db_path.exists():
+            raise CustdevError(f"{b.root} has no {b.db_path.name} yet; run 'custdev build' first")
+        if pain:
+            check_slug("pain", pain, b.codebook.pains)
+        hits = search_responses(open_db(b.db_path), query, channel=None if channel == "all" else channel, segment=segment,
+                                pain=pain, tag=tag, limit=limit, before="\x00", after="\x01")
+    if json_:
+        print_json([{**h.to_dict(), "snippet": h.snippet.replace("\x00", "[").replace("\x01", "]")} for h in hits])
+        return
+    if not hits:
+        out.print("No matches.", markup=False)
+        return
+    on, off = ("[bold yellow]", "[/bold yellow]") if out.is_terminal else ("\\[", "]")
+    for h in hits:
+        where = f"{h.channel} row {h.row}" if h.row else h.channel
+        extra = ", ".join(x for x in (h.date, h.segment, f"NPS {h.nps}" if h.nps is not None else None) if x)
+        snippet = escape(" ".join(h.snippet.split())).replace("\x00", on).replace("\x01", off)
+        out.print(f"[cyan]{escape(where)}[/cyan] [dim]{escape(extra)}[/dim] {snippet}")

@@ -33,16 +33,32 @@ def import_(
     interviewer_channel: Annotated[str, typer.Option(help="Stereo call recordings: the interviewer's channel, left, right or auto (who asks more questions).")] = "auto",
     beam_size: Annotated[int, typer.Option(min=1, max=10, help="Beam size (1 = greedy, faster, a little less accurate).")] = 5,
     build: Annotated[bool, typer.Option("--build/--no-build", help="Update custdev.db after importing.")] = True,
+    channel: Annotated[Optional[str], typer.Option(help="Import survey, ticket or chat exports (CSV, XLSX, JSON Lines) instead of interviews: survey, ticket or chat.")] = None,
+    column: Annotated[Optional[List[str]], typer.Option("--column", help="Channel imports: FIELD=HEADER, e.g. text=Comment, nps=Score; fields: text, date, respondent, segment, nps, id, speaker, conversation. Default: [channels.<channel>.columns] in custdev.toml, else guessed from the headers.")] = None,
+    encoding: Annotated[Optional[str], typer.Option(help="Channel imports: the CSV's encoding when it is not UTF-8 (e.g. cp1251 from Excel).")] = None,
     base: BaseOpt = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Import recordings (transcribed offline with Whisper) and transcripts (VTT, SRT, TXT, DOCX, Markdown) into interviews/.
+    """Import recordings (transcribed offline with Whisper), transcripts (VTT, SRT, TXT, DOCX, Markdown) and REFI-QDA projects (.qdpx) into interviews/; with --channel, survey, ticket or chat exports into channels/.
 
     Each source becomes one interview file with speaker turns and timestamps; the database is then updated.
+    A .qdpx project's codes map to pains, hypotheses and tags through qdpx-mappings/<project>.yml, written on the first run.
+    A channel export (CSV, XLSX, JSON Lines) becomes markdown files of up to 1,000 responses each; bad rows are reported by row number.
     Re-running skips what is already imported, so an interrupted batch resumes where it stopped.
     """
     from custdev.config import load_base
+
+    if channel is not None or column or encoding:
+        _import_channel(paths, channel, column or [], encoding, base, build, json_, quiet)
+        return
+    projects = [p for p in paths if p.suffix.lower() == ".qdpx"]
+    if projects:
+        _import_projects(projects, base, build, json_, quiet)
+        paths = [p for p in paths if p.suffix.lower() != ".qdpx"]
+        if not paths:
+            return
+
     from custdev.importers import ImportContext
     from custdev.ingest import ImportOptions
     from custdev.speech import TranscribeOptions
@@ -177,6 +193,117 @@ def _finish(summary, *, quiet: bool, json_: bool, extra: dict | None = None) -> 
         err.print("Interrupted: run the same command again to resume.", markup=False)
         raise typer.Exit(130)
     if not summary.ok:
+        raise typer.Exit(1)
+
+
+def _import_channel(paths: list[Path], channel: str | None, column: list[str], encoding: str | None, base, build: bool,
+                    json_: bool, quiet: bool) -> None:
+    """Survey / ticket / chat exports: each file -> grouped markdown parts in channels/, then one build."""
+    from custdev.channels.ingest import import_responses
+    from custdev.channels.read import CHANNELS
+    from custdev.config import load_base
+
+    if channel not in CHANNELS:
+        raise typer.BadParameter(f"use {', '.join(CHANNELS)}", param_hint="--channel")
+    if encoding:
+        import codecs
+
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise typer.BadParameter(f"unknown encoding {encoding!r}", param_hint="--encoding") from None
+    columns = {}
+    for item in column:
+        field_, sep, header = item.partition("=")
+        if not sep or not field_.strip() or not header.strip():
+            raise typer.BadParameter(f"{item!r}: use FIELD=HEADER, e.g. text=Comment", param_hint="--column")
+        columns[field_.strip()] = header.strip()
+    results, failed = [], False
+    with errors():
+        b = load_base(base)
+    for path in paths:
+        try:
+            with errors():
+                result = import_responses(b, path, channel, columns=columns, encoding=encoding)
+        except typer.Exit:
+            failed = True
+            continue
+        results.append(result)
+        if result.skipped:
+            if not quiet and not json_:
+                out.print(f"Skipped {result.message}", markup=False)
+            continue
+        if not (quiet or json_):
+            noun = "conversations" if channel == "chat" else "responses" if channel == "survey" else "tickets"
+            out.print(f"Imported {path.name}: {result.items:,} {noun} into {result.folder}/ ({result.parts} file{'s' if result.parts != 1 else ''})"
+                      + (f", {result.bad.count:,} bad rows skipped" if result.bad.count else ""), markup=False)
+        for line in result.bad.lines():
+            err.print(f"Warning: {path.name}: {line}", markup=False)
+        if result.unknown_segments:
+            shown = ", ".join(f"{s!r} ({n:,})" for s, n in list(result.unknown_segments.items())[:10])
+            err.print(f"Note: {path.name}: segments not in the codebook, kept as written: {shown}", markup=False)
+    build_result = None
+    if build and any(not r.skipped for r in results):
+        from custdev.build import build_base
+
+        with errors():
+            build_result = build_base(b)
+        for message in build_result.errors:
+            err.print(f"Error: {message}", markup=False)
+        if not (quiet or json_):
+            out.print(f"custdev.db: {build_result.total} interviews, {build_result.responses:,} channel responses", markup=False)
+        failed |= bool(build_result.failed)
+    if json_:
+        data = [r.to_dict() for r in results]
+        for d in data:
+            d["build"] = build_result.to_dict() if build_result else None
+        print_json(data if len(paths) > 1 else (data[0] if data else {}))
+    if failed:
+        raise typer.Exit(1)
+
+
+def _import_projects(projects: list[Path], base, build: bool, json_: bool, quiet: bool) -> None:
+    """REFI-QDA projects (.qdpx): one library call each; a bad project is one line and writes nothing."""
+    from custdev.config import load_base
+    from custdev.interchange.qdpx_import import import_qdpx
+
+    results, failed, waiting = [], False, False
+    with errors():
+        b = load_base(base)
+    for project in projects:
+        try:
+            result = import_qdpx(b, project, build=build)
+        except Exception as exc:  # noqa: BLE001 - CustdevError is one line; anything else must not leak a traceback
+            from custdev.errors import CustdevError
+
+            message = str(exc) if isinstance(exc, CustdevError) else f"{project.name}: unexpected {type(exc).__name__}; nothing imported"
+            err.print(f"Error: {message}", markup=False)
+            failed = True
+            continue
+        results.append(result)
+        for warning in result.warnings:
+            err.print(f"Warning: {project.name}: {warning}", markup=False)
+        if result.unknown_codes:
+            err.print(f"Note: {project.name}: {len(result.unknown_codes)} code(s) not in the codebook, imported as tags "
+                      f"(map them in {result.mapping}):", markup=False)
+            for line in result.unknown_codes:
+                err.print(f"  {line}", markup=False)
+        if result.waiting_for_mapping:
+            waiting = True
+            err.print(f"Wrote {result.mapping}: review how the project's codes map to pains, hypotheses and tags, "
+                      f"then run the same command again to import.", markup=False)
+            continue
+        if not (quiet or json_):
+            out.print(f"Imported {project.name}: {len(result.created)} interviews, {result.quotes} quotes"
+                      + (f", {len(result.skipped)} already there" if result.skipped else "")
+                      + (f"; custdev.db: {result.build['total']} interviews" if result.build else ""), markup=False)
+        if result.build and result.build.get("errors"):
+            failed = True
+            for message in result.build["errors"]:
+                err.print(f"Error: {message}", markup=False)
+    if json_:
+        print_json([r.to_dict() for r in results] if len(projects) > 1 else (results[0].to_dict() if results else {}))
+    if failed or waiting:
         raise typer.Exit(1)
 
 

@@ -171,6 +171,11 @@ async def search_data(datasette, request) -> dict:
             r["id"]: r["title"] or r["id"]
             for r in await fetch_rows(db, f"select id, title from interviews where id in ({marks})", interview_ids)
         }
+    from custdev.site.channels import channel_facet
+
+    channel = await channel_facet(datasette, db, q, current, data["total"])
+    if channel:
+        data["facets"].append(channel)
     for facet in ("segment", "pain", "tag", "speaker", "interview"):
         values = sorted(by.get(facet, []), key=lambda vn: (-vn[1], str(vn[0])))
         if facet == "tag":

@@ -1,0 +1,293 @@
+"""Reading survey, ticket and chat exports (CSV, XLSX, JSON Lines) as a stream of checked rows.
+
+Columns map to fields (text, date, respondent, segment, nps, id; chats also speaker and conversation) by
+``--column field=Header`` flags, else by ``[channels.<channel>.columns]`` in custdev.toml, else by common header
+names (``Comment``, ``Score``, ``Дата``…). Rows are read one at a time, so a 100,000-row export never sits in memory.
+A bad row (empty text, bytes that are not UTF-8 such as cp1251 from Excel, a score outside 0–10, a duplicate) is
+counted and reported by its row number (the header is row 1, as in a spreadsheet); the other rows import.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from custdev.errors import CustdevError
+
+CHANNELS = ("survey", "ticket", "chat")
+FIELDS = ("text", "date", "respondent", "segment", "nps", "id", "speaker", "conversation")
+# Header names recognised without a mapping (compared case-insensitively, spaces and punctuation ignored).
+GUESSES = {
+    "text": ("text", "comment", "comments", "feedback", "message", "body", "answer", "response", "description", "verbatim",
+             "текст", "комментарий", "отзыв", "ответ", "сообщение", "описание"),
+    "date": ("date", "created", "createdat", "timestamp", "submittedat", "time", "дата", "создан", "время"),
+    "respondent": ("respondent", "customer", "user", "email", "client", "name", "author", "requester",
+                   "респондент", "клиент", "пользователь", "имя", "автор"),
+    "segment": ("segment", "plan", "tier", "сегмент", "тариф"),
+    "nps": ("nps", "score", "rating", "npsscore", "оценка", "балл"),
+    "id": ("id", "responseid", "ticketid", "ticket", "messageid", "номер"),
+    "speaker": ("speaker", "from", "sender", "role", "who", "отправитель", "роль"),
+    "conversation": ("conversation", "conversationid", "chat", "chatid", "dialog", "dialogue", "thread", "session", "sessionid",
+                     "диалог", "чат", "сессия"),
+}
+_NORM = re.compile(r"[\W_]+")
+_SURROGATE = re.compile("[\udc80-\udcff]")
+MAX_TEXT = 20_000  # characters of one response; longer ones are cut with a warning
+
+
+class ChannelError(CustdevError):
+    pass
+
+
+@dataclass
+class Row:
+    number: int  # spreadsheet row number (header = 1)
+    text: str
+    date: str | None = None
+    respondent: str | None = None
+    segment: str | None = None
+    nps: int | None = None
+    id: str | None = None
+    speaker: str | None = None
+    conversation: str | None = None
+
+
+@dataclass
+class BadRows:
+    reasons: dict[str, list[int]] = field(default_factory=dict)  # reason -> row numbers
+
+    def add(self, reason: str, number: int) -> None:
+        self.reasons.setdefault(reason, []).append(number)
+
+    @property
+    def count(self) -> int:
+        return sum(len(v) for v in self.reasons.values())
+
+    def lines(self, limit: int = 10) -> list[str]:
+        out = []
+        for reason, rows in self.reasons.items():
+            shown = ", ".join(str(r) for r in rows[:limit]) + (f" and {len(rows) - limit:,} more" if len(rows) > limit else "")
+            out.append(f"{len(rows):,} row{'s' if len(rows) != 1 else ''} {reason}: row{'s' if len(rows) != 1 else ''} {shown}")
+        return out
+
+
+def _norm(header: str) -> str:
+    return _NORM.sub("", str(header or "").casefold())
+
+
+def resolve_columns(headers: list[str], channel: str, given: dict[str, str], label: str) -> dict[str, int]:
+    """field -> column index. ``given`` (flags or custdev.toml) wins; the rest is guessed from header names."""
+    index = {h: n for n, h in enumerate(headers)}
+    normed = {_norm(h): n for n, h in reversed(list(enumerate(headers)))}
+    out: dict[str, int] = {}
+    for name, column in given.items():
+        if name not in FIELDS:
+            raise ChannelError(f"unknown field '{name}' in the column mapping (fields: {', '.join(FIELDS)})")
+        if column in index:
+            out[name] = index[column]
+        elif _norm(column) in normed:
+            out[name] = normed[_norm(column)]
+        else:
+            raise ChannelError(f"{label}: no column {column!r} for {name} (columns: {', '.join(repr(h) for h in headers[:20])})")
+    taken = set(out.values())
+    for name, guesses in GUESSES.items():
+        if name in out:
+            continue
+        for guess in guesses:
+            n = normed.get(guess)
+            if n is not None and n not in taken:
+                out[name] = n
+                taken.add(n)
+                break
+    if "text" not in out:
+        raise ChannelError(f"{label}: which column holds the text? Say --column text=HEADER (columns: {', '.join(repr(h) for h in headers[:20])})")
+    if channel == "chat" and "conversation" not in out:
+        raise ChannelError(f"{label}: which column holds the conversation? Say --column conversation=HEADER")
+    return out
+
+
+def _cell(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return text or None
+
+
+_DMY = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})")
+
+
+def normalise_date(value: str | None) -> str | None:
+    if not value:
+        return None
+    m = re.match(r"^(\d{4})-(\d{2})-(\d{2})", value)
+    if m:
+        return m.group(0)
+    m = _DMY.match(value)
+    if m:
+        try:
+            return _dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1))).isoformat()
+        except ValueError:
+            return None
+    return None
+
+
+def _raw_rows_csv(path: Path, encoding: str | None) -> Iterator[tuple[int, list[str], bool]]:
+    """(row number, cells, undecodable) from a CSV file, reading line by line."""
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+    sample = head.decode("utf-8", errors="replace")
+    try:
+        dialect = csv.Sniffer().sniff("\n".join(sample.splitlines()[:20]), delimiters=",;\t|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+
+    undecodable = [0]  # lines that were not UTF-8 so far
+
+    def lines():
+        with open(path, "rb") as fh:
+            first = True
+            for raw in fh:
+                if first and raw.startswith(b"\xef\xbb\xbf"):
+                    raw = raw[3:]
+                first = False
+                if encoding:
+                    yield raw.decode(encoding, errors="replace")
+                    continue
+                try:
+                    yield raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    # Undecodable bytes survive as lone surrogates, so the row they belong to can be reported.
+                    undecodable[0] += 1
+                    yield raw.decode("utf-8", errors="surrogateescape")
+
+    reader = csv.reader(lines(), delimiter=delimiter)
+    seen = 0
+    for number, cells in enumerate(reader, 1):
+        bad = False
+        if undecodable[0] != seen:
+            seen = undecodable[0]
+            bad = any(_SURROGATE.search(c) for c in cells)
+        yield number, cells, bad
+
+
+def _raw_rows_xlsx(path: Path) -> Iterator[tuple[int, list, bool]]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
+        raise ChannelError(f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__})") from None
+    try:
+        ws = wb.worksheets[0]
+        for number, values in enumerate(ws.iter_rows(values_only=True), 1):
+            yield number, list(values), False
+    finally:
+        wb.close()
+
+
+def _raw_rows_jsonl(path: Path) -> Iterator[tuple[int, dict | None, bool]]:
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                yield number, None, True
+                continue
+            except ValueError:
+                yield number, None, False
+                continue
+            yield number, obj if isinstance(obj, dict) else None, False
+
+
+def read_rows(path: Path, channel: str, given: dict[str, str], bad: BadRows, *, encoding: str | None = None,
+              segments: dict[str, str] | None = None) -> Iterator[Row]:
+    """Checked rows of one export; bad rows go to ``bad``. ``segments`` maps lower-cased slugs and titles to slugs."""
+    label = path.name
+    suffix = path.suffix.lower()
+    seen: dict[str, int] = {}
+    columns: dict[str, int] | None = None
+    if suffix == ".jsonl" or suffix == ".ndjson":
+        keys: list[str] | None = None
+        for number, obj, undecodable in _raw_rows_jsonl(path):
+            if undecodable:
+                bad.add("not UTF-8 (cp1251 from Excel?)", number)
+                continue
+            if obj is None:
+                bad.add("not a JSON object", number)
+                continue
+            if keys is None:
+                keys = list(obj.keys())
+                columns = resolve_columns(keys, channel, given, label)
+            cells = [obj.get(k) for k in keys]
+            yield from _check(number, cells, columns, bad, seen, segments)
+        return
+    if suffix in (".xlsx", ".xlsm"):
+        raw = _raw_rows_xlsx(path)
+    elif suffix in (".csv", ".tsv", ".txt"):
+        raw = _raw_rows_csv(path, encoding)
+    else:
+        raise ChannelError(f"{label}: unsupported export '{suffix or '(none)'}' (use .csv, .xlsx or .jsonl)")
+    for number, cells, undecodable in raw:
+        if columns is None:
+            if undecodable:
+                raise ChannelError(f"{label}: the header row is not UTF-8; if the file is from Excel in cp1251, add --encoding cp1251")
+            headers = [str(c).strip() if c is not None else "" for c in cells]
+            columns = resolve_columns(headers, channel, given, label)
+            continue
+        if undecodable:
+            bad.add("not UTF-8 (cp1251 from Excel? re-save as UTF-8 or use --encoding cp1251)", number)
+            continue
+        if not any(c not in (None, "") for c in cells):
+            continue  # blank spreadsheet rows are not responses
+        yield from _check(number, cells, columns, bad, seen, segments)
+    if columns is None:
+        raise ChannelError(f"{label}: the file is empty (no header row)")
+
+
+def _check(number: int, cells: list, columns: dict[str, int], bad: BadRows, seen: dict[str, int],
+           segments: dict[str, str] | None) -> Iterator[Row]:
+    def get(name: str) -> str | None:
+        n = columns.get(name)
+        return _cell(cells[n]) if n is not None and n < len(cells) else None
+
+    text = get("text")
+    if not text:
+        bad.add("with empty text", number)
+        return
+    if len(text) > MAX_TEXT:
+        text = text[:MAX_TEXT]
+    nps_raw = get("nps")
+    nps = None
+    if nps_raw is not None:
+        try:
+            value = float(nps_raw.replace(",", "."))
+            if not value.is_integer() or not 0 <= value <= 10:
+                raise ValueError
+            nps = int(value)
+        except ValueError:
+            bad.add("with a score outside 0–10", number)
+            return
+    row = Row(number, text, normalise_date(get("date")) or get("date"), get("respondent"), get("segment"), nps, get("id"),
+              get("speaker"), get("conversation"))
+    if row.segment and segments is not None:
+        row.segment = segments.get(row.segment.casefold(), row.segment)
+    key = f"id:{row.id}" if row.id and not row.conversation else hashlib.sha1(
+        "\x1f".join(str(x) for x in (row.conversation, row.speaker, row.respondent, row.date, row.text)).encode("utf-8", "surrogatepass")).hexdigest()
+    if key in seen:
+        bad.add("duplicated", number)
+        return
+    seen[key] = number
+    yield row

@@ -1,0 +1,90 @@
+"""Commands that hand the base to other tools: export qdpx, export qdc, export quotes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, errors, out, print_json
+
+export_app = typer.Typer(
+    help="Hand the base to other tools: REFI-QDA projects and codebooks (QualCoder, NVivo, ATLAS.ti, MAXQDA), spreadsheets.",
+    no_args_is_help=True,
+)
+app.add_typer(export_app, name="export")
+
+
+def _done(result, json_: bool, quiet: bool, line: str) -> None:
+    if json_:
+        print_json(result.to_dict())
+    elif not quiet:
+        out.print(line, markup=False)
+
+
+@export_app.command("qdpx")
+def export_qdpx(
+    file: Annotated[Path, typer.Argument(help="The project file to write (e.g. research.qdpx); replaced if it exists.", show_default=False)],
+    base: BaseOpt = None,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Write the base as a REFI-QDA 1.5 project (.qdpx): interviews as text sources, quotes coded with pains, hypotheses and tags, respondents as cases.
+
+    Opens in QualCoder, NVivo, ATLAS.ti and MAXQDA. Reads interviews/*.md directly (no build needed).
+    """
+    from custdev.config import load_base
+    from custdev.interchange.qdpx_export import export_qdpx as run
+
+    with errors():
+        result = run(load_base(base), file)
+    _done(result, json_, quiet, f"Wrote {file}: {result.interviews} interviews, {result.quotes} coded quotes, {result.codes} codes, {result.cases} cases")
+
+
+@export_app.command("qdc")
+def export_qdc(
+    file: Annotated[Path, typer.Argument(help="The codebook file to write (e.g. codebook.qdc); replaced if it exists.", show_default=False)],
+    base: BaseOpt = None,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Write the codebook alone as a REFI-QDA codebook (.qdc): pains, hypotheses (supports/refutes) and the tags in use."""
+    from custdev.config import load_base
+    from custdev.interchange.qdpx_export import export_qdc as run
+
+    with errors():
+        result = run(load_base(base), file)
+    _done(result, json_, quiet, f"Wrote {file}: {result.codes} codes")
+
+
+@export_app.command("quotes")
+def export_quotes(
+    file: Annotated[Path, typer.Argument(help="The spreadsheet to write (quotes.csv or quotes.xlsx); replaced if it exists.", show_default=False)],
+    format_: Annotated[Optional[str], typer.Option("--format", "-f", help="csv or xlsx (default: from the file name).")] = None,
+    site_url: Annotated[str, typer.Option(help="Where stakeholders open the research site; each row links to its quote there.")] = "http://127.0.0.1:8001",
+    segment: Annotated[Optional[str], typer.Option("--segment", "-s", help="Only quotes from interviews of this segment (slug).")] = None,
+    pain: Annotated[Optional[str], typer.Option(help="Only quotes coded with this pain (slug).")] = None,
+    delimiter: Annotated[Optional[str], typer.Option(help="CSV field separator (default: ';' for a Russian base, as Excel expects there; ',' otherwise).")] = None,
+    build: Annotated[bool, typer.Option("--build/--no-build", help="Bring custdev.db up to date first.")] = True,
+    base: BaseOpt = None,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Write every quote as a spreadsheet row for stakeholders: interview, date, speaker, time, quote, pains, hypotheses, tags, segments and a link to its page on the site.
+
+    The CSV is UTF-8 with a byte-order mark, so Excel keeps Cyrillic intact.
+    """
+    from custdev.config import load_base
+    from custdev.interchange.quotes import export_quotes as run
+
+    if delimiter is not None and len(delimiter) != 1:
+        raise typer.BadParameter("one character, such as ; or ,", param_hint="--delimiter")
+    with errors():
+        b = load_base(base)
+        if build:
+            from custdev.build import build_base
+
+            build_base(b)
+        result = run(b, file, fmt=format_, site_url=site_url, segment=segment, pain=pain, delimiter=delimiter)
+    _done(result, json_, quiet, f"Wrote {file}: {result.rows} quotes ({result.format})")
