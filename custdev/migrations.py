@@ -90,3 +90,9 @@ def m1000_channels(db: Database) -> None:
 def m902_evidence_views_faster(db: Database) -> None:
     # journey, pain_money, pain_money_total recreated with materialized inputs (same columns and numbers).
     run_sql_file(db, "902_evidence_views_faster.sql")
+
+
+@migrations()
+def m1100_embeddings(db: Database) -> None:
+    # Sentence embeddings for meaning search, suggestions and clusters (custdev/meaning/).
+    run_sql_file(db, "1100_embeddings.sql")

@@ -22,6 +22,8 @@ def _isolate(monkeypatch, tmp_path, model_cache):
     monkeypatch.setenv("CUSTDEV_CACHE", str(model_cache))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("CUSTDEV_DEBUG", raising=False)
+    # Sentence embeddings cost seconds per base: only tests of meaning turn them on (tests/test_meaning.py).
+    monkeypatch.setenv("CUSTDEV_EMBEDDINGS", "off")
 
 
 def demo_output(src: Path):
