@@ -218,3 +218,50 @@ def test_cross_lingual_recall_on_the_paraphrase_set():
     ru_en = np.mean([i in top10_ru[i] for i in range(len(pairs))])
     en_ru = np.mean([i in top10_en[i] for i in range(len(pairs))])
     assert ru_en >= 0.95 and en_ru >= 0.95
+
+
+def test_suggest_proposes_pains_for_uncoded_turns_and_apply_writes_only_accepted(tmp_path, monkeypatch):
+    monkeypatch.setenv("CUSTDEV_EMBEDDINGS", "on")
+    root = make_base(tmp_path / "b")
+    build_base(root)
+    result = run("suggest", "--base", root, "--json")
+    assert result.exit_code == 0, result.output
+    turns = {t["text"][:30]: [s["code"] for s in t["suggestions"]] for t in json.loads(result.stdout)}
+    late = next(codes for text, codes in turns.items() if text.startswith("Our customers settle"))
+    assert late[0] == "pain/late-payments"
+    pricey = next(codes for text, codes in turns.items() if text.startswith("Честно говоря, цена"))
+    assert pricey[0] == "pain/pricing"
+    assert not any(text.startswith("The weather") for text in turns)  # unrelated talk gets nothing
+    before = (root / "interviews" / "ru1.md").read_text(encoding="utf-8")
+    # review: reject the first suggestion of the first turn, accept the first of the second, skip the rest
+    answers = []
+    for t in json.loads(result.stdout):
+        answers += ["s"] * len(t["suggestions"])
+    order = [t["text"][:30] for t in json.loads(result.stdout)]
+    first = order.index(next(o for o in order if o.startswith("Our customers settle")))
+    second = order.index(next(o for o in order if o.startswith("Честно говоря, цена")))
+    pos = lambda n: sum(len(json.loads(result.stdout)[i]["suggestions"]) for i in range(n))  # noqa: E731
+    answers[pos(first)] = "r"
+    answers[pos(second)] = "a"
+    applied = CliRunner().invoke(app, ["suggest", "--base", str(root), "--apply"], input="\n".join(answers) + "\n")
+    assert applied.exit_code == 0, applied.output
+    assert "1 codes written to 1 files, 1 suggestions rejected" in applied.stdout
+    after = (root / "interviews" / "ru1.md").read_text(encoding="utf-8")
+    assert after == before.replace("за такой сервис.", "за такой сервис. #pain/pricing")
+    assert (root / "interviews" / "en1.md").read_text(encoding="utf-8") == EN
+    again = json.loads(run("suggest", "--base", root, "--json").stdout)
+    codes = {t["text"][:30]: [s["code"] for s in t["suggestions"]] for t in again}
+    assert "pain/late-payments" not in codes.get("Our customers settle their inv", [])  # rejected: not proposed again
+    assert not any(k.startswith("Честно говоря") for k in codes)  # coded now
+    db = open_db(root / "custdev.db")
+    assert db.execute("SELECT count(*) FROM quote_pains WHERE pain = 'pricing'").fetchone()[0] == 2
+
+
+def test_suggest_evaluate_beats_bm25_on_the_sample(tmp_path, monkeypatch):
+    monkeypatch.setenv("CUSTDEV_EMBEDDINGS", "on")
+    root = copy_base(REPO, tmp_path / "s")
+    build_base(root)
+    report = json.loads(run("suggest", "--evaluate", "--base", root, "--json").stdout)
+    assert report["embeddings"]["turns"] >= 30
+    assert report["embeddings"]["p_at_1"] > report["bm25"]["p_at_1"]
+    assert report["embeddings"]["hit_at_3"] > report["bm25"]["hit_at_3"]
