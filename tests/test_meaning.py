@@ -90,6 +90,17 @@ def meaning_base(tmp_path_factory):
     return root, first
 
 
+@pytest.fixture(scope="module")
+def sample_meaning(tmp_path_factory):
+    """The committed sample base, built once with embeddings on (the clusters test adds a pain to its codebook last)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CUSTDEV_EMBEDDINGS", "on")
+        mp.setenv("CUSTDEV_CACHE", str(tmp_path_factory.mktemp("cache")))
+        root = copy_base(REPO, tmp_path_factory.mktemp("sample") / "s")
+        build_base(root)
+    return root
+
+
 def run(*args, env=None):
     return CliRunner().invoke(app, [*map(str, args)], env={"TERMINAL_WIDTH": "2000", **(env or {})})
 
@@ -257,11 +268,32 @@ def test_suggest_proposes_pains_for_uncoded_turns_and_apply_writes_only_accepted
     assert db.execute("SELECT count(*) FROM quote_pains WHERE pain = 'pricing'").fetchone()[0] == 2
 
 
-def test_suggest_evaluate_beats_bm25_on_the_sample(tmp_path, monkeypatch):
-    monkeypatch.setenv("CUSTDEV_EMBEDDINGS", "on")
-    root = copy_base(REPO, tmp_path / "s")
-    build_base(root)
+def test_suggest_evaluate_beats_bm25_on_the_sample(sample_meaning):
+    root = sample_meaning
     report = json.loads(run("suggest", "--evaluate", "--base", root, "--json").stdout)
     assert report["embeddings"]["turns"] >= 30
     assert report["embeddings"]["p_at_1"] > report["bm25"]["p_at_1"]
     assert report["embeddings"]["hit_at_3"] > report["bm25"]["hit_at_3"]
+
+
+def test_clusters_group_uncoded_turns_and_turn_a_theme_into_a_pain(sample_meaning):
+    root = sample_meaning
+    result = run("clusters", "--base", root, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["themes"] and data["turns"] > 50
+    first = data["themes"][0]
+    assert first["number"] == 1 and first["interviews"] >= 2 and len(first["central"]) >= 2
+    assert len({m["interview_id"] for m in first["central"]}) == len(first["central"])  # one per interview
+    before = (root / "codebook.yml").read_text(encoding="utf-8")
+    made = run("clusters", "--base", root, "--to-pain", "1", "--slug", "new-theme", "--title", "Новая тема")
+    assert made.exit_code == 0, made.output
+    after = (root / "codebook.yml").read_text(encoding="utf-8")
+    assert after.startswith(before.split("hypotheses:")[0].rstrip("\n"))  # comments and order kept
+    from custdev.config import load_codebook
+
+    assert load_codebook(root / "codebook.yml").pains["new-theme"].title == "Новая тема"
+    again = run("clusters", "--base", root, "--to-pain", "1", "--slug", "new-theme", "--title", "x")
+    assert again.exit_code == 1 and again.stderr.strip() == "Error: the codebook already has a pain 'new-theme'"
+    bad = run("clusters", "--base", root, "--to-pain", "99", "--slug", "y", "--title", "y")
+    assert bad.exit_code == 1 and "there is no theme 99" in bad.stderr

@@ -136,3 +136,56 @@ def _review(b, db, turns, quiet: bool) -> None:
         for m in result.errors:
             err.print(f"Error: {escape(m)}", markup=False)
         raise typer.Exit(1)
+
+
+@app.command()
+def clusters(
+    base: BaseOpt = None,
+    min_interviews: Annotated[int, typer.Option(help="Keep themes that span at least this many interviews.")] = 2,
+    limit: Annotated[int, typer.Option(help="Show at most this many themes.")] = 20,
+    to_pain: Annotated[Optional[int], typer.Option("--to-pain", help="Add theme N (as numbered by this command) to the codebook as a new pain; needs --slug and --title.", show_default=False)] = None,
+    slug: Annotated[Optional[str], typer.Option(help="Slug of the new pain (with --to-pain).", show_default=False)] = None,
+    title: Annotated[Optional[str], typer.Option(help="Title of the new pain (with --to-pain).", show_default=False)] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Group uncoded respondent turns into themes (candidate pains), with central quotes and interview span."""
+    from custdev.meaning import clusters as cl
+
+    with errors():
+        b, db = _open(base)
+        if to_pain is not None and not (slug and title):
+            raise fail("--to-pain needs --slug and --title for the new pain")
+        result = cl.clusters(db, min_interviews=min_interviews)
+        if to_pain is not None:
+            theme = next((t for t in result.themes if t.number == to_pain), None)
+            if theme is None:
+                from custdev.errors import CustdevError
+
+                raise CustdevError(f"there is no theme {to_pain} (this base has {len(result.themes)}); run 'custdev clusters' to see them")
+            description = " / ".join(m.text[:120] for m in theme.central[:2])
+            cl.add_pain(b.codebook_path, slug, title, f"Theme {to_pain} of custdev clusters, e.g.: {description}")
+    if to_pain is not None:
+        if json_:
+            print_json({"added": slug, "theme": to_pain})
+        else:
+            out.print(f"Added pain '{slug}' ({title}) to {b.codebook_path.name}; code its quotes with #pain/{slug}.", markup=False)
+        return
+    if json_:
+        print_json(result.to_dict())
+        return
+    if not result.themes:
+        out.print("No themes: too few uncoded respondent turns, or none close enough to each other.", markup=False)
+        return
+    from rich.markup import escape
+
+    from custdev.markdown import format_timestamp
+
+    note = f" (the newest {cl.MAX_TURNS:,})" if result.sampled else ""
+    out.print(f"{len(result.themes)} themes among {result.turns:,} uncoded respondent turns{note}:", markup=False)
+    for t in result.themes[:limit]:
+        out.print(f"[bold]Theme {t.number}[/bold]: {t.size} turns in {t.interviews} interviews")
+        for m in t.central:
+            ts = format_timestamp(m.start_s) if m.start_s is not None else "--:--:--"
+            text = m.text if len(m.text) <= 140 else m.text[:140].rsplit(" ", 1)[0] + "…"
+            out.print(f"    [cyan]{escape(m.interview_id)}[/cyan] [dim]{ts}[/dim] {escape(text)}")
+    out.print("[dim]Make a theme a pain: custdev clusters --to-pain N --slug SLUG --title TITLE[/dim]")
