@@ -24,7 +24,7 @@ CODEBOOK_NAME = "codebook.yml"
 INTERVIEWS_DIR = "interviews"
 DB_NAME = "custdev.db"
 # With [meaning] embeddings = "auto", build embeds bases of at most this many interviews (see README, "Meaning").
-EMBEDDINGS_AUTO_MAX = 2000
+EMBEDDINGS_AUTO_MAX = 500
 
 
 @dataclass

@@ -297,3 +297,29 @@ def test_clusters_group_uncoded_turns_and_turn_a_theme_into_a_pain(sample_meanin
     assert again.exit_code == 1 and again.stderr.strip() == "Error: the codebook already has a pain 'new-theme'"
     bad = run("clusters", "--base", root, "--to-pain", "99", "--slug", "y", "--title", "y")
     assert bad.exit_code == 1 and "there is no theme 99" in bad.stderr
+
+
+def test_site_search_adds_meaning_and_quote_pages_show_similar_quotes(meaning_base, sample_meaning):
+    from test_serve import get, make_ds
+
+    root, _ = meaning_base
+    ds = make_ds(root)
+    page = get(ds, "/custdev/search?q=дорого").text
+    assert "Close in meaning" in page
+    meaning = page.split("Close in meaning", 1)[1]
+    assert "цена кусается" in meaning and "far too expensive" in meaning
+    db = open_db(sample_meaning / "custdev.db")
+    qid = db.execute("SELECT q.id FROM quotes q JOIN quote_pains p ON p.quote_id = q.id WHERE p.pain = 'late-payments' ORDER BY q.id").fetchone()[0]
+    page = get(make_ds(sample_meaning), f"/custdev/quotes/{qid}").text
+    similar = page.split("Similar quotes", 1)[1].split("</section>")[0]
+    assert similar.count('class="cd-hit cd-hit-quote"') >= 2
+    # a base without vectors shows neither, and search still works
+    assert "Close in meaning" not in get(make_ds(make_base_without_vectors(root.parent / "plain")), "/custdev/search?q=дорого").text
+
+
+def make_base_without_vectors(root: Path) -> Path:
+    make_base(root)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CUSTDEV_EMBEDDINGS", "off")
+        build_base(root)
+    return root

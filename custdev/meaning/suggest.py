@@ -70,6 +70,17 @@ class Coded:
     interview_ids: list[str]
     matrix: np.ndarray
     codes: list[list[str]]
+    _index: dict[str, np.ndarray] | None = None
+
+    def index(self) -> dict[str, np.ndarray]:
+        """Code -> row numbers of the quotes coded with it (built once)."""
+        if self._index is None:
+            rows: dict[str, list[int]] = defaultdict(list)
+            for n, cs in enumerate(self.codes):
+                for c in cs:
+                    rows[c].append(n)
+            self._index = {c: np.array(v, dtype=np.int64) for c, v in rows.items()}
+        return self._index
 
 
 def coded_quotes(db, *, pains_only: bool = False) -> Coded:
@@ -124,22 +135,30 @@ def score_turn(
     sims = (coded.matrix @ sent_vectors.T).max(axis=1) if len(coded.ids) else np.zeros(0, np.float32)
     if mask is not None and len(sims):
         sims = np.where(mask, sims, -np.inf)
-    by_code: dict[str, list[int]] = defaultdict(list)
-    for n in np.argsort(-sims).tolist():
-        if not np.isfinite(sims[n]):
-            break
-        for c in coded.codes[n]:
-            by_code[c].append(n)
+    index = coded.index()
+
+    def nearest_of(c: str, k: int = 2) -> np.ndarray:
+        rows = index.get(c)
+        if rows is None or not len(sims):
+            return np.zeros(0, dtype=np.int64)
+        vals = sims[rows]
+        if len(rows) > k:
+            part = np.argpartition(-vals, k - 1)[:k]
+            rows, vals = rows[part], vals[part]
+        keep = np.isfinite(vals)
+        rows, vals = rows[keep], vals[keep]
+        return rows[np.argsort(-vals)]
+
     out: list[Suggestion] = []
 
     def support(c: str) -> list[Support]:
-        return [Support(int(coded.ids[n]), coded.interview_ids[n], "", round(float(sims[n]), 3)) for n in by_code.get(c, [])[:2]]
+        return [Support(int(coded.ids[n]), coded.interview_ids[n], "", round(float(sims[n]), 3)) for n in nearest_of(c).tolist()]
 
     if protos is not None and protos.codes:
         proto = np.maximum((protos.title @ sent_vectors.T).max(axis=1), (protos.full @ sent_vectors.T).max(axis=1))
         pains = []
         for c, p in zip(protos.codes, proto.tolist()):
-            near = [float(sims[n]) for n in by_code.get(c, [])[:2]]
+            near = [float(sims[n]) for n in nearest_of(c).tolist()]
             score = (1 - QUOTE_WEIGHT) * p + QUOTE_WEIGHT * (sum(near) / len(near) if near else 0.0)
             pains.append((score, c, max(near) if near else None))
         pains.sort(key=lambda x: (-x[0], x[1]))
@@ -147,7 +166,9 @@ def score_turn(
             if score >= min_score:
                 out.append(Suggestion(code=c, score=round(score, 3), similarity=round(best if best is not None else score, 3), support=support(c)))
     if top_tags:
-        nearest = [n for n in np.argsort(-sims)[:K].tolist() if np.isfinite(sims[n])]
+        k = min(K, len(sims))
+        top = np.argpartition(-sims, k - 1)[:k] if 0 < k < len(sims) else np.arange(len(sims))
+        nearest = [n for n in top[np.argsort(-sims[top])].tolist() if np.isfinite(sims[n])]
         votes: Counter = Counter()
         best: dict[str, float] = {}
         for n in nearest:
