@@ -313,8 +313,12 @@ def test_site_search_adds_meaning_and_quote_pages_show_similar_quotes(meaning_ba
     page = get(make_ds(sample_meaning), f"/custdev/quotes/{qid}").text
     similar = page.split("Similar quotes", 1)[1].split("</section>")[0]
     assert similar.count('class="cd-hit cd-hit-quote"') >= 2
+    board = get(make_ds(sample_meaning), "/-/themes").text
+    assert board.count('class="cd-theme-card"') >= 3 and "Theme 1" in board
+    plain = make_base_without_vectors(root.parent / "plain")
+    assert "no sentence embeddings" in get(make_ds(plain), "/-/themes").text
     # a base without vectors shows neither, and search still works
-    assert "Close in meaning" not in get(make_ds(make_base_without_vectors(root.parent / "plain")), "/custdev/search?q=дорого").text
+    assert "Close in meaning" not in get(make_ds(plain), "/custdev/search?q=дорого").text
 
 
 def make_base_without_vectors(root: Path) -> Path:

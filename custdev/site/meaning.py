@@ -62,3 +62,41 @@ async def similar_quotes(db, quote_id) -> list[dict]:
         return [h.to_dict() for h in find(conn, int(quote_id), limit=5, db_key=db.path) if h.score >= MIN_SCORE]
 
     return await db.execute_fn(run)
+
+
+_themes_cache: dict[tuple, dict] = {}
+
+
+async def themes_data(datasette) -> dict:
+    """The affinity board: themes of uncoded respondent turns (custdev clusters), cached per vector version."""
+    from custdev.site.settings import DB_NAME
+
+    db = datasette.get_database(DB_NAME)
+    if not await _has_vectors(db):
+        return {"themes": [], "no_vectors": True}
+
+    def run(conn):
+        from custdev.db import get_meta
+        from custdev.meaning import clusters as cl
+        from custdev.meaning.store import VERSION_KEY
+
+        key = (db.path, get_meta(conn, VERSION_KEY), conn.execute("select count(*) from quote_pains").fetchone()[0])
+        if key not in _themes_cache:
+            _themes_cache.clear()
+            _themes_cache[key] = cl.clusters(conn, central=4).to_dict()
+        return _themes_cache[key]
+
+    data = await db.execute_fn(run)
+    return {**data, "no_vectors": False}
+
+
+async def themes_view(request, datasette):
+    from datasette.utils.asgi import Response
+
+    from custdev.site.common import is_custdev, require_view
+
+    if not is_custdev(datasette):
+        return Response.text("Not found", status=404)
+    await require_view(datasette, request)
+    context = {**await themes_data(datasette), "metadata": datasette.metadata()}
+    return Response.html(await datasette.render_template("custdev_themes.html", context, request=request, view_name="custdev_themes"))
