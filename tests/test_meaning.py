@@ -327,3 +327,16 @@ def make_base_without_vectors(root: Path) -> Path:
         mp.setenv("CUSTDEV_EMBEDDINGS", "off")
         build_base(root)
     return root
+
+
+def test_a_redacted_publish_leaves_out_the_embeddings(meaning_base, tmp_path):
+    """Vectors and text hashes come from the unredacted text: a published copy must not carry them."""
+    from custdev.config import load_base
+    from custdev.publish import publish_base
+
+    root, _ = meaning_base
+    assert open_db(root / "custdev.db").execute("SELECT count(*) FROM embeddings").fetchone()[0] > 0
+    publish_base(load_base(root), tmp_path / "shared")
+    copy = open_db(tmp_path / "shared" / "custdev.db")
+    assert copy.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 0
+    assert copy.execute("SELECT count(*) FROM embedded_interviews").fetchone()[0] == 0
