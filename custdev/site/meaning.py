@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from custdev.site.common import has_tables
 
-# Meaning hits below this cosine are not shown (unrelated sentences of the model sit around 0.1-0.2).
-MIN_SCORE = 0.25
+# Meaning hits are shown from MIN_SCORE and within WITHIN of the best one: unrelated sentences of the model sit around
+# 0.1-0.2, and a one-word query ("дорого") reaches only about 0.2 even with its best paraphrase.
+MIN_SCORE = 0.15
+WITHIN = 0.10
+SIMILAR_MIN = 0.25  # the quote panel compares whole quotes, which score higher
 SHOWN = 8
 
 
@@ -38,8 +41,9 @@ async def meaning_hits(db, q: str, filters: dict) -> list[dict]:
         except CustdevError:
             return []
         out = []
+        floor = max(MIN_SCORE, (hits[0].score if hits else 0) - WITHIN)
         for h in hits:
-            if h.score < MIN_SCORE or (filters.get("interview") and h.interview_id != filters["interview"]):
+            if h.score < floor or (filters.get("interview") and h.interview_id != filters["interview"]):
                 continue
             if stems & {stem_word(w) for w in words(h.text)}:
                 continue  # a keyword match: it is in the ranked results already
@@ -59,7 +63,7 @@ async def similar_quotes(db, quote_id) -> list[dict]:
     def run(conn):
         from custdev.meaning.similar import similar_quotes as find
 
-        return [h.to_dict() for h in find(conn, int(quote_id), limit=5, db_key=db.path) if h.score >= MIN_SCORE]
+        return [h.to_dict() for h in find(conn, int(quote_id), limit=5, db_key=db.path) if h.score >= SIMILAR_MIN]
 
     return await db.execute_fn(run)
 
