@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Sentence embeddings cost seconds per base: off for every test and fixture (module- and session-scoped ones build
+# before the autouse fixture below runs); tests of meaning turn them on (tests/test_meaning.py).
+os.environ["CUSTDEV_EMBEDDINGS"] = "off"
 
 
 @pytest.fixture(scope="session")

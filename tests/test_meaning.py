@@ -312,7 +312,7 @@ def test_site_search_adds_meaning_and_quote_pages_show_similar_quotes(meaning_ba
     qid = db.execute("SELECT q.id FROM quotes q JOIN quote_pains p ON p.quote_id = q.id WHERE p.pain = 'late-payments' ORDER BY q.id").fetchone()[0]
     page = get(make_ds(sample_meaning), f"/custdev/quotes/{qid}").text
     similar = page.split("Similar quotes", 1)[1].split("</section>")[0]
-    assert similar.count('class="cd-hit cd-hit-quote"') >= 2
+    assert similar.count('class="cd-meaning-hit cd-meaning-quote"') >= 2
     board = get(make_ds(sample_meaning), "/-/themes").text
     assert board.count('class="cd-theme-card"') >= 3 and "Theme 1" in board
     plain = make_base_without_vectors(root.parent / "plain")
