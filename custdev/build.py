@@ -44,9 +44,14 @@ class BuildResult:
     total: int = 0  # interviews in the database after the build
     errors: list[str] = field(default_factory=list)
     responses: int = 0  # survey, ticket and chat responses in the database after the build (custdev/channels)
+    embedded: int = 0  # texts that went through the embedding model
+    embed_s: float = 0.0
+    embeddings: str = ""  # "on", "auto", or why they were not computed
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("built", "skipped", "removed", "failed", "total", "errors")}
+        keys = ("built", "skipped", "removed", "failed", "total", "errors", "embedded", "embed_s", "embeddings", "warnings")
+        return {k: getattr(self, k) for k in keys}
 
 
 def slugify(text: str) -> str:
@@ -452,10 +457,31 @@ def build_base(base: Base | str | Path | None = None, *, full: bool = False, pro
                 set_meta(db, key, value)
         result.total = db.execute("SELECT count(*) FROM interviews").fetchone()[0]
         result.responses = db.execute("SELECT count(*) FROM responses").fetchone()[0]
+        _embed(db, base, result, progress)
     finally:
         writer.commit()  # keep what was completely written before an interruption: the next build resumes there
         db.close()
     return result
+
+
+def _embed(db, base: Base, result: BuildResult, progress: Progress | None) -> None:
+    """Sentence embeddings of the changed interviews (custdev.meaning), when the [meaning] setting allows."""
+    from custdev.meaning import store
+
+    on, why = store.enabled(base.config, result.total)
+    result.embeddings = why
+    if not on:
+        return
+    try:
+        done = store.embed_base(db, progress=progress)
+    except CustdevError as exc:  # the model is missing or damaged: the base still builds
+        if store.setting(base.config) == "on":
+            raise
+        result.warnings.append(f"no sentence embeddings: {exc}")
+        result.embeddings = str(exc)
+        return
+    result.embedded = done.texts
+    result.embed_s = round(done.seconds, 3)
 
 
 def _open_for_build(base: Base, full: bool):

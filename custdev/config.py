@@ -24,6 +24,8 @@ CONFIG_NAME = "custdev.toml"
 CODEBOOK_NAME = "codebook.yml"
 INTERVIEWS_DIR = "interviews"
 DB_NAME = "custdev.db"
+# With [meaning] embeddings = "auto", build embeds bases of at most this many interviews (see README, "Meaning").
+EMBEDDINGS_AUTO_MAX = 500
 
 
 # The analysis settings' defaults: their one home (the Config fields, the config template, the CLI's help and, through
@@ -40,6 +42,8 @@ class Config:
     saturation_window: int = ANALYSIS_DEFAULTS["saturation_window"]
     hypothesis_min_interviews: int = ANALYSIS_DEFAULTS["hypothesis_min_interviews"]
     model: str = "base"
+    embeddings: str = "auto"  # [meaning] embeddings: "auto", "on" or "off"
+    embeddings_auto_max: int = EMBEDDINGS_AUTO_MAX
     raw: dict[str, Any] = field(default_factory=dict)
 
     def analysis_settings(self) -> dict[str, str]:
@@ -122,6 +126,14 @@ def load_config(path: Path) -> Config:
     if cfg.hypothesis_min_interviews < 1:
         raise ConfigError(f"{path}: analysis.hypothesis_min_interviews must be at least 1")
     cfg.model = str(transcription.get("model", cfg.model))
+    meaning = data.get("meaning", {})
+    cfg.embeddings = str(meaning.get("embeddings", cfg.embeddings)).strip().lower()
+    if cfg.embeddings not in ("auto", "on", "off"):
+        raise ConfigError(f"{path}: meaning.embeddings must be \"auto\", \"on\" or \"off\", not {cfg.embeddings!r}")
+    try:
+        cfg.embeddings_auto_max = int(meaning.get("auto_max_interviews", cfg.embeddings_auto_max))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{path}: meaning.auto_max_interviews must be a whole number") from None
     return cfg
 
 
@@ -223,6 +235,10 @@ saturation_window = {saturation_window}      # saturation: the last K interviews
 
 [transcription]
 model = "base"             # offline default; or a faster-whisper model name / a local CTranslate2 folder
+
+[meaning]
+embeddings = "auto"        # sentence embeddings for similar quotes, suggest, clusters: "auto", "on" or "off"
+                           # auto = on for bases up to auto_max_interviews interviews
 """
 
 CODEBOOK_TEMPLATE = """\

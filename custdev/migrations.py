@@ -93,6 +93,12 @@ def m902_evidence_views_faster(db: Database) -> None:
 
 
 @migrations()
+def m1100_embeddings(db: Database) -> None:
+    # Sentence embeddings for meaning search, suggestions and clusters (custdev/meaning/).
+    run_sql_file(db, "1100_embeddings.sql")
+
+
+@migrations()
 def m1300_permanent_links(db: Database) -> None:
     # quotes.seq, link_aliases; every interview is rewritten by the next build (custdev/links.py).
     run_sql_file(db, "1300_permanent_links.sql")

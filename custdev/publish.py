@@ -394,6 +394,11 @@ def _write_site_files(base: Base, out: Path, redactor: Redactor | None) -> None:
     (out / PUBLISHED_MARK).write_text("redacted\n" if redactor else "not redacted\n", encoding="utf-8")
 
 
+# Sentence embeddings (custdev.meaning) are made from the unredacted text, and their text hashes would let anyone
+# confirm a guessed sentence: a redacted copy leaves them out (its site then has no meaning search).
+NOT_REDACTABLE = frozenset({"embeddings", "embedded_interviews"})
+
+
 def _write_redacted(src: sqlite3.Connection, tmp: Path, redactor: Redactor, base: Base) -> list[str]:
     from custdev.db import open_db
 
@@ -430,6 +435,8 @@ def _write_redacted(src: sqlite3.Connection, tmp: Path, redactor: Redactor, base
 
     copied = []
     for table, _ in _tables(src):
+        if table in NOT_REDACTABLE:
+            continue
         src_cols = _columns(src, table)
         cols = [c for c in _columns(dst, table) if c in src_cols]
         if not cols:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Sentence embeddings cost seconds per base: off for every test and fixture (module- and session-scoped ones build
+# before the autouse fixture below runs); tests of meaning turn them on (tests/test_meaning.py).
+os.environ["CUSTDEV_EMBEDDINGS"] = "off"
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +27,8 @@ def _isolate(monkeypatch, tmp_path, model_cache):
     monkeypatch.setenv("CUSTDEV_CACHE", str(model_cache))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("CUSTDEV_DEBUG", raising=False)
+    # Sentence embeddings cost seconds per base: only tests of meaning turn them on (tests/test_meaning.py).
+    monkeypatch.setenv("CUSTDEV_EMBEDDINGS", "off")
 
 
 def demo_output(src: Path):

@@ -80,3 +80,4 @@ from custdev.cli import imports as _imports  # noqa: E402,F401
 from custdev.cli import site as _site  # noqa: E402,F401
 from custdev.cli import interchange as _interchange  # noqa: E402,F401
 from custdev.cli import channels as _channels  # noqa: E402,F401
+from custdev.cli import meaning as _meaning  # noqa: E402,F401

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, errors, out, print_json
+from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, errors, fail, out, print_json
 from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, translator
 
 SPEAKER_ROLES = {"respondent": N_("respondent"), "interviewer": N_("interviewer")}
@@ -56,6 +56,8 @@ def build(
     else:
         for message in result.errors:
             err.print(f"Error: {message}", markup=False)
+        for message in result.warnings:
+            err.print(f"Warning: {message}", markup=False)
         if not quiet or result.failed:
             line = translator(b.config.language).ngettext(
                 "{total} interview in {db}: {built} built, {skipped} unchanged, {removed} removed, {failed} with errors",
@@ -68,6 +70,8 @@ def build(
             ).format(n=f"{responses:,}") if responses else ""
             out.print(line.format(total=result.total, db=b.db_path.name, built=result.built, skipped=result.skipped,
                                   removed=result.removed, failed=result.failed) + extra, markup=False)
+        if not quiet and result.embedded:
+            out.print(f"Embedded {result.embedded:,} turns and quotes in {result.embed_s:.1f} s (custdev search --similar, suggest, clusters)", markup=False)
     if result.failed:
         raise typer.Exit(1)
 
@@ -94,7 +98,7 @@ def _progress(disabled: bool, label: str):
 
 @app.command()
 def search(
-    query: Annotated[str, typer.Argument(help='Words to find, in any form: "проблемы с оплатой", invoices. "Phrases", OR, NOT, prefix* work too.')],
+    query: Annotated[Optional[str], typer.Argument(help='Words to find, in any form: "проблемы с оплатой", invoices. "Phrases", OR, NOT, prefix* work too.', show_default=False)] = None,
     base: BaseOpt = None,
     segment: Annotated[Optional[str], typer.Option(help="Only interviews in this segment (slug).")] = None,
     pain: Annotated[Optional[str], typer.Option(help="Only quotes coded with this pain (slug).")] = None,
@@ -103,9 +107,16 @@ def search(
     quotes: Annotated[bool, typer.Option("--quotes", help="Search highlighted quotes only.")] = False,
     limit: Annotated[int, typer.Option(help="At most this many hits.")] = 20,
     channel: Annotated[Optional[str], typer.Option(help="Search survey, ticket or chat responses instead of interviews: survey, ticket, chat or all.")] = None,
+    similar: Annotated[Optional[str], typer.Option("--similar", help='Find respondent turns (or quotes, with --quotes/--pain/--tag) closest in meaning to this text, in Russian or English: "цена кусается" also finds "too expensive".', show_default=False)] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Full-text search over what was said, matching Russian and English word forms."""
+    """Full-text search over what was said, matching Russian and English word forms; --similar searches by meaning."""
+    if similar is not None:
+        if query is not None:
+            raise fail("give either words to find or --similar TEXT, not both")
+        return _similar(similar, base, segment, pain, tag, speaker, quotes, limit, json_)
+    if query is None:
+        raise fail('give words to find (custdev search "проблемы с оплатой") or --similar TEXT')
     if channel is not None:
         _search_channel(query, base, channel, segment, pain, tag, limit, json_)
         return
@@ -191,3 +202,37 @@ def _search_channel(query: str, base, channel: str, segment, pain, tag, limit: i
         extra = ", ".join(x for x in (h.date, h.segment, f"NPS {h.nps}" if h.nps is not None else None) if x)
         snippet = escape(" ".join(h.snippet.split())).replace("\x00", on).replace("\x01", off)
         out.print(f"[cyan]{escape(where)}[/cyan] [dim]{escape(extra)}[/dim] {snippet}")
+
+
+def _similar(text, base, segment, pain, tag, speaker, quotes, limit, json_) -> None:
+    from custdev.config import check_slug, load_base
+    from custdev.db import open_db
+    from custdev.errors import CustdevError
+    from custdev.markdown import format_timestamp
+    from custdev.meaning.similar import similar as run_similar
+
+    with errors():
+        b = load_base(base)
+        if not b.db_path.exists():
+            raise CustdevError(f"{b.root} has no {b.db_path.name} yet; run 'custdev build' first")
+        if segment:
+            check_slug("segment", segment, b.codebook.segments)
+        if pain:
+            check_slug("pain", pain, b.codebook.pains)
+        db = open_db(b.db_path)
+        from custdev.meaning import store
+
+        store.require_vectors(db, b.config)
+        hits = run_similar(db, text, quotes_only=quotes, segment=segment, pain=pain, tag=tag, speaker=speaker, limit=limit)
+    if json_:
+        print_json([h.to_dict() for h in hits])
+        return
+    if not hits:
+        out.print("No matches.", markup=False)
+        return
+    from rich.markup import escape
+
+    for h in hits:
+        ts = format_timestamp(h.start_s) if h.start_s is not None else "--:--:--"
+        text_ = h.text if len(h.text) <= 200 else h.text[:200].rsplit(" ", 1)[0] + "…"
+        out.print(f"[cyan]{escape(h.interview_id)}[/cyan] [dim]{ts}[/dim] [green]{escape(h.speaker)}[/green] ({h.speaker_role}) [dim]{h.score:.2f}[/dim]: {escape(text_)}")

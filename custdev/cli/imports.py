@@ -331,7 +331,8 @@ def _report(result, quiet: bool) -> None:
 
 @app.command()
 def doctor(base: BaseOpt = None, json_: JsonOpt = False) -> None:
-    """Check transcription: which Whisper models are available offline (and why not), CPU/CUDA, the cache."""
+    """Check the offline models: Whisper (which are available, and why not), CPU/CUDA, the cache, and the
+    sentence-embedding model (similar quotes, suggest, clusters)."""
     from custdev.config import load_base
     from custdev.errors import BaseNotFound
     from custdev.speech import model_report
@@ -342,6 +343,9 @@ def doctor(base: BaseOpt = None, json_: JsonOpt = False) -> None:
         except BaseNotFound:
             configured = None
         report = model_report(configured)
+        from custdev.meaning.model import model_report as meaning_report
+
+        report["meaning"] = meaning_report()
     wanted = configured or "base"
     ready = any(m["available"] for m in report["models"] if m["model"] == wanted)
     report["default_model"] = wanted
@@ -357,5 +361,11 @@ def doctor(base: BaseOpt = None, json_: JsonOpt = False) -> None:
         out.print(f"CPU: {cpu['threads']} threads, int8", markup=False)
         out.print(f"CUDA: {'yes, ' + str(cuda['devices']) + ' device(s), float16' if cuda['available'] else cuda['detail']}", markup=False)
         out.print(f"Default model '{wanted}': {'ready' if ready else 'NOT available'}", markup=False)
+        m = report["meaning"]
+        out.print(
+            f"Sentence embeddings: {'ok ' if m['available'] else '-- '} {m['model']} ({m['dim']} dimensions, "
+            f"{m['size'] / 1e6:.0f} MB, {m['license']}): {m['detail']}  [PyPI {m['package']}]",
+            markup=False,
+        )
     if not ready:
         raise typer.Exit(1)

@@ -143,6 +143,9 @@ async def search_data(datasette, request) -> dict:
                             "capped": False, "facets_skipped": False, "cap": SEARCH_CAP}
     if not q:
         return data
+    from custdev.site.meaning import meaning_hits
+
+    data["meaning"] = await meaning_hits(db, q, current)
     params = {"q": q, **current}
     key = (db.path, db_stamp(db.path), tuple(sorted(params.items())))
     by = _facet_cache.get(key)
@@ -234,7 +237,10 @@ async def quote_data(datasette, request) -> dict:
     if await has_tables(db, "quote_hypotheses", "hypotheses"):
         hypotheses = await fetch_rows(db, "select h.slug, h.title, qh.stance from quote_hypotheses qh join hypotheses h on h.slug = qh.hypothesis where qh.quote_id = ? order by h.title", [quote["id"]])
     audio = audio_file(site_options(datasette).root, quote["audio"])
+    from custdev.site.meaning import similar_quotes
+
     return {
+        "similar": await similar_quotes(db, quote["id"]),
         "quote": quote,
         "turns": turns,
         "pains": pains,

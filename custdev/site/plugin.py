@@ -58,10 +58,13 @@ def prepare_jinja2_environment(env, datasette):
 
 @hookimpl
 def register_routes(datasette):
+    from custdev.site.meaning import themes_view
+
     return [
         (r"^/-/custdev/audio/(?P<interview>[^/]+)$", audio_view),
         (r"^/-/charts$", charts_view),
         (r"^/-/journey$", journey_view),
+        (r"^/-/themes$", themes_view),
         (r"^/-/custdev/static/(?P<path>.*)$", asgi_static(str(STATIC_DIR))),
     ]
 

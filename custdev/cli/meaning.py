@@ -1,0 +1,191 @@
+"""Commands that work on meaning: suggest (codes for uncoded turns) and clusters (candidate pains)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, errors, fail, out, print_json
+
+
+def _open(base):
+    from custdev.config import load_base
+    from custdev.db import open_db
+    from custdev.errors import CustdevError
+    from custdev.meaning import store
+
+    b = load_base(base)
+    if not b.db_path.exists():
+        raise CustdevError(f"{b.root} has no {b.db_path.name} yet; run 'custdev build' first")
+    db = open_db(b.db_path)
+    store.require_vectors(db, b.config)
+    return b, db
+
+
+@app.command()
+def suggest(
+    interview: Annotated[Optional[str], typer.Argument(help="Only this interview (its id); default: every interview.", show_default=False)] = None,
+    base: BaseOpt = None,
+    apply: Annotated[bool, typer.Option("--apply", help="Review each suggestion (accept, reject, skip) and write the accepted codes into the markdown.")] = False,
+    min_score: Annotated[float, typer.Option(help="Suggest a pain from this score on (tags need 0.15 more).")] = 0.35,
+    evaluate: Annotated[bool, typer.Option("--evaluate", help="Measure suggestions leave-one-interview-out on the base's coded turns, against a BM25 baseline over the pains' titles and descriptions.")] = False,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Suggest pains and tags for uncoded respondent turns, from the codebook and the base's coded quotes."""
+    from custdev.meaning import suggest as sg
+
+    with errors():
+        b, db = _open(base)
+        if evaluate:
+            report = sg.evaluate(db)
+        else:
+            if interview is not None and not db.execute("SELECT 1 FROM interviews WHERE id = ?", [interview]).fetchone():
+                from custdev.config import suggest as closest
+                from custdev.errors import CustdevError
+
+                ids = [r[0] for r in db.execute("SELECT id FROM interviews")]
+                raise CustdevError(f"unknown interview '{interview}'{closest(interview, ids)}")
+            turns = sg.suggest(db, b.root, interview, min_similarity=min_score)
+    if evaluate:
+        if json_:
+            print_json(report)
+            return
+        e, k = report["embeddings"], report["bm25"]
+        out.print(f"Leave-one-interview-out on {e['turns']} coded respondent turns of {report['interviews']} interviews ({report['coded_quotes']} pain-coded quotes):", markup=False)
+        out.print(f"  meaning (codebook + coded quotes): precision@1 {e['p_at_1']:.0%}, recall@3 {e['recall_at_3']:.0%}, right pain in top 3 {e['hit_at_3']:.0%}", markup=False)
+        out.print(f"  BM25 over pain titles/descriptions: precision@1 {k['p_at_1']:.0%}, recall@3 {k['recall_at_3']:.0%}, right pain in top 3 {k['hit_at_3']:.0%}", markup=False)
+        return
+    if json_ and not apply:
+        print_json([t.to_dict() for t in turns])
+        return
+    if not turns:
+        out.print("No suggestions: every respondent turn is coded, or none is close enough to a code.", markup=False)
+        return
+    if not apply:
+        _show(turns)
+        return
+    _review(b, db, turns, quiet)
+
+
+def _show(turns) -> None:
+    from rich.markup import escape
+
+    from custdev.markdown import format_timestamp
+
+    for t in turns:
+        ts = format_timestamp(t.start_s) if t.start_s is not None else "--:--:--"
+        text = t.text if len(t.text) <= 160 else t.text[:160].rsplit(" ", 1)[0] + "…"
+        out.print(f"[cyan]{escape(t.interview_id)}[/cyan] [dim]{ts} {escape(t.path)}:{t.line}[/dim] [green]{escape(t.speaker)}[/green]: {escape(text)}")
+        for s in t.suggestions:
+            sup = "; ".join(f"“{escape(x.text[:70])}” ({escape(x.interview_id)}, {x.similarity:.2f})" for x in s.support)
+            out.print(f"    [bold]#{escape(s.code)}[/bold] {s.score:.2f}" + (f"  [dim]like {sup}[/dim]" if sup else ""))
+
+
+def _review(b, db, turns, quiet: bool) -> None:
+    """Ask about each suggestion; write accepted codes per interview file, remember rejections, rebuild."""
+    import datetime
+
+    from rich.markup import escape
+
+    from custdev.build import build_base
+    from custdev.meaning import suggest as sg
+    from custdev.meaning.store import text_hash
+
+    hashes = {iid: h for iid, h in db.execute("SELECT id, content_hash FROM interviews")}
+    accepted: dict[tuple[str, str, int], list[str]] = {}
+    rejected: list[dict] = []
+    stop = False
+    for t in turns:
+        if stop:
+            break
+        _show([t])
+        for s in t.suggestions:
+            answer = typer.prompt(f"  #{s.code}? [a]ccept, [r]eject, [s]kip, [q]uit", default="s", show_default=False).strip().lower()[:1]
+            if answer == "a":
+                accepted.setdefault((t.interview_id, t.path, t.line), []).append(s.code)
+            elif answer == "r":
+                rejected.append({"text_hash": text_hash(t.text), "code": s.code, "interview": t.interview_id,
+                                 "at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")})
+            elif answer == "q":
+                stop = True
+                break
+    with errors():
+        if rejected:
+            sg.remember_rejected(b.root, rejected)
+        # Later lines first, so earlier line numbers stay valid; the file hash is checked once per file.
+        by_file: dict[str, list[tuple[int, list[str]]]] = {}
+        for (iid, path, line), codes in accepted.items():
+            by_file.setdefault(path, []).append((line, codes))
+        for path, edits in by_file.items():
+            iid = next(k[0] for k in accepted if k[1] == path)
+            expected = hashes[iid]
+            for line, codes in sorted(edits, reverse=True):
+                sg.apply_codes(b.root, path, line, codes, expected)
+                from custdev.build import file_hash
+
+                expected = file_hash(b.root / path)
+        written = sum(len(c) for c in accepted.values())
+        if written:
+            result = build_base(b)
+    if not quiet:
+        out.print(f"{sum(len(c) for c in accepted.values())} codes written to {len({k[1] for k in accepted})} files, "
+                  f"{len(rejected)} suggestions rejected (remembered in {sg.REJECTED_FILE}).", markup=False)
+    if accepted and result.failed:
+        for m in result.errors:
+            err.print(f"Error: {escape(m)}", markup=False)
+        raise typer.Exit(1)
+
+
+@app.command()
+def clusters(
+    base: BaseOpt = None,
+    min_interviews: Annotated[int, typer.Option(help="Keep themes that span at least this many interviews.")] = 2,
+    limit: Annotated[int, typer.Option(help="Show at most this many themes.")] = 20,
+    to_pain: Annotated[Optional[int], typer.Option("--to-pain", help="Add theme N (as numbered by this command) to the codebook as a new pain; needs --slug and --title.", show_default=False)] = None,
+    slug: Annotated[Optional[str], typer.Option(help="Slug of the new pain (with --to-pain).", show_default=False)] = None,
+    title: Annotated[Optional[str], typer.Option(help="Title of the new pain (with --to-pain).", show_default=False)] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Group uncoded respondent turns into themes (candidate pains), with central quotes and interview span."""
+    from custdev.meaning import clusters as cl
+
+    with errors():
+        b, db = _open(base)
+        if to_pain is not None and not (slug and title):
+            raise fail("--to-pain needs --slug and --title for the new pain")
+        result = cl.clusters(db, min_interviews=min_interviews)
+        if to_pain is not None:
+            theme = next((t for t in result.themes if t.number == to_pain), None)
+            if theme is None:
+                from custdev.errors import CustdevError
+
+                raise CustdevError(f"there is no theme {to_pain} (this base has {len(result.themes)}); run 'custdev clusters' to see them")
+            description = " / ".join(m.text[:120] for m in theme.central[:2])
+            cl.add_pain(b.codebook_path, slug, title, f"Theme {to_pain} of custdev clusters, e.g.: {description}")
+    if to_pain is not None:
+        if json_:
+            print_json({"added": slug, "theme": to_pain})
+        else:
+            out.print(f"Added pain '{slug}' ({title}) to {b.codebook_path.name}; code its quotes with #pain/{slug}.", markup=False)
+        return
+    if json_:
+        print_json(result.to_dict())
+        return
+    if not result.themes:
+        out.print("No themes: too few uncoded respondent turns, or none close enough to each other.", markup=False)
+        return
+    from rich.markup import escape
+
+    from custdev.markdown import format_timestamp
+
+    note = f" (the newest {cl.MAX_TURNS:,})" if result.sampled else ""
+    out.print(f"{len(result.themes)} themes among {result.turns:,} uncoded respondent turns{note}:", markup=False)
+    for t in result.themes[:limit]:
+        out.print(f"[bold]Theme {t.number}[/bold]: {t.size} turns in {t.interviews} interviews")
+        for m in t.central:
+            ts = format_timestamp(m.start_s) if m.start_s is not None else "--:--:--"
+            text = m.text if len(m.text) <= 140 else m.text[:140].rsplit(" ", 1)[0] + "…"
+            out.print(f"    [cyan]{escape(m.interview_id)}[/cyan] [dim]{ts}[/dim] {escape(text)}")
+    out.print("[dim]Make a theme a pain: custdev clusters --to-pain N --slug SLUG --title TITLE[/dim]")
