@@ -38,6 +38,7 @@ class Config:
     model: str = "base"
     embeddings: str = "auto"  # [meaning] embeddings: "auto", "on" or "off"
     embeddings_auto_max: int = EMBEDDINGS_AUTO_MAX
+    ray: str | None = None  # [transcription] ray: "auto" or a cluster address; None transcribes on this machine
     raw: dict[str, Any] = field(default_factory=dict)
 
     def analysis_settings(self) -> dict[str, str]:
@@ -128,6 +129,10 @@ def load_config(path: Path) -> Config:
         cfg.embeddings_auto_max = int(meaning.get("auto_max_interviews", cfg.embeddings_auto_max))
     except (TypeError, ValueError):
         raise ConfigError(f"{path}: meaning.auto_max_interviews must be a whole number") from None
+    ray = transcription.get("ray")
+    if ray is not None and not (isinstance(ray, str) and ray.strip()):
+        raise ConfigError(f"{path}: transcription.ray must be \"auto\" or a Ray address such as \"ray://host:10001\"")
+    cfg.ray = ray.strip() if isinstance(ray, str) and ray.strip() not in ("off", "no") else None
     return cfg
 
 

@@ -37,6 +37,7 @@ class ImportOptions:
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
     build: bool = True  # update custdev.db when done
     contexts: dict[Path, ImportContext] = field(default_factory=dict)  # per-file context (resolved path), e.g. a sample's strata
+    ray: str | None = None  # transcribe on a Ray cluster: "auto", "local" or an address (custdev.distributed)
 
 
 @dataclass
@@ -59,6 +60,7 @@ class ImportSummary:
     files: list[FileResult] = field(default_factory=list)
     build: dict | None = None
     interrupted: bool = False
+    cluster: dict | None = None  # a Ray import's last progress figures (custdev.distributed.ClusterStats)
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -77,6 +79,7 @@ class ImportSummary:
             "interrupted": self.interrupted,
             "files": [asdict(f) for f in self.files],
             "build": self.build,
+            **({"cluster": self.cluster} if self.cluster else {}),
         }
 
 
@@ -92,6 +95,7 @@ class ImportEvent:
     done_s: float = 0.0
     total_s: float | None = None
     result: FileResult | None = None
+    stats: dict | None = None  # kind "cluster": files and hours done, speed, ETA (custdev.distributed.ClusterStats)
 
 
 ProgressFn = Callable[[ImportEvent], None]
@@ -299,6 +303,10 @@ def import_paths(base: Base, paths: list[str | Path], options: ImportOptions | N
         ctx.codebook = base.codebook
     for slug_ in ctx.segments:
         check_slug("segment", slug_, base.codebook.segments)
+    if options.ray:
+        from custdev.distributed import require
+
+        options.ray = require(options.ray)  # Ray installed and the address well formed, before any work
     emit = progress or (lambda event: None)
     jobs, problems = collect([Path(p) for p in paths], base)
     summary = ImportSummary(files=list(problems))
@@ -310,6 +318,9 @@ def import_paths(base: Base, paths: list[str | Path], options: ImportOptions | N
     model_error: str | None = None  # once the model cannot load, the other recordings are not tried
     total = len(jobs)
     try:
+        if options.ray:
+            _import_on_cluster(base, jobs, options, known, taken, emit, summary)
+            jobs = []
         for index, job in enumerate(jobs, 1):
             source = str(job.path)
             emit(ImportEvent("start", index, total, source, job.kind))
@@ -335,6 +346,58 @@ def import_paths(base: Base, paths: list[str | Path], options: ImportOptions | N
         result = build_base(base)
         summary.build = result.to_dict()
     return summary
+
+
+def _import_on_cluster(base: Base, jobs: list[_Job], options: ImportOptions, known: dict[str, str], taken: set[str],
+                       emit: ProgressFn, summary: ImportSummary) -> None:
+    """Transcripts here, recordings on the Ray cluster (one task each); only this process writes files."""
+    from contextlib import closing
+
+    from custdev import distributed
+    from custdev.importers.audio import recording_interview
+    from custdev.speech import probe
+
+    total = len(jobs)
+    works: list = []
+
+    def finish(index: int, job: _Job, result: FileResult) -> None:
+        summary.files.append(result)
+        emit(ImportEvent("done", index, total, str(job.path), job.kind, result=result))
+
+    for index, job in enumerate(jobs, 1):
+        ctx = options.contexts.get(job.path.resolve(), options.context)
+        if job.kind != "recording":
+            emit(ImportEvent("start", index, total, str(job.path), job.kind))
+            finish(index, job, _import_one(base, job, ctx, None, known, taken, lambda done, tot: None))
+            continue
+        digest, done = _digest(job, known)
+        if done is None:
+            try:
+                duration = probe(job.path).duration or 0.0
+            except CustdevError as exc:
+                done = FileResult(str(job.path), "failed", job.kind, message=str(exc) if str(job.path) in str(exc) else f"{job.path}: {exc}")
+        if done is not None:
+            finish(index, job, done)
+            continue
+        works.append(distributed.Work((index, job, digest, ctx), job.path, duration))
+    if not works:
+        return
+
+    def on_stats(stats) -> None:
+        summary.cluster = stats.to_dict()
+        emit(ImportEvent("cluster", 0, total, "", stats=stats.to_dict()))
+
+    with closing(distributed.run(works, options.transcribe, address=options.ray, stats_fn=on_stats)) as outcomes:
+        for outcome in outcomes:
+            index, job, digest, ctx = outcome.key
+            if outcome.message:
+                result = FileResult(str(job.path), "failed", job.kind, message=outcome.message)
+            else:
+                def make(job: _Job = job, ctx: ImportContext = ctx, transcript=outcome.transcript) -> Imported:
+                    return recording_interview(job.path, ctx, transcript, options.transcribe)
+
+                result = _store(base, job, digest, make, known, taken)
+            finish(index, job, result)
 
 
 def _digest(job: _Job, known: dict[str, str]) -> tuple[str | None, FileResult | None]:

@@ -18,6 +18,26 @@ def _clock(seconds: float | None) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
+RayOpt = Annotated[Optional[bool], typer.Option(
+    "--ray/--no-ray", show_default=False,
+    help="Transcribe on a Ray cluster (pip install 'custdev\\[ray]'): the cluster this machine belongs to, else a local one "
+         "started for the run. Default: custdev.toml \\[transcription] ray.",
+)]
+RayAddressOpt = Annotated[Optional[str], typer.Option(
+    "--ray-address", metavar="ADDRESS", show_default=False,
+    help="Use this Ray cluster (implies --ray): ray://HOST:10001 (Ray Client), HOST:6379, or local (a new local cluster).",
+)]
+
+
+def _ray_address(ray: bool | None, address: str | None, b) -> str | None:
+    """None (transcribe here) or the Ray address: --ray-address, else --ray/--no-ray, else custdev.toml."""
+    if address:
+        return address
+    if ray is None:
+        return b.config.ray
+    return (b.config.ray or "auto") if ray else None
+
+
 @app.command("import")
 def import_(
     paths: Annotated[List[Path], typer.Argument(help="Recordings, transcripts or folders (searched recursively).", show_default=False)],
@@ -27,7 +47,7 @@ def import_(
     role: Annotated[Optional[str], typer.Option(help="The respondent's job title.")] = None,
     segment: Annotated[Optional[List[str]], typer.Option("--segment", "-s", help="Codebook segment slug; repeat for several.")] = None,
     language: Annotated[str, typer.Option(help="Spoken language: ru, en or auto (detected per file and channel).")] = "auto",
-    model: Annotated[Optional[str], typer.Option(help="Whisper model: base (bundled, offline), a faster-whisper name such as small or large-v3 (downloaded once), or a local CTranslate2 folder. Default: custdev.toml [transcription] model.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Whisper model: base (bundled, offline), a faster-whisper name such as small or large-v3 (downloaded once), or a local CTranslate2 folder. Default: custdev.toml \\[transcription] model.")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu (int8) or cuda (float16).")] = "auto",
     speakers: Annotated[int, typer.Option(min=1, max=8, help="Voices to look for in a mono recording (1 = no split).")] = 2,
     interviewer_channel: Annotated[str, typer.Option(help="Stereo call recordings: the interviewer's channel, left, right or auto (who asks more questions).")] = "auto",
@@ -36,6 +56,8 @@ def import_(
     channel: Annotated[Optional[str], typer.Option(help="Import survey, ticket or chat exports (CSV, XLSX, JSON Lines) instead of interviews: survey, ticket or chat.")] = None,
     column: Annotated[Optional[List[str]], typer.Option("--column", help="Channel imports: FIELD=HEADER, e.g. text=Comment, nps=Score; fields: text, date, respondent, segment, nps, id, speaker, conversation. Default: [channels.<channel>.columns] in custdev.toml, else guessed from the headers.")] = None,
     encoding: Annotated[Optional[str], typer.Option(help="Channel imports: the CSV's encoding when it is not UTF-8 (e.g. cp1251 from Excel).")] = None,
+    ray: RayOpt = None,
+    ray_address: RayAddressOpt = None,
     base: BaseOpt = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -81,7 +103,7 @@ def import_(
                 model=model or b.config.model, device=device, language=lang, beam_size=beam_size,
                 speakers=speakers, interviewer_channel=interviewer_channel,
             ),
-            build=build,
+            build=build, ray=_ray_address(ray, ray_address, b),
         )
         summary = _run_import(b, paths, options, quiet=quiet, json_=json_)
     _finish(summary, quiet=quiet, json_=json_)
@@ -95,9 +117,11 @@ def sample(
     seed: Annotated[Optional[int], typer.Option(help="Random seed: the same archive, CSV, --n, --by and seed draw the same files. Default: the base's earlier seed for this archive, else a new one (printed).", show_default=False)] = None,
     metadata: Annotated[Optional[Path], typer.Option(help="Metadata CSV with a 'file' column and segment/agent/month (or date) columns. Default: FOLDER/metadata.csv.", show_default=False)] = None,
     language: Annotated[str, typer.Option(help="Spoken language: ru, en or auto (detected per file and channel).")] = "auto",
-    model: Annotated[Optional[str], typer.Option(help="Whisper model (default: custdev.toml [transcription] model).", show_default=False)] = None,
+    model: Annotated[Optional[str], typer.Option(help="Whisper model (default: custdev.toml \\[transcription] model).", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show the draw; import nothing, record nothing.")] = False,
     build: Annotated[bool, typer.Option("--build/--no-build", help="Update custdev.db after importing.")] = True,
+    ray: RayOpt = None,
+    ray_address: RayAddressOpt = None,
     base: BaseOpt = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -139,7 +163,7 @@ def sample(
         ctx = ImportContext(language=lang, ui_language=b.config.language, codebook=b.codebook)
         options = ImportOptions(
             context=ctx, transcribe=TranscribeOptions(model=model or b.config.model, language=lang),
-            build=build, contexts=file_contexts(b, record, ctx),
+            build=build, contexts=file_contexts(b, record, ctx), ray=_ray_address(ray, ray_address, b),
         )
         summary = _run_import(b, record.paths(), options, quiet=quiet, json_=json_)
     _finish(summary, quiet=quiet, json_=json_, extra={"sample": {k: v for k, v in record.to_dict().items() if k != "files"}, "notes": notes})
@@ -160,7 +184,9 @@ def _run_import(b, paths, options, *, quiet: bool, json_: bool):
         finished = [0]
 
         def on_event(event) -> None:
-            if event.kind == "start" and event.index:
+            if event.kind == "cluster" and event.stats:
+                bar.update(batch, total=event.total, detail=_cluster_line(event.stats))
+            elif event.kind == "start" and event.index:
                 bar.update(batch, total=event.total, completed=event.index - 1, detail=f"file {event.index}/{event.total}")
                 bar.update(current, description=Path(event.source).name[:40], completed=0, total=None, detail="", visible=True)
             elif event.kind == "progress" and event.total_s:
@@ -174,6 +200,15 @@ def _run_import(b, paths, options, *, quiet: bool, json_: bool):
                 _report(event.result, quiet)
 
         return import_paths(b, paths, options, progress=on_event)
+
+
+def _cluster_line(st: dict) -> str:
+    """Files done, hours of audio done, speed (× real time) and ETA of a Ray import."""
+    line = (f"{st['files_done']}/{st['files_total']} recordings, {st['audio_done_h']:.2f} of {st['audio_total_h']:.2f} h "
+            f"on {st['workers']} Ray {'GPU' if st['device'] == 'cuda' else 'CPU'} slot{'s' if st['workers'] != 1 else ''}")
+    if st.get("speed_x_real_time"):
+        line += f", {st['speed_x_real_time']:.1f}× real time, ETA {_clock(st['eta_s'])}"
+    return line
 
 
 def _finish(summary, *, quiet: bool, json_: bool, extra: dict | None = None) -> None:
