@@ -206,3 +206,12 @@ def test_ray_setting_in_custdev_toml(empty_base):
     toml.write_text(toml.read_text().replace('ray = "ray://head:10001"', "ray = 5"))
     result = CliRunner().invoke(app, ["import", str(DATA / "jfk.ogg"), "--base", str(empty_base)])
     assert result.exit_code == 1 and "transcription.ray must be" in result.stderr
+
+
+def test_plain_import_never_loads_ray(empty_base):
+    code = ("import sys; from typer.testing import CliRunner; from custdev.cli import app; "
+            f"r = CliRunner().invoke(app, ['import', {str(DATA / 'silence.ogg')!r}, '--base', {str(empty_base)!r}, '--quiet']); "
+            "print(r.exit_code, 'ray' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "CUSTDEV_CACHE": os.environ["CUSTDEV_CACHE"]})
+    assert out.stdout.split() == ["1", "False"], out.stderr  # silence: no speech (exit 1), and Ray never imported
