@@ -23,7 +23,7 @@ from typing import Callable
 from custdev.config import Base, load_base
 from custdev.db import get_meta, open_db, set_meta
 from custdev.errors import CustdevError, ParseError
-from custdev.markdown import markdown_body, parse_interview
+from custdev.markdown import confidence, markdown_body, parse_interview, unsure_words
 from custdev.models import Codebook, Interview
 from custdev.search import stem_text
 
@@ -90,8 +90,8 @@ class Prepared:
     content_hash: str
     interview: Interview | None = None
     error: str | None = None
-    utterances: list[tuple] = field(default_factory=list)  # (seq, speaker, role, start, end, text, stem, line)
-    quotes: list[tuple] = field(default_factory=list)  # (utterance seq, start, end, text, stem, line, pains, tags, hyps)
+    utterances: list[tuple] = field(default_factory=list)  # (seq, speaker, role, start, end, text, stem, line, language, confidence, unsure)
+    quotes: list[tuple] = field(default_factory=list)  # (utterance seq, start, end, text, stem, line, pains, tags, hyps, confidence, unsure)
 
 
 def prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook) -> Prepared:
@@ -115,14 +115,21 @@ def prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook) ->
     roles = interview.speaker_roles()
     for seq, turn in enumerate(interview.turns, 1):
         prepared.utterances.append(
-            (seq, turn.speaker, roles[turn.speaker.strip().casefold()], turn.start_s, turn.end_s, turn.text, stem_text(turn.text), turn.line)
+            (seq, turn.speaker, roles[turn.speaker.strip().casefold()], turn.start_s, turn.end_s, turn.text, stem_text(turn.text), turn.line,
+             turn.language, confidence(turn.text, turn.unsure), _unsure_json(turn.text, turn.unsure))
         )
         for q in turn.quotes:
-            prepared.quotes.append((seq, q.start_s, q.end_s, q.text, stem_text(q.text), q.line, q.pains, q.tags, q.hypotheses))
+            prepared.quotes.append((seq, q.start_s, q.end_s, q.text, stem_text(q.text), q.line, q.pains, q.tags, q.hypotheses,
+                                    q.confidence, _unsure_json(turn.text, turn.unsure, q.char_start, q.char_end)))
     interview.turns = []  # the rows carry the turns from here on (keeps worker results small)
     interview.extra["_body"] = markdown_body(text)
     prepared.interview = interview
     return prepared
+
+
+def _unsure_json(text: str, unsure: list[tuple[int, int]], start: int = 0, end: int | None = None) -> str | None:
+    found = unsure_words(text, unsure, start, end)
+    return json.dumps(found, ensure_ascii=False) if found else None
 
 
 def _apply_sidecar(interview: Interview, side: Path, rel: str) -> None:
@@ -295,18 +302,21 @@ def _write(db, p: Prepared, old_id: str | None) -> None:
         [iv.id, iv.title, iv.date, iv.interviewer, respondent_id, iv.company, iv.role, iv.nps, iv.language, iv.audio,
          p.rel, p.content_hash, len(utts), len(p.quotes), duration, iv.extra.get("_body")],
     )
+    if iv.extra.get("date_source"):  # the date is only the file's time: the site and saturation can flag it
+        conn.execute("UPDATE interviews SET date_source = ? WHERE id = ?", [str(iv.extra["date_source"]), iv.id])
     conn.executemany("INSERT INTO interview_segments(interview_id, segment) VALUES (?, ?)", [(iv.id, s) for s in iv.segments])
     conn.executemany("INSERT INTO interview_stage_scores(interview_id, stage, score) VALUES (?, ?, ?)", list((iv.id, s, v) for s, v in iv.nps_by_stage.items()))
     first_u = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM utterances").fetchone()[0]
     conn.executemany(
-        "INSERT INTO utterances(id, interview_id, seq, speaker, speaker_role, start_s, end_s, text, text_stem, line) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO utterances(id, interview_id, seq, speaker, speaker_role, start_s, end_s, text, text_stem, line, language, confidence, unsure) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [(first_u + n, iv.id, *u) for n, u in enumerate(utts)],
     )
     seq_to_id = {u[0]: first_u + n for n, u in enumerate(utts)}
     first_q = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM quotes").fetchone()[0]
     conn.executemany(
-        "INSERT INTO quotes(id, interview_id, utterance_id, start_s, end_s, text, text_stem, line) VALUES (?,?,?,?,?,?,?,?)",
-        [(first_q + n, iv.id, seq_to_id[q[0]], *q[1:6]) for n, q in enumerate(p.quotes)],
+        "INSERT INTO quotes(id, interview_id, utterance_id, start_s, end_s, text, text_stem, line, confidence, unsure) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        [(first_q + n, iv.id, seq_to_id[q[0]], *q[1:6], *q[9:11]) for n, q in enumerate(p.quotes)],
     )
     tags = {t for q in p.quotes for t in q[7]}
     conn.executemany("INSERT OR IGNORE INTO tags(name) VALUES (?)", [(t,) for t in sorted(tags)])

@@ -67,8 +67,12 @@ class ImportSummary:
 
     @property
     def ok(self) -> bool:
-        """False when any file failed or came with a warning (the CLI then exits non-zero)."""
-        return not self.interrupted and not any(f.status == "failed" or f.warnings for f in self.files)
+        """False when any file failed (the CLI then exits non-zero). Warnings alone do not fail an import."""
+        return not self.interrupted and not any(f.status == "failed" for f in self.files)
+
+    @property
+    def warned(self) -> bool:
+        return any(f.warnings for f in self.files)
 
     def to_dict(self) -> dict:
         return {
@@ -184,6 +188,19 @@ def existing_sources(base: Base) -> dict[str, str]:
         if isinstance(digest, str):
             found.setdefault(digest, md.relative_to(base.root).as_posix())
     return found
+
+
+def _last_placeholder(base: Base) -> int:
+    """The highest N of the "Respondent N" placeholders already in the base's interview files."""
+    from custdev.importers import PLACEHOLDER
+
+    last = 0
+    if base.interviews_dir.is_dir():
+        for md in base.interviews_dir.rglob("*.md"):
+            m = PLACEHOLDER.match(str(_front_matter(md).get("respondent") or ""))
+            if m:
+                last = max(last, int(m.group(1)))
+    return last
 
 
 def _front_matter(path: Path) -> dict:
@@ -313,6 +330,7 @@ def import_paths(base: Base, paths: list[str | Path], options: ImportOptions | N
     for problem in problems:
         emit(ImportEvent("done", 0, len(jobs), problem.source, result=problem))
     known = existing_sources(base)
+    placeholder = _last_placeholder(base)
     taken: set[str] = set()
     transcriber = Transcriber(options.transcribe)
     model_error: str | None = None  # once the model cannot load, the other recordings are not tried
@@ -331,6 +349,9 @@ def import_paths(base: Base, paths: list[str | Path], options: ImportOptions | N
                     emit(ImportEvent("progress", i, total, s, k, done_s=done, total_s=tot))
 
                 job_ctx = options.contexts.get(job.path.resolve(), ctx)
+                if not job_ctx.respondent:
+                    placeholder += 1
+                    job_ctx.respondent_number = placeholder  # "Respondent 3": one stranger per source
                 result = _import_one(base, job, job_ctx, transcriber, known, taken, tick)
                 if result.status == "failed" and result.message and result.message.startswith("model: "):
                     model_error = result.message[len("model: "):]

@@ -96,3 +96,9 @@ def m902_evidence_views_faster(db: Database) -> None:
 def m1100_embeddings(db: Database) -> None:
     # Sentence embeddings for meaning search, suggestions and clusters (custdev/meaning/).
     run_sql_file(db, "1100_embeddings.sql")
+
+
+@migrations()
+def m1400_transcript_trust(db: Database) -> None:
+    # utterances/quotes.confidence and .unsure from {?…?} / [inaudible] marks; utterances.language for "[de]" turns.
+    run_sql_file(db, "1400_transcript_trust.sql")

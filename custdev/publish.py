@@ -327,7 +327,9 @@ def build_redactor(src: sqlite3.Connection, *, guess_names: bool = True) -> Reda
                 companies.append(row[-1])
     if "utterances" in tables:
         people += [r[0] for r in src.execute("SELECT DISTINCT speaker FROM utterances")]
-    return Redactor.for_names([p for p in people if p], [c for c in companies if c], guess_names=guess_names)
+    from custdev.importers import is_label  # "Respondent 3", "Speaker 2": labels the import gave, not people
+
+    return Redactor.for_names([p for p in people if p and not is_label(p)], [c for c in companies if c], guess_names=guess_names)
 
 
 def publish_base(base: Base, directory: str | Path, *, redact: bool = True) -> PublishResult:

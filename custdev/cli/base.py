@@ -152,7 +152,8 @@ def search(
         ts = format_timestamp(h.start_s) if h.start_s is not None else "--:--:--"
         on, off = ("[bold yellow]", "[/bold yellow]") if out.is_terminal else ("\\[", "]")
         snippet = escape(h.snippet).replace("\x00", on).replace("\x01", off)
-        out.print(f"[cyan]{escape(h.interview_id)}[/cyan] [dim]{ts}[/dim] [green]{escape(h.speaker)}[/green] ({h.speaker_role}): {snippet}")
+        doubt = f" [magenta](uncertain words: {escape(', '.join(h.unsure))})[/magenta]" if h.unsure else ""
+        out.print(f"[cyan]{escape(h.interview_id)}[/cyan] [dim]{ts}[/dim] [green]{escape(h.speaker)}[/green] ({h.speaker_role}): {snippet}{doubt}")
     if total > len(hits):
         ranked = f", ranked among the newest {RANK_WINDOW:,}" if total > RANK_WINDOW else ""
         out.print(f"[dim]{len(hits)} of {total:,} matches shown{ranked}; use --limit, more words or filters to see others.[/dim]")

@@ -39,7 +39,8 @@ def render_markdown(d: ReportData, *, heatmap_file: str | None = None) -> str:
     def quote_md(q: QuoteRef) -> list[str]:
         where = f"{q.interview_id}, {q.timestamp}" if q.timestamp else q.interview_id
         segs = ", ".join(seg_titles.get(s, s) for s in q.segments)
-        return [f"> {_quoted(' '.join(q.text.split()), lang)}", f"> — *{where}*" + (f" · {segs}" if segs else ""), ""]
+        doubt = f" · ⚠ {L['unsure']}: {', '.join(_quoted(w, lang) for w in q.unsure)}" if q.unsure else ""
+        return [f"> {_quoted(' '.join(q.text.split()), lang)}", f"> — *{where}*" + (f" · {segs}" if segs else "") + doubt, ""]
 
     o += [f"## 1. {L['value']}", ""]
     if d.value_quotes:
@@ -214,6 +215,8 @@ def render_html(d: ReportData) -> str:
         where = f"{e(q.interview_id)} · {e(q.timestamp)}" if q.timestamp else e(q.interview_id)
         if q.segments:
             where += f' <span class="seg">· {e(", ".join(seg_titles.get(s, s) for s in q.segments))}</span>'
+        if q.unsure:
+            where += f' <span class="unsure">· ⚠ {e(L["unsure"])}: {e(", ".join(_quoted(w, lang) for w in q.unsure))}</span>'
         return f'<blockquote><p>{e(_quoted(" ".join(q.text.split()), lang))}</p><cite>— {where}</cite></blockquote>'
 
     def badge(kind: str | None) -> str:
