@@ -25,6 +25,7 @@ from custdev.db import get_meta, open_db, set_meta
 from custdev.errors import CustdevError, ParseError
 from custdev.markdown import confidence, markdown_body, parse_interview, unsure_words
 from custdev.models import Codebook, Interview
+from custdev.paths import outside_base
 from custdev.search import stem_text
 
 SIDECAR_SUFFIX = ".words.json"
@@ -98,6 +99,8 @@ def prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook) ->
     rel = md_path.relative_to(root).as_posix()
     prepared = Prepared(rel=rel, content_hash=content_hash)
     try:
+        if outside_base(root, md_path) or (sidecar_path(md_path).exists() and outside_base(root, sidecar_path(md_path))):
+            raise ParseError(rel, None, "a symbolic link to a file outside the research base; refused (copy the file into the base instead)")
         try:
             text = md_path.read_bytes().decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -111,6 +114,9 @@ def prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook) ->
         return prepared
     except OSError as exc:
         prepared.error = f"{rel}: cannot read ({exc.strerror})"
+        return prepared
+    except RecursionError:
+        prepared.error = f"{rel}: the file is nested too deeply to read"
         return prepared
     roles = interview.speaker_roles()
     for seq, turn in enumerate(interview.turns, 1):
@@ -133,15 +139,18 @@ def _unsure_json(text: str, unsure: list[tuple[int, int]], start: int = 0, end: 
 
 
 def _apply_sidecar(interview: Interview, side: Path, rel: str) -> None:
+    from custdev.wordtimes import apply_sidecar
+
     try:
         data = json.loads(side.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError):
         raise ParseError(rel, None, f"the word-timestamp file {side.name} is not valid JSON; delete it to use turn times") from None
+    except RecursionError:
+        raise ParseError(rel, None, f"the word-timestamp file {side.name} is nested too deeply; delete it to use turn times") from None
     try:
-        from custdev.wordtimes import apply_sidecar
-    except ImportError:  # pragma: no cover - wordtimes ships with transcription support
-        return
-    apply_sidecar(interview, data)
+        apply_sidecar(interview, data)
+    except (RecursionError, TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError):
+        raise ParseError(rel, None, f"the word-timestamp file {side.name} is malformed; delete it to use turn times") from None
 
 
 def _line_of_offset(data: bytes, offset: int) -> int:
@@ -153,13 +162,41 @@ def _prepare_many(root: Path, jobs: list[tuple[Path, str]], codebook: Codebook, 
         for path, h in jobs:
             yield prepare(root, path, h, codebook)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
         chunk = max(1, min(64, len(jobs) // (workers * 8)))
         yield from pool.map(_prepare_star, [(root, p, h, codebook) for p, h in jobs], chunksize=chunk)
 
 
 def _prepare_star(args):
     return prepare(*args)
+
+
+def die_with_parent() -> None:
+    """Run in a worker process: end it when its parent dies, even by ``kill -9`` (no orphans left computing).
+
+    Linux delivers SIGKILL on the parent's death (prctl PR_SET_PDEATHSIG); elsewhere a thread watches the parent.
+    """
+    import signal
+    import threading
+
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(1, signal.SIGKILL, 0, 0, 0) == 0:  # PR_SET_PDEATHSIG
+            if os.getppid() != parent:  # the parent died before prctl took effect
+                os._exit(1)
+            return
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -334,6 +371,7 @@ def build_base(base: Base | str | Path | None = None, *, full: bool = False, pro
     """Build (or bring up to date) the base's database. Returns counts and one message per bad file."""
     if not isinstance(base, Base):
         base = load_base(base)
+    _check_buildable(base)
     result = BuildResult()
     db = _open_for_build(base, full)
     db.conn.isolation_level = None  # transactions are explicit below
@@ -437,6 +475,29 @@ def _embed(db, base: Base, result: BuildResult, progress: Progress | None) -> No
         return
     result.embedded = done.texts
     result.embed_s = round(done.seconds, 3)
+
+
+def _check_buildable(base: Base) -> None:
+    """Refuse to build where a build would only remove data: a published copy, or a base that lost interviews/."""
+    if base.is_published_copy:
+        raise CustdevError(
+            f"{base.root} is a published copy (custdev publish): it has no interview files, and building would empty "
+            "its database; build in the original research base and publish again"
+        )
+    if not base.interviews_dir.is_dir() and base.db_path.exists():
+        try:
+            conn = sqlite3.connect(f"file:{base.db_path}?mode=ro", uri=True)
+            try:
+                stored = conn.execute("SELECT count(*) FROM interviews").fetchone()[0]
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError:
+            stored = 0
+        if stored:
+            raise CustdevError(
+                f"{base.root} has no {base.interviews_dir.name}/ folder but its database holds {stored} interviews; "
+                "building would remove them all (restore the folder, or create it empty to really start over)"
+            )
 
 
 def _open_for_build(base: Base, full: bool):

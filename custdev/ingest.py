@@ -22,10 +22,11 @@ from typing import Callable
 
 import yaml
 
-from custdev.config import Base, atomic_write_text, check_slug, sha256_file
+from custdev.config import AUDIO_DIR, Base, atomic_write_text, check_slug, sha256_file
 from custdev.errors import CustdevError, ParseError
 from custdev.importers import AUDIO_EXTS, TRANSCRIPT_EXTS, ImportContext, Imported, ImportError_, import_transcript, kind_of
 from custdev.markdown import parse_interview, render_interview
+from custdev.paths import media_file, media_type
 from custdev.speech import ModelError, TranscribeOptions, Transcriber, cache_dir
 
 SIDECAR_SUFFIX = ".words.json"
@@ -228,15 +229,20 @@ def _free_id(base: Base, wanted: str, taken: set[str]) -> str:
     return candidate
 
 
-def _audio_path(base: Base, recording: Path, digest: str) -> str:
-    """The recording's path relative to the base, copying it into <base>/audio/ when it lives outside."""
+def _audio_path(base: Base, recording: Path, digest: str) -> str | None:
+    """The recording's path relative to the base, under ``audio/`` (the only place the site serves recordings
+    from): a recording elsewhere is linked or copied there. None for a file that is not a media type."""
+    if media_type(recording) is None:
+        return None
     root = base.root.resolve()
     src = recording.resolve()
     try:
-        return src.relative_to(root).as_posix()
+        rel = src.relative_to(root).as_posix()
     except ValueError:
-        pass
-    folder = root / "audio"
+        rel = None
+    if rel is not None and media_file(root, rel) is not None:
+        return rel
+    folder = root / AUDIO_DIR
     folder.mkdir(exist_ok=True)
     dest = folder / recording.name
     n = 1
@@ -247,7 +253,10 @@ def _audio_path(base: Base, recording: Path, digest: str) -> str:
         dest = folder / f"{recording.stem}-{n}{recording.suffix}"
     tmp = folder / f".{dest.name}.tmp-{os.getpid()}"
     try:
-        shutil.copyfile(src, tmp)
+        try:
+            os.link(src, tmp)  # same disk: no second copy of a long recording
+        except OSError:
+            shutil.copyfile(src, tmp)
         os.replace(tmp, dest)
     finally:
         if tmp.exists():
@@ -463,6 +472,10 @@ def _store(base: Base, job: _Job, digest: str, make: Callable[[], Imported], kno
         recording = job.path if job.kind == "recording" else job.audio
         if recording is not None:
             interview.audio = _audio_path(base, recording, digest if job.kind == "recording" else sha256_file(recording))
+        elif interview.audio and media_file(base.root, interview.audio) is None:
+            # An imported file's own `audio:` must name a recording under audio/, never any other file of the base.
+            imported.warnings.append(f"dropped 'audio: {interview.audio}' (not a recording in the base's {AUDIO_DIR}/ folder)")
+            interview.audio = None
         interview.extra["source"] = job.path.name
         interview.extra["source_sha256"] = digest
         rel = f"interviews/{interview.id}.md"

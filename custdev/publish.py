@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from custdev.config import CONFIG_NAME, INTERVIEWS_DIR, Base, atomic_write_text
+from custdev.config import CONFIG_NAME, INTERVIEWS_DIR, PUBLISHED_MARK, Base, atomic_write_text
 from custdev.errors import CustdevError
 from custdev.search import stem_text
 
@@ -54,7 +54,6 @@ GENERIC_LATIN = {
     "design", "health", "energy", "industries", "supply", "online", "plus", "pro", "one", "team", "works", "house",
 }
 PLACEHOLDER = {("name", True): "[имя]", ("name", False): "[name]", ("company", True): "[компания]", ("company", False): "[company]"}
-PUBLISHED_MARK = ".custdev-published"
 _SKIP_TABLES = {"_sqlite_migrations", "sqlite_sequence", "sqlite_stat1", "sqlite_stat4"}
 
 

@@ -195,7 +195,7 @@ def test_sample_recording_end_to_end(sample_base):
     md_path = sample_base / "interviews" / "2026-05-20-northwind-logistics.md"
     interview = parse_interview(md_path.read_text(), md_path.name, load_base(sample_base).codebook)
     assert interview.title == "Northwind Logistics: invoices from a spreadsheet"  # from the file's metadata
-    assert interview.date == "2026-05-20" and interview.audio == "recordings/2026-05-20-northwind-logistics.ogg"
+    assert interview.date == "2026-05-20" and interview.audio == "audio/2026-05-20-northwind-logistics.ogg"
     assert [t.speaker for t in interview.turns] == ["Daniel", "Mark Ellison"] * 5
     assert interview.extra["transcription"]["speakers"] == "channels"
     sidecar = json.loads(md_path.with_name(md_path.stem + ".words.json").read_text())

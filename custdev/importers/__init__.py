@@ -14,13 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from custdev.config import MEDIA_TYPES
 from custdev.errors import CustdevError
 from custdev.models import Codebook, Interview, Turn
 
-AUDIO_EXTS = frozenset(
-    ".wav .wave .mp3 .m4a .m4b .aac .ogg .oga .opus .flac .webm .weba .mp4 .m4v .mov .mkv .mka .avi .wma .wmv "
-    ".amr .3gp .3g2 .aif .aiff .aifc .caf .mpeg .mpg .mpga .ts .ac3 .wv .spx".split()
-)
+AUDIO_EXTS = frozenset(MEDIA_TYPES)  # recordings: every media type the site can serve
 TRANSCRIPT_EXTS = frozenset(".vtt .srt .txt .docx .md .markdown".split())
 
 

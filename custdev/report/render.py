@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import html
 
 from custdev import analysis as an
@@ -17,7 +19,35 @@ from custdev.report.text import (
 # Markdown
 
 
+_MD_SPECIAL = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "[": "\\[", "]": "\\]", "`": "\\`"})
+
+
+def md_text(value) -> str:
+    """Text from the base (titles, quotes, ids) as markdown that shows it literally: HTML in the data never runs and
+    brackets and backticks stay characters (no links, no code)."""
+    return str(value).translate(_MD_SPECIAL)
+
+
+def _escaped(obj):
+    """A copy of the report data with every text escaped by :func:`md_text` (dataclasses, lists and dicts deep)."""
+    if isinstance(obj, str):
+        return md_text(obj)
+    if isinstance(obj, list):
+        return [_escaped(x) for x in obj]
+    if isinstance(obj, tuple):
+        return tuple(_escaped(x) for x in obj)
+    if isinstance(obj, dict):
+        return {_escaped(k): _escaped(v) for k, v in obj.items()}
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        new = copy.copy(obj)
+        for f in dataclasses.fields(obj):
+            object.__setattr__(new, f.name, _escaped(getattr(obj, f.name)))
+        return new
+    return obj
+
+
 def render_markdown(d: ReportData, *, heatmap_file: str | None = None) -> str:
+    d = _escaped(d)
     L = LABELS[d.language]
     lang = d.language
     seg_titles = _segment_titles(d)
