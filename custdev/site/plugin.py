@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 
 from custdev.search import stem_text
 from custdev.site.audio import audio_view
+from custdev.site.auth import actor_from_request as login_actor
 from custdev.site.auth import password_gate
 from custdev.site.common import format_time, is_custdev, link_to, row_pk, site_options
 from custdev.site.evidence import journey_view
@@ -67,6 +68,11 @@ def register_routes(datasette):
 @hookimpl
 def asgi_wrapper(datasette):
     return lambda app: password_gate(app, datasette)
+
+
+@hookimpl
+def actor_from_request(datasette, request):
+    return login_actor(datasette, request)
 
 
 @hookimpl
