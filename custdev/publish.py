@@ -23,230 +23,18 @@ import os
 import re
 import sqlite3
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from custdev.config import CONFIG_NAME, INTERVIEWS_DIR, PUBLISHED_MARK, Base, atomic_write_text
 from custdev.errors import CustdevError
+from custdev.privacy.names import LABEL
+from custdev.privacy.redactor import Redactor
 from custdev.search import stem_text
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-PHONE = re.compile(
-    r"(?<![\w+])(?:"
-    r"\+\d{1,3}[\s.-]?\(?\d{2,4}\)?(?:[\s.-]?\d{2,4}){2,4}"  # +7 (912) 345-67-89, +44 20 7946 0958, +1 415 555 0100
-    r"|8[\s.-]?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{2}[\s.-]?\d{2}"  # 8 912 345 67 89
-    r"|\(\d{3,5}\)[\s.-]?\d{2,4}(?:[\s.-]?\d{2,4}){1,2}"  # (415) 555-0100, (4822) 12-34-56
-    r"|\d{3}[.-]\d{3}[.-]\d{4}"  # 415-555-0100
-    r"|0\d{3,4}\s\d{3}\s?\d{3,4}"  # 01632 960 123
-    r")(?!\w)"
-)
-WORD = re.compile(r"\w+", re.UNICODE)
-CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-LEGAL_FORMS = {
-    "ооо", "оао", "зао", "пао", "ао", "ип", "нко", "ано", "гк", "тд", "llc", "ltd", "inc", "gmbh", "llp", "plc", "corp", "co",
-    "limited", "company", "group", "&", "and", "the", "и",
-}
-# Words in company names too generic to redact on their own (they are still redacted inside the full name).
-GENERIC_LATIN = {
-    "home", "logistics", "bookkeeping", "accounting", "consulting", "services", "service", "solutions", "systems", "group",
-    "holdings", "partners", "studio", "digital", "trade", "trading", "capital", "finance", "financial", "media", "global",
-    "international", "labs", "tech", "software", "shop", "store", "market", "foods", "food", "bakery", "retail", "agency",
-    "design", "health", "energy", "industries", "supply", "online", "plus", "pro", "one", "team", "works", "house",
-}
-PLACEHOLDER = {("name", True): "[имя]", ("name", False): "[name]", ("company", True): "[компания]", ("company", False): "[company]"}
-_SKIP_TABLES = {"_sqlite_migrations", "sqlite_sequence", "sqlite_stat1", "sqlite_stat4"}
+__all__ = ["Redactor", "publish_base", "build_redactor", "find_leaks", "PublishResult"]
 
-
-@lru_cache(maxsize=1)
-def _morph():
-    import pymorphy3
-
-    return pymorphy3.MorphAnalyzer()
-
-
-def _norm(word: str) -> str:
-    return word.lower().replace("ё", "е")
-
-
-@lru_cache(maxsize=50_000)
-def name_forms(word: str) -> frozenset[str]:
-    """Every inflected form of a (Russian) first name, patronymic or surname; a Latin word stands for itself."""
-    w = _norm(word)
-    if not CYRILLIC.search(w):
-        return frozenset({w})
-    parses = _morph().parse(w)
-    named = [p for p in parses if {"Name", "Surn", "Patr"} & set(str(p.tag).replace(" ", ",").split(","))]
-    chosen = named or [p for p in parses if p.score >= 0.1] or parses[:1]
-    forms = {w}
-    for p in chosen:
-        forms.update(_norm(f.word) for f in p.lexeme)
-    return frozenset(forms)
-
-
-@lru_cache(maxsize=50_000)
-def word_forms(word: str) -> frozenset[str]:
-    """Inflected forms of any Russian word (for company names); a Latin word stands for itself."""
-    w = _norm(word)
-    if not CYRILLIC.search(w):
-        return frozenset({w})
-    forms = {w}
-    for p in _morph().parse(w):
-        if p.score >= 0.1:
-            forms.update(_norm(f.word) for f in p.lexeme)
-    return frozenset(forms)
-
-
-@lru_cache(maxsize=100_000)
-def looks_like_russian_name(word: str) -> float:
-    """How sure pymorphy3 is that a capitalised Russian word is a first name, surname or patronymic (0..1)."""
-    total = 0.0
-    for p in _morph().parse(_norm(word)):
-        tags = set(str(p.tag).replace(" ", ",").split(","))
-        if {"Name", "Surn", "Patr"} & tags:
-            total += p.score
-    return total
-
-
-def _company_core(company: str) -> list[list[str]]:
-    """Word sequences that name the company: the whole name, the part in «quotes», and both without legal forms."""
-    candidates = [company]
-    candidates += re.findall(r"[«\"“„']([^»\"”“']+)[»\"”“']", company)
-    out: list[list[str]] = []
-    for c in candidates:
-        ws = WORD.findall(c)
-        for seq in (ws, [w for w in ws if _norm(w) not in LEGAL_FORMS]):
-            if seq and seq not in out:
-                out.append(seq)
-    return out
-
-
-@dataclass
-class Redactor:
-    """Replaces known people, companies, e-mails and phone numbers in text. Built from the database's own rows."""
-
-    people: set[str] = field(default_factory=set)  # normalised forms of name words
-    companies_ci: set[str] = field(default_factory=set)  # distinctive company words, any case
-    companies_cs: set[str] = field(default_factory=set)  # distinctive Latin company words, capitalised only
-    phrases: dict[str, list[list[frozenset[str]]]] = field(default_factory=dict)  # first word form -> phrases
-    guess_names: bool = True
-    count: int = 0
-
-    @classmethod
-    def for_names(cls, people: list[str], companies: list[str], *, guess_names: bool = True) -> "Redactor":
-        r = cls(guess_names=guess_names)
-        for person in people:
-            for w in WORD.findall(person or ""):
-                if len(w) >= 2 and not w.isdigit():
-                    r.people |= name_forms(w)
-        for company in companies:
-            if not company:
-                continue
-            for seq in _company_core(company):
-                phrase = [word_forms(w) for w in seq]
-                if len(seq) == 1:
-                    w = seq[0]
-                    if CYRILLIC.search(w):
-                        r.companies_ci |= word_forms(w)
-                    elif len(w) >= 3 and _norm(w) not in GENERIC_LATIN and not w.isdigit():
-                        r.companies_cs.add(_norm(w))
-                    continue
-                for first in phrase[0]:
-                    r.phrases.setdefault(first, []).append(phrase)
-                for w in seq:
-                    n = _norm(w)
-                    if n in LEGAL_FORMS or w.isdigit() or len(w) < 3:
-                        continue
-                    if CYRILLIC.search(w):
-                        if not _morph().word_is_known(n):
-                            r.companies_ci |= word_forms(w)
-                    elif n not in GENERIC_LATIN:
-                        r.companies_cs.add(n)
-        for first in r.phrases:
-            r.phrases[first].sort(key=len, reverse=True)
-        return r
-
-    def _label(self, kind: str, word: str) -> str:
-        return PLACEHOLDER[(kind, bool(CYRILLIC.search(word)))]
-
-    def _is_name(self, word: str, text: str, start: int) -> bool:
-        if not word[0].isupper():
-            return False
-        n = _norm(word)
-        if n in self.people:
-            return True
-        if self.guess_names and CYRILLIC.search(word) and len(word) >= 3 and not word.isupper():
-            sure = looks_like_russian_name(word)
-            if sure >= 0.9 or (sure >= 0.5 and not _sentence_start(text, start)):
-                return True
-        return False
-
-    def find(self, text: str) -> list[tuple[int, int, str]]:
-        """(start, end, kind) spans to replace; kind is name, company, email or phone."""
-        spans: list[tuple[int, int, str]] = [(m.start(), m.end(), "email") for m in EMAIL.finditer(text)]
-        taken = [(s, e) for s, e, _ in spans]
-
-        def free(s: int, e: int) -> bool:
-            return all(e <= a or s >= b for a, b in taken)
-
-        for m in PHONE.finditer(text):
-            if free(m.start(), m.end()) and sum(ch.isdigit() for ch in m.group()) >= 7:
-                spans.append((m.start(), m.end(), "phone"))
-                taken.append((m.start(), m.end()))
-        tokens = list(WORD.finditer(text))
-        i = 0
-        while i < len(tokens):
-            tok = tokens[i]
-            word = tok.group()
-            n = _norm(word)
-            if not free(tok.start(), tok.end()):
-                i += 1
-                continue
-            matched = 0
-            for phrase in self.phrases.get(n, ()):
-                k = len(phrase)
-                if i + k > len(tokens):
-                    continue
-                ok = all(_norm(tokens[i + j].group()) in phrase[j] for j in range(k)) and all(
-                    len(text[tokens[i + j].end():tokens[i + j + 1].start()]) <= 3
-                    and "\n" not in text[tokens[i + j].end():tokens[i + j + 1].start()]
-                    for j in range(k - 1)
-                )
-                if ok:
-                    matched = k
-                    break
-            if matched:
-                spans.append((tok.start(), tokens[i + matched - 1].end(), "company"))
-                i += matched
-                continue
-            if n in self.companies_ci or (n in self.companies_cs and word[0].isupper()):
-                spans.append((tok.start(), tok.end(), "company"))
-            elif self._is_name(word, text, tok.start()):
-                spans.append((tok.start(), tok.end(), "name"))
-            i += 1
-        return sorted(spans)
-
-    def text(self, text: str) -> str:
-        spans = self.find(text)
-        if not spans:
-            return text
-        out, pos = [], 0
-        for s, e, kind in spans:
-            out.append(text[pos:s])
-            if kind == "email":
-                out.append("[email]")
-            elif kind == "phone":
-                out.append("[phone]")
-            else:
-                out.append(self._label(kind, text[s:e]))
-            pos = e
-        out.append(text[pos:])
-        self.count += len(spans)
-        return "".join(out)
-
-
-def _sentence_start(text: str, pos: int) -> bool:
-    before = text[:pos].rstrip(" \t«\"“„'(—-")
-    return not before or before[-1] in ".!?…:\n"
+_SKIP_TABLES = {"_sqlite_migrations", "sqlite_stat1", "sqlite_stat4"}
+STRICT_COLUMNS = {"title", "name", "tag", "speaker", "path", "id", "respondent_id", "interview_id"}  # short labels: lower-case names too
 
 
 @dataclass
@@ -309,7 +97,9 @@ def _fk_targets(conn: sqlite3.Connection, table: str) -> dict[str, str]:
     return {r[3]: r[2] for r in conn.execute(f"PRAGMA foreign_key_list([{table}])")}
 
 
-def build_redactor(src: sqlite3.Connection, *, guess_names: bool = True) -> Redactor:
+def build_redactor(src: sqlite3.Connection, *, guess_names: bool = True, keep: list[str] | None = None) -> Redactor:
+    """A redactor for everyone the database names: respondents, interviewers, speakers (not generic labels such as
+    "Respondent 3" or "Speaker 1") and companies."""
     people: list[str] = []
     companies: list[str] = []
     tables = {t for t, _ in _tables(src)}
@@ -328,7 +118,14 @@ def build_redactor(src: sqlite3.Connection, *, guess_names: bool = True) -> Reda
         people += [r[0] for r in src.execute("SELECT DISTINCT speaker FROM utterances")]
     from custdev.importers import is_label  # "Respondent 3", "Speaker 2": labels the import gave, not people
 
-    return Redactor.for_names([p for p in people if p and not is_label(p)], [c for c in companies if c], guess_names=guess_names)
+    people = [p for p in people if p and not is_label(p) and not LABEL.match(p.strip())]
+    return Redactor.for_names(people, [c for c in companies if c], guess_names=guess_names, keep=keep)
+
+
+def keep_words(base: Base) -> list[str]:
+    """``[privacy] keep`` in custdev.toml: product and tool names never redacted (Excel, 1С, the product itself)."""
+    value = (base.config.raw.get("privacy") or {}).get("keep") or []
+    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 def publish_base(base: Base, directory: str | Path, *, redact: bool = True) -> PublishResult:
@@ -347,7 +144,7 @@ def publish_base(base: Base, directory: str | Path, *, redact: bool = True) -> P
         if redact:
             src.execute("BEGIN")  # one consistent snapshot even while `custdev build` writes
             interviews = src.execute("SELECT count(*) FROM interviews").fetchone()[0]
-            redactor = build_redactor(src)
+            redactor = build_redactor(src, keep=keep_words(base))
             tables = _write_redacted(src, tmp, redactor, base)
         else:
             src.execute("VACUUM INTO ?", [str(tmp)])  # a consistent snapshot of its own
@@ -378,26 +175,44 @@ def publish_base(base: Base, directory: str | Path, *, redact: bool = True) -> P
 def _write_site_files(base: Base, out: Path, redactor: Redactor | None) -> None:
     from custdev.site import load_metadata
 
-    clean = redactor.text if redactor else (lambda s: s)
     metadata = load_metadata(base)
-    metadata["title"] = clean(str(metadata.get("title") or base.config.title))
-    if metadata.get("description"):
-        metadata["description"] = clean(str(metadata["description"]))
-    atomic_write_text(out / "datasette_metadata.json", json.dumps(metadata, ensure_ascii=False, indent=2) + "\n")
-    title = clean(base.config.title).replace('"', "'")
-    description = clean(base.config.description).replace('"', "'").replace("\n", " ")
-    atomic_write_text(
-        out / CONFIG_NAME,
-        "# A published copy of a custdev research base (custdev publish). Serve it with: custdev serve --base .\n"
+    metadata["title"] = str(metadata.get("title") or base.config.title)
+    if redactor:
+        metadata = redact_json(metadata, redactor)
+    title = (redactor.text(base.config.title, strict=True) if redactor else base.config.title).replace('"', "'")
+    description = (redactor.text(base.config.description) if redactor else base.config.description).replace('"', "'").replace("\n", " ")
+    files = {
+        "datasette_metadata.json": json.dumps(metadata, ensure_ascii=False, indent=2) + "\n",
+        CONFIG_NAME: "# A published copy of a custdev research base (custdev publish). Serve it with: custdev serve --base .\n"
         f'[base]\ntitle = "{title}"\ndescription = "{description}"\nlanguage = "{base.config.language}"\n\n'
         f"[analysis]\nsystemic_threshold = {base.config.systemic_threshold}\nsaturation_window = {base.config.saturation_window}\n",
-    )
+    }
+    if redactor:
+        for name, text in files.items():
+            leak = find_text_leak(text, redactor)
+            if leak:
+                raise CustdevError(f"redaction check failed: {leak} in {name}; nothing was published")
+    for name, text in files.items():
+        atomic_write_text(out / name, text)
     (out / PUBLISHED_MARK).write_text("redacted\n" if redactor else "not redacted\n", encoding="utf-8")
 
 
 # Sentence embeddings (custdev.meaning) are made from the unredacted text, and their text hashes would let anyone
 # confirm a guessed sentence: a redacted copy leaves them out (its site then has no meaning search).
 NOT_REDACTABLE = frozenset({"embeddings", "embedded_interviews"})
+
+
+def redact_json(value, redactor: Redactor):
+    """Every string of the site metadata (titles, descriptions, canned queries and their SQL, sources, keys)."""
+    if isinstance(value, str):
+        return redactor.text(value)
+    if isinstance(value, list):
+        return [redact_json(v, redactor) for v in value]
+    if isinstance(value, dict):
+        # SQL is checked for known names and contact details only: a model must not rewrite a query's words.
+        return {redactor.text(k, strict=True): redactor.probe().text(v) if k == "sql" and isinstance(v, str) else redact_json(v, redactor)
+                for k, v in value.items()}
+    return value
 
 
 def _write_redacted(src: sqlite3.Connection, tmp: Path, redactor: Redactor, base: Base) -> list[str]:
@@ -454,12 +269,13 @@ def _write_redacted(src: sqlite3.Connection, tmp: Path, redactor: Redactor, base
             if c == "respondent_id" and c not in mapped:
                 mapped[c] = respondent_ids
         all_ids = {**interview_ids, **respondent_ids}
-        insert = f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) VALUES ({', '.join('?' * len(cols))})"
+        insert = f"INSERT OR IGNORE INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) VALUES ({', '.join('?' * len(cols))})"
         cursor = src.execute(f"SELECT {', '.join(f'[{c}]' for c in cols)} FROM [{table}]")
         while True:
             batch = cursor.fetchmany(2000)
             if not batch:
                 break
+            redactor.prefetch(v for r in batch for v in r)
             rows = [_redact_row(table, cols, list(r), mapped, all_ids, redactor, respondent_names, speaker_labels, russian) for r in batch]
             dst.executemany(insert, rows)
         copied.append(table)
@@ -510,7 +326,7 @@ def _redact_row(table, cols, row, mapped, all_ids, redactor: Redactor, responden
     for c in cols:
         v = values[c]
         if isinstance(v, str) and v == original[c] and c not in mapped and not c.endswith("_stem"):
-            values[c] = redactor.text(v)
+            values[c] = redactor.text(v, strict=c in STRICT_COLUMNS or table == "tags")
     for c in cols:
         if c.endswith("_stem") and c[: -len("_stem")] in values:
             source = values[c[: -len("_stem")]]
@@ -520,21 +336,31 @@ def _redact_row(table, cols, row, mapped, all_ids, redactor: Redactor, responden
     return [values[c] for c in cols]
 
 
+def find_text_leak(text: str, redactor: Redactor) -> str | None:
+    """What of a known person, company, contact detail or identity number is left in ``text`` (its kind), else None."""
+    spans = redactor.probe().find(text, strict=True)
+    return f"a {spans[0][2]}" if spans else None
+
+
 def find_leaks(conn: sqlite3.Connection, redactor: Redactor, old_ids: list[str]) -> str | None:
-    """The first place (table.column) where a known name, company, e-mail, phone or old id is left, else None."""
+    """The first place where a known name, company, contact detail, identity number or old id is left: every text
+    column of every table (naming table, column and row), and the names of tables, views and columns."""
     ids = set(old_ids)
-    probe = Redactor(
-        people=redactor.people, companies_ci=redactor.companies_ci, companies_cs=redactor.companies_cs,
-        phrases=redactor.phrases, guess_names=False,
-    )
+    probe = redactor.probe()
+    for kind, name in conn.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"):
+        if probe.find(name.replace("_", " "), strict=True) or name in ids:
+            return f"a name in the name of the {kind} {name}"
     for table, _ in _tables(conn):
         cols = _columns(conn, table)
-        for row in conn.execute(f"SELECT {', '.join(f'[{c}]' for c in cols)} FROM [{table}]"):
+        for rowid, *row in conn.execute(f"SELECT rowid, {', '.join(f'[{c}]' for c in cols)} FROM [{table}]"):
             for c, v in zip(cols, row):
+                if probe.find(c.replace("_", " "), strict=True):
+                    return f"a name in the column name {table}.{c}"
                 if not isinstance(v, str) or c.endswith("_stem"):
                     continue
                 if v in ids:
-                    return f"an original id in {table}.{c}"
-                if probe.find(v):
-                    return f"a name, company or contact detail in {table}.{c}"
+                    return f"an original id in {table}.{c}, row {rowid}"
+                spans = probe.find(v, strict=True)
+                if spans:
+                    return f"a {spans[0][2]} in {table}.{c}, row {rowid}"
     return None
