@@ -334,10 +334,10 @@ def _write(db, p: Prepared, old_id: str | None) -> None:
     if utts:
         duration = max((u[4] or u[3] or 0) for u in utts) or None
     conn.execute(
-        "INSERT INTO interviews(id, title, date, interviewer, respondent_id, company, role, nps, language, audio, path, content_hash, turn_count, quote_count, duration_s, body) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO interviews(id, title, date, interviewer, respondent_id, company, role, nps, language, audio, path, content_hash, turn_count, quote_count, duration_s, body, consent, retain_audio_until) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [iv.id, iv.title, iv.date, iv.interviewer, respondent_id, iv.company, iv.role, iv.nps, iv.language, iv.audio,
-         p.rel, p.content_hash, len(utts), len(p.quotes), duration, iv.extra.get("_body")],
+         p.rel, p.content_hash, len(utts), len(p.quotes), duration, iv.extra.get("_body"), iv.extra.get("consent"), iv.extra.get("retain_audio_until")],
     )
     if iv.extra.get("date_source"):  # the date is only the file's time: the site and saturation can flag it
         conn.execute("UPDATE interviews SET date_source = ? WHERE id = ?", [str(iv.extra["date_source"]), iv.id])

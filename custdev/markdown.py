@@ -39,6 +39,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 
 from custdev.config import suggest
+from custdev.consent import check_consent, check_date
 from custdev.mdmark import mark_plugin
 from custdev.errors import ParseError
 from custdev.models import Codebook, Interview, Quote, Turn
@@ -250,6 +251,14 @@ def _interview_from_meta(meta: dict, lines: dict[str, int], path: str, codebook:
     interview.language = language
     interview.extra = {k: v for k, v in meta.items() if k not in FRONT_MATTER_KEYS}
     interview.nps_by_stage = _nps_by_stage(meta, lines, path, codebook)
+    for key, check in (("consent", check_consent), ("retain_audio_until", check_date)):
+        if key in interview.extra:
+            try:
+                interview.extra[key] = check(interview.extra[key])
+            except ValueError as exc:
+                raise ParseError(path, lines.get(key, 2), str(exc)) from None
+            if interview.extra[key] is None:
+                del interview.extra[key]
     return interview
 
 

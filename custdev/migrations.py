@@ -102,3 +102,9 @@ def m1100_embeddings(db: Database) -> None:
 def m1400_transcript_trust(db: Database) -> None:
     # utterances/quotes.confidence and .unsure from {?…?} / [inaudible] marks; utterances.language for "[de]" turns.
     run_sql_file(db, "1400_transcript_trust.sql")
+
+
+@migrations()
+def m800_consent(db: Database) -> None:
+    # interviews.consent and interviews.retain_audio_until (custdev/consent.py; `publish` and `purge` read them).
+    run_sql_file(db, "800_consent.sql")

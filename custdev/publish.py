@@ -45,11 +45,14 @@ class PublishResult:
     interviews: int
     replacements: int = 0
     tables: list[str] = field(default_factory=list)
+    left_out: int = 0  # interviews without consent to publish (or withdrawn)
+    unconsented: int = 0  # interviews without consent to publish that --include-unconsented put in
 
     def to_dict(self) -> dict:
         return {
             "directory": str(self.directory), "db": str(self.db_path), "redacted": self.redacted,
             "interviews": self.interviews, "replacements": self.replacements, "tables": self.tables,
+            "left_out": self.left_out, "unconsented_included": self.unconsented,
         }
 
 
@@ -128,8 +131,59 @@ def keep_words(base: Base) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
-def publish_base(base: Base, directory: str | Path, *, redact: bool = True) -> PublishResult:
-    """Write ``directory/custdev.db`` (redacted unless ``redact=False``), its site metadata and a minimal custdev.toml."""
+def consents(src: sqlite3.Connection) -> dict[str, str | None]:
+    """interview id -> its consent (None when the front matter has none, or the database predates consent)."""
+    cols = set(_columns(src, "interviews"))
+    if "consent" not in cols:
+        return {iid: None for (iid,) in src.execute("SELECT id FROM interviews")}
+    return dict(src.execute("SELECT id, consent FROM interviews").fetchall())
+
+
+def left_out(src: sqlite3.Connection, include_unconsented: bool) -> tuple[set[str], int]:
+    """(interviews a copy leaves out, interviews without consent to publish that it includes anyway)."""
+    excluded, unconsented = set(), 0
+    who = dict(src.execute("SELECT id, respondent_id FROM interviews").fetchall())
+    gone = {who[iid] for iid, consent in consents(src).items() if consent == "withdrawn" and who.get(iid)}
+    for iid, consent in consents(src).items():
+        if consent == "withdrawn" or (who.get(iid) in gone):  # a respondent who withdrew is out with every interview
+            excluded.add(iid)
+        elif consent != "publish":
+            if include_unconsented:
+                unconsented += 1
+            else:
+                excluded.add(iid)
+    return excluded, unconsented
+
+
+def drop_interviews(conn: sqlite3.Connection, ids) -> None:
+    """Delete interviews and everything that hangs off them from a copy (its FTS indexes are rebuilt afterwards)."""
+    tables = {t for t, _ in _tables(conn)}
+    for iid in ids:
+        quote_ids = "SELECT id FROM quotes WHERE interview_id = ?"
+        for link in ("quote_pains", "quote_tags", "quote_hypotheses"):
+            if link in tables:
+                conn.execute(f"DELETE FROM {link} WHERE quote_id IN ({quote_ids})", [iid])
+        for table in ("quotes", "utterances", "interview_segments"):
+            if table in tables:
+                conn.execute(f"DELETE FROM {table} WHERE interview_id = ?", [iid])
+        conn.execute("DELETE FROM interviews WHERE id = ?", [iid])
+    if "respondents" in tables:
+        conn.execute("DELETE FROM respondents WHERE id NOT IN (SELECT respondent_id FROM interviews WHERE respondent_id IS NOT NULL)")
+    if "tags" in tables and "quote_tags" in tables:
+        conn.execute("DELETE FROM tags WHERE name NOT IN (SELECT tag FROM quote_tags)")
+
+
+def rebuild_fts(conn: sqlite3.Connection) -> None:
+    for fts in _fts_tables(conn):
+        conn.execute(f"INSERT INTO [{fts}]([{fts}]) VALUES ('rebuild')")
+        conn.execute(f"INSERT INTO [{fts}]([{fts}]) VALUES ('optimize')")
+
+
+def publish_base(base: Base, directory: str | Path, *, redact: bool = True, include_unconsented: bool = False) -> PublishResult:
+    """Write ``directory/custdev.db`` (redacted unless ``redact=False``), its site metadata and a minimal custdev.toml.
+
+    Only interviews with ``consent: publish`` go in, unless ``include_unconsented`` (then also those without a
+    consent or with ``internal``); a withdrawn interview never does."""
     if not base.db_path.exists():
         raise CustdevError(f"{base.root} has no {base.db_path.name} yet; run 'custdev build' first")
     out = _check_target(base, Path(directory))
@@ -141,17 +195,23 @@ def publish_base(base: Base, directory: str | Path, *, redact: bool = True) -> P
     src = sqlite3.connect(f"file:{base.db_path}?mode=ro", uri=True)
     redactor: Redactor | None = None
     try:
+        src.execute("BEGIN")  # one consistent snapshot even while `custdev build` writes
+        excluded, unconsented = left_out(src, include_unconsented)
         if redact:
-            src.execute("BEGIN")  # one consistent snapshot even while `custdev build` writes
-            interviews = src.execute("SELECT count(*) FROM interviews").fetchone()[0]
             redactor = build_redactor(src, keep=keep_words(base))
-            tables = _write_redacted(src, tmp, redactor, base)
+            tables, id_map = _write_redacted(src, tmp, redactor, base, excluded)
         else:
+            src.execute("COMMIT")
             src.execute("VACUUM INTO ?", [str(tmp)])  # a consistent snapshot of its own
             copy = sqlite3.connect(tmp)
-            interviews = copy.execute("SELECT count(*) FROM interviews").fetchone()[0]
+            drop_interviews(copy, excluded)
+            rebuild_fts(copy)
+            copy.commit()
+            copy.execute("VACUUM")
+            id_map = {r[0]: r[0] for r in copy.execute("SELECT id FROM interviews")}
             copy.close()
             tables = [t for t, _ in _tables(src)]
+        interviews = len(id_map)
     except sqlite3.DatabaseError as exc:
         for stale in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
             if stale.exists():
@@ -169,7 +229,28 @@ def publish_base(base: Base, directory: str | Path, *, redact: bool = True) -> P
             stale.unlink()
     os.replace(tmp, target)
     _write_site_files(base, out, redactor)
-    return PublishResult(out, target, redact, interviews, redactor.count if redactor else 0, tables)
+    remember_copy(base, out, id_map)
+    return PublishResult(out, target, redact, interviews, redactor.count if redactor else 0, tables, len(excluded), unconsented)
+
+
+COPIES_FILE = "published.json"
+
+
+def remember_copy(base: Base, out: Path, id_map: dict[str, str]) -> None:
+    """Note in ``.custdev/published.json`` where a copy went and which interview became which, for ``custdev purge``."""
+    from custdev.config import PRIVATE_DIR
+
+    path = base.root / PRIVATE_DIR / COPIES_FILE
+    try:
+        known = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, ValueError):
+        known = {}
+    known[str(out.resolve())] = {"interviews": id_map}
+    try:
+        path.parent.mkdir(exist_ok=True)
+        atomic_write_text(path, json.dumps(known, ensure_ascii=False, indent=1) + "\n")
+    except OSError:
+        pass  # a read-only base: the copy is still written
 
 
 def _write_site_files(base: Base, out: Path, redactor: Redactor | None) -> None:
@@ -215,7 +296,7 @@ def redact_json(value, redactor: Redactor):
     return value
 
 
-def _write_redacted(src: sqlite3.Connection, tmp: Path, redactor: Redactor, base: Base) -> list[str]:
+def _write_redacted(src: sqlite3.Connection, tmp: Path, redactor: Redactor, base: Base, excluded: set[str]) -> tuple[list[str], dict[str, str]]:
     from custdev.db import open_db
 
     dst_db = open_db(tmp)  # schema, views and FTS tables from the migrations
@@ -232,7 +313,8 @@ def _write_redacted(src: sqlite3.Connection, tmp: Path, redactor: Redactor, base
     interview_ids: dict[str, str] = {}
     respondent_ids: dict[str, str] = {}
     respondent_names: dict[str, str] = {}
-    for n, (iid,) in enumerate(src.execute("SELECT id FROM interviews ORDER BY date IS NULL, date, id"), 1):
+    ordered = [iid for (iid,) in src.execute("SELECT id FROM interviews ORDER BY date IS NULL, date, id") if iid not in excluded]
+    for n, iid in enumerate(ordered, 1):
         interview_ids[iid] = f"interview-{n:03d}"
     if "respondents" in dst_tables:
         for n, (rid,) in enumerate(src.execute("SELECT id FROM respondents ORDER BY id"), 1):
@@ -279,21 +361,20 @@ def _write_redacted(src: sqlite3.Connection, tmp: Path, redactor: Redactor, base
             rows = [_redact_row(table, cols, list(r), mapped, all_ids, redactor, respondent_names, speaker_labels, russian) for r in batch]
             dst.executemany(insert, rows)
         copied.append(table)
+    drop_interviews(dst, excluded)  # not numbered, so their rows kept their own ids
     dst.commit()
-    for fts in _fts_tables(dst):
-        dst.execute(f"INSERT INTO [{fts}]([{fts}]) VALUES ('rebuild')")
-        dst.execute(f"INSERT INTO [{fts}]([{fts}]) VALUES ('optimize')")
+    rebuild_fts(dst)
     dst.commit()
     problems = dst.execute("PRAGMA foreign_key_check").fetchall()
     if problems:
         raise CustdevError(f"the redacted copy has {len(problems)} broken references (first in table {problems[0][0]})")
-    leak = find_leaks(dst, redactor, list(interview_ids) + list(respondent_ids))
+    leak = find_leaks(dst, redactor, list(interview_ids) + list(respondent_ids) + list(excluded))
     if leak:
         raise CustdevError(f"redaction check failed: {leak}; nothing was published")
     dst.execute("PRAGMA journal_mode = DELETE")
     dst.execute("VACUUM")
     dst.close()
-    return copied
+    return copied, interview_ids
 
 
 def _redact_row(table, cols, row, mapped, all_ids, redactor: Redactor, respondent_names, speaker_labels, russian) -> list:

@@ -26,6 +26,7 @@ respondent: Светлана Орлова
 company: ООО «Сладкий кот»
 segments: [smb-owners]
 language: ru
+consent: publish
 ---
 
 **[00:00:01] Мария:** Расскажите, кто ведёт счета?

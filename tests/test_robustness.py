@@ -34,7 +34,7 @@ pains:
 """
 
 
-def interview(iid: str, title: str = "Anna at Acme", extra: str = "", body: str | None = None) -> str:
+def interview(iid: str, title: str = "Anna at Acme", extra: str = "consent: publish\n", body: str | None = None) -> str:
     body = body or (
         "**[00:00:05] Maria:** How do you send invoices?\n\n"
         "**[00:00:12] Anna:** ==Clients pay a month late== #pain/late-payments\n"

@@ -92,3 +92,4 @@ from custdev.cli import site as _site  # noqa: E402,F401
 from custdev.cli import interchange as _interchange  # noqa: E402,F401
 from custdev.cli import channels as _channels  # noqa: E402,F401
 from custdev.cli import meaning as _meaning  # noqa: E402,F401
+from custdev.cli import privacy as _privacy  # noqa: E402,F401

@@ -97,10 +97,11 @@ def publish(
     base: BaseOpt = None,
     redact: Annotated[bool, typer.Option("--redact/--no-redact", help="Replace people (known ones in every form, third parties found by NER), companies, contact details and identity numbers; drop recordings; refuse on any leak.")] = True,
     build: Annotated[bool, typer.Option("--build/--no-build", help="Bring custdev.db up to date first.")] = True,
+    include_unconsented: Annotated[bool, typer.Option("--include-unconsented", help="Also include interviews without 'consent: publish' (never withdrawn ones); said in the output.")] = False,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Write a copy of the research database to share: redacted by default, with the site's metadata."""
+    """Write a copy of the research database to share: redacted by default, with the site's metadata; only interviews with consent to publish."""
     from custdev.config import load_base
     from custdev.publish import publish_base
 
@@ -108,10 +109,14 @@ def publish(
         b = load_base(base)
         if build:
             _build_first(b, quiet or json_)
-        result = publish_base(b, directory, redact=redact)
+        result = publish_base(b, directory, redact=redact, include_unconsented=include_unconsented)
     if json_:
         print_json(result.to_dict())
         return
+    if result.unconsented:
+        err.print(f"Note: --include-unconsented: {result.unconsented} interview(s) without 'consent: publish' are in this copy.", markup=False)
+    if result.left_out:
+        err.print(f"Note: {result.left_out} interview(s) left out: no 'consent: publish' in their front matter, or withdrawn.", markup=False)
     if result.redacted:
         out.print(
             f"Wrote a redacted copy to {result.db_path}: {result.interviews} interviews; "
