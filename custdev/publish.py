@@ -47,12 +47,13 @@ class PublishResult:
     tables: list[str] = field(default_factory=list)
     left_out: int = 0  # interviews without consent to publish (or withdrawn)
     unconsented: int = 0  # interviews without consent to publish that --include-unconsented put in
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
             "directory": str(self.directory), "db": str(self.db_path), "redacted": self.redacted,
             "interviews": self.interviews, "replacements": self.replacements, "tables": self.tables,
-            "left_out": self.left_out, "unconsented_included": self.unconsented,
+            "left_out": self.left_out, "unconsented_included": self.unconsented, "notes": self.notes,
         }
 
 
@@ -197,7 +198,11 @@ def publish_base(base: Base, directory: str | Path, *, redact: bool = True, incl
     try:
         src.execute("BEGIN")  # one consistent snapshot even while `custdev build` writes
         excluded, unconsented = left_out(src, include_unconsented)
+        english_text = src.execute("SELECT count(*) FROM interviews WHERE language = 'en'").fetchone()[0] > 0
         if redact:
+            from custdev.privacy.ner import english_available
+
+            english_model = english_available()
             redactor = build_redactor(src, keep=keep_words(base))
             tables, id_map = _write_redacted(src, tmp, redactor, base, excluded)
         else:
@@ -230,7 +235,11 @@ def publish_base(base: Base, directory: str | Path, *, redact: bool = True, incl
     os.replace(tmp, target)
     _write_site_files(base, out, redactor)
     remember_copy(base, out, id_map)
-    return PublishResult(out, target, redact, interviews, redactor.count if redactor else 0, tables, len(excluded), unconsented)
+    result = PublishResult(out, target, redact, interviews, redactor.count if redactor else 0, tables, len(excluded), unconsented)
+    if redact and english_text and not english_model:
+        result.notes.append("the English name model is not installed (pip install 'custdev[english-ner]'): English names of "
+                            "people nobody listed in the base were found only next to known names; read the copy before sharing it")
+    return result
 
 
 COPIES_FILE = "published.json"

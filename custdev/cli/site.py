@@ -115,6 +115,8 @@ def publish(
         return
     if result.unconsented:
         err.print(f"Note: --include-unconsented: {result.unconsented} interview(s) without 'consent: publish' are in this copy.", markup=False)
+    for note in result.notes:
+        err.print(f"Warning: {note}.", markup=False)
     if result.left_out:
         err.print(f"Note: {result.left_out} interview(s) left out: no 'consent: publish' in their front matter, or withdrawn.", markup=False)
     if result.redacted:
