@@ -122,6 +122,8 @@ def build_redactor(src: sqlite3.Connection, *, guess_names: bool = True, keep: l
         people += [r[0] for r in src.execute("SELECT DISTINCT speaker FROM utterances")]
     from custdev.importers import is_label  # "Respondent 3", "Speaker 2": labels the import gave, not people
 
+    if "responses" in tables and "respondent" in _columns(src, "responses"):  # survey, ticket and chat respondents
+        people += [r[0] for r in src.execute("SELECT DISTINCT respondent FROM responses WHERE respondent IS NOT NULL")]
     people = [p for p in people if p and not is_label(p) and not LABEL.match(p.strip())]
     return Redactor.for_names(people, [c for c in companies if c], guess_names=guess_names, keep=keep)
 
