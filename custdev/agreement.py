@@ -217,6 +217,23 @@ def _read_pair(a: Path, b: Path, codebook: Codebook | None, db_path: Path | None
     return sides[0], sides[1]
 
 
+def _stat_counts(code: str, n: int, applied_a: int, applied_b: int, both: int) -> CodeAgreement:
+    """The same as :func:`_stat` from the counts alone: n units, a's and b's ones, and the units where both gave 1."""
+    if n > 10000:  # no need to build the lists: the statistics from the 2×2 table directly
+        agree = n - (applied_a + applied_b - 2 * both)
+        pa, pb = applied_a / n, applied_b / n
+        pe = pa * pb + (1 - pa) * (1 - pb)
+        kappa = None if abs(1 - pe) < 1e-12 else (agree / n - pe) / (1 - pe)
+        ones = applied_a + applied_b
+        zeros = 2 * n - ones
+        alpha = None if ones * zeros == 0 else 1 - (2 * n - 1) * (n - agree) / (ones * zeros)
+        return CodeAgreement(code, n, applied_a, applied_b, both, agree / n, kappa, alpha)
+    rest = n - applied_a - applied_b + both
+    a = [1] * both + [1] * (applied_a - both) + [0] * (applied_b - both) + [0] * rest
+    b = [1] * both + [0] * (applied_a - both) + [1] * (applied_b - both) + [0] * rest
+    return _stat(code, a, b)
+
+
 def _stat(code: str, a: list[int], b: list[int]) -> CodeAgreement:
     n = len(a)
     agree = sum(1 for x, y in zip(a, b) if x == y)
@@ -259,17 +276,20 @@ def compare(a: Path, b: Path, *, codebook: Codebook | None = None, include_uncod
             if codes_a or codes_b or include_uncoded:
                 first = ta or tb
                 units.append(Unit(iid, n, first[0] if first else "", first[1] if first else None, first[2] if first else "", codes_a, codes_b))
-    codes = sorted(set().union(*(u.a | u.b for u in units))) if units else []
-    per: list[CodeAgreement] = []
-    pooled_a: list[int] = []
-    pooled_b: list[int] = []
-    for code in codes:
-        xa = [int(code in u.a) for u in units]
-        xb = [int(code in u.b) for u in units]
-        per.append(_stat(code, xa, xb))
-        pooled_a += xa
-        pooled_b += xb
-    overall = _stat("all codes", pooled_a, pooled_b)
+    # One pass over the units: per code, how many units each coder gave it and how many both did. Kappa and alpha
+    # of two coders' 0/1 decisions depend only on these counts (custdev.stats, tested against lists of decisions).
+    counts: dict[str, list[int]] = {}
+    for u in units:
+        for code in u.a:
+            counts.setdefault(code, [0, 0, 0])[0] += 1
+        for code in u.b:
+            c = counts.setdefault(code, [0, 0, 0])
+            c[1] += 1
+            if code in u.a:
+                c[2] += 1
+    n = len(units)
+    per = [_stat_counts(code, n, *counts[code]) for code in sorted(counts)]
+    overall = _stat_counts("all codes", n * len(per), sum(c.applied_a for c in per), sum(c.applied_b for c in per), sum(c.both for c in per))
     overall.units = len(units)
     dis = [
         Disagreement(u.interview, u.paragraph, format_timestamp(u.start_s) if u.start_s is not None else "", u.speaker, code,

@@ -24,8 +24,9 @@ from custdev.config import Base, load_base
 from custdev.db import get_meta, open_db, set_meta
 from custdev import links
 from custdev.errors import CustdevError, ParseError
-from custdev.markdown import markdown_body, parse_interview
+from custdev.markdown import confidence, markdown_body, parse_interview, unsure_words
 from custdev.models import Codebook, Interview
+from custdev.paths import outside_base
 from custdev.search import stem_text
 
 SIDECAR_SUFFIX = ".words.json"
@@ -91,14 +92,16 @@ class Prepared:
     content_hash: str
     interview: Interview | None = None
     error: str | None = None
-    utterances: list[tuple] = field(default_factory=list)  # (seq, speaker, role, start, end, text, stem, line)
-    quotes: list[tuple] = field(default_factory=list)  # (utterance seq, start, end, text, stem, line, pains, tags, hyps)
+    utterances: list[tuple] = field(default_factory=list)  # (seq, speaker, role, start, end, text, stem, line, language, confidence, unsure)
+    quotes: list[tuple] = field(default_factory=list)  # (utterance seq, start, end, text, stem, line, pains, tags, hyps, confidence, unsure)
 
 
 def prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook) -> Prepared:
     rel = md_path.relative_to(root).as_posix()
     prepared = Prepared(rel=rel, content_hash=content_hash)
     try:
+        if outside_base(root, md_path) or (sidecar_path(md_path).exists() and outside_base(root, sidecar_path(md_path))):
+            raise ParseError(rel, None, "a symbolic link to a file outside the research base; refused (copy the file into the base instead)")
         try:
             text = md_path.read_bytes().decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -113,29 +116,42 @@ def prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook) ->
     except OSError as exc:
         prepared.error = f"{rel}: cannot read ({exc.strerror})"
         return prepared
+    except RecursionError:
+        prepared.error = f"{rel}: the file is nested too deeply to read"
+        return prepared
     roles = interview.speaker_roles()
     for seq, turn in enumerate(interview.turns, 1):
         prepared.utterances.append(
-            (seq, turn.speaker, roles[turn.speaker.strip().casefold()], turn.start_s, turn.end_s, turn.text, stem_text(turn.text), turn.line)
+            (seq, turn.speaker, roles[turn.speaker.strip().casefold()], turn.start_s, turn.end_s, turn.text, stem_text(turn.text), turn.line,
+             turn.language, confidence(turn.text, turn.unsure), _unsure_json(turn.text, turn.unsure))
         )
         for q in turn.quotes:
-            prepared.quotes.append((seq, q.start_s, q.end_s, q.text, stem_text(q.text), q.line, q.pains, q.tags, q.hypotheses))
+            prepared.quotes.append((seq, q.start_s, q.end_s, q.text, stem_text(q.text), q.line, q.pains, q.tags, q.hypotheses,
+                                    q.confidence, _unsure_json(turn.text, turn.unsure, q.char_start, q.char_end)))
     interview.turns = []  # the rows carry the turns from here on (keeps worker results small)
     interview.extra["_body"] = markdown_body(text)
     prepared.interview = interview
     return prepared
 
 
+def _unsure_json(text: str, unsure: list[tuple[int, int]], start: int = 0, end: int | None = None) -> str | None:
+    found = unsure_words(text, unsure, start, end)
+    return json.dumps(found, ensure_ascii=False) if found else None
+
+
 def _apply_sidecar(interview: Interview, side: Path, rel: str) -> None:
+    from custdev.wordtimes import apply_sidecar
+
     try:
         data = json.loads(side.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError):
         raise ParseError(rel, None, f"the word-timestamp file {side.name} is not valid JSON; delete it to use turn times") from None
+    except RecursionError:
+        raise ParseError(rel, None, f"the word-timestamp file {side.name} is nested too deeply; delete it to use turn times") from None
     try:
-        from custdev.wordtimes import apply_sidecar
-    except ImportError:  # pragma: no cover - wordtimes ships with transcription support
-        return
-    apply_sidecar(interview, data)
+        apply_sidecar(interview, data)
+    except (RecursionError, TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError):
+        raise ParseError(rel, None, f"the word-timestamp file {side.name} is malformed; delete it to use turn times") from None
 
 
 def _line_of_offset(data: bytes, offset: int) -> int:
@@ -147,13 +163,41 @@ def _prepare_many(root: Path, jobs: list[tuple[Path, str]], codebook: Codebook, 
         for path, h in jobs:
             yield prepare(root, path, h, codebook)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
         chunk = max(1, min(64, len(jobs) // (workers * 8)))
         yield from pool.map(_prepare_star, [(root, p, h, codebook) for p, h in jobs], chunksize=chunk)
 
 
 def _prepare_star(args):
     return prepare(*args)
+
+
+def die_with_parent() -> None:
+    """Run in a worker process: end it when its parent dies, even by ``kill -9`` (no orphans left computing).
+
+    Linux delivers SIGKILL on the parent's death (prctl PR_SET_PDEATHSIG); elsewhere a thread watches the parent.
+    """
+    import signal
+    import threading
+
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(1, signal.SIGKILL, 0, 0, 0) == 0:  # PR_SET_PDEATHSIG
+            if os.getppid() != parent:  # the parent died before prctl took effect
+                os._exit(1)
+            return
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -342,22 +386,25 @@ def _write(db, p: Prepared, old_id: str | None) -> None:
     if utts:
         duration = max((u[4] or u[3] or 0) for u in utts) or None
     conn.execute(
-        "INSERT INTO interviews(id, title, date, interviewer, respondent_id, company, role, nps, language, audio, path, content_hash, turn_count, quote_count, duration_s, body) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO interviews(id, title, date, interviewer, respondent_id, company, role, nps, language, audio, path, content_hash, turn_count, quote_count, duration_s, body, consent, retain_audio_until) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [iv.id, iv.title, iv.date, iv.interviewer, respondent_id, iv.company, iv.role, iv.nps, iv.language, iv.audio,
-         p.rel, p.content_hash, len(utts), len(p.quotes), duration, iv.extra.get("_body")],
+         p.rel, p.content_hash, len(utts), len(p.quotes), duration, iv.extra.get("_body"), iv.extra.get("consent"), iv.extra.get("retain_audio_until")],
     )
+    if iv.extra.get("date_source"):  # the date is only the file's time: the site and saturation can flag it
+        conn.execute("UPDATE interviews SET date_source = ? WHERE id = ?", [str(iv.extra["date_source"]), iv.id])
     conn.executemany("INSERT INTO interview_segments(interview_id, segment) VALUES (?, ?)", [(iv.id, s) for s in iv.segments])
     conn.executemany("INSERT INTO interview_stage_scores(interview_id, stage, score) VALUES (?, ?, ?)", list((iv.id, s, v) for s, v in iv.nps_by_stage.items()))
     turn_ids, quote_ids = _link_ids(conn, iv, p, old_turns, old_quotes)
     conn.executemany(
-        "INSERT INTO utterances(id, interview_id, seq, speaker, speaker_role, start_s, end_s, text, text_stem, line) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO utterances(id, interview_id, seq, speaker, speaker_role, start_s, end_s, text, text_stem, line, language, confidence, unsure) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [(turn_ids[n], iv.id, *u) for n, u in enumerate(utts)],
     )
     seq_to_id = {u[0]: turn_ids[n] for n, u in enumerate(utts)}
     conn.executemany(
-        "INSERT INTO quotes(id, interview_id, utterance_id, start_s, end_s, text, text_stem, line, seq) VALUES (?,?,?,?,?,?,?,?,?)",
-        [(quote_ids[n], iv.id, seq_to_id[q[0]], *q[1:6], n + 1) for n, q in enumerate(p.quotes)],
+        "INSERT INTO quotes(id, interview_id, utterance_id, start_s, end_s, text, text_stem, line, confidence, unsure, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        [(quote_ids[n], iv.id, seq_to_id[q[0]], *q[1:6], *q[9:11], n + 1) for n, q in enumerate(p.quotes)],
     )
     tags = {t for q in p.quotes for t in q[7]}
     conn.executemany("INSERT OR IGNORE INTO tags(name) VALUES (?)", [(t,) for t in sorted(tags)])
@@ -375,6 +422,7 @@ def build_base(base: Base | str | Path | None = None, *, full: bool = False, pro
     """Build (or bring up to date) the base's database. Returns counts and one message per bad file."""
     if not isinstance(base, Base):
         base = load_base(base)
+    _check_buildable(base)
     result = BuildResult()
     db = _open_for_build(base, full)
     db.conn.isolation_level = None  # transactions are explicit below
@@ -482,6 +530,29 @@ def _embed(db, base: Base, result: BuildResult, progress: Progress | None) -> No
         return
     result.embedded = done.texts
     result.embed_s = round(done.seconds, 3)
+
+
+def _check_buildable(base: Base) -> None:
+    """Refuse to build where a build would only remove data: a published copy, or a base that lost interviews/."""
+    if base.is_published_copy:
+        raise CustdevError(
+            f"{base.root} is a published copy (custdev publish): it has no interview files, and building would empty "
+            "its database; build in the original research base and publish again"
+        )
+    if not base.interviews_dir.is_dir() and base.db_path.exists():
+        try:
+            conn = sqlite3.connect(f"file:{base.db_path}?mode=ro", uri=True)
+            try:
+                stored = conn.execute("SELECT count(*) FROM interviews").fetchone()[0]
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError:
+            stored = 0
+        if stored:
+            raise CustdevError(
+                f"{base.root} has no {base.interviews_dir.name}/ folder but its database holds {stored} interviews; "
+                "building would remove them all (restore the folder, or create it empty to really start over)"
+            )
 
 
 def _open_for_build(base: Base, full: bool):

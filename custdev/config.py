@@ -26,6 +26,19 @@ INTERVIEWS_DIR = "interviews"
 DB_NAME = "custdev.db"
 # With [meaning] embeddings = "auto", build embeds bases of at most this many interviews (see README, "Meaning").
 EMBEDDINGS_AUTO_MAX = 500
+AUDIO_DIR = "audio"
+PRIVATE_DIR = ".custdev"  # git-ignored: site secret, password hash, audit log
+PUBLISHED_MARK = ".custdev-published"  # written by `custdev publish` into the copy
+# Recordings the site may serve and interviews may point at: extension -> media type.
+MEDIA_TYPES = {
+    ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".aac": "audio/aac", ".ogg": "audio/ogg", ".oga": "audio/ogg",
+    ".opus": "audio/ogg", ".wav": "audio/wav", ".flac": "audio/flac", ".weba": "audio/webm", ".webm": "video/webm",
+    ".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".mkv": "video/x-matroska", ".mka": "audio/x-matroska",
+    ".aif": "audio/aiff", ".aiff": "audio/aiff", ".wma": "audio/x-ms-wma", ".amr": "audio/amr", ".3gp": "video/3gpp",
+    ".avi": "video/x-msvideo", ".wmv": "video/x-ms-wmv", ".wave": "audio/wav", ".m4b": "audio/mp4", ".3g2": "video/3gpp2",
+    ".aifc": "audio/aiff", ".caf": "audio/x-caf", ".mpeg": "video/mpeg", ".mpg": "video/mpeg", ".mpga": "audio/mpeg",
+    ".ts": "video/mp2t", ".ac3": "audio/ac3", ".wv": "audio/wavpack", ".spx": "audio/ogg",
+}
 
 
 # The analysis settings' defaults: their one home (the Config fields, the config template, the CLI's help and, through
@@ -44,6 +57,7 @@ class Config:
     model: str = "base"
     embeddings: str = "auto"  # [meaning] embeddings: "auto", "on" or "off"
     embeddings_auto_max: int = EMBEDDINGS_AUTO_MAX
+    ray: str | None = None  # [transcription] ray: "auto" or a cluster address; None transcribes on this machine
     raw: dict[str, Any] = field(default_factory=dict)
 
     def analysis_settings(self) -> dict[str, str]:
@@ -76,6 +90,11 @@ class Base:
     @property
     def config_path(self) -> Path:
         return self.root / CONFIG_NAME
+
+    @property
+    def is_published_copy(self) -> bool:
+        """A copy written by ``custdev publish``: a database and metadata, no interview files to build from."""
+        return (self.root / PUBLISHED_MARK).is_file()
 
 
 def find_base_root(base: str | Path | None = None) -> Path:
@@ -134,6 +153,10 @@ def load_config(path: Path) -> Config:
         cfg.embeddings_auto_max = int(meaning.get("auto_max_interviews", cfg.embeddings_auto_max))
     except (TypeError, ValueError):
         raise ConfigError(f"{path}: meaning.auto_max_interviews must be a whole number") from None
+    ray = transcription.get("ray")
+    if ray is not None and not (isinstance(ray, str) and ray.strip()):
+        raise ConfigError(f"{path}: transcription.ray must be \"auto\" or a Ray address such as \"ray://host:10001\"")
+    cfg.ray = ray.strip() if isinstance(ray, str) and ray.strip() not in ("off", "no") else None
     return cfg
 
 

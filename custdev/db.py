@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -11,18 +12,63 @@ from custdev.errors import CustdevError
 from custdev.migrations import migrations
 
 
+BUSY_TIMEOUT_S = 30.0  # how long a command waits for another program's write to finish before saying it is locked
+
+
 def open_db(path: Path | str, *, migrate: bool = True) -> Database:
-    """Open (creating if needed) the research database at ``path`` and apply pending migrations."""
+    """Open (creating if needed) the research database at ``path`` and apply pending migrations.
+
+    A database that cannot be written (a read-only folder, a published copy on a read-only share) is opened read
+    only, when it needs no migration; commands that only read then work as usual.
+    """
     try:
-        conn = sqlite3.connect(str(path), timeout=30)
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
         db = Database(conn)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA synchronous=NORMAL")
         if migrate:
             migrations.apply(db)
+    except sqlite3.OperationalError as exc:
+        if is_locked(exc):
+            raise CustdevError(f"{path}: {LOCKED_MESSAGE}") from None
+        if Path(path).is_file() and not writable(Path(path)):
+            return open_readonly(path)
+        raise CustdevError(f"{path}: cannot open the database ({exc}); run 'custdev build --full' to rebuild it") from None
     except sqlite3.DatabaseError as exc:
         raise CustdevError(f"{path}: cannot open the database ({exc}); run 'custdev build --full' to rebuild it") from None
+    return db
+
+
+LOCKED_MESSAGE = "the database is locked by another program (a running custdev build, import or publish?); try again when it is done"
+
+
+def is_locked(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc).lower()
+
+
+def is_readonly(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc).lower().replace("read-only", "readonly")
+
+
+def writable(path: Path) -> bool:
+    """Can this process write the database file and create its journal next to it?"""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def open_readonly(path: Path | str) -> Database:
+    """Open a database nobody can write here (its folder is read only) for reading: no journal, no migrations."""
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?immutable=1", uri=True)
+        db = Database(conn)
+        pending = migrations.pending(db)
+    except sqlite3.DatabaseError as exc:
+        raise CustdevError(f"{path}: cannot read the database ({exc})") from None
+    if pending:
+        raise CustdevError(
+            f"{path}: the database is read only here and was built by an older custdev; "
+            "copy the base to a writable folder and run 'custdev build'"
+        )
     return db
 
 

@@ -22,10 +22,11 @@ from typing import Callable
 
 import yaml
 
-from custdev.config import Base, atomic_write_text, check_slug, sha256_file
+from custdev.config import AUDIO_DIR, Base, atomic_write_text, check_slug, sha256_file
 from custdev.errors import CustdevError, ParseError
 from custdev.importers import AUDIO_EXTS, TRANSCRIPT_EXTS, ImportContext, Imported, ImportError_, import_transcript, kind_of
 from custdev.markdown import parse_interview, render_interview
+from custdev.paths import media_file, media_type
 from custdev.speech import ModelError, TranscribeOptions, Transcriber, cache_dir
 
 SIDECAR_SUFFIX = ".words.json"
@@ -37,6 +38,7 @@ class ImportOptions:
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
     build: bool = True  # update custdev.db when done
     contexts: dict[Path, ImportContext] = field(default_factory=dict)  # per-file context (resolved path), e.g. a sample's strata
+    ray: str | None = None  # transcribe on a Ray cluster: "auto", "local" or an address (custdev.distributed)
 
 
 @dataclass
@@ -59,14 +61,19 @@ class ImportSummary:
     files: list[FileResult] = field(default_factory=list)
     build: dict | None = None
     interrupted: bool = False
+    cluster: dict | None = None  # a Ray import's last progress figures (custdev.distributed.ClusterStats)
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
 
     @property
     def ok(self) -> bool:
-        """False when any file failed or came with a warning (the CLI then exits non-zero)."""
-        return not self.interrupted and not any(f.status == "failed" or f.warnings for f in self.files)
+        """False when any file failed (the CLI then exits non-zero). Warnings alone do not fail an import."""
+        return not self.interrupted and not any(f.status == "failed" for f in self.files)
+
+    @property
+    def warned(self) -> bool:
+        return any(f.warnings for f in self.files)
 
     def to_dict(self) -> dict:
         return {
@@ -77,6 +84,7 @@ class ImportSummary:
             "interrupted": self.interrupted,
             "files": [asdict(f) for f in self.files],
             "build": self.build,
+            **({"cluster": self.cluster} if self.cluster else {}),
         }
 
 
@@ -92,6 +100,7 @@ class ImportEvent:
     done_s: float = 0.0
     total_s: float | None = None
     result: FileResult | None = None
+    stats: dict | None = None  # kind "cluster": files and hours done, speed, ETA (custdev.distributed.ClusterStats)
 
 
 ProgressFn = Callable[[ImportEvent], None]
@@ -182,6 +191,19 @@ def existing_sources(base: Base) -> dict[str, str]:
     return found
 
 
+def _last_placeholder(base: Base) -> int:
+    """The highest N of the "Respondent N" placeholders already in the base's interview files."""
+    from custdev.importers import PLACEHOLDER
+
+    last = 0
+    if base.interviews_dir.is_dir():
+        for md in base.interviews_dir.rglob("*.md"):
+            m = PLACEHOLDER.match(str(_front_matter(md).get("respondent") or ""))
+            if m:
+                last = max(last, int(m.group(1)))
+    return last
+
+
 def _front_matter(path: Path) -> dict:
     try:
         with open(path, encoding="utf-8") as fh:
@@ -207,15 +229,20 @@ def _free_id(base: Base, wanted: str, taken: set[str]) -> str:
     return candidate
 
 
-def _audio_path(base: Base, recording: Path, digest: str) -> str:
-    """The recording's path relative to the base, copying it into <base>/audio/ when it lives outside."""
+def _audio_path(base: Base, recording: Path, digest: str) -> str | None:
+    """The recording's path relative to the base, under ``audio/`` (the only place the site serves recordings
+    from): a recording elsewhere is linked or copied there. None for a file that is not a media type."""
+    if media_type(recording) is None:
+        return None
     root = base.root.resolve()
     src = recording.resolve()
     try:
-        return src.relative_to(root).as_posix()
+        rel = src.relative_to(root).as_posix()
     except ValueError:
-        pass
-    folder = root / "audio"
+        rel = None
+    if rel is not None and media_file(root, rel) is not None:
+        return rel
+    folder = root / AUDIO_DIR
     folder.mkdir(exist_ok=True)
     dest = folder / recording.name
     n = 1
@@ -226,7 +253,10 @@ def _audio_path(base: Base, recording: Path, digest: str) -> str:
         dest = folder / f"{recording.stem}-{n}{recording.suffix}"
     tmp = folder / f".{dest.name}.tmp-{os.getpid()}"
     try:
-        shutil.copyfile(src, tmp)
+        try:
+            os.link(src, tmp)  # same disk: no second copy of a long recording
+        except OSError:
+            shutil.copyfile(src, tmp)
         os.replace(tmp, dest)
     finally:
         if tmp.exists():
@@ -299,17 +329,25 @@ def import_paths(base: Base, paths: list[str | Path], options: ImportOptions | N
         ctx.codebook = base.codebook
     for slug_ in ctx.segments:
         check_slug("segment", slug_, base.codebook.segments)
+    if options.ray:
+        from custdev.distributed import require
+
+        options.ray = require(options.ray)  # Ray installed and the address well formed, before any work
     emit = progress or (lambda event: None)
     jobs, problems = collect([Path(p) for p in paths], base)
     summary = ImportSummary(files=list(problems))
     for problem in problems:
         emit(ImportEvent("done", 0, len(jobs), problem.source, result=problem))
     known = existing_sources(base)
+    placeholder = _last_placeholder(base)
     taken: set[str] = set()
     transcriber = Transcriber(options.transcribe)
     model_error: str | None = None  # once the model cannot load, the other recordings are not tried
     total = len(jobs)
     try:
+        if options.ray:
+            _import_on_cluster(base, jobs, options, known, taken, emit, summary)
+            jobs = []
         for index, job in enumerate(jobs, 1):
             source = str(job.path)
             emit(ImportEvent("start", index, total, source, job.kind))
@@ -320,6 +358,9 @@ def import_paths(base: Base, paths: list[str | Path], options: ImportOptions | N
                     emit(ImportEvent("progress", i, total, s, k, done_s=done, total_s=tot))
 
                 job_ctx = options.contexts.get(job.path.resolve(), ctx)
+                if not job_ctx.respondent:
+                    placeholder += 1
+                    job_ctx.respondent_number = placeholder  # "Respondent 3": one stranger per source
                 result = _import_one(base, job, job_ctx, transcriber, known, taken, tick)
                 if result.status == "failed" and result.message and result.message.startswith("model: "):
                     model_error = result.message[len("model: "):]
@@ -335,6 +376,58 @@ def import_paths(base: Base, paths: list[str | Path], options: ImportOptions | N
         result = build_base(base)
         summary.build = result.to_dict()
     return summary
+
+
+def _import_on_cluster(base: Base, jobs: list[_Job], options: ImportOptions, known: dict[str, str], taken: set[str],
+                       emit: ProgressFn, summary: ImportSummary) -> None:
+    """Transcripts here, recordings on the Ray cluster (one task each); only this process writes files."""
+    from contextlib import closing
+
+    from custdev import distributed
+    from custdev.importers.audio import recording_interview
+    from custdev.speech import probe
+
+    total = len(jobs)
+    works: list = []
+
+    def finish(index: int, job: _Job, result: FileResult) -> None:
+        summary.files.append(result)
+        emit(ImportEvent("done", index, total, str(job.path), job.kind, result=result))
+
+    for index, job in enumerate(jobs, 1):
+        ctx = options.contexts.get(job.path.resolve(), options.context)
+        if job.kind != "recording":
+            emit(ImportEvent("start", index, total, str(job.path), job.kind))
+            finish(index, job, _import_one(base, job, ctx, None, known, taken, lambda done, tot: None))
+            continue
+        digest, done = _digest(job, known)
+        if done is None:
+            try:
+                duration = probe(job.path).duration or 0.0
+            except CustdevError as exc:
+                done = FileResult(str(job.path), "failed", job.kind, message=str(exc) if str(job.path) in str(exc) else f"{job.path}: {exc}")
+        if done is not None:
+            finish(index, job, done)
+            continue
+        works.append(distributed.Work((index, job, digest, ctx), job.path, duration))
+    if not works:
+        return
+
+    def on_stats(stats) -> None:
+        summary.cluster = stats.to_dict()
+        emit(ImportEvent("cluster", 0, total, "", stats=stats.to_dict()))
+
+    with closing(distributed.run(works, options.transcribe, address=options.ray, stats_fn=on_stats)) as outcomes:
+        for outcome in outcomes:
+            index, job, digest, ctx = outcome.key
+            if outcome.message:
+                result = FileResult(str(job.path), "failed", job.kind, message=outcome.message)
+            else:
+                def make(job: _Job = job, ctx: ImportContext = ctx, transcript=outcome.transcript) -> Imported:
+                    return recording_interview(job.path, ctx, transcript, options.transcribe)
+
+                result = _store(base, job, digest, make, known, taken)
+            finish(index, job, result)
 
 
 def _digest(job: _Job, known: dict[str, str]) -> tuple[str | None, FileResult | None]:
@@ -379,6 +472,10 @@ def _store(base: Base, job: _Job, digest: str, make: Callable[[], Imported], kno
         recording = job.path if job.kind == "recording" else job.audio
         if recording is not None:
             interview.audio = _audio_path(base, recording, digest if job.kind == "recording" else sha256_file(recording))
+        elif interview.audio and media_file(base.root, interview.audio) is None:
+            # An imported file's own `audio:` must name a recording under audio/, never any other file of the base.
+            imported.warnings.append(f"dropped 'audio: {interview.audio}' (not a recording in the base's {AUDIO_DIR}/ folder)")
+            interview.audio = None
         interview.extra["source"] = job.path.name
         interview.extra["source_sha256"] = digest
         rel = f"interviews/{interview.id}.md"

@@ -20,6 +20,11 @@ A paragraph that starts with a bold ``[HH:MM:SS] Name:`` header opens a speaker 
 ``==…==`` marks a quote. ``#pain/slug``, ``#h/slug`` (``#h/slug/against``) and ``#tag`` (``#a/b``) written in a
 paragraph code every quote of that paragraph; a paragraph with codes and no highlight is quoted whole.
 Paragraphs before the first turn or under a heading are notes, not transcript.
+
+Honest uncertainty: ``{?words?}`` marks words the transcriber was unsure of, and ``[inaudible]`` /
+``[неразборчиво]`` speech it could not make out. The braces are not part of the turn's plain text; their spans are recorded (``Turn.unsure``) and give each turn and quote a confidence (the
+share of its words that are not marked). Deleting the braces (a researcher checked the words) clears it.
+A turn in another language than the interview's says so in its header: ``**[00:01:02] Anna [de]:**``.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 
 from custdev.config import suggest
+from custdev.consent import check_consent, check_date
 from custdev.mdmark import mark_plugin
 from custdev.errors import ParseError
 from custdev.models import Codebook, Interview, Quote, Turn
@@ -41,13 +47,17 @@ from custdev.i18n import is_language, language_error
 
 FRONT_MATTER_KEYS = ("id", "title", "date", "interviewer", "respondent", "company", "role", "segments", "nps", "language", "audio")
 
-_HEADER = re.compile(r"^\s*\[(?P<ts>\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?)\]\s*(?P<name>[^:\]]+?)\s*:?\s*$")
-_HEADER_NO_TS = re.compile(r"^\s*(?P<name>[^:\[\]]{1,60}?)\s*:\s*$")
+_HEADER = re.compile(r"^\s*\[(?P<ts>\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?)\]\s*(?P<name>[^:\[\]]+?)(?:\s*\[(?P<lang>[a-z]{2,3})\])?\s*:?\s*$")
+_HEADER_NO_TS = re.compile(r"^\s*(?P<name>[^:\[\]]{1,60}?)(?:\s*\[(?P<lang>[a-z]{2,3})\])?\s*:\s*$")
+UNSURE_OPEN, UNSURE_CLOSE = "{?", "?}"  # {?words the transcriber was unsure of?}
+_UNSURE = re.compile(r"\{\?(.+?)\?\}")
+_INAUDIBLE = re.compile(r"\[(?:inaudible|неразборчиво)\]", re.IGNORECASE)
+_WORDS = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 _CODE = re.compile(r"(?<![\w&/#])#(?P<code>[^\W\d_][\w-]*(?:/[\w-]+)*)")
 _KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 10x faster front matter
-_OPEN, _CLOSE = "\x02", "\x03"
-_SENTINELS = re.compile("([\x02\x03])")
+_OPEN, _CLOSE, _U_OPEN, _U_CLOSE = "\x02", "\x03", "\x04", "\x05"
+_SENTINELS = re.compile("([\x02-\x05])")
 
 
 def _parser() -> MarkdownIt:
@@ -133,7 +143,8 @@ class _Para:
     text: str = ""
     quotes: list[tuple[int, int, str, int]] = field(default_factory=list)  # (start, end, text, line)
     codes: list[tuple[str, int]] = field(default_factory=list)  # (code, line)
-    header: tuple[str, float | None] | None = None
+    header: tuple[str, float | None, str | None] | None = None  # (speaker, start, language)
+    unsure: list[tuple[int, int]] = field(default_factory=list)  # {?…?} and [inaudible] spans in text
 
 
 def parse_interview(text: str, path: str = "<interview>", codebook: Codebook | None = None) -> Interview:
@@ -162,8 +173,8 @@ def parse_interview(text: str, path: str = "<interview>", codebook: Codebook | N
         if tok.type == "inline" and tok.map is not None:
             para = _paragraph(tok, path)
             if para.header is not None:
-                name, start = para.header
-                current = Turn(speaker=name, start_s=start, text="", line=para.line)
+                name, start, lang = para.header
+                current = Turn(speaker=name, start_s=start, text="", line=para.line, language=lang)
                 turns.append(current)
                 in_notes = False
             if in_notes or current is None:
@@ -241,6 +252,14 @@ def _interview_from_meta(meta: dict, lines: dict[str, int], path: str, codebook:
     interview.language = language
     interview.extra = {k: v for k, v in meta.items() if k not in FRONT_MATTER_KEYS}
     interview.nps_by_stage = _nps_by_stage(meta, lines, path, codebook)
+    for key, check in (("consent", check_consent), ("retain_audio_until", check_date)):
+        if key in interview.extra:
+            try:
+                interview.extra[key] = check(interview.extra[key])
+            except ValueError as exc:
+                raise ParseError(path, lines.get(key, 2), str(exc)) from None
+            if interview.extra[key] is None:
+                del interview.extra[key]
     return interview
 
 
@@ -318,9 +337,9 @@ def _paragraph(tok, path: str) -> _Para:
                         start = parse_timestamp(m.group("ts"))
                     except ValueError:
                         raise ParseError(path, line, f"bad timestamp [{m.group('ts')}] (use HH:MM:SS)") from None
-                    para.header = (m.group("name").strip(), start)
+                    para.header = (m.group("name").strip(), start, m.group("lang"))
                 elif not inner.lstrip().startswith("[") and (m2 := _HEADER_NO_TS.match(inner if inner.rstrip().endswith(":") else inner + ":")):
-                    para.header = (m2.group("name").strip(), None)
+                    para.header = (m2.group("name").strip(), None, m2.group("lang"))
             if para.header is not None:
                 children = children[close + 1 :]
                 if colon_after:
@@ -356,7 +375,7 @@ def _paragraph(tok, path: str) -> _Para:
         parts.append(piece)
         length += len(piece)
     raw = "".join(parts)
-    if not spans:
+    if not spans and UNSURE_OPEN not in raw and "[" not in raw:
         para.text = " ".join(raw.split())
         return para
     # Mark span edges with sentinels, collapse whitespace, then read the edges back.
@@ -365,11 +384,20 @@ def _paragraph(tok, path: str) -> _Para:
         pieces += [raw[pos:s], _OPEN, raw[s:e], _CLOSE]
         pos = e
     pieces.append(raw[pos:])
-    marked = " ".join("".join(pieces).split())
+    marked = _UNSURE.sub(lambda m: _U_OPEN + m.group(1) + _U_CLOSE, "".join(pieces))
+    marked = _INAUDIBLE.sub(lambda m: _U_OPEN + m.group(0) + _U_CLOSE, marked)
+    marked = " ".join(marked.split())
     text_parts, offsets, cur = [], [], 0
+    unsure_start = None
     for chunk in _SENTINELS.split(marked):
         if chunk == _OPEN or chunk == _CLOSE:
             offsets.append(cur)
+        elif chunk == _U_OPEN:
+            unsure_start = cur
+        elif chunk == _U_CLOSE:
+            if unsure_start is not None and cur > unsure_start:
+                para.unsure.append((unsure_start, cur))
+            unsure_start = None
         else:
             text_parts.append(chunk)
             cur += len(chunk)
@@ -389,6 +417,7 @@ def _add_paragraph(turn: Turn, para: _Para, path: str, codebook: Codebook | None
         turn.text += "\n\n"
     offset = len(turn.text)
     turn.text += para.text
+    turn.unsure += [(offset + a, offset + b) for a, b in para.unsure]
     pains: list[str] = []
     tags: list[str] = []
     hyps: list[tuple[str, str]] = []
@@ -425,6 +454,7 @@ def _add_paragraph(turn: Turn, para: _Para, path: str, codebook: Codebook | None
                 char_start=offset + s,
                 char_end=offset + e,
                 line=ln,
+                confidence=confidence(turn.text, turn.unsure, offset + s, offset + e),
             )
         )
 
@@ -443,6 +473,24 @@ def escape_text(text: str, at_start: bool = True) -> str:
     if at_start:
         text = _LEADING.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
     return text
+
+
+def confidence(text: str, unsure: list[tuple[int, int]], start: int = 0, end: int | None = None) -> float:
+    """Share of the words of ``text[start:end]`` that no ``{?…?}`` / inaudible mark covers (1.0: nothing marked)."""
+    end = len(text) if end is None else end
+    words = [(m.start(), m.end()) for m in _WORDS.finditer(text, start, end)]
+    if not unsure:
+        return 1.0
+    if not words:
+        return 0.0 if any(a < end and b > start for a, b in unsure) else 1.0
+    doubted = sum(1 for ws, we in words if any(a < we and b > ws for a, b in unsure))
+    return round(1.0 - doubted / len(words), 3)
+
+
+def unsure_words(text: str, unsure: list[tuple[int, int]], start: int = 0, end: int | None = None) -> list[str]:
+    """The marked passages inside ``text[start:end]`` (what a reader should check against the recording)."""
+    end = len(text) if end is None else end
+    return [text[max(a, start) : min(b, end)] for a, b in unsure if a < end and b > start]
 
 
 def markdown_body(text: str) -> str:
@@ -467,7 +515,22 @@ def render_interview(interview: Interview) -> str:
     lines = ["---", front, "---", ""]
     for turn in interview.turns:
         ts = f"[{format_timestamp(turn.start_s)}] " if turn.start_s is not None else ""
-        body = "\n\n".join(" ".join(p.split()) for p in turn.text.split("\n\n"))
-        lines.append(f"**{ts}{turn.speaker}:** {body}".rstrip())
+        lang = f" [{turn.language}]" if turn.language and turn.language != interview.language else ""
+        text = mark_unsure(turn.text, turn.unsure)
+        body = "\n\n".join(" ".join(p.split()) for p in text.split("\n\n"))
+        lines.append(f"**{ts}{turn.speaker}{lang}:** {body}".rstrip())
         lines.append("")
     return "\n".join(lines)
+
+
+def mark_unsure(text: str, unsure: list[tuple[int, int]]) -> str:
+    """Plain text + unsure spans -> text with ``{?…?}`` marks (inaudible markers need none)."""
+    out, pos = [], 0
+    for a, b in sorted(unsure):
+        if a < pos:
+            continue
+        piece = text[a:b]
+        out += [text[pos:a], piece if _INAUDIBLE.fullmatch(piece) else f"{UNSURE_OPEN}{piece}{UNSURE_CLOSE}"]
+        pos = b
+    out.append(text[pos:])
+    return "".join(out)

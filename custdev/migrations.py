@@ -99,6 +99,18 @@ def m1100_embeddings(db: Database) -> None:
 
 
 @migrations()
+def m1400_transcript_trust(db: Database) -> None:
+    # utterances/quotes.confidence and .unsure from {?…?} / [inaudible] marks; utterances.language for "[de]" turns.
+    run_sql_file(db, "1400_transcript_trust.sql")
+
+
+@migrations()
+def m800_consent(db: Database) -> None:
+    # interviews.consent and interviews.retain_audio_until (custdev/consent.py; `publish` and `purge` read them).
+    run_sql_file(db, "800_consent.sql")
+
+
+@migrations()
 def m1300_permanent_links(db: Database) -> None:
     # quotes.seq, link_aliases; every interview is rewritten by the next build (custdev/links.py).
     run_sql_file(db, "1300_permanent_links.sql")

@@ -18,6 +18,7 @@ class Word:
     start: float
     end: float
     probability: float | None = None
+    unsure: bool = False  # the transcriber doubts this word (rendered as {?word?})
 
 
 @dataclass
@@ -29,6 +30,8 @@ class Segment:
     text: str
     words: list[Word] = field(default_factory=list)
     speaker: str | None = None
+    language: str | None = None  # the language this stretch of speech was transcribed in
+    flags: list[str] = field(default_factory=list)  # "inaudible", "loop", "redecoded", "recovered"
 
 
 @dataclass
@@ -45,6 +48,7 @@ class Quote:
     char_start: int = 0  # offset of the quote inside its turn's plain text
     char_end: int = 0
     line: int | None = None
+    confidence: float = 1.0  # share of the quote's words not marked {?uncertain?} / [inaudible]
 
 
 @dataclass
@@ -58,6 +62,8 @@ class Turn:
     quotes: list[Quote] = field(default_factory=list)
     line: int | None = None
     words: list[Word] = field(default_factory=list)
+    language: str | None = None  # set when the turn is in another language than the interview
+    unsure: list[tuple[int, int]] = field(default_factory=list)  # {?…?} / [inaudible] spans in text
 
 
 @dataclass

@@ -23,231 +23,18 @@ import os
 import re
 import sqlite3
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
-from custdev.config import CONFIG_NAME, INTERVIEWS_DIR, Base, atomic_write_text
+from custdev.config import CONFIG_NAME, INTERVIEWS_DIR, PUBLISHED_MARK, Base, atomic_write_text
 from custdev.errors import CustdevError
+from custdev.privacy.names import LABEL
+from custdev.privacy.redactor import Redactor
 from custdev.search import stem_text
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-PHONE = re.compile(
-    r"(?<![\w+])(?:"
-    r"\+\d{1,3}[\s.-]?\(?\d{2,4}\)?(?:[\s.-]?\d{2,4}){2,4}"  # +7 (912) 345-67-89, +44 20 7946 0958, +1 415 555 0100
-    r"|8[\s.-]?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{2}[\s.-]?\d{2}"  # 8 912 345 67 89
-    r"|\(\d{3,5}\)[\s.-]?\d{2,4}(?:[\s.-]?\d{2,4}){1,2}"  # (415) 555-0100, (4822) 12-34-56
-    r"|\d{3}[.-]\d{3}[.-]\d{4}"  # 415-555-0100
-    r"|0\d{3,4}\s\d{3}\s?\d{3,4}"  # 01632 960 123
-    r")(?!\w)"
-)
-WORD = re.compile(r"\w+", re.UNICODE)
-CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-LEGAL_FORMS = {
-    "ооо", "оао", "зао", "пао", "ао", "ип", "нко", "ано", "гк", "тд", "llc", "ltd", "inc", "gmbh", "llp", "plc", "corp", "co",
-    "limited", "company", "group", "&", "and", "the", "и",
-}
-# Words in company names too generic to redact on their own (they are still redacted inside the full name).
-GENERIC_LATIN = {
-    "home", "logistics", "bookkeeping", "accounting", "consulting", "services", "service", "solutions", "systems", "group",
-    "holdings", "partners", "studio", "digital", "trade", "trading", "capital", "finance", "financial", "media", "global",
-    "international", "labs", "tech", "software", "shop", "store", "market", "foods", "food", "bakery", "retail", "agency",
-    "design", "health", "energy", "industries", "supply", "online", "plus", "pro", "one", "team", "works", "house",
-}
-PLACEHOLDER = {("name", True): "[имя]", ("name", False): "[name]", ("company", True): "[компания]", ("company", False): "[company]"}
-PUBLISHED_MARK = ".custdev-published"
-_SKIP_TABLES = {"_sqlite_migrations", "sqlite_sequence", "sqlite_stat1", "sqlite_stat4"}
+__all__ = ["Redactor", "publish_base", "build_redactor", "find_leaks", "PublishResult"]
 
-
-@lru_cache(maxsize=1)
-def _morph():
-    import pymorphy3
-
-    return pymorphy3.MorphAnalyzer()
-
-
-def _norm(word: str) -> str:
-    return word.lower().replace("ё", "е")
-
-
-@lru_cache(maxsize=50_000)
-def name_forms(word: str) -> frozenset[str]:
-    """Every inflected form of a (Russian) first name, patronymic or surname; a Latin word stands for itself."""
-    w = _norm(word)
-    if not CYRILLIC.search(w):
-        return frozenset({w})
-    parses = _morph().parse(w)
-    named = [p for p in parses if {"Name", "Surn", "Patr"} & set(str(p.tag).replace(" ", ",").split(","))]
-    chosen = named or [p for p in parses if p.score >= 0.1] or parses[:1]
-    forms = {w}
-    for p in chosen:
-        forms.update(_norm(f.word) for f in p.lexeme)
-    return frozenset(forms)
-
-
-@lru_cache(maxsize=50_000)
-def word_forms(word: str) -> frozenset[str]:
-    """Inflected forms of any Russian word (for company names); a Latin word stands for itself."""
-    w = _norm(word)
-    if not CYRILLIC.search(w):
-        return frozenset({w})
-    forms = {w}
-    for p in _morph().parse(w):
-        if p.score >= 0.1:
-            forms.update(_norm(f.word) for f in p.lexeme)
-    return frozenset(forms)
-
-
-@lru_cache(maxsize=100_000)
-def looks_like_russian_name(word: str) -> float:
-    """How sure pymorphy3 is that a capitalised Russian word is a first name, surname or patronymic (0..1)."""
-    total = 0.0
-    for p in _morph().parse(_norm(word)):
-        tags = set(str(p.tag).replace(" ", ",").split(","))
-        if {"Name", "Surn", "Patr"} & tags:
-            total += p.score
-    return total
-
-
-def _company_core(company: str) -> list[list[str]]:
-    """Word sequences that name the company: the whole name, the part in «quotes», and both without legal forms."""
-    candidates = [company]
-    candidates += re.findall(r"[«\"“„']([^»\"”“']+)[»\"”“']", company)
-    out: list[list[str]] = []
-    for c in candidates:
-        ws = WORD.findall(c)
-        for seq in (ws, [w for w in ws if _norm(w) not in LEGAL_FORMS]):
-            if seq and seq not in out:
-                out.append(seq)
-    return out
-
-
-@dataclass
-class Redactor:
-    """Replaces known people, companies, e-mails and phone numbers in text. Built from the database's own rows."""
-
-    people: set[str] = field(default_factory=set)  # normalised forms of name words
-    companies_ci: set[str] = field(default_factory=set)  # distinctive company words, any case
-    companies_cs: set[str] = field(default_factory=set)  # distinctive Latin company words, capitalised only
-    phrases: dict[str, list[list[frozenset[str]]]] = field(default_factory=dict)  # first word form -> phrases
-    guess_names: bool = True
-    count: int = 0
-
-    @classmethod
-    def for_names(cls, people: list[str], companies: list[str], *, guess_names: bool = True) -> "Redactor":
-        r = cls(guess_names=guess_names)
-        for person in people:
-            for w in WORD.findall(person or ""):
-                if len(w) >= 2 and not w.isdigit():
-                    r.people |= name_forms(w)
-        for company in companies:
-            if not company:
-                continue
-            for seq in _company_core(company):
-                phrase = [word_forms(w) for w in seq]
-                if len(seq) == 1:
-                    w = seq[0]
-                    if CYRILLIC.search(w):
-                        r.companies_ci |= word_forms(w)
-                    elif len(w) >= 3 and _norm(w) not in GENERIC_LATIN and not w.isdigit():
-                        r.companies_cs.add(_norm(w))
-                    continue
-                for first in phrase[0]:
-                    r.phrases.setdefault(first, []).append(phrase)
-                for w in seq:
-                    n = _norm(w)
-                    if n in LEGAL_FORMS or w.isdigit() or len(w) < 3:
-                        continue
-                    if CYRILLIC.search(w):
-                        if not _morph().word_is_known(n):
-                            r.companies_ci |= word_forms(w)
-                    elif n not in GENERIC_LATIN:
-                        r.companies_cs.add(n)
-        for first in r.phrases:
-            r.phrases[first].sort(key=len, reverse=True)
-        return r
-
-    def _label(self, kind: str, word: str) -> str:
-        return PLACEHOLDER[(kind, bool(CYRILLIC.search(word)))]
-
-    def _is_name(self, word: str, text: str, start: int) -> bool:
-        if not word[0].isupper():
-            return False
-        n = _norm(word)
-        if n in self.people:
-            return True
-        if self.guess_names and CYRILLIC.search(word) and len(word) >= 3 and not word.isupper():
-            sure = looks_like_russian_name(word)
-            if sure >= 0.9 or (sure >= 0.5 and not _sentence_start(text, start)):
-                return True
-        return False
-
-    def find(self, text: str) -> list[tuple[int, int, str]]:
-        """(start, end, kind) spans to replace; kind is name, company, email or phone."""
-        spans: list[tuple[int, int, str]] = [(m.start(), m.end(), "email") for m in EMAIL.finditer(text)]
-        taken = [(s, e) for s, e, _ in spans]
-
-        def free(s: int, e: int) -> bool:
-            return all(e <= a or s >= b for a, b in taken)
-
-        for m in PHONE.finditer(text):
-            if free(m.start(), m.end()) and sum(ch.isdigit() for ch in m.group()) >= 7:
-                spans.append((m.start(), m.end(), "phone"))
-                taken.append((m.start(), m.end()))
-        tokens = list(WORD.finditer(text))
-        i = 0
-        while i < len(tokens):
-            tok = tokens[i]
-            word = tok.group()
-            n = _norm(word)
-            if not free(tok.start(), tok.end()):
-                i += 1
-                continue
-            matched = 0
-            for phrase in self.phrases.get(n, ()):
-                k = len(phrase)
-                if i + k > len(tokens):
-                    continue
-                ok = all(_norm(tokens[i + j].group()) in phrase[j] for j in range(k)) and all(
-                    len(text[tokens[i + j].end():tokens[i + j + 1].start()]) <= 3
-                    and "\n" not in text[tokens[i + j].end():tokens[i + j + 1].start()]
-                    for j in range(k - 1)
-                )
-                if ok:
-                    matched = k
-                    break
-            if matched:
-                spans.append((tok.start(), tokens[i + matched - 1].end(), "company"))
-                i += matched
-                continue
-            if n in self.companies_ci or (n in self.companies_cs and word[0].isupper()):
-                spans.append((tok.start(), tok.end(), "company"))
-            elif self._is_name(word, text, tok.start()):
-                spans.append((tok.start(), tok.end(), "name"))
-            i += 1
-        return sorted(spans)
-
-    def text(self, text: str) -> str:
-        spans = self.find(text)
-        if not spans:
-            return text
-        out, pos = [], 0
-        for s, e, kind in spans:
-            out.append(text[pos:s])
-            if kind == "email":
-                out.append("[email]")
-            elif kind == "phone":
-                out.append("[phone]")
-            else:
-                out.append(self._label(kind, text[s:e]))
-            pos = e
-        out.append(text[pos:])
-        self.count += len(spans)
-        return "".join(out)
-
-
-def _sentence_start(text: str, pos: int) -> bool:
-    before = text[:pos].rstrip(" \t«\"“„'(—-")
-    return not before or before[-1] in ".!?…:\n"
+_SKIP_TABLES = {"_sqlite_migrations", "sqlite_stat1", "sqlite_stat4"}
+STRICT_COLUMNS = {"title", "name", "tag", "speaker", "path", "id", "respondent_id", "interview_id"}  # short labels: lower-case names too
 
 
 @dataclass
@@ -258,11 +45,15 @@ class PublishResult:
     interviews: int
     replacements: int = 0
     tables: list[str] = field(default_factory=list)
+    left_out: int = 0  # interviews without consent to publish (or withdrawn)
+    unconsented: int = 0  # interviews without consent to publish that --include-unconsented put in
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
             "directory": str(self.directory), "db": str(self.db_path), "redacted": self.redacted,
             "interviews": self.interviews, "replacements": self.replacements, "tables": self.tables,
+            "left_out": self.left_out, "unconsented_included": self.unconsented, "notes": self.notes,
         }
 
 
@@ -310,7 +101,9 @@ def _fk_targets(conn: sqlite3.Connection, table: str) -> dict[str, str]:
     return {r[3]: r[2] for r in conn.execute(f"PRAGMA foreign_key_list([{table}])")}
 
 
-def build_redactor(src: sqlite3.Connection, *, guess_names: bool = True) -> Redactor:
+def build_redactor(src: sqlite3.Connection, *, guess_names: bool = True, keep: list[str] | None = None) -> Redactor:
+    """A redactor for everyone the database names: respondents, interviewers, speakers (not generic labels such as
+    "Respondent 3" or "Speaker 1") and companies."""
     people: list[str] = []
     companies: list[str] = []
     tables = {t for t, _ in _tables(src)}
@@ -327,11 +120,73 @@ def build_redactor(src: sqlite3.Connection, *, guess_names: bool = True) -> Reda
                 companies.append(row[-1])
     if "utterances" in tables:
         people += [r[0] for r in src.execute("SELECT DISTINCT speaker FROM utterances")]
-    return Redactor.for_names([p for p in people if p], [c for c in companies if c], guess_names=guess_names)
+    from custdev.importers import is_label  # "Respondent 3", "Speaker 2": labels the import gave, not people
+
+    if "responses" in tables and "respondent" in _columns(src, "responses"):  # survey, ticket and chat respondents
+        people += [r[0] for r in src.execute("SELECT DISTINCT respondent FROM responses WHERE respondent IS NOT NULL")]
+    people = [p for p in people if p and not is_label(p) and not LABEL.match(p.strip())]
+    return Redactor.for_names(people, [c for c in companies if c], guess_names=guess_names, keep=keep)
 
 
-def publish_base(base: Base, directory: str | Path, *, redact: bool = True) -> PublishResult:
-    """Write ``directory/custdev.db`` (redacted unless ``redact=False``), its site metadata and a minimal custdev.toml."""
+def keep_words(base: Base) -> list[str]:
+    """``[privacy] keep`` in custdev.toml: product and tool names never redacted (Excel, 1С, the product itself)."""
+    value = (base.config.raw.get("privacy") or {}).get("keep") or []
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def consents(src: sqlite3.Connection) -> dict[str, str | None]:
+    """interview id -> its consent (None when the front matter has none, or the database predates consent)."""
+    cols = set(_columns(src, "interviews"))
+    if "consent" not in cols:
+        return {iid: None for (iid,) in src.execute("SELECT id FROM interviews")}
+    return dict(src.execute("SELECT id, consent FROM interviews").fetchall())
+
+
+def left_out(src: sqlite3.Connection, include_unconsented: bool) -> tuple[set[str], int]:
+    """(interviews a copy leaves out, interviews without consent to publish that it includes anyway)."""
+    excluded, unconsented = set(), 0
+    who = dict(src.execute("SELECT id, respondent_id FROM interviews").fetchall())
+    gone = {who[iid] for iid, consent in consents(src).items() if consent == "withdrawn" and who.get(iid)}
+    for iid, consent in consents(src).items():
+        if consent == "withdrawn" or (who.get(iid) in gone):  # a respondent who withdrew is out with every interview
+            excluded.add(iid)
+        elif consent != "publish":
+            if include_unconsented:
+                unconsented += 1
+            else:
+                excluded.add(iid)
+    return excluded, unconsented
+
+
+def drop_interviews(conn: sqlite3.Connection, ids) -> None:
+    """Delete interviews and everything that hangs off them from a copy (its FTS indexes are rebuilt afterwards)."""
+    tables = {t for t, _ in _tables(conn)}
+    for iid in ids:
+        quote_ids = "SELECT id FROM quotes WHERE interview_id = ?"
+        for link in ("quote_pains", "quote_tags", "quote_hypotheses"):
+            if link in tables:
+                conn.execute(f"DELETE FROM {link} WHERE quote_id IN ({quote_ids})", [iid])
+        for table in ("quotes", "utterances", "interview_segments"):
+            if table in tables:
+                conn.execute(f"DELETE FROM {table} WHERE interview_id = ?", [iid])
+        conn.execute("DELETE FROM interviews WHERE id = ?", [iid])
+    if "respondents" in tables:
+        conn.execute("DELETE FROM respondents WHERE id NOT IN (SELECT respondent_id FROM interviews WHERE respondent_id IS NOT NULL)")
+    if "tags" in tables and "quote_tags" in tables:
+        conn.execute("DELETE FROM tags WHERE name NOT IN (SELECT tag FROM quote_tags)")
+
+
+def rebuild_fts(conn: sqlite3.Connection) -> None:
+    for fts in _fts_tables(conn):
+        conn.execute(f"INSERT INTO [{fts}]([{fts}]) VALUES ('rebuild')")
+        conn.execute(f"INSERT INTO [{fts}]([{fts}]) VALUES ('optimize')")
+
+
+def publish_base(base: Base, directory: str | Path, *, redact: bool = True, include_unconsented: bool = False) -> PublishResult:
+    """Write ``directory/custdev.db`` (redacted unless ``redact=False``), its site metadata and a minimal custdev.toml.
+
+    Only interviews with ``consent: publish`` go in, unless ``include_unconsented`` (then also those without a
+    consent or with ``internal``); a withdrawn interview never does."""
     if not base.db_path.exists():
         raise CustdevError(f"{base.root} has no {base.db_path.name} yet; run 'custdev build' first")
     out = _check_target(base, Path(directory))
@@ -343,17 +198,27 @@ def publish_base(base: Base, directory: str | Path, *, redact: bool = True) -> P
     src = sqlite3.connect(f"file:{base.db_path}?mode=ro", uri=True)
     redactor: Redactor | None = None
     try:
+        src.execute("BEGIN")  # one consistent snapshot even while `custdev build` writes
+        excluded, unconsented = left_out(src, include_unconsented)
+        english_text = src.execute("SELECT count(*) FROM interviews WHERE language = 'en'").fetchone()[0] > 0
         if redact:
-            src.execute("BEGIN")  # one consistent snapshot even while `custdev build` writes
-            interviews = src.execute("SELECT count(*) FROM interviews").fetchone()[0]
-            redactor = build_redactor(src)
-            tables = _write_redacted(src, tmp, redactor, base)
+            from custdev.privacy.ner import english_available
+
+            english_model = english_available()
+            redactor = build_redactor(src, keep=keep_words(base))
+            tables, id_map = _write_redacted(src, tmp, redactor, base, excluded)
         else:
+            src.execute("COMMIT")
             src.execute("VACUUM INTO ?", [str(tmp)])  # a consistent snapshot of its own
             copy = sqlite3.connect(tmp)
-            interviews = copy.execute("SELECT count(*) FROM interviews").fetchone()[0]
+            drop_interviews(copy, excluded)
+            rebuild_fts(copy)
+            copy.commit()
+            copy.execute("VACUUM")
+            id_map = {r[0]: r[0] for r in copy.execute("SELECT id FROM interviews")}
             copy.close()
             tables = [t for t, _ in _tables(src)]
+        interviews = len(id_map)
     except sqlite3.DatabaseError as exc:
         for stale in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
             if stale.exists():
@@ -371,26 +236,56 @@ def publish_base(base: Base, directory: str | Path, *, redact: bool = True) -> P
             stale.unlink()
     os.replace(tmp, target)
     _write_site_files(base, out, redactor)
-    return PublishResult(out, target, redact, interviews, redactor.count if redactor else 0, tables)
+    remember_copy(base, out, id_map)
+    result = PublishResult(out, target, redact, interviews, redactor.count if redactor else 0, tables, len(excluded), unconsented)
+    if redact and english_text and not english_model:
+        result.notes.append("the English name model is not installed (pip install 'custdev[english-ner]'): English names of "
+                            "people nobody listed in the base were found only next to known names; read the copy before sharing it")
+    return result
+
+
+COPIES_FILE = "published.json"
+
+
+def remember_copy(base: Base, out: Path, id_map: dict[str, str]) -> None:
+    """Note in ``.custdev/published.json`` where a copy went and which interview became which, for ``custdev purge``."""
+    from custdev.config import PRIVATE_DIR
+
+    path = base.root / PRIVATE_DIR / COPIES_FILE
+    try:
+        known = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, ValueError):
+        known = {}
+    known[str(out.resolve())] = {"interviews": id_map}
+    try:
+        path.parent.mkdir(exist_ok=True)
+        atomic_write_text(path, json.dumps(known, ensure_ascii=False, indent=1) + "\n")
+    except OSError:
+        pass  # a read-only base: the copy is still written
 
 
 def _write_site_files(base: Base, out: Path, redactor: Redactor | None) -> None:
     from custdev.site import load_metadata
 
-    clean = redactor.text if redactor else (lambda s: s)
     metadata = load_metadata(base)
-    metadata["title"] = clean(str(metadata.get("title") or base.config.title))
-    if metadata.get("description"):
-        metadata["description"] = clean(str(metadata["description"]))
-    atomic_write_text(out / "datasette_metadata.json", json.dumps(metadata, ensure_ascii=False, indent=2) + "\n")
-    title = clean(base.config.title).replace('"', "'")
-    description = clean(base.config.description).replace('"', "'").replace("\n", " ")
-    atomic_write_text(
-        out / CONFIG_NAME,
-        "# A published copy of a custdev research base (custdev publish). Serve it with: custdev serve --base .\n"
+    metadata["title"] = str(metadata.get("title") or base.config.title)
+    if redactor:
+        metadata = redact_json(metadata, redactor)
+    title = (redactor.text(base.config.title, strict=True) if redactor else base.config.title).replace('"', "'")
+    description = (redactor.text(base.config.description) if redactor else base.config.description).replace('"', "'").replace("\n", " ")
+    files = {
+        "datasette_metadata.json": json.dumps(metadata, ensure_ascii=False, indent=2) + "\n",
+        CONFIG_NAME: "# A published copy of a custdev research base (custdev publish). Serve it with: custdev serve --base .\n"
         f'[base]\ntitle = "{title}"\ndescription = "{description}"\nlanguage = "{base.config.language}"\n\n'
         f"[analysis]\nsystemic_threshold = {base.config.systemic_threshold}\nsaturation_window = {base.config.saturation_window}\n",
-    )
+    }
+    if redactor:
+        for name, text in files.items():
+            leak = find_text_leak(text, redactor)
+            if leak:
+                raise CustdevError(f"redaction check failed: {leak} in {name}; nothing was published")
+    for name, text in files.items():
+        atomic_write_text(out / name, text)
     (out / PUBLISHED_MARK).write_text("redacted\n" if redactor else "not redacted\n", encoding="utf-8")
 
 
@@ -399,7 +294,20 @@ def _write_site_files(base: Base, out: Path, redactor: Redactor | None) -> None:
 NOT_REDACTABLE = frozenset({"embeddings", "embedded_interviews"})
 
 
-def _write_redacted(src: sqlite3.Connection, tmp: Path, redactor: Redactor, base: Base) -> list[str]:
+def redact_json(value, redactor: Redactor):
+    """Every string of the site metadata (titles, descriptions, canned queries and their SQL, sources, keys)."""
+    if isinstance(value, str):
+        return redactor.text(value)
+    if isinstance(value, list):
+        return [redact_json(v, redactor) for v in value]
+    if isinstance(value, dict):
+        # SQL is checked for known names and contact details only: a model must not rewrite a query's words.
+        return {redactor.text(k, strict=True): redactor.probe().text(v) if k == "sql" and isinstance(v, str) else redact_json(v, redactor)
+                for k, v in value.items()}
+    return value
+
+
+def _write_redacted(src: sqlite3.Connection, tmp: Path, redactor: Redactor, base: Base, excluded: set[str]) -> tuple[list[str], dict[str, str]]:
     from custdev.db import open_db
 
     dst_db = open_db(tmp)  # schema, views and FTS tables from the migrations
@@ -416,7 +324,8 @@ def _write_redacted(src: sqlite3.Connection, tmp: Path, redactor: Redactor, base
     interview_ids: dict[str, str] = {}
     respondent_ids: dict[str, str] = {}
     respondent_names: dict[str, str] = {}
-    for n, (iid,) in enumerate(src.execute("SELECT id FROM interviews ORDER BY date IS NULL, date, id"), 1):
+    ordered = [iid for (iid,) in src.execute("SELECT id FROM interviews ORDER BY date IS NULL, date, id") if iid not in excluded]
+    for n, iid in enumerate(ordered, 1):
         interview_ids[iid] = f"interview-{n:03d}"
     if "respondents" in dst_tables:
         for n, (rid,) in enumerate(src.execute("SELECT id FROM respondents ORDER BY id"), 1):
@@ -453,30 +362,30 @@ def _write_redacted(src: sqlite3.Connection, tmp: Path, redactor: Redactor, base
             if c == "respondent_id" and c not in mapped:
                 mapped[c] = respondent_ids
         all_ids = {**interview_ids, **respondent_ids}
-        insert = f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) VALUES ({', '.join('?' * len(cols))})"
+        insert = f"INSERT OR IGNORE INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) VALUES ({', '.join('?' * len(cols))})"
         cursor = src.execute(f"SELECT {', '.join(f'[{c}]' for c in cols)} FROM [{table}]")
         while True:
             batch = cursor.fetchmany(2000)
             if not batch:
                 break
+            redactor.prefetch(v for r in batch for v in r)
             rows = [_redact_row(table, cols, list(r), mapped, all_ids, redactor, respondent_names, speaker_labels, russian) for r in batch]
             dst.executemany(insert, rows)
         copied.append(table)
+    drop_interviews(dst, excluded)  # not numbered, so their rows kept their own ids
     dst.commit()
-    for fts in _fts_tables(dst):
-        dst.execute(f"INSERT INTO [{fts}]([{fts}]) VALUES ('rebuild')")
-        dst.execute(f"INSERT INTO [{fts}]([{fts}]) VALUES ('optimize')")
+    rebuild_fts(dst)
     dst.commit()
     problems = dst.execute("PRAGMA foreign_key_check").fetchall()
     if problems:
         raise CustdevError(f"the redacted copy has {len(problems)} broken references (first in table {problems[0][0]})")
-    leak = find_leaks(dst, redactor, list(interview_ids) + list(respondent_ids))
+    leak = find_leaks(dst, redactor, list(interview_ids) + list(respondent_ids) + list(excluded))
     if leak:
         raise CustdevError(f"redaction check failed: {leak}; nothing was published")
     dst.execute("PRAGMA journal_mode = DELETE")
     dst.execute("VACUUM")
     dst.close()
-    return copied
+    return copied, interview_ids
 
 
 def _redact_row(table, cols, row, mapped, all_ids, redactor: Redactor, respondent_names, speaker_labels, russian) -> list:
@@ -509,7 +418,7 @@ def _redact_row(table, cols, row, mapped, all_ids, redactor: Redactor, responden
     for c in cols:
         v = values[c]
         if isinstance(v, str) and v == original[c] and c not in mapped and not c.endswith("_stem"):
-            values[c] = redactor.text(v)
+            values[c] = redactor.text(v, strict=c in STRICT_COLUMNS or table == "tags")
     for c in cols:
         if c.endswith("_stem") and c[: -len("_stem")] in values:
             source = values[c[: -len("_stem")]]
@@ -519,21 +428,31 @@ def _redact_row(table, cols, row, mapped, all_ids, redactor: Redactor, responden
     return [values[c] for c in cols]
 
 
+def find_text_leak(text: str, redactor: Redactor) -> str | None:
+    """What of a known person, company, contact detail or identity number is left in ``text`` (its kind), else None."""
+    spans = redactor.probe().find(text, strict=True)
+    return f"a {spans[0][2]}" if spans else None
+
+
 def find_leaks(conn: sqlite3.Connection, redactor: Redactor, old_ids: list[str]) -> str | None:
-    """The first place (table.column) where a known name, company, e-mail, phone or old id is left, else None."""
+    """The first place where a known name, company, contact detail, identity number or old id is left: every text
+    column of every table (naming table, column and row), and the names of tables, views and columns."""
     ids = set(old_ids)
-    probe = Redactor(
-        people=redactor.people, companies_ci=redactor.companies_ci, companies_cs=redactor.companies_cs,
-        phrases=redactor.phrases, guess_names=False,
-    )
+    probe = redactor.probe()
+    for kind, name in conn.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"):
+        if probe.find(name.replace("_", " "), strict=True) or name in ids:
+            return f"a name in the name of the {kind} {name}"
     for table, _ in _tables(conn):
         cols = _columns(conn, table)
-        for row in conn.execute(f"SELECT {', '.join(f'[{c}]' for c in cols)} FROM [{table}]"):
+        for rowid, *row in conn.execute(f"SELECT rowid, {', '.join(f'[{c}]' for c in cols)} FROM [{table}]"):
             for c, v in zip(cols, row):
+                if probe.find(c.replace("_", " "), strict=True):
+                    return f"a name in the column name {table}.{c}"
                 if not isinstance(v, str) or c.endswith("_stem"):
                     continue
                 if v in ids:
-                    return f"an original id in {table}.{c}"
-                if probe.find(v):
-                    return f"a name, company or contact detail in {table}.{c}"
+                    return f"an original id in {table}.{c}, row {rowid}"
+                spans = probe.find(v, strict=True)
+                if spans:
+                    return f"a {spans[0][2]} in {table}.{c}, row {rowid}"
     return None

@@ -14,10 +14,11 @@ analysed once per process.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 import Stemmer
@@ -178,6 +179,8 @@ class Hit:
     text: str
     snippet: str
     rank: float
+    confidence: float = 1.0  # share of the passage's words not marked {?uncertain?} / [inaudible]
+    unsure: list[str] = field(default_factory=list)  # the marked passages: check them against the recording
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -308,10 +311,10 @@ def search(
         raise SearchError("--limit must be at least 1")
     kind, matches, params = _match_sql(query, segment=segment, pain=pain, tag=tag, speaker=speaker, quotes_only=quotes_only)
     if kind == "quote":
-        select = """SELECT q.id, q.interview_id, i.title, u.speaker, u.speaker_role, q.start_s, q.text, m.rank
+        select = """SELECT q.id, q.interview_id, i.title, u.speaker, u.speaker_role, q.start_s, q.text, m.rank, q.confidence, q.unsure
         FROM m JOIN quotes q ON q.id = m.id JOIN utterances u ON u.id = q.utterance_id JOIN interviews i ON i.id = q.interview_id"""
     else:
-        select = """SELECT u.id, u.interview_id, i.title, u.speaker, u.speaker_role, u.start_s, u.text, m.rank
+        select = """SELECT u.id, u.interview_id, i.title, u.speaker, u.speaker_role, u.start_s, u.text, m.rank, u.confidence, u.unsure
         FROM m JOIN utterances u ON u.id = m.id JOIN interviews i ON i.id = u.interview_id"""
     sql = f"WITH m AS ({matches} ORDER BY f.rowid DESC LIMIT ?) {select} ORDER BY m.rank, m.id DESC LIMIT ?"
     rows = _run(db, sql, [*params, max(window, limit), limit], query)
@@ -319,6 +322,7 @@ def search(
         Hit(
             kind=kind, id=r[0], interview_id=r[1], interview_title=r[2], speaker=r[3], speaker_role=r[4],
             start_s=r[5], text=r[6], snippet=highlight(r[6], query, before=before, after=after), rank=r[7],
+            confidence=r[8], unsure=json.loads(r[9]) if r[9] else [],
         )
         for r in rows
     ]

@@ -13,6 +13,7 @@ matter). Where nothing matches, the quote keeps its turn's time.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import unicodedata
@@ -85,15 +86,12 @@ def apply_sidecar(interview: Interview, data: dict) -> None:
     for i in timed:
         by_start.setdefault(int(starts[i]), i)
 
+    timed_starts = [starts[i] for i in timed]  # non-decreasing: the parser refuses times out of order
+
     def turn_at(t: float) -> int:
         """The last timed turn whose start is at or before ``t`` (markdown times are whole seconds)."""
-        best = timed[0]
-        for i in timed:
-            if starts[i] <= t + 1e-6:
-                best = i
-            else:
-                break
-        return best
+        k = bisect.bisect_right(timed_starts, t + 1e-6)
+        return timed[max(k - 1, 0)]
 
     # An unedited file: each markdown turn starts at its sidecar turn's whole second (its "home").
     homes = [by_start.get(int(math.floor(start))) for start, _end, _words in side]

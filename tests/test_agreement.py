@@ -118,3 +118,20 @@ def test_reading_unchanged_files_from_the_database_gives_the_same_answer(tmp_pat
     assert {(d.interview, d.code, d.coded_by) for d in fast.disagreements} == {
         ("smb-boris", "pain/slow-reports", "A"), ("ent-dan", "pain/late-payments", "B")}
     assert fast.units == fast.paragraphs == slow.paragraphs  # the last run kept uncoded paragraphs too
+
+
+def test_large_tables_use_the_2x2_counts_with_the_same_values():
+    import random
+
+    from custdev.agreement import _stat, _stat_counts
+
+    rng = random.Random(1)
+    for _ in range(30):
+        n = rng.randint(10001, 12000)
+        a1, b1 = rng.randint(0, n), rng.randint(0, n)
+        both = rng.randint(max(0, a1 + b1 - n), min(a1, b1))
+        rest = n - a1 - b1 + both
+        lists = _stat("c", [1] * both + [1] * (a1 - both) + [0] * (b1 - both) + [0] * rest,
+                      [1] * both + [0] * (a1 - both) + [1] * (b1 - both) + [0] * rest)
+        fast = _stat_counts("c", n, a1, b1, both)
+        assert (fast.kappa, fast.alpha, fast.agreement) == pytest.approx((lists.kappa, lists.alpha, lists.agreement), abs=1e-9)

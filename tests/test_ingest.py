@@ -195,7 +195,7 @@ def test_sample_recording_end_to_end(sample_base):
     md_path = sample_base / "interviews" / "2026-05-20-northwind-logistics.md"
     interview = parse_interview(md_path.read_text(), md_path.name, load_base(sample_base).codebook)
     assert interview.title == "Northwind Logistics: invoices from a spreadsheet"  # from the file's metadata
-    assert interview.date == "2026-05-20" and interview.audio == "recordings/2026-05-20-northwind-logistics.ogg"
+    assert interview.date == "2026-05-20" and interview.audio == "audio/2026-05-20-northwind-logistics.ogg"
     assert [t.speaker for t in interview.turns] == ["Daniel", "Mark Ellison"] * 5
     assert interview.extra["transcription"]["speakers"] == "channels"
     sidecar = json.loads(md_path.with_name(md_path.stem + ".words.json").read_text())
@@ -224,10 +224,12 @@ def test_sample_recording_end_to_end(sample_base):
 @pytest.mark.model
 def test_silent_recording_is_a_clear_warning_and_a_killed_import_resumes(empty_base, tmp_path):
     shutil.copy(DATA / "silence.ogg", tmp_path / "silence.ogg")
-    result = run("import", tmp_path / "silence.ogg", "--base", empty_base)
+    shutil.copy(DATA / "noise.ogg", tmp_path / "noise.ogg")
+    result = run("import", tmp_path / "silence.ogg", tmp_path / "noise.ogg", "--base", empty_base)
     assert result.exit_code == 1
-    assert f"Error: {tmp_path / 'silence.ogg'}: no speech found (4.0 s of silence or noise); no interview created" in result.stderr
-    assert list((empty_base / "interviews").iterdir()) == []
+    assert f"Error: no speech found in {tmp_path / 'silence.ogg'}; nothing imported (4.0 s of silence or noise)" in result.stderr
+    assert f"Error: no speech found in {tmp_path / 'noise.ogg'}; nothing imported (6.0 s of silence or noise)" in result.stderr
+    assert list((empty_base / "interviews").iterdir()) == [] and not (empty_base / "audio").exists()
 
     base = load_base(empty_base)
     options = ImportOptions(transcribe=TranscribeOptions(window_s=8, language="en", beam_size=1), build=False,
@@ -250,3 +252,17 @@ def test_silent_recording_is_a_clear_warning_and_a_killed_import_resumes(empty_b
     assert not checkpoints[0].exists()
     interview = parse_interview((empty_base / "interviews" / "call_stereo.md").read_text(), "x.md")
     assert [t.speaker for t in interview.turns] == ["Interviewer", "John", "Interviewer", "John"]
+
+
+@pytest.mark.model
+def test_speakers_are_named_in_order_of_first_appearance_and_keep_their_times(empty_base):
+    options = ImportOptions(transcribe=TranscribeOptions(language="en"), build=False,
+                            context=ImportContext(speaker_names=["Мария", "Анна"]))
+    summary = import_paths(load_base(empty_base), [DATA / "call_stereo.ogg"], options)
+    assert summary.count("created") == 1, summary.to_dict()
+    interview = parse_interview((empty_base / "interviews" / "call_stereo.md").read_text(), "x.md")
+    assert [t.speaker for t in interview.turns] == ["Мария", "Анна", "Мария", "Анна"]
+    assert (interview.interviewer, interview.respondent) == ("Мария", "Анна")
+    script = json.loads((DATA / "call_script.json").read_text())
+    assert all(abs(t.start_s - s["start"]) < 1.5 for t, s in zip(interview.turns, script))  # each turn's real start
+    assert interview.extra["languages"] == ["en"]

@@ -28,6 +28,7 @@ company: ООО «Зелёная Лампа»
 role: Главный бухгалтер
 segments: [smb-owners]
 language: ru
+consent: publish
 ---
 
 **[00:00:01] Мария:** Светлана, расскажите, кто у вас ведёт счета?
@@ -51,6 +52,7 @@ company: Quillfeather Ltd
 role: Finance lead
 segments: [ecommerce]
 language: en
+consent: publish
 ---
 
 **[00:00:01] Kate:** Thanks Mark. Who sends the invoices at Quillfeather?

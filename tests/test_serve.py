@@ -457,7 +457,7 @@ def login(ds, username="custdev", password=PASSWORD):
         token = re.search(r'name="csrftoken" value="([^"]+)"', first.text).group(1)
         return await ds.client.post(
             "/-/login", data={"username": username, "password": password, "csrftoken": token},
-            cookies={"ds_csrftoken": first.cookies["ds_csrftoken"]},
+            cookies={"custdev_csrf": first.cookies["custdev_csrf"]},
         )
 
     return asyncio.run(go())
@@ -471,7 +471,7 @@ def test_shared_site_login_then_browse_but_no_arbitrary_sql_or_download(shared):
     assert bad.status_code == 200 and "Invalid username or password" in bad.text
     ok = login(shared)
     assert ok.status_code == 302
-    cookies = {"ds_actor": ok.cookies["ds_actor"]}
+    cookies = {"custdev_login": ok.cookies["custdev_login"]}
     assert get(shared, "/", cookies=cookies).status_code == 200
     assert get(shared, "/custdev/search.json?q=оплата", cookies=cookies).status_code == 200
     assert get(shared, "/-/charts", cookies=cookies).status_code == 200
@@ -514,10 +514,13 @@ def test_set_password_stores_only_a_hash_and_keeps_the_config_readable(tmp_path,
     text = (root / "custdev.toml").read_text()
     assert "s3cret-pass" not in text
     assert text.startswith(before.rstrip("\n"))  # comments and settings untouched
-    stored = load_base(root).config.raw["site"]["password_hash"]
+    assert "password_hash" not in text  # custdev.toml is a file people commit: the hash lives in .custdev/
+    stored_file = root / ".custdev" / "site_password"
+    stored = stored_file.read_text().strip()
     assert stored.startswith("pbkdf2_sha256$") and verify_password("s3cret-pass", stored)
+    assert stored_file.stat().st_mode & 0o777 == 0o600
     again = runner.invoke(app, ["serve", "--base", str(root), "--set-password"], input="another-pass\nanother-pass\n")
-    assert again.exit_code == 0 and (root / "custdev.toml").read_text().count("password_hash") == 1
+    assert again.exit_code == 0 and verify_password("another-pass", stored_file.read_text().strip())
     short = runner.invoke(app, ["serve", "--base", str(root), "--set-password"], input="short\nshort\n")
     assert short.exit_code == 1 and "at least 8 characters" in short.stderr
 
@@ -548,7 +551,7 @@ def test_metadata_comes_from_the_base_or_the_packaged_default(tmp_path):
     assert "allow" not in md and "allow_sql" not in md
     shared = load_metadata(base, share=True)
     assert shared["allow"] == {"id": "*"} and shared["allow_sql"] is False
-    assert shared["plugins"]["datasette-auth-passwords"] == {"custdev_password_hash": {"$env": "CUSTDEV_PASSWORD_HASH"}}
+    assert "password_hash" not in json.dumps(shared) and "plugins" not in shared
     (base.root / "datasette_metadata.json").write_text(json.dumps({"title": "Own site"}), encoding="utf-8")
     assert load_metadata(base)["title"] == "Own site"
 

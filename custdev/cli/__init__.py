@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Iterator, Optional
@@ -62,6 +63,16 @@ def errors() -> Iterator[None]:
         raise fail("interrupted", 130) from None
     except (typer.Exit, typer.Abort, SystemExit):
         raise
+    except sqlite3.OperationalError as exc:
+        from custdev.db import LOCKED_MESSAGE, is_locked, is_readonly
+
+        if is_locked(exc):
+            raise fail(LOCKED_MESSAGE) from None
+        if is_readonly(exc):
+            raise fail("the research base is read only here (this command needs to write to it); copy it to a writable folder") from None
+        if os.environ.get("CUSTDEV_DEBUG"):
+            raise
+        raise fail(f"database error ({exc}); rerun with CUSTDEV_DEBUG=1 to see the traceback") from None
     except Exception as exc:  # noqa: BLE001 - last line of defence
         if os.environ.get("CUSTDEV_DEBUG"):
             raise
@@ -81,3 +92,4 @@ from custdev.cli import site as _site  # noqa: E402,F401
 from custdev.cli import interchange as _interchange  # noqa: E402,F401
 from custdev.cli import channels as _channels  # noqa: E402,F401
 from custdev.cli import meaning as _meaning  # noqa: E402,F401
+from custdev.cli import privacy as _privacy  # noqa: E402,F401

@@ -163,7 +163,8 @@ def search(
         on, off = ("[bold yellow]", "[/bold yellow]") if out.is_terminal else ("\\[", "]")
         snippet = escape(h.snippet).replace("\x00", on).replace("\x01", off)
         role = tr.gettext(SPEAKER_ROLES[h.speaker_role]) if h.speaker_role in SPEAKER_ROLES else h.speaker_role
-        out.print(f"[cyan]{escape(h.interview_id)}[/cyan] [dim]{ts}[/dim] [green]{escape(h.speaker)}[/green] ({escape(role)}): {snippet}")
+        doubt = f" [magenta](uncertain words: {escape(', '.join(h.unsure))})[/magenta]" if h.unsure else ""
+        out.print(f"[cyan]{escape(h.interview_id)}[/cyan] [dim]{ts}[/dim] [green]{escape(h.speaker)}[/green] ({escape(role)}): {snippet}{doubt}")
     if total > len(hits):
         line = tr.ngettext("{shown} of {total} match shown; use --limit, more words or filters to see others.",
                            "{shown} of {total} matches shown; use --limit, more words or filters to see others.", total)

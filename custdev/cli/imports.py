@@ -18,6 +18,26 @@ def _clock(seconds: float | None) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
+RayOpt = Annotated[Optional[bool], typer.Option(
+    "--ray/--no-ray", show_default=False,
+    help="Transcribe on a Ray cluster (pip install 'custdev\\[ray]'): the cluster this machine belongs to, else a local one "
+         "started for the run. Default: custdev.toml \\[transcription] ray.",
+)]
+RayAddressOpt = Annotated[Optional[str], typer.Option(
+    "--ray-address", metavar="ADDRESS", show_default=False,
+    help="Use this Ray cluster (implies --ray): ray://HOST:10001 (Ray Client), HOST:6379, or local (a new local cluster).",
+)]
+
+
+def _ray_address(ray: bool | None, address: str | None, b) -> str | None:
+    """None (transcribe here) or the Ray address: --ray-address, else --ray/--no-ray, else custdev.toml."""
+    if address:
+        return address
+    if ray is None:
+        return b.config.ray
+    return (b.config.ray or "auto") if ray else None
+
+
 @app.command("import")
 def import_(
     paths: Annotated[List[Path], typer.Argument(help="Recordings, transcripts or folders (searched recursively).", show_default=False)],
@@ -27,15 +47,18 @@ def import_(
     role: Annotated[Optional[str], typer.Option(help="The respondent's job title.")] = None,
     segment: Annotated[Optional[List[str]], typer.Option("--segment", "-s", help="Codebook segment slug; repeat for several.")] = None,
     language: Annotated[str, typer.Option(help="Spoken language: ru, en or auto (detected per file and channel).")] = "auto",
-    model: Annotated[Optional[str], typer.Option(help="Whisper model: base (bundled, offline), a faster-whisper name such as small or large-v3 (downloaded once), or a local CTranslate2 folder. Default: custdev.toml [transcription] model.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Whisper model: base (bundled, offline), a faster-whisper name such as small or large-v3 (downloaded once), or a local CTranslate2 folder. Default: custdev.toml \\[transcription] model.")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu (int8) or cuda (float16).")] = "auto",
-    speakers: Annotated[int, typer.Option(min=1, max=8, help="Voices to look for in a mono recording (1 = no split).")] = 2,
+    speakers: Annotated[str, typer.Option(help="Speakers' names in order of first appearance (\"Мария,Анна\": the first is the interviewer unless --interviewer says otherwise), or how many voices to look for in a mono recording (1 = no split).")] = "2",
     interviewer_channel: Annotated[str, typer.Option(help="Stereo call recordings: the interviewer's channel, left, right or auto (who asks more questions).")] = "auto",
     beam_size: Annotated[int, typer.Option(min=1, max=10, help="Beam size (1 = greedy, faster, a little less accurate).")] = 5,
     build: Annotated[bool, typer.Option("--build/--no-build", help="Update custdev.db after importing.")] = True,
     channel: Annotated[Optional[str], typer.Option(help="Import survey, ticket or chat exports (CSV, XLSX, JSON Lines) instead of interviews: survey, ticket or chat.")] = None,
     column: Annotated[Optional[List[str]], typer.Option("--column", help="Channel imports: FIELD=HEADER, e.g. text=Comment, nps=Score; fields: text, date, respondent, segment, nps, id, speaker, conversation. Default: [channels.<channel>.columns] in custdev.toml, else guessed from the headers.")] = None,
     encoding: Annotated[Optional[str], typer.Option(help="Channel imports: the CSV's encoding when it is not UTF-8 (e.g. cp1251 from Excel).")] = None,
+    ray: RayOpt = None,
+    ray_address: RayAddressOpt = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any file imported with a warning (for scripts).")] = False,
     base: BaseOpt = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -65,6 +88,10 @@ def import_(
 
     if language not in ("auto", "ru", "en"):
         raise typer.BadParameter("use ru, en or auto", param_hint="--language")
+    speaker_names = [n.strip() for n in speakers.split(",") if n.strip()] if not speakers.strip().isdigit() else []
+    voices = len(speaker_names) if speaker_names else int(speakers)
+    if not 1 <= voices <= 8:
+        raise typer.BadParameter("give 1 to 8 voices, or the speakers' names separated by commas", param_hint="--speakers")
     if interviewer_channel not in ("auto", "left", "right"):
         raise typer.BadParameter("use left, right or auto", param_hint="--interviewer-channel")
     if device not in ("auto", "cpu", "cuda"):
@@ -76,15 +103,16 @@ def import_(
             context=ImportContext(
                 respondent=respondent, interviewer=interviewer, company=company, role=role,
                 segments=list(segment or []), language=lang, ui_language=b.config.language, codebook=b.codebook,
+                speaker_names=speaker_names,
             ),
             transcribe=TranscribeOptions(
                 model=model or b.config.model, device=device, language=lang, beam_size=beam_size,
-                speakers=speakers, interviewer_channel=interviewer_channel,
+                speakers=voices, interviewer_channel=interviewer_channel,
             ),
-            build=build,
+            build=build, ray=_ray_address(ray, ray_address, b),
         )
         summary = _run_import(b, paths, options, quiet=quiet, json_=json_)
-    _finish(summary, quiet=quiet, json_=json_)
+    _finish(summary, quiet=quiet, json_=json_, strict=strict)
 
 
 @app.command()
@@ -95,9 +123,11 @@ def sample(
     seed: Annotated[Optional[int], typer.Option(help="Random seed: the same archive, CSV, --n, --by and seed draw the same files. Default: the base's earlier seed for this archive, else a new one (printed).", show_default=False)] = None,
     metadata: Annotated[Optional[Path], typer.Option(help="Metadata CSV with a 'file' column and segment/agent/month (or date) columns. Default: FOLDER/metadata.csv.", show_default=False)] = None,
     language: Annotated[str, typer.Option(help="Spoken language: ru, en or auto (detected per file and channel).")] = "auto",
-    model: Annotated[Optional[str], typer.Option(help="Whisper model (default: custdev.toml [transcription] model).", show_default=False)] = None,
+    model: Annotated[Optional[str], typer.Option(help="Whisper model (default: custdev.toml \\[transcription] model).", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show the draw; import nothing, record nothing.")] = False,
     build: Annotated[bool, typer.Option("--build/--no-build", help="Update custdev.db after importing.")] = True,
+    ray: RayOpt = None,
+    ray_address: RayAddressOpt = None,
     base: BaseOpt = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -139,7 +169,7 @@ def sample(
         ctx = ImportContext(language=lang, ui_language=b.config.language, codebook=b.codebook)
         options = ImportOptions(
             context=ctx, transcribe=TranscribeOptions(model=model or b.config.model, language=lang),
-            build=build, contexts=file_contexts(b, record, ctx),
+            build=build, contexts=file_contexts(b, record, ctx), ray=_ray_address(ray, ray_address, b),
         )
         summary = _run_import(b, record.paths(), options, quiet=quiet, json_=json_)
     _finish(summary, quiet=quiet, json_=json_, extra={"sample": {k: v for k, v in record.to_dict().items() if k != "files"}, "notes": notes})
@@ -160,7 +190,9 @@ def _run_import(b, paths, options, *, quiet: bool, json_: bool):
         finished = [0]
 
         def on_event(event) -> None:
-            if event.kind == "start" and event.index:
+            if event.kind == "cluster" and event.stats:
+                bar.update(batch, total=event.total, detail=_cluster_line(event.stats))
+            elif event.kind == "start" and event.index:
                 bar.update(batch, total=event.total, completed=event.index - 1, detail=f"file {event.index}/{event.total}")
                 bar.update(current, description=Path(event.source).name[:40], completed=0, total=None, detail="", visible=True)
             elif event.kind == "progress" and event.total_s:
@@ -176,7 +208,16 @@ def _run_import(b, paths, options, *, quiet: bool, json_: bool):
         return import_paths(b, paths, options, progress=on_event)
 
 
-def _finish(summary, *, quiet: bool, json_: bool, extra: dict | None = None) -> None:
+def _cluster_line(st: dict) -> str:
+    """Files done, hours of audio done, speed (× real time) and ETA of a Ray import."""
+    line = (f"{st['files_done']}/{st['files_total']} recordings, {st['audio_done_h']:.2f} of {st['audio_total_h']:.2f} h "
+            f"on {st['workers']} Ray {'GPU' if st['device'] == 'cuda' else 'CPU'} slot{'s' if st['workers'] != 1 else ''}")
+    if st.get("speed_x_real_time"):
+        line += f", {st['speed_x_real_time']:.1f}× real time, ETA {_clock(st['eta_s'])}"
+    return line
+
+
+def _finish(summary, *, quiet: bool, json_: bool, extra: dict | None = None, strict: bool = False) -> None:
     """The summary line (or JSON) and the exit code of an import."""
     if json_:
         print_json({**(extra or {}), **summary.to_dict()})
@@ -192,7 +233,7 @@ def _finish(summary, *, quiet: bool, json_: bool, extra: dict | None = None) -> 
     if summary.interrupted:
         err.print("Interrupted: run the same command again to resume.", markup=False)
         raise typer.Exit(130)
-    if not summary.ok:
+    if not summary.ok or (strict and summary.warned):
         raise typer.Exit(1)
 
 
@@ -327,6 +368,76 @@ def _report(result, quiet: bool) -> None:
             err.print(f"Note: {result.message}", markup=False)
     else:
         err.print(f"Error: {result.message}", markup=False)
+
+
+@app.command()
+def record(
+    name: Annotated[Optional[str], typer.Option(help="Interview id and file name (default: the date and time, e.g. 2026-03-14-101500).")] = None,
+    device: Annotated[Optional[str], typer.Option(help="Input device: its number or part of its name (default: the system's default microphone).")] = None,
+    list_devices: Annotated[bool, typer.Option("--list-devices", help="List the input devices and exit.")] = False,
+    seconds: Annotated[Optional[float], typer.Option(min=0.5, help="Stop after this many seconds (default: at Ctrl-C).")] = None,
+    transcribe: Annotated[bool, typer.Option("--transcribe/--no-transcribe", help="Transcribe and import the recording when it ends.")] = True,
+    respondent: Annotated[Optional[str], typer.Option(help="The respondent's name.")] = None,
+    interviewer: Annotated[Optional[str], typer.Option(help="The interviewer's name.")] = None,
+    company: Annotated[Optional[str], typer.Option(help="The respondent's company.")] = None,
+    segment: Annotated[Optional[List[str]], typer.Option("--segment", "-s", help="Codebook segment slug; repeat for several.")] = None,
+    language: Annotated[str, typer.Option(help="Spoken language: ru, en or auto (detected per stretch of speech).")] = "auto",
+    base: BaseOpt = None,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Record an interview from the microphone into audio/<id>.ogg (Opus), then transcribe it like import.
+
+    Shows the elapsed time and a live level meter; Ctrl-C stops cleanly. The file is written in small pages and
+    synced every second, so a crash or power loss keeps everything recorded until then.
+    """
+    import datetime as dt
+
+    from rich.live import Live
+
+    from custdev.config import load_base
+    from custdev.speech.record import RecordError, level_bar, list_devices as devices, record as run_record
+
+    if language not in ("auto", "ru", "en"):
+        raise typer.BadParameter("use ru, en or auto", param_hint="--language")
+    with errors():
+        if list_devices:
+            found = devices()
+            if json_:
+                print_json([d.__dict__ for d in found])
+            else:
+                for d in found:
+                    out.print(f"{d.index:>3} {'*' if d.default else ' '} {d.name} ({d.channels} ch, {d.rate:.0f} Hz)", markup=False)
+                if not found:
+                    err.print("No input devices found.", markup=False)
+            return
+        b = load_base(base)
+        stem = name or dt.datetime.now().strftime("%Y-%m-%d-%H%M%S")
+        if "/" in stem or stem.startswith("."):
+            raise RecordError(f"--name '{stem}' must be a plain file name")
+        path = b.root / "audio" / f"{stem}.ogg"
+        if path.exists():
+            raise RecordError(f"{path} already exists; choose another --name")
+        show = not (quiet or json_)
+        if show:
+            with Live("", console=err, transient=True, refresh_per_second=8) as live:
+                def meter(level) -> None:
+                    db = f"{level.rms_db:6.1f} dB" if level.rms_db > -200 else "  -inf dB"
+                    live.update(f"[red]● REC[/red] {_clock(level.elapsed_s)}  {level_bar(level)} {db}   Ctrl-C stops")
+
+                result = run_record(path, device=device, seconds=seconds, on_level=meter)
+        else:
+            result = run_record(path, device=device, seconds=seconds)
+        rel = path.relative_to(b.root).as_posix()
+        if not json_ and not quiet:
+            out.print(f"Recorded {rel} ({_clock(result.duration_s)}; {100 * result.cpu_s / max(result.wall_s, 1e-9):.1f} % of one CPU core)", markup=False)
+    if not transcribe:
+        if json_:
+            print_json({"audio": rel, "duration_s": round(result.duration_s, 1), "cpu_share": round(result.cpu_s / max(result.wall_s, 1e-9), 3)})
+        return
+    # the recording is now a file in the base: import it exactly as `custdev import audio/<id>.ogg` would
+    import_(paths=[path], respondent=respondent, interviewer=interviewer, company=company, segment=segment,
+            language=language, base=b.root, json_=json_, quiet=quiet)
 
 
 @app.command()

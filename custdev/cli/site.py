@@ -17,7 +17,12 @@ def _build_first(base, quiet: bool) -> None:
     """Bring custdev.db up to date (incremental). A published copy has no interviews/ and is served as it is."""
     from custdev.build import build_base
 
-    if not base.interviews_dir.is_dir():
+    if not base.interviews_dir.is_dir() or base.is_published_copy:
+        return
+    from custdev.db import writable
+
+    if base.db_path.exists() and not writable(base.db_path):
+        err.print(f"Note: {base.root} is read only here; serving {base.db_path.name} as it is, without a build.", markup=False)
         return
     from custdev.cli.base import _progress
 
@@ -39,7 +44,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on: 127.0.0.1 is this computer only; 0.0.0.0 is every network interface (only when you mean it).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on; 0 picks any free port.", min=0, max=65535)] = 8001,
     share: Annotated[bool, typer.Option("--share", help="Password-protect every page (JSON included) and turn off arbitrary SQL. Also on with \\[site] share = true in custdev.toml.")] = False,
-    set_password: Annotated[bool, typer.Option("--set-password", help="Ask for the site password and store its hash in custdev.toml (\\[site] password_hash); the password never goes on the command line.")] = False,
+    set_password: Annotated[bool, typer.Option("--set-password", help="Ask for the site password and store its hash in the base's git-ignored .custdev/site_password (signs everyone out); the password never goes on the command line.")] = False,
     open_browser: Annotated[Optional[bool], typer.Option("--open/--no-open", help="Open the site in a web browser (default: when run from a terminal).")] = None,
     build: Annotated[bool, typer.Option("--build/--no-build", help="Bring custdev.db up to date before serving.")] = True,
     workers: Annotated[Optional[int], typer.Option(help="Server processes (default: one per CPU, at most 4).", min=1, max=32)] = None,
@@ -56,7 +61,7 @@ def serve(
         if set_password:
             password = typer.prompt("Site password", hide_input=True, confirmation_prompt=True)
             path = site.set_password(b, password)
-            out.print(f"Stored the password hash in {path} ([site] password_hash).", markup=False)
+            out.print(f"Stored the password hash in {path}; earlier logins no longer work.", markup=False)
             if not share:
                 out.print("Start the shared site with: custdev serve --share", markup=False)
                 return
@@ -95,12 +100,13 @@ def serve(
 def publish(
     directory: Annotated[Path, typer.Argument(help="Folder to write the copy to (created if missing); serve it with 'custdev serve --base DIR'.")],
     base: BaseOpt = None,
-    redact: Annotated[bool, typer.Option("--redact/--no-redact", help="Remove respondent and interviewer names (in every word form), companies, e-mails, phone numbers and recordings.")] = True,
+    redact: Annotated[bool, typer.Option("--redact/--no-redact", help="Replace people (known ones in every form, third parties found by NER), companies, contact details and identity numbers; drop recordings; refuse on any leak.")] = True,
     build: Annotated[bool, typer.Option("--build/--no-build", help="Bring custdev.db up to date first.")] = True,
+    include_unconsented: Annotated[bool, typer.Option("--include-unconsented", help="Also include interviews without 'consent: publish' (never withdrawn ones); said in the output.")] = False,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Write a copy of the research database to share: redacted by default, with the site's metadata."""
+    """Write a copy of the research database to share: redacted by default, with the site's metadata; only interviews with consent to publish."""
     from custdev.config import load_base
     from custdev.publish import publish_base
 
@@ -108,14 +114,20 @@ def publish(
         b = load_base(base)
         if build:
             _build_first(b, quiet or json_)
-        result = publish_base(b, directory, redact=redact)
+        result = publish_base(b, directory, redact=redact, include_unconsented=include_unconsented)
     if json_:
         print_json(result.to_dict())
         return
+    if result.unconsented:
+        err.print(f"Note: --include-unconsented: {result.unconsented} interview(s) without 'consent: publish' are in this copy.", markup=False)
+    for note in result.notes:
+        err.print(f"Warning: {note}.", markup=False)
+    if result.left_out:
+        err.print(f"Note: {result.left_out} interview(s) left out: no 'consent: publish' in their front matter, or withdrawn.", markup=False)
     if result.redacted:
         out.print(
             f"Wrote a redacted copy to {result.db_path}: {result.interviews} interviews; "
-            f"{result.replacements:,} names, companies, e-mails and phone numbers replaced.",
+            f"{result.replacements:,} names, companies, contact details and identity numbers replaced.",
             markup=False,
         )
     else:

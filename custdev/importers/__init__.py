@@ -14,14 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from custdev.config import MEDIA_TYPES
 from custdev.errors import CustdevError
 from custdev.i18n import is_language
 from custdev.models import Codebook, Interview, Turn
 
-AUDIO_EXTS = frozenset(
-    ".wav .wave .mp3 .m4a .m4b .aac .ogg .oga .opus .flac .webm .weba .mp4 .m4v .mov .mkv .mka .avi .wma .wmv "
-    ".amr .3gp .3g2 .aif .aiff .aifc .caf .mpeg .mpg .mpga .ts .ac3 .wv .spx".split()
-)
+AUDIO_EXTS = frozenset(MEDIA_TYPES)  # recordings: every media type the site can serve
 TRANSCRIPT_EXTS = frozenset(".vtt .srt .txt .docx .md .markdown".split())
 
 
@@ -40,6 +38,8 @@ class ImportContext:
     segments: list[str] = field(default_factory=list)
     language: str | None = None  # "ru" / "en" / None (auto)
     ui_language: str = "en"  # the base's language: default speaker names
+    respondent_number: int | None = None  # set per source by the ingest: "Respondent 3", so strangers never merge
+    speaker_names: list[str] = field(default_factory=list)  # --speakers "Мария,Анна": in order of first appearance
     codebook: Codebook | None = None  # to check the codes of imported markdown interviews
 
 
@@ -81,7 +81,12 @@ _GENERIC = re.compile(
 def default_names(ctx: ImportContext, language: str | None) -> tuple[str, str]:
     lang = language if language in DEFAULT_NAMES else ctx.ui_language if ctx.ui_language in DEFAULT_NAMES else "en"
     interviewer, respondent = DEFAULT_NAMES[lang]
+    if ctx.respondent_number:
+        respondent = f"{respondent} {ctx.respondent_number}"
     return clean_name(ctx.interviewer) or interviewer, clean_name(ctx.respondent) or respondent
+
+
+PLACEHOLDER = re.compile(r"^(?:%s) (\d+)$" % "|".join(r for _, r in DEFAULT_NAMES.values()))
 
 
 def clean_name(name: str | None) -> str | None:
@@ -105,6 +110,15 @@ def is_generic(label: str) -> bool:
     return bool(_GENERIC.match(label.strip()))
 
 
+def is_label(name: str | None) -> bool:
+    """A placeholder or neutral speaker label ("Respondent 3", "Интервьюер", "Speaker 2"), not a person's name."""
+    if not name:
+        return False
+    name = name.strip()
+    defaults = {n.casefold() for pair in DEFAULT_NAMES.values() for n in pair}
+    return name.casefold() in defaults or bool(PLACEHOLDER.match(name)) or is_generic(name)
+
+
 def _same_person(a: str, b: str) -> bool:
     a, b = a.strip().casefold(), b.strip().casefold()
     return bool(a and b) and (a == b or a.split()[0] == b or b.split()[0] == a)
@@ -117,15 +131,20 @@ def slug(text: str) -> str:
 
 def file_date(path: Path, meta_date: str | None = None) -> str:
     """A YYYY-MM-DD date: from the file name, else the file's own metadata, else its modification time."""
+    return dated(path, meta_date)[0]
+
+
+def dated(path: Path, meta_date: str | None = None) -> tuple[str, str]:
+    """(date, where it came from: 'name' | 'metadata' | 'file'). A file time is only a guess (copies reset it)."""
     m = re.search(r"(20\d{2}|19\d{2})[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])", path.stem)
     if m:
         try:
-            return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
+            return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat(), "name"
         except ValueError:
             pass
     if meta_date:
-        return meta_date[:10]
-    return _dt.date.fromtimestamp(path.stat().st_mtime).isoformat()
+        return meta_date[:10], "metadata"
+    return _dt.date.fromtimestamp(path.stat().st_mtime).isoformat(), "file"
 
 
 def humanize(stem: str) -> str:
@@ -247,13 +266,32 @@ def _fix_order(interview: Interview) -> None:
         last = t.start_s
 
 
+# The commonest short words of the languages a transcript may come in: enough to tell them apart in a page of text.
+_STOPWORDS = {
+    "en": "the and to of a in is it you that i was for on are with this have be not but what we they do",
+    "es": "el la de que y en los se del las un por con no una su para es al lo como más pero sus le ya o",
+    "de": "der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch es an wir ich",
+    "fr": "le la les de et des en un une du est que qui dans pour pas au sur ne se ce il nous vous je",
+    "it": "il di che e la per un in non una sono del le si della con mi ma ho lo gli io è",
+    "pt": "de que não o a do da em um para com uma os no se na por mais as dos eu é",
+    "nl": "de het een en van ik te dat die in is niet op zijn met voor wat maar ook",
+}
+_STOP = {lang: set(words.split()) for lang, words in _STOPWORDS.items()}
+
+
 def guess_language(text: str) -> str | None:
-    """'ru' when most letters are Cyrillic, 'en' when most are Latin."""
-    cyr = len(re.findall(r"[А-Яа-яЁё]", text))
-    lat = len(re.findall(r"[A-Za-z]", text))
+    """The language of a transcript's text: 'ru' or 'uk' for Cyrillic, else the Latin-script language whose
+    common words it uses most ('en', 'es', 'de', …). None when there is too little text to tell."""
+    cyr = len(re.findall(r"[А-Яа-яЁёІіЇїЄєҐґ]", text))
+    lat = len(re.findall(r"[^\W\d_]", text)) - cyr
     if cyr + lat < 20:
         return None
-    return "ru" if cyr >= lat else "en"
+    if cyr >= lat:
+        return "uk" if len(re.findall(r"[ІіЇїЄєҐґ]", text)) > cyr * 0.01 else "ru"
+    words = re.findall(r"[^\W\d_]+", text.casefold())
+    scores = {lang: sum(1 for w in words if w in stop) for lang, stop in _STOP.items()}
+    best = max(scores, key=lambda lang: (scores[lang], lang == "en"))
+    return best if scores[best] > scores["en"] else "en"
 
 
 TranscriptParser = Callable[[Path, str], list[RawTurn]]
@@ -299,6 +337,15 @@ def import_transcript(path: Path, ctx: ImportContext) -> Imported:
         from custdev.importers.txt import parse_txt as parse
     rows = parse(path, text)
     language = guess_language(" ".join(r.text for r in rows[:200]))
-    interview = build_interview(rows, ctx, path, language=language, title=title, date=file_date(path, created), warnings=warnings)
+    date, source = dated(path, created)
+    interview = build_interview(rows, ctx, path, language=language, title=title, date=date, warnings=warnings)
+    if source == "file":
+        interview.extra["date_source"] = "file"
+    spoken = ctx.language or language
+    if spoken:
+        interview.extra["languages"] = [spoken]
+    if spoken and spoken not in ("ru", "en"):
+        warnings.append(f"the text is in '{spoken}': kept verbatim, never translated; search finds its exact words "
+                        f"(word forms are matched for Russian and English only)")
     end = max((r.end or r.start or 0.0) for r in rows) if rows else None
     return Imported(interview=interview, warnings=warnings, duration=end or None, kind="transcript")

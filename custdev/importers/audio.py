@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from custdev.importers import ImportContext, Imported, ImportError_, clean_text, default_names, file_date, humanize, slug
+from custdev.importers import ImportContext, Imported, ImportError_, clean_name, clean_text, dated, default_names, humanize, slug
 from custdev.models import Interview, Segment, Turn, Word
-from custdev.speech import Transcriber, TranscribeOptions, Transcript, probe
+from custdev.speech import LANGUAGES, Transcriber, TranscribeOptions, Transcript, probe
 from custdev.wordtimes import sidecar_data
 
 MAX_GAP_S = 3.0  # a pause this long within one speaker starts a new turn
@@ -24,22 +24,49 @@ class NoSpeech(ImportError_):
     """A recording with nothing to transcribe."""
 
 
-def group_turns(segments: list[Segment], names: dict[str, str]) -> list[tuple[Turn, list[Word]]]:
+def group_turns(segments: list[Segment], names: dict[str, str], language: str | None = None) -> list[tuple[Turn, list[Word]]]:
+    """Segments -> speaker turns (one language each), with ``{?unsure?}`` spans and the words for the sidecar."""
     out: list[tuple[Turn, list[Word]]] = []
     for seg in segments:
         name = names.get(seg.speaker or "respondent") or _other_name(seg.speaker)
-        text = clean_text(seg.text)
+        text, unsure = _segment_text(seg)
         if not text:
             continue
+        lang = seg.language if seg.language and seg.language != language else None
         if out:
             turn, words = out[-1]
-            if turn.speaker == name and seg.start - (turn.end_s or seg.start) <= MAX_GAP_S and seg.start - (turn.start_s or 0) <= MAX_TURN_S:
+            if (turn.speaker == name and turn.language == lang and seg.start - (turn.end_s or seg.start) <= MAX_GAP_S
+                    and seg.start - (turn.start_s or 0) <= MAX_TURN_S):
+                shift = len(turn.text) + 1
                 turn.text = f"{turn.text} {text}"
+                turn.unsure += [(a + shift, b + shift) for a, b in unsure]
                 turn.end_s = seg.end
                 words.extend(seg.words)
                 continue
-        out.append((Turn(speaker=name, start_s=seg.start, end_s=seg.end, text=text), list(seg.words)))
+        out.append((Turn(speaker=name, start_s=seg.start, end_s=seg.end, text=text, language=lang, unsure=unsure), list(seg.words)))
     return out
+
+
+def _segment_text(seg: Segment) -> tuple[str, list[tuple[int, int]]]:
+    """A segment's text built from its words, and the spans of runs of unsure words."""
+    if not seg.words:
+        return clean_text(seg.text), []
+    text = ""
+    spans: list[tuple[int, int]] = []
+    for w in seg.words:
+        word = clean_text(w.text)
+        if not word:
+            continue
+        if text:
+            text += " "
+        start = len(text)
+        text += word
+        if w.unsure:
+            if spans and spans[-1][1] == start - 1:
+                spans[-1] = (spans[-1][0], len(text))
+            else:
+                spans.append((start, len(text)))
+    return text, spans
 
 
 def _other_name(label: str | None) -> str:
@@ -65,28 +92,46 @@ def recording_interview(path: Path, ctx: ImportContext, transcript: Transcript, 
     """A recording's transcript (plain data, made here or on a Ray worker) -> interview and word-time sidecar."""
     info = probe(path)
     warnings = list(transcript.warnings)
-    if not transcript.segments:
-        raise NoSpeech(f"{path}: no speech found ({transcript.duration:.1f} s of silence or noise); no interview created")
+    if not transcript.has_speech:
+        raise NoSpeech(f"no speech found in {path}; nothing imported ({transcript.duration:.1f} s of silence or noise)")
     language = ctx.language or transcript.language
-    if language and language not in ("ru", "en"):
-        warnings.append(f"language detected as '{language}': kept, but search stems only Russian and English (use --language to force)")
+    others = [lang for lang in transcript.languages if lang not in LANGUAGES]
+    if others:
+        warnings.append(f"speech in {', '.join(others)} is kept verbatim, never translated; search finds its exact words "
+                        f"(word forms are matched for Russian and English only)")
     interviewer, respondent = default_names(ctx, language)
     names = {"interviewer": interviewer, "respondent": respondent}
-    grouped = group_turns(transcript.segments, names)
-    if transcript.split == "questions" and len({t.speaker for t, _ in grouped}) > 1:
-        warnings.append("the two voices sound alike: turns ending in a question were given to the interviewer (check the speakers)")
+    order = list(dict.fromkeys(s.speaker or "respondent" for s in transcript.segments))
+    if ctx.speaker_names:
+        # --speakers "Мария,Анна": names in order of first appearance; the first is the interviewer unless
+        # --interviewer names another one
+        names = {label: (ctx.speaker_names[i] if i < len(ctx.speaker_names) else f"Speaker {i + 1}") for i, label in enumerate(order)}
+        spoken = list(names.values())
+        interviewer = clean_name(ctx.interviewer) if ctx.interviewer and clean_name(ctx.interviewer) in spoken else spoken[0]
+        respondent = clean_name(ctx.respondent) or next((n for n in spoken if n != interviewer), respondent)
+    elif transcript.split == "questions" and len(order) > 1:
+        # the voices sound alike: who is who is a guess, so the turns keep neutral labels, not names or roles
+        names = {label: f"Speaker {i + 1}" for i, label in enumerate(order)}
+        interviewer = clean_name(ctx.interviewer)
+        warnings.append("the voices sound alike: turns are split at questions and labelled Speaker 1 / Speaker 2; "
+                        "check who is who and rename them (or pass --speakers \"Name1,Name2\")")
+    grouped = group_turns(transcript.segments, names, language)
     interview = Interview(
         id=slug(path.stem),
         title=info.title or humanize(path.stem),
-        date=file_date(path, info.created),
+        date=dated(path, info.created)[0],
         interviewer=interviewer,
         respondent=respondent,
         company=ctx.company,
         role=ctx.role,
         segments=list(ctx.segments),
-        language=language if language in ("ru", "en") else None,
+        language=language if language in LANGUAGES else None,
         turns=[t for t, _ in grouped],
     )
+    if transcript.languages:
+        interview.extra["languages"] = list(transcript.languages)
+    if dated(path, info.created)[1] == "file":
+        interview.extra["date_source"] = "file"  # only the file's time: the site and saturation flag it
     interview.extra["transcription"] = {
         "model": str(opts.model or "base") if not Path(str(opts.model)).is_dir() else Path(str(opts.model)).name,
         "language": transcript.language,

@@ -8,6 +8,7 @@ Every figure comes from the analysis views, so the report, the CLI and Datasette
 from __future__ import annotations
 
 import datetime as _dt
+import json
 from dataclasses import dataclass, field
 
 from sqlite_utils import Database
@@ -35,6 +36,7 @@ class QuoteRef:
     text: str
     date: str | None = None
     segments: list[str] = field(default_factory=list)  # segment slugs of the interview
+    unsure: list[str] = field(default_factory=list)  # {?words?} the transcriber doubted: the quote rests on them
 
     @property
     def timestamp(self) -> str:
@@ -106,13 +108,13 @@ def _pick(rows, limit: int, used: set[int] | None = None) -> list[QuoteRef]:
     picked: list[QuoteRef] = []
     seen: set[str] = set()
     for fresh_only in (True, False):
-        for qid, iid, start, text, date in rows:
+        for qid, iid, start, text, date, unsure in rows:
             if len(picked) >= limit:
                 break
             if iid in seen or (fresh_only and qid in used):
                 continue
             seen.add(iid)
-            picked.append(QuoteRef(qid, iid, start, text, date))
+            picked.append(QuoteRef(qid, iid, start, text, date, unsure=json.loads(unsure) if unsure else []))
     rank = {row[0]: n for n, row in enumerate(rows)}
     picked.sort(key=lambda q: (q.id in used, rank[q.id]))
     used.update(q.id for q in picked)
@@ -138,7 +140,7 @@ def _with_segments(db: Database, quotes: list[QuoteRef]) -> list[QuoteRef]:
 def pain_quotes(db: Database, pain: str, *, segment: str | None = None, limit: int = QUOTES_PER_PAIN, used: set[int] | None = None) -> list[QuoteRef]:
     where, params = _scope_sql(segment)
     rows = db.execute(
-        "SELECT q.id, q.interview_id, q.start_s, q.text, i.date FROM quote_pains AS qp "
+        "SELECT q.id, q.interview_id, q.start_s, q.text, i.date, q.unsure FROM quote_pains AS qp "
         "JOIN quotes AS q ON q.id = qp.quote_id JOIN interviews AS i ON i.id = q.interview_id "
         "JOIN utterances AS u ON u.id = q.utterance_id "
         f"WHERE qp.pain = ?{where} {_ORDER} LIMIT 500",
@@ -154,7 +156,7 @@ def tagged_quotes(db: Database, roots: tuple[str, ...], *, segment: str | None =
     tag_params = [x for r in roots for x in (r, r + "/", r + "0")]
     where, params = _scope_sql(segment)
     rows = db.execute(
-        "SELECT q.id, q.interview_id, q.start_s, q.text, i.date FROM quotes AS q "
+        "SELECT q.id, q.interview_id, q.start_s, q.text, i.date, q.unsure FROM quotes AS q "
         "JOIN interviews AS i ON i.id = q.interview_id JOIN utterances AS u ON u.id = q.utterance_id "
         f"WHERE q.id IN (SELECT qt.quote_id FROM quote_tags AS qt WHERE {tag_sql}){where} {_ORDER} LIMIT 500",
         [*tag_params, *params],

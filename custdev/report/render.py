@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import html
 
 from custdev import analysis as an
@@ -17,7 +19,35 @@ from custdev.report.text import (
 # Markdown
 
 
+_MD_SPECIAL = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "[": "\\[", "]": "\\]", "`": "\\`"})
+
+
+def md_text(value) -> str:
+    """Text from the base (titles, quotes, ids) as markdown that shows it literally: HTML in the data never runs and
+    brackets and backticks stay characters (no links, no code)."""
+    return str(value).translate(_MD_SPECIAL)
+
+
+def _escaped(obj):
+    """A copy of the report data with every text escaped by :func:`md_text` (dataclasses, lists and dicts deep)."""
+    if isinstance(obj, str):
+        return md_text(obj)
+    if isinstance(obj, list):
+        return [_escaped(x) for x in obj]
+    if isinstance(obj, tuple):
+        return tuple(_escaped(x) for x in obj)
+    if isinstance(obj, dict):
+        return {_escaped(k): _escaped(v) for k, v in obj.items()}
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        new = copy.copy(obj)
+        for f in dataclasses.fields(obj):
+            object.__setattr__(new, f.name, _escaped(getattr(obj, f.name)))
+        return new
+    return obj
+
+
 def render_markdown(d: ReportData, *, heatmap_file: str | None = None) -> str:
+    d = _escaped(d)
     L = LABELS[d.language]
     lang = d.language
     seg_titles = _segment_titles(d)
@@ -39,7 +69,8 @@ def render_markdown(d: ReportData, *, heatmap_file: str | None = None) -> str:
     def quote_md(q: QuoteRef) -> list[str]:
         where = f"{q.interview_id}, {q.timestamp}" if q.timestamp else q.interview_id
         segs = ", ".join(seg_titles.get(s, s) for s in q.segments)
-        return [f"> {_quoted(' '.join(q.text.split()), lang)}", f"> — *{where}*" + (f" · {segs}" if segs else ""), ""]
+        doubt = f" · ⚠ {L['unsure']}: {', '.join(_quoted(w, lang) for w in q.unsure)}" if q.unsure else ""
+        return [f"> {_quoted(' '.join(q.text.split()), lang)}", f"> — *{where}*" + (f" · {segs}" if segs else "") + doubt, ""]
 
     o += [f"## 1. {L['value']}", ""]
     if d.value_quotes:
@@ -214,6 +245,8 @@ def render_html(d: ReportData) -> str:
         where = f"{e(q.interview_id)} · {e(q.timestamp)}" if q.timestamp else e(q.interview_id)
         if q.segments:
             where += f' <span class="seg">· {e(", ".join(seg_titles.get(s, s) for s in q.segments))}</span>'
+        if q.unsure:
+            where += f' <span class="unsure">· ⚠ {e(L["unsure"])}: {e(", ".join(_quoted(w, lang) for w in q.unsure))}</span>'
         return f'<blockquote><p>{e(_quoted(" ".join(q.text.split()), lang))}</p><cite>— {where}</cite></blockquote>'
 
     def badge(kind: str | None) -> str:

@@ -16,11 +16,11 @@ from typing import Callable
 from custdev.config import Base, load_base
 from custdev.errors import ConfigError, CustdevError
 from custdev.i18n import is_language, language_error
-from custdev.site.auth import password_hash_for
+from custdev.site.auth import Guard, login_days, password_hash_for, password_path
 from custdev.site.settings import (
     DEFAULT_PORT,
     DEFAULT_USERNAME,
-    PASSWORD_ENV,
+    SITE_HOST_ENV,
     SECRET_ENV,
     SITE_ROOT_ENV,
     SITE_LANGUAGE_ENV,
@@ -53,7 +53,8 @@ def _coarse_timelimit(conn, ms):
         conn.set_progress_handler(None, 0)
 
 
-def make_datasette(base: Base, *, share: bool = False, secret: str | None = None, language: str | None = None):
+def make_datasette(base: Base, *, share: bool = False, secret: str | None = None, host: str | None = "127.0.0.1",
+                   language: str | None = None):
     """A Datasette instance for ``base``'s database (not started). Raises CustdevError for a shared site without a password."""
     import datasette.database
     from datasette.app import Datasette
@@ -65,23 +66,28 @@ def make_datasette(base: Base, *, share: bool = False, secret: str | None = None
     username = str(site.get("username") or DEFAULT_USERNAME)
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", username):
         raise ConfigError(f"{base.config_path}: [site] username may only use letters, digits, '.', '_' and '-'")
+    guard = None
     if share:
         password_hash = password_hash_for(base)
         if not password_hash:
             raise ConfigError("a shared site needs a password: run 'custdev serve --set-password' first")
         if not password_hash.startswith("pbkdf2_sha256$"):
-            raise ConfigError(f"{base.config_path}: [site] password_hash is not a password hash; run 'custdev serve --set-password'")
-        os.environ[PASSWORD_ENV] = password_hash
+            raise ConfigError(f"{password_path(base)}: not a password hash; run 'custdev serve --set-password'")
+        guard = Guard(base, username, days=login_days(base), password_hash=password_hash)
     metadata = load_metadata(base, share=share, username=username)
+    from custdev.db import writable
+
+    readonly = not writable(base.db_path)  # a base on a read-only disk: SQLite may not even create its lock file
     ds = Datasette(
-        [str(base.db_path)],
+        [] if readonly else [str(base.db_path)],
+        immutables=[str(base.db_path)] if readonly else [],
         metadata=metadata,
         settings=site_settings(share=share),
         secret=secret or (site_secret(base) if share else None),
     )
     if language is not None and not is_language(language):
         raise ConfigError(f"--language {language_error(language)}")
-    ds._custdev_site = SiteOptions(root=base.root, share=share, username=username, title=metadata.get("title"),
+    ds._custdev_site = SiteOptions(root=base.root, share=share, username=username, title=metadata.get("title"), bound=host, guard=guard,
                                    language=language or base.config.language)
     return ds
 
@@ -138,7 +144,8 @@ def site_app():
     """ASGI application factory for the worker processes of ``serve_base`` (they start afresh, by import)."""
     quiet_tracebacks()
     base = load_base(os.environ[SITE_ROOT_ENV])
-    return make_datasette(base, share=os.environ.get(SITE_SHARE_ENV) == "1", language=os.environ.get(SITE_LANGUAGE_ENV) or None).app()
+    return make_datasette(base, share=os.environ.get(SITE_SHARE_ENV) == "1", host=os.environ.get(SITE_HOST_ENV) or "127.0.0.1",
+                          language=os.environ.get(SITE_LANGUAGE_ENV) or None).app()
 
 
 def serve_base(
@@ -159,7 +166,7 @@ def serve_base(
     """
     import uvicorn
 
-    ds = make_datasette(base, share=share, language=language)  # checks the password, metadata and database before anything listens
+    ds = make_datasette(base, share=share, host=host, language=language)  # checks the password, metadata and database before anything listens
     workers = workers or default_workers()
     sock = bind_socket(host, port)
     actual_port = sock.getsockname()[1]
@@ -171,6 +178,7 @@ def serve_base(
 
         os.environ[SITE_ROOT_ENV] = str(base.root)
         os.environ[SITE_SHARE_ENV] = "1" if share else "0"
+        os.environ[SITE_HOST_ENV] = host
         os.environ[SITE_LANGUAGE_ENV] = language or ""
         os.environ[SECRET_ENV] = site_secret(base) if share else (os.environ.get(SECRET_ENV) or secrets.token_hex(32))
         config = uvicorn.Config("custdev.site.app:site_app", factory=True, workers=workers, log_level="warning",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import mimetypes
 import re
 from pathlib import Path
 
 from datasette.utils.asgi import Response
 
+from custdev.paths import media_file, media_type
 from custdev.site.common import fetch_rows, is_custdev, require_view, site_options
 from custdev.site.settings import DB_NAME
 
@@ -15,17 +15,9 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 def audio_file(root: Path | None, audio: str | None) -> Path | None:
-    """The recording ``audio`` (relative to the base) when it is a file inside the base folder, else None."""
-    if not root or not audio:
-        return None
-    root = root.resolve()
-    try:
-        path = (root / audio).resolve()
-    except (OSError, RuntimeError, ValueError):
-        return None
-    if not path.is_relative_to(root) or not path.is_file():
-        return None
-    return path
+    """The recording ``audio`` names when it is a media file under the base's ``audio/`` folder, else None.
+    Never the database, the config, ``.custdev/`` or anything else, whatever an interview's ``audio:`` says."""
+    return media_file(root, audio)
 
 
 def audio_url(datasette, interview_id: str) -> str:
@@ -69,13 +61,10 @@ async def audio_view(request, datasette, send):
     if path is None:
         return Response.text("No recording for this interview", status=404)
     size = path.stat().st_size
-    ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    if path.suffix.lower() in (".m4a", ".mp4a"):
-        ctype = "audio/mp4"
-    elif path.suffix.lower() == ".opus":
-        ctype = "audio/ogg"
+    ctype = media_type(path) or "application/octet-stream"
     headers = [
         (b"content-type", ctype.encode()),
+        (b"x-content-type-options", b"nosniff"),
         (b"accept-ranges", b"bytes"),
         (b"cache-control", b"private, max-age=3600"),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from typing import Any
@@ -206,7 +207,7 @@ async def quote_data(datasette, request) -> dict:
     if not pks:
         return {}
     rows = await fetch_rows(db, """
-        select q.id, q.text, q.start_s, q.end_s, q.interview_id, q.utterance_id,
+        select q.id, q.text, q.start_s, q.end_s, q.interview_id, q.utterance_id, q.confidence, q.unsure,
                u.seq, u.speaker, u.speaker_role, u.text as turn_text,
                i.title, i.date, i.audio, i.language, i.nps, i.company, i.role, i.interviewer,
                r.name as respondent
@@ -242,6 +243,7 @@ async def quote_data(datasette, request) -> dict:
     return {
         "similar": await similar_quotes(db, quote["id"]),
         "quote": quote,
+        "unsure": json.loads(quote["unsure"]) if quote.get("unsure") else [],  # {?words?} the transcriber doubted
         "turns": turns,
         "pains": pains,
         "tags": tags,

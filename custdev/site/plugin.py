@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 from custdev.i18n import N_, translator
 from custdev.search import stem_text
 from custdev.site.audio import audio_view
+from custdev.site.auth import actor_from_request as login_actor
 from custdev.site.auth import password_gate
 from custdev.site.common import format_time, is_custdev, link_to, row_pk, site_options
 from custdev.site.lang import install as install_i18n
@@ -80,6 +81,11 @@ def handle_exception(datasette, request, exception):
         return await moved_response(datasette, request, exception)
 
     return inner
+
+
+@hookimpl
+def actor_from_request(datasette, request):
+    return login_actor(datasette, request)
 
 
 @hookimpl

@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from custdev.config import Base, atomic_write_text
+from custdev.config import PRIVATE_DIR, Base, atomic_write_text
 from custdev.errors import ConfigError, CustdevError
 from custdev.i18n import DEFAULT_LANGUAGE
 
@@ -28,6 +28,7 @@ SITE_SHARE_ENV = "CUSTDEV_SITE_SHARE"
 SITE_LANGUAGE_ENV = "CUSTDEV_SITE_LANGUAGE"  # `custdev serve --language`, passed to worker processes
 LANG_ARG = "_lang"  # ?_lang=ru shows the site in Russian to this viewer (remembered in a cookie)
 LANG_COOKIE = "custdev_lang"
+SITE_HOST_ENV = "CUSTDEV_SITE_HOST"
 DEFAULT_USERNAME = "custdev"
 DEFAULT_PORT = 8001
 SEARCH_CAP = 1000  # the search ranks and counts at most this many matches of each kind (see the canned query)
@@ -42,6 +43,8 @@ class SiteOptions:
     username: str = DEFAULT_USERNAME
     title: str | None = None
     language: str = DEFAULT_LANGUAGE  # labels: `serve --language`, else the base's language; ?_lang= overrides
+    bound: str | None = None  # the address the local site listens on (None: not checked, e.g. plain `datasette`)
+    guard: object | None = None  # custdev.site.auth.Guard of a shared site
 
 
 def packaged_metadata_path() -> Path:
@@ -60,8 +63,8 @@ def metadata_path(base: Base) -> Path:
 def load_metadata(base: Base, *, share: bool = False, username: str = DEFAULT_USERNAME) -> dict:
     """The Datasette metadata for ``base``: its own file (or the default), titled from custdev.toml.
 
-    With ``share`` every page needs a logged-in actor, arbitrary SQL is off and the password hash comes from
-    the ``CUSTDEV_PASSWORD_HASH`` environment variable (so it never shows in /-/metadata.json).
+    With ``share`` every page needs a logged-in actor and arbitrary SQL is off (the login itself is
+    :mod:`custdev.site.auth`; no password hash is ever in the metadata).
     """
     path = metadata_path(base)
     try:
@@ -82,8 +85,6 @@ def load_metadata(base: Base, *, share: bool = False, username: str = DEFAULT_US
     if share:
         metadata["allow"] = {"id": "*"}
         metadata["allow_sql"] = False
-        plugins = metadata.setdefault("plugins", {})
-        plugins["datasette-auth-passwords"] = {f"{username}_password_hash": {"$env": PASSWORD_ENV}}
     return metadata
 
 
@@ -124,7 +125,7 @@ def site_secret(base: Base) -> str:
     """The secret that signs login cookies: ``$DATASETTE_SECRET``, else ``.custdev/site_secret`` (created once)."""
     if os.environ.get(SECRET_ENV):
         return os.environ[SECRET_ENV]
-    path = base.root / ".custdev" / "site_secret"
+    path = base.root / PRIVATE_DIR / "site_secret"
     try:
         if path.is_file():
             value = path.read_text(encoding="utf-8").strip()

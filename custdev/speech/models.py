@@ -249,6 +249,11 @@ def pick_device(device: str = "auto") -> tuple[str, str]:
 
 
 def cpu_threads() -> int:
+    """CTranslate2's CPU threads: OMP_NUM_THREADS when set (a Ray worker gets its task's CPUs there), else every CPU
+    this process may use."""
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - macOS / Windows

@@ -7,7 +7,7 @@ That is a best effort: it separates clearly different voices (e.g. a man and a w
 poorly. Whoever asks more questions is the interviewer.
 
 Pieces are plain dicts from :mod:`custdev.speech.transcribe`: ``start``, ``end``, ``text``, ``words``
-(``[start, end, text, probability]`` lists) and ``channel`` (stereo) or ``features`` (mono).
+(``[start, end, text, probability, unsure]`` lists), ``language``, ``flags`` and ``channel`` (stereo) or ``features`` (mono).
 """
 
 from __future__ import annotations
@@ -54,8 +54,10 @@ def assign_speakers(pieces: list[dict], split: str, *, speakers: int = 2, interv
     roles = _roles(pieces, labels, forced)
     segments = [
         Segment(
-            start=p["start"], end=p["end"], text=p["text"], speaker=roles[lab],
-            words=[Word(text=w[2], start=w[0], end=w[1], probability=w[3] if len(w) > 3 else None) for w in p["words"]],
+            start=p["start"], end=p["end"], text=p["text"], speaker=roles[lab], language=p.get("language"),
+            flags=list(p.get("flags", [])),
+            words=[Word(text=w[2], start=w[0], end=w[1], probability=w[3] if len(w) > 3 else None,
+                        unsure=bool(w[4]) if len(w) > 4 else False) for w in p["words"]],
         )
         for p, lab in zip(pieces, labels)
     ]

@@ -1,18 +1,35 @@
-"""Speech to text: one recording -> a :class:`Transcript` of plain data (segments with speakers and word times).
+"""Speech to text: one recording -> a :class:`Transcript` of plain data (segments with speakers, languages, word
+times and honest uncertainty).
 
 This module and :mod:`custdev.speech.models` are the only ones that touch ``faster_whisper``, always lazily inside
 functions, so the rest of custdev starts fast and never sees its types: everything leaves as
 :class:`custdev.models.Segment` / :class:`custdev.models.Word`.
 
-Audio is streamed in windows (:func:`custdev.speech.audio.iter_windows`); progress is reported in audio seconds,
-and after each window the caller may save a checkpoint to resume from. :func:`transcribe_file` transcribes one
-file and writes nothing, for callers that run it on workers.
+How one window of one channel is transcribed (:meth:`Transcriber._transcribe_channel`):
+
+1. **Speech regions.** Silero VAD (shipped with faster-whisper) finds the stretches of speech.
+2. **Language per stretch.** Regions are grouped into stretches of at most 30 s (a pause of a second or more
+   starts a new one); Whisper detects each stretch's language on its own audio, so a switch from English to German
+   is transcribed as German, never translated. ``--language`` forces one language everywhere.
+3. **Decoding.** Consecutive stretches in one language are decoded together (sequential beam search by default:
+   the setting chosen by ``bench/transcribe_bench.py``).
+4. **Nothing dropped.** Every speech region must be covered by words. A stretch of detected speech of
+   :data:`GAP_S` or more with no word in it is decoded again on its own at a safer setting; if that still gives
+   nothing trustworthy it becomes an explicit ``[inaudible]`` / ``[неразборчиво]`` segment.
+5. **No loops.** A segment whose text repeats an n-gram or compresses too well (:func:`looks_like_loop`) is decoded
+   again at a safer setting; a loop that persists is cut to one occurrence, flagged and marked uncertain.
+6. **Uncertainty.** Words under :data:`UNSURE_WORD_P` probability, and every word of a segment the model itself
+   doubts (low average log-probability, high no-speech probability), leave with ``Word.unsure = True``.
+
+:func:`transcribe_file` transcribes one file and writes nothing, for callers that run it on workers.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -24,19 +41,39 @@ from custdev.speech.audio import RATE, AudioError, _DecodeStats, iter_windows, p
 from custdev.speech.models import BUNDLED, load_model
 from custdev.speech.speakers import assign_speakers, stereo_is_split, voice_features
 
-LANGUAGES = ("ru", "en")  # what the research base indexes; other languages are kept but flagged
+LANGUAGES = ("ru", "en")  # what the research base stems; other languages are kept verbatim
+INAUDIBLE = {"ru": "[неразборчиво]", "en": "[inaudible]"}  # speech that yielded no trustworthy words
+UNSURE_WORD_P = 0.4  # a word the model gives less probability than this is marked uncertain
+UNSURE_LOGPROB = -1.0  # a segment whose average token log-probability is below this is uncertain as a whole
+UNSURE_NO_SPEECH = 0.6  # ... or whose no-speech probability is above this
+GAP_S = 1.5  # detected speech this long with no word in it is decoded again, then marked inaudible
+STRETCH_S = 30.0  # language is detected per stretch of speech of at most this long
+STRETCH_PAUSE_S = 1.0  # a pause this long starts a new stretch
+LOOP_RATIO = 2.4  # zlib compression ratio of a segment's text above which it is a loop (Whisper's own threshold)
+LOOP_REPEATS = 4  # an n-gram (n = 1..4 words) repeated this many times in a row is a loop
+SWITCH_P = 0.8  # a stretch switches away from the language before it only when Whisper is this sure
+WRONG_LANGUAGE_P = 0.9  # --language X on speech Whisper is this sure is another language: refused, not translated
 
 
+class WrongLanguage(AudioError):
+    """``--language`` names another language than the one spoken."""
+
+
+def inaudible_marker(language: str | None) -> str:
+    return INAUDIBLE.get(language or "en", INAUDIBLE["en"])
 
 
 @dataclass
 class TranscribeOptions:
     model: str | None = BUNDLED
     device: str = "auto"
-    language: str | None = None  # None: detected per window and channel
+    language: str | None = None  # None: detected per stretch of speech and channel
     beam_size: int = 5
-    batched: bool = True  # BatchedInferencePipeline: ~1.2x faster than sequential at the same WER (bench/transcribe_bench.py)
+    batched: bool = False  # sequential beam 5 drops nothing and loops nowhere (bench/transcribe_bench.py)
     batch_size: int = 8
+    condition_on_previous_text: bool = False  # True feeds loops from one segment into the next
+    vad_min_silence_ms: int = 500
+    safety: bool = True  # re-decode uncovered speech and loops (off only to benchmark the raw decoder)
     speakers: int = 2  # voices to look for in a mono recording
     interviewer_channel: str = "auto"  # stereo: "left", "right" or "auto" (whoever asks more questions)
     window_s: float = 300.0
@@ -44,6 +81,7 @@ class TranscribeOptions:
     def fingerprint(self) -> str:
         """What must match for a checkpoint to be resumed."""
         keep = {k: v for k, v in asdict(self).items() if k not in ("device", "batch_size")}
+        keep["version"] = 2
         return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -54,8 +92,14 @@ class Transcript:
     expected_duration: float | None
     language: str | None  # the main language ("ru"/"en" or another Whisper code)
     languages: dict[str, float] = field(default_factory=dict)  # seconds of speech per language
-    split: str = "none"  # "channels" | "voices" | "none"
+    split: str = "none"  # "channels" | "voices" | "questions" | "none"
     warnings: list[str] = field(default_factory=list)
+    speech_s: float = 0.0  # seconds of speech the VAD found
+
+    @property
+    def has_speech(self) -> bool:
+        """True when at least one segment holds words, not only inaudible markers."""
+        return any("inaudible" not in s.flags and s.text.strip() for s in self.segments)
 
     def to_dict(self) -> dict:
         """JSON-ready plain data (what a worker sends back)."""
@@ -70,50 +114,147 @@ class Transcript:
 Progress = Callable[[float, float | None], None]  # (audio seconds done, total seconds or None)
 
 
-def _speech_chunks(audio: np.ndarray) -> list[dict]:
+# --------------------------------------------------------------------------------------------------------------
+# Loops and coverage: pure functions over text and times
+# --------------------------------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+
+
+def _repeat_run(tokens: list[str]) -> tuple[int, int, int] | None:
+    """(start, n, repeats) of the longest run of one n-gram (n = 1..4) repeated >= LOOP_REPEATS times, if any."""
+    best = None
+    for n in range(1, 5):
+        i = 0
+        while i + n <= len(tokens):
+            gram = tokens[i : i + n]
+            k = 1
+            while tokens[i + k * n : i + (k + 1) * n] == gram:
+                k += 1
+            need = LOOP_REPEATS + 1 if n == 1 else LOOP_REPEATS
+            if k >= need and (best is None or k * n > best[1] * best[2]):
+                best = (i, n, k)
+            i += max(1, (k - 1) * n) if k > 1 else 1
+    return best
+
+
+def looks_like_loop(text: str, compression_ratio: float | None = None) -> bool:
+    """A repetition loop: one n-gram repeated in a row, or text that compresses like a loop."""
+    tokens = [t.casefold() for t in _WORD.findall(text)]
+    if _repeat_run(tokens):
+        return True
+    data = text.strip().encode("utf-8")
+    if len(data) >= 60:
+        ratio = compression_ratio if compression_ratio is not None else len(data) / len(zlib.compress(data))
+        return ratio > LOOP_RATIO
+    return False
+
+
+def cut_loop(words: list[list]) -> list[list]:
+    """Drop the repeats of the longest repeated n-gram run in a word list (keeps its first occurrence)."""
+    while True:
+        tokens = [" ".join(_WORD.findall(str(w[2]).casefold())) for w in words]
+        run = _repeat_run(tokens)
+        if not run:
+            return words
+        i, n, k = run
+        words = words[: i + n] + words[i + n * k :]
+
+
+def uncovered(speech: list[tuple[float, float]], covered: list[tuple[float, float]], min_gap: float = GAP_S) -> list[tuple[float, float]]:
+    """Parts of the speech regions (seconds) at least ``min_gap`` long that no covered span touches."""
+    spans = sorted(covered)
+    out: list[tuple[float, float]] = []
+    for a, b in speech:
+        cur = a
+        for s, e in spans:
+            if e <= cur or s >= b:
+                continue
+            if s - cur >= min_gap:
+                out.append((round(cur, 3), round(s, 3)))
+            cur = max(cur, e)
+        if b - cur >= min_gap:
+            out.append((round(cur, 3), round(b, 3)))
+    return out
+
+
+def speech_regions(audio: np.ndarray, min_silence_ms: int = 500) -> list[tuple[int, int]]:
+    """(start, end) sample indices of speech in 16 kHz mono audio (Silero VAD shipped with faster-whisper)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    return get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=500))
+    return [(c["start"], c["end"]) for c in get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=min_silence_ms))]
 
 
-def _choose_language(model: Any, speech: np.ndarray, previous: str | None) -> str:
-    """Detect the language on up to 30 s of speech, preferring Russian or English when Whisper hesitates."""
+def _stretches(chunks: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """Group speech regions into stretches of at most STRETCH_S, split at pauses of STRETCH_PAUSE_S or more."""
+    groups: list[list[tuple[int, int]]] = []
+    for c in chunks:
+        if groups:
+            g = groups[-1]
+            if c[0] - g[-1][1] < STRETCH_PAUSE_S * RATE and c[1] - g[0][0] <= STRETCH_S * RATE:
+                g.append(c)
+                continue
+        groups.append([c])
+    return groups
+
+
+def _choose_language(model: Any, speech: np.ndarray, previous: str | None) -> tuple[str, float]:
+    """Detect the language on up to 30 s of speech.
+
+    A switch away from the language of the speech before needs Whisper to be sure (SWITCH_P), so a short or noisy
+    stretch does not become Welsh; with nothing before, Russian or English wins when Whisper hesitates.
+    """
     lang, prob, probs = model.detect_language(audio=speech[: 30 * RATE])
-    if lang in LANGUAGES or prob >= 0.8:
-        return lang
+    prob = float(prob)
     table = dict(probs)
-    ru, en = table.get("ru", 0.0), table.get("en", 0.0)
-    if previous and table.get(previous, 0.0) >= max(ru, en) * 0.5:
-        return previous
-    return "ru" if ru >= en else "en"
+    if previous and lang != previous:
+        return (lang, prob) if prob >= SWITCH_P else (previous, float(table.get(previous, 0.0)))
+    if lang in LANGUAGES or prob >= 0.6:
+        return lang, prob
+    ru, en = float(table.get("ru", 0.0)), float(table.get("en", 0.0))
+    return ("ru", ru) if ru >= en else ("en", en)
 
 
-def _pieces(segment: Any, offset_s: float) -> list[dict]:
-    """Split one faster-whisper segment into pieces at sentence ends and pauses (plain dicts)."""
-    words = [w for w in (segment.words or []) if w.word.strip()]
-    if not words:
-        text = segment.text.strip()
-        if not text:
-            return []
-        return [{"start": segment.start + offset_s, "end": segment.end + offset_s, "text": text, "words": []}]
+def _segment_unsure(seg: Any) -> bool:
+    return seg.avg_logprob < UNSURE_LOGPROB or seg.no_speech_prob > UNSURE_NO_SPEECH
+
+
+def _trustworthy(seg: Any) -> bool:
+    """Whether a re-decoded segment is speech rather than a guess into noise."""
+    return seg.no_speech_prob < UNSURE_NO_SPEECH and seg.avg_logprob > UNSURE_LOGPROB - 0.5 and bool(_WORD.search(seg.text))
+
+
+def _seg_words(seg: Any, offset_s: float) -> list[list]:
+    """[start, end, text, probability, unsure] per word of one faster-whisper segment."""
+    doubt = _segment_unsure(seg)
+    out = []
+    for w in seg.words or []:
+        if not w.word.strip():
+            continue
+        out.append([round(w.start + offset_s, 3), round(w.end + offset_s, 3), w.word.strip(), round(w.probability, 3),
+                    bool(doubt or w.probability < UNSURE_WORD_P)])
+    return out
+
+
+def _pieces(words: list[list], language: str | None, flags: list[str]) -> list[dict]:
+    """Split one segment's words into pieces at sentence ends and pauses (plain dicts)."""
     pieces: list[dict] = []
-    cur: list[Any] = []
+    cur: list[list] = []
     for i, w in enumerate(words):
         cur.append(w)
         nxt = words[i + 1] if i + 1 < len(words) else None
-        ends_sentence = w.word.strip()[-1:] in ".?!…" and len(cur) >= 2
-        pause = nxt is not None and nxt.start - w.end >= 0.6
+        ends_sentence = w[2][-1:] in ".?!…" and len(cur) >= 2
+        pause = nxt is not None and nxt[0] - w[1] >= 0.6
         if nxt is None or ends_sentence or pause:
-            pieces.append(
-                {
-                    "start": round(cur[0].start + offset_s, 3),
-                    "end": round(cur[-1].end + offset_s, 3),
-                    "text": "".join(x.word for x in cur).strip(),
-                    "words": [[round(x.start + offset_s, 3), round(x.end + offset_s, 3), x.word.strip(), round(x.probability, 3)] for x in cur],
-                }
-            )
+            pieces.append({"start": cur[0][0], "end": cur[-1][1], "text": " ".join(x[2] for x in cur), "words": cur,
+                           "language": language, "flags": list(flags)})
             cur = []
     return pieces
+
+
+def _inaudible(a: float, b: float, language: str | None) -> dict:
+    return {"start": round(a, 3), "end": round(b, 3), "text": inaudible_marker(language), "words": [],
+            "language": language, "flags": ["inaudible"]}
 
 
 class Transcriber:
@@ -123,6 +264,7 @@ class Transcriber:
         self.options = options or TranscribeOptions()
         self._model: Any = None
         self._pipeline: Any = None
+        self._checked = False
 
     @property
     def model(self) -> Any:
@@ -130,38 +272,138 @@ class Transcriber:
             self._model = load_model(self.options.model, self.options.device)
         return self._model
 
-    def _transcribe_channel(self, audio: np.ndarray, offset_s: float, language: str | None, prompt: str | None, progress: Callable[[float], None]) -> tuple[list[dict], str | None, str]:
-        """One channel of one window -> (pieces, language used, text tail for the next window's prompt)."""
-        chunks = _speech_chunks(audio)
-        if not chunks:
-            progress(len(audio) / RATE)
-            return [], language, prompt or ""
-        lang = language
-        if self.options.language:
-            lang = self.options.language
-        else:
-            speech = np.concatenate([audio[c["start"] : c["end"]] for c in chunks])
-            lang = _choose_language(self.model, speech, language)
-        common = dict(language=lang, beam_size=self.options.beam_size, word_timestamps=True, vad_filter=True,
-                      vad_parameters={"min_silence_duration_ms": 500})
-        if self.options.batched:
+    def _decode(self, audio: np.ndarray, language: str, prompt: str | None, *, safe: bool = False) -> list[Any]:
+        opts = self.options
+        vad = {"min_silence_duration_ms": opts.vad_min_silence_ms}
+        if safe:  # a second chance: no VAD, no prompt, nothing skipped as "no speech", repeats penalised
+            segs, _ = self.model.transcribe(audio, language=language, beam_size=5, word_timestamps=True, vad_filter=False,
+                                            condition_on_previous_text=False, no_speech_threshold=None,
+                                            repetition_penalty=1.1, no_repeat_ngram_size=4)
+            return list(segs)
+        if opts.batched:
             if self._pipeline is None:
                 from faster_whisper import BatchedInferencePipeline
 
                 self._pipeline = BatchedInferencePipeline(model=self.model)
-            segments, _ = self._pipeline.transcribe(audio, batch_size=self.options.batch_size, **common)
-        else:
-            segments, _ = self.model.transcribe(audio, initial_prompt=prompt or None, condition_on_previous_text=True, **common)
+            segs, _ = self._pipeline.transcribe(audio, language=language, beam_size=opts.beam_size, word_timestamps=True,
+                                                vad_filter=True, vad_parameters=vad, batch_size=opts.batch_size)
+            return list(segs)
+        segs, _ = self.model.transcribe(audio, language=language, beam_size=opts.beam_size, word_timestamps=True,
+                                        vad_filter=True, vad_parameters=vad, initial_prompt=prompt or None,
+                                        condition_on_previous_text=opts.condition_on_previous_text)
+        return list(segs)
+
+    def _transcribe_channel(self, audio: np.ndarray, offset_s: float, language: str | None, prompt: str | None,
+                            progress: Callable[[float], None]) -> tuple[list[dict], str | None, str, float]:
+        """One channel of one window -> (pieces, last language, text tail for the next prompt, seconds of speech)."""
+        opts = self.options
+        chunks = speech_regions(audio, opts.vad_min_silence_ms)
+        if not chunks:
+            progress(len(audio) / RATE)
+            return [], language, prompt or "", 0.0
+        speech_s = sum(b - a for a, b in chunks) / RATE
+        runs = self._language_runs(audio, chunks, language)
         pieces: list[dict] = []
         text_tail = prompt or ""
-        for seg in segments:
-            for p in _pieces(seg, offset_s):
-                p["language"] = lang
-                pieces.append(p)
-            text_tail = (text_tail + " " + seg.text.strip())[-200:]
-            progress(seg.end)
+        last_lang = None
+        pad = int(0.2 * RATE)
+        for lang, run in runs:
+            a = max(0, run[0][0] - pad)
+            b = min(len(audio), run[-1][1] + pad)
+            base_s = offset_s + a / RATE
+            segs = self._decode(audio[a:b], lang, text_tail if lang == last_lang else None)
+            covered: list[tuple[float, float]] = []
+            for seg in segs:
+                words = _seg_words(seg, base_s)
+                flags: list[str] = []
+                if looks_like_loop(seg.text, seg.compression_ratio):
+                    words, flags = self._fix_loop(audio, offset_s, seg, base_s, lang, words)
+                if not words:
+                    continue
+                covered += [(w[0] - 0.25, w[1] + 0.25) for w in words]
+                pieces += _pieces(words, lang, flags)
+                text_tail = (text_tail + " " + seg.text.strip())[-200:]
+                progress(a / RATE + seg.end)
+            if opts.safety:
+                regions = [(offset_s + s / RATE, offset_s + e / RATE) for s, e in run]
+                for ga, gb in uncovered(regions, covered):
+                    pieces += self._recover(audio, offset_s, ga, gb, lang)
+            last_lang = lang
         progress(len(audio) / RATE)
-        return pieces, lang, text_tail
+        pieces.sort(key=lambda p: (p["start"], p["end"]))
+        return pieces, last_lang, text_tail, speech_s
+
+    def _language_runs(self, audio: np.ndarray, chunks: list[tuple[int, int]], language: str | None) -> list[tuple[str, list[tuple[int, int]]]]:
+        """Speech regions -> runs of consecutive regions in one language.
+
+        The language is detected per stretch of speech (up to 30 s); a stretch Whisper is not sure of (a language
+        switch inside it) is detected again region by region. Regions under a second take their neighbours'.
+        """
+        opts = self.options
+        if opts.language:
+            if not self._checked:  # a forced language must be the one spoken: else Whisper would translate into it
+                self._checked = True
+                first = _stretches(chunks)[0]
+                speech = np.concatenate([audio[a:b] for a, b in first])
+                if len(speech) >= 2 * RATE:
+                    lang, prob, _ = self.model.detect_language(audio=speech[: 30 * RATE])
+                    if lang != opts.language and prob >= WRONG_LANGUAGE_P:
+                        raise WrongLanguage(f"--language {opts.language}, but the speech is {lang} ({prob:.0%} sure); nothing "
+                                            f"imported (use --language auto: each stretch is transcribed in its own language)")
+            return [(opts.language, list(chunks))]
+        labels: list[str | None] = []
+        for g in _stretches(chunks):
+            lang, prob = _choose_language(self.model, np.concatenate([audio[a:b] for a, b in g]), language)
+            if prob >= 0.9 or len(g) == 1:
+                labels += [lang] * len(g)
+                language = lang
+                continue
+            for a, b in g:
+                if b - a < RATE:
+                    labels.append(None)
+                    continue
+                language, _ = _choose_language(self.model, audio[a:b], language)
+                labels.append(language)
+        for i in range(len(labels)):
+            if labels[i] is None:
+                labels[i] = next((x for x in labels[i::-1] if x), None) or next((x for x in labels[i:] if x), None) or language or "en"
+        runs: list[tuple[str, list[tuple[int, int]]]] = []
+        for c, lang in zip(chunks, labels):
+            if runs and runs[-1][0] == lang:
+                runs[-1][1].append(c)
+            else:
+                runs.append((lang, [c]))
+        return runs
+
+    def _fix_loop(self, audio: np.ndarray, offset_s: float, seg: Any, base_s: float, lang: str, words: list[list]) -> tuple[list[list], list[str]]:
+        """Decode a looping segment again at a safer setting; cut and flag a loop that persists."""
+        if self.options.safety:
+            s = max(0, int((base_s + seg.start - offset_s) * RATE))
+            e = min(len(audio), int((base_s + seg.end - offset_s) * RATE))
+            if e - s > RATE // 2:
+                again = self._decode(audio[s:e], lang, None, safe=True)
+                text = " ".join(x.text.strip() for x in again)
+                if again and not looks_like_loop(text):
+                    redone = [w for x in again for w in _seg_words(x, offset_s + s / RATE)]
+                    if redone:
+                        return redone, ["redecoded"]
+        cut = cut_loop(words)
+        for w in cut:
+            w[4] = True
+        return cut, ["loop"]
+
+    def _recover(self, audio: np.ndarray, offset_s: float, a: float, b: float, lang: str) -> list[dict]:
+        """Speech the first pass left without words: decode it alone; else an inaudible marker."""
+        s = max(0, int((a - offset_s - 0.2) * RATE))
+        e = min(len(audio), int((b - offset_s + 0.2) * RATE))
+        found: list[dict] = []
+        for seg in self._decode(audio[s:e], lang, None, safe=True):
+            if not _trustworthy(seg) or looks_like_loop(seg.text):
+                continue
+            words = [w for w in _seg_words(seg, offset_s + s / RATE) if w[0] < b + 0.3 and w[1] > a - 0.3]
+            if words:
+                found += _pieces(words, lang, ["recovered"])
+        return found or [_inaudible(a, b, lang)]
 
     def transcribe(
         self,
@@ -175,6 +417,7 @@ class Transcriber:
         path = Path(path)
         info = probe(path)
         opts = self.options
+        self._checked = bool(state)  # a resumed file was checked before
         total = info.duration
         progress = progress or (lambda done, total: None)
         stereo = info.channels >= 2
@@ -183,11 +426,22 @@ class Transcriber:
         split: str | None = st.get("split") if st else None
         prompts: list[str] = list(st.get("prompts", ["", ""])) if st else ["", ""]
         langs: list[str | None] = list(st.get("langs", [None, None])) if st else [None, None]
+        speech_s = float(st.get("speech_s", 0.0)) if st else 0.0
         skip = int(st["offset"]) if st else 0
         stats = _DecodeStats()
         end_samples = skip
         self.model  # load before the first progress tick, so model errors come first  # noqa: B018
         progress(skip / RATE, total)
+        try:
+            windows = list(self._windows(path, stereo, skip, stats, pieces, split, prompts, langs, speech_s, progress, total, save_state))
+        except WrongLanguage as exc:
+            raise WrongLanguage(f"{path}: {exc}") from None
+        end_samples, split, speech_s = windows[-1] if windows else (skip, split, speech_s)
+        return self._finish(path, pieces, split, end_samples, total, stats, speech_s)
+
+    def _windows(self, path, stereo, skip, stats, pieces, split, prompts, langs, speech_s, progress, total, save_state):
+        """Transcribe window after window into ``pieces``; yields (end sample, split, speech seconds) after each."""
+        opts = self.options
         for offset, audio in iter_windows(path, stereo=stereo, window_s=opts.window_s, skip_samples=skip, stats=stats):
             offset_s = offset / RATE
             length_s = audio.shape[1] / RATE
@@ -198,7 +452,8 @@ class Transcriber:
                 def tick(done: float, c: int = c) -> None:
                     progress(offset_s + (c * length_s + min(done, length_s)) / len(channels), total)
 
-                found, langs[c], prompts[c] = self._transcribe_channel(chan, offset_s, langs[c], prompts[c], tick)
+                found, langs[c], prompts[c], heard = self._transcribe_channel(chan, offset_s, langs[c], prompts[c], tick)
+                speech_s += heard
                 for p in found:
                     s, e = int((p["start"] - offset_s) * RATE), int((p["end"] - offset_s) * RATE)
                     if split == "channels":
@@ -213,8 +468,13 @@ class Transcriber:
             end_samples = offset + audio.shape[1]
             progress(end_samples / RATE, total)
             if save_state:
-                save_state({"version": 1, "fingerprint": opts.fingerprint(), "offset": end_samples, "pieces": pieces,
-                            "split": split, "prompts": prompts, "langs": langs})
+                save_state({"version": 2, "fingerprint": opts.fingerprint(), "offset": end_samples, "pieces": pieces,
+                            "split": split, "prompts": prompts, "langs": langs, "speech_s": speech_s})
+            yield end_samples, split, speech_s
+
+    def _finish(self, path: Path, pieces: list[dict], split: str | None, end_samples: int, total: float | None,
+                stats: _DecodeStats, speech_s: float) -> Transcript:
+        opts = self.options
         duration = end_samples / RATE
         warnings: list[str] = []
         if stats.bad_packets and total and duration < total - 1.0:
@@ -226,14 +486,26 @@ class Transcriber:
         if duration == 0:
             raise AudioError(f"{path}: no audio could be decoded (corrupt or empty recording)")
         pieces.sort(key=lambda p: (p["start"], p["end"]))
+        loops = [p for p in pieces if "loop" in p.get("flags", [])]
+        if loops:
+            warnings.append(f"{len(loops)} repetition loop(s) cut and marked uncertain (first at {_clock(loops[0]['start'])}); check them against the audio")
+        gaps = [p for p in pieces if "inaudible" in p.get("flags", [])]
+        if gaps and len(gaps) < len(pieces):
+            warnings.append(f"{len(gaps)} stretch(es) of speech could not be transcribed and are marked inaudible (first at {_clock(gaps[0]['start'])})")
         segments, how = assign_speakers(pieces, split or "mono", speakers=opts.speakers, interviewer_channel=opts.interviewer_channel)
         languages: dict[str, float] = {}
         for p in pieces:
-            if p.get("language"):
+            if p.get("language") and "inaudible" not in p.get("flags", []):
                 languages[p["language"]] = languages.get(p["language"], 0.0) + (p["end"] - p["start"])
         main = max(languages, key=languages.get) if languages else (opts.language or None)
         return Transcript(segments=segments, duration=duration, expected_duration=total, language=main,
-                          languages={k: round(v, 1) for k, v in languages.items()}, split=how, warnings=warnings)
+                          languages={k: round(float(v), 1) for k, v in sorted(languages.items(), key=lambda kv: -kv[1])},
+                          split=how, warnings=warnings, speech_s=round(speech_s, 1))
+
+
+def _clock(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 def transcribe_file(

@@ -166,5 +166,31 @@ def make_docx(path: Path) -> None:
     doc.save(str(path))
 
 
+# Issue 14: a language switch (English, then German, as in faster-whisper's own test data) and a noise-only file.
+SWITCH = [
+    ("en-us", "Thanks for joining. Every month I send about two hundred invoices to our customers by hand."),
+    ("de", "Jeden Monat schreiben wir alle Rechnungen von Hand, und die Kunden bezahlen oft viel zu spät."),
+]
+
+
+def main_trust() -> None:
+    """python tests/data/make_fixtures.py trust: only the fixtures of the transcript-trust tests."""
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        parts = [np.zeros(int(0.5 * RATE), np.float32)]
+        for n, (voice, text) in enumerate(SWITCH):
+            audio = speak(text, voice, tmp / f"switch{n}.wav", speed=150)
+            parts += [audio * (0.5 / float(np.abs(audio).max())), np.zeros(int(1.2 * RATE), np.float32)]
+        encode(HERE / "en_de_switch.ogg", [np.concatenate(parts)])
+        rng = np.random.default_rng(14)
+        white = rng.standard_normal(6 * RATE).astype(np.float32)
+        brown = np.cumsum(white) / RATE * 40
+        brown -= np.convolve(brown, np.ones(800) / 800, mode="same")  # no DC drift
+        noise = 0.05 * white + 0.5 * brown / float(np.abs(brown).max())
+        encode(HERE / "noise.ogg", [np.clip(noise, -1, 1).astype(np.float32)])
+    for name in ("en_de_switch.ogg", "noise.ogg"):
+        print(f"{(HERE / name).stat().st_size:>9}  tests/data/{name}")
+
+
 if __name__ == "__main__":
-    main()
+    main_trust() if sys.argv[1:] == ["trust"] else main()

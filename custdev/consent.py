@@ -1,0 +1,37 @@
+"""Consent and retention, from each interview's front matter:
+
+* ``consent: internal | publish | withdrawn`` — ``internal`` (also when absent) keeps the interview in the base and
+  its local site but out of published copies; ``publish`` lets ``custdev publish`` include it; ``withdrawn`` keeps
+  it out of every copy and makes ``custdev purge`` delete everything of that respondent.
+* ``retain_audio_until: YYYY-MM-DD`` — after that day ``custdev purge`` deletes the recording.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+CONSENT_VALUES = ("internal", "publish", "withdrawn")
+DEFAULT_CONSENT = "internal"
+
+
+def check_consent(value) -> str | None:
+    """The consent value, or None when absent; raises ValueError naming the allowed values."""
+    if value is None or value == "":
+        return None
+    text = str(value).strip().lower()
+    if text not in CONSENT_VALUES:
+        raise ValueError(f"front matter 'consent' must be {', '.join(CONSENT_VALUES[:-1])} or {CONSENT_VALUES[-1]}, not {value!r}")
+    return text
+
+
+def check_date(value) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    try:
+        return _dt.date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise ValueError(f"front matter 'retain_audio_until' must be a date (YYYY-MM-DD), not {value!r}") from None

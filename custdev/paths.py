@@ -1,0 +1,45 @@
+"""Which files of a base may be read and served: nothing through a symlink out of the base, recordings only
+from ``audio/`` and only media files (by extension, which also gives the type the site sends)."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+from custdev.config import AUDIO_DIR, MEDIA_TYPES
+
+
+def outside_base(base_root: Path, path: Path) -> bool:
+    """True when ``path`` (a symlink, or inside a symlinked folder) really lives outside the base folder."""
+    try:
+        path.resolve().relative_to(base_root.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return True
+    return False
+
+
+def media_type(path: str | Path) -> str | None:
+    """The media type of a recording by its extension, or None when it is not a recording custdev serves."""
+    return MEDIA_TYPES.get(PurePosixPath(str(path)).suffix.lower())
+
+
+def is_media_ref(audio: str | None) -> bool:
+    """Is this ``audio:`` value (relative to the base) a media file name under ``audio/``? (Text only; no disk.)"""
+    if not audio or "\\" in audio or "\0" in audio:
+        return False
+    parts = PurePosixPath(audio).parts
+    return len(parts) >= 2 and parts[0] == AUDIO_DIR and ".." not in parts and not audio.startswith("/") and media_type(audio) is not None
+
+
+def media_file(base_root: Path | None, audio: str | None) -> Path | None:
+    """The recording ``audio`` points at when it is a media file under the base's ``audio/`` folder (after
+    resolving every symlink), else None. The only way the site and the tools turn an ``audio:`` into a file."""
+    if base_root is None or not is_media_ref(audio):
+        return None
+    folder = (base_root / AUDIO_DIR).resolve()
+    try:
+        path = (base_root / audio).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+    if not path.is_relative_to(folder) or media_type(path) is None or not path.is_file():
+        return None
+    return path
