@@ -293,7 +293,7 @@ def test_an_imported_transcript_never_keeps_an_audio_line_that_is_not_a_recordin
     src = tmp_path / "call.md"
     src.write_text(f"---\nid: call\naudio: {audio}\n---\n\n**[00:00:01] Kate:** Hello?\n\n**[00:00:03] John:** Hi.\n", encoding="utf-8")
     result = run("import", src, "--base", empty_base, "--quiet")
-    assert result.exit_code == 1, result.output  # imported, with a warning (which makes the exit code 1)
+    assert (empty_base / "interviews" / "call.md").exists(), result.output  # imported, with a warning
     text = (empty_base / "interviews" / "call.md").read_text(encoding="utf-8")
     assert "audio:" not in text.split("\n---", 1)[0]
     assert f"call.md: dropped 'audio: {audio}' (not a recording in the base's audio/ folder)" in result.output

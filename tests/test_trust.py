@@ -164,7 +164,8 @@ def test_placeholder_labels_are_labels_not_people(empty_base, tmp_path):
     pains = runner.invoke(app, ["pains", "--json", "--base", str(empty_base)])
     assert pains.exit_code == 0, pains.output
     out = tmp_path / "published"
-    published = runner.invoke(app, ["publish", str(out), "--base", str(empty_base)])
+    # imported transcripts carry no consent: publish them on purpose (issue #8's consent rule)
+    published = runner.invoke(app, ["publish", str(out), "--base", str(empty_base), "--include-unconsented"])
     assert published.exit_code == 0, published.output
     with sqlite3.connect(out / "custdev.db") as db:
         assert db.execute("SELECT count(*) FROM quotes").fetchone()[0] == 1
