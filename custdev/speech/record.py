@@ -92,7 +92,7 @@ class Level:
 class Recording:
     path: Path
     duration_s: float
-    cpu_s: float  # CPU seconds this process used while recording (for the < 10 % of one core check)
+    cpu_s: float  # CPU seconds this process used from the first block of sound on (for the < 10 % of one core check)
     wall_s: float
 
 
@@ -124,7 +124,10 @@ def record(
         out = av.open(str(path), "w", format="ogg", options={"page_duration": str(PAGE_US), "flush_packets": "1"})
     except (av.error.FFmpegError, OSError) as exc:
         raise RecordError(f"cannot write {path} ({exc})") from None
-    cpu0, wall0 = time.process_time(), time.perf_counter()
+    # CPU share is measured in the steady state, from the first block of sound on: opening the device (a PulseAudio
+    # or ALSA connection) is a one-off cost that would dominate a short recording.
+    cpu0: float | None = None
+    wall0 = time.perf_counter()
     samples = 0
     fd: int | None = None
 
@@ -161,6 +164,8 @@ def record(
                     except queue.Empty:
                         block = None
                     if block is not None:
+                        if cpu0 is None:
+                            cpu0, wall0 = time.process_time(), time.perf_counter()
                         samples += len(block)
                         encode(block)
                         if on_level:
@@ -187,7 +192,7 @@ def record(
         sync()
         if fd is not None:
             os.close(fd)
-    return Recording(path=path, duration_s=samples / rate, cpu_s=time.process_time() - cpu0, wall_s=time.perf_counter() - wall0)
+    return Recording(path=path, duration_s=samples / rate, cpu_s=time.process_time() - (cpu0 if cpu0 is not None else time.process_time()), wall_s=time.perf_counter() - wall0)
 
 
 def level_bar(level: Level, width: int = 30) -> str:
