@@ -247,16 +247,25 @@ def _match_sql(query: str, *, segment, pain, tag, speaker, quotes_only) -> tuple
     The FTS table is the outer loop (CROSS JOIN fixes the order) and filters are index probes per match: were the
     planner to start from a filter, it would run the full-text query once per candidate row.
     """
-    if speaker not in (None, "respondent", "interviewer"):
-        raise SearchError(f"--speaker must be 'respondent' or 'interviewer', not {speaker!r}")
     use_quotes = quotes_only or pain is not None or tag is not None
     table = "quotes" if use_quotes else "utterances"
     sql = f"SELECT f.rowid AS id, f.rank AS rank FROM {table}_fts f"
     if speaker or segment or pain or tag:
         sql += f" CROSS JOIN {table} r ON r.id = f.rowid"
-    where, params = [f"{table}_fts MATCH ?"], [fts_query(query)]
+    filters, filter_params = filter_clauses("quote" if use_quotes else "utterance", segment=segment, pain=pain, tag=tag, speaker=speaker)
+    where, params = [f"{table}_fts MATCH ?", *filters], [fts_query(query), *filter_params]
+    return ("quote" if use_quotes else "utterance"), sql + " WHERE " + " AND ".join(where), params
+
+
+def filter_clauses(kind: str, *, segment=None, pain=None, tag=None, speaker=None) -> tuple[list[str], list]:
+    """(SQL conditions on the row ``r`` of ``quotes`` (kind "quote") or ``utterances``, params) for the search filters.
+
+    The one definition of the filters, for keyword search and search by meaning."""
+    if speaker not in (None, "respondent", "interviewer"):
+        raise SearchError(f"--speaker must be 'respondent' or 'interviewer', not {speaker!r}")
+    where, params = [], []
     if speaker:
-        if use_quotes:
+        if kind == "quote":
             where.append("EXISTS (SELECT 1 FROM utterances su WHERE su.id = r.utterance_id AND su.speaker_role = ?)")
         else:
             where.append("r.speaker_role = ?")
@@ -270,7 +279,7 @@ def _match_sql(query: str, *, segment, pain, tag, speaker, quotes_only) -> tuple
     if tag:
         where.append(f"EXISTS (SELECT 1 FROM quote_tags t WHERE t.quote_id = r.id AND {tag_condition('t.tag')})")
         params.extend([tag, tag, tag])
-    return ("quote" if use_quotes else "utterance"), sql + " WHERE " + " AND ".join(where), params
+    return where, params
 
 
 def tag_condition(column: str, param: str = "?") -> str:

@@ -85,7 +85,7 @@ def test_coded_responses_are_analysed_apart_from_interviews_and_searchable(surve
     part = next((base / "channels" / "survey").rglob("*.md"))
     text = part.read_text(encoding="utf-8")
     text = text.replace("chase clients \\=\\=every\\=\\= week", "chase clients \\=\\=every\\=\\= week #pain/late-payments")
-    text = text.replace("каждый вечер", "каждый вечер #pain/manual-reconciliation #workaround/excel")
+    text = text.replace("каждый вечер", "каждый вечер #pain/manual-reconciliation #work_around/excel")
     part.write_text(text, encoding="utf-8")
     build = run("build", "--base", base)
     assert build.exit_code == 0 and "3 survey/ticket/chat responses" in build.stdout
@@ -107,6 +107,10 @@ def test_coded_responses_are_analysed_apart_from_interviews_and_searchable(surve
     assert hits.exit_code == 0 and "survey row 8" in hits.stdout
     coded = run("search", "late", "--channel", "all", "--pain", "late-payments", "--base", base, "--json")
     assert [h["row"] for h in json.loads(coded.stdout)] == [3]
+    # a parent tag finds its children (#work_around/excel), as on interviews; a tag is not a LIKE pattern
+    parent = run("search", "вечер", "--channel", "survey", "--tag", "work_around", "--base", base, "--json")
+    assert [h["row"] for h in json.loads(parent.stdout)] == [8]
+    assert json.loads(run("search", "вечер", "--channel", "survey", "--tag", "work%", "--base", base, "--json").stdout) == []
 
 
 def test_xlsx_with_column_flags_and_jsonl_with_saved_mapping(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from custdev.search import RANK_WINDOW, _run, fts_query, highlight
+from custdev.search import RANK_WINDOW, _run, fts_query, highlight, tag_condition
 from custdev.errors import SearchError
 
 
@@ -45,8 +45,8 @@ def search_responses(db, query: str, *, channel: str | None = None, segment: str
         where.append("EXISTS (SELECT 1 FROM response_codes c WHERE c.response_id = r.id AND c.kind = 'pain' AND c.code = ?)")
         params.append(pain)
     if tag:
-        where.append("EXISTS (SELECT 1 FROM response_codes c WHERE c.response_id = r.id AND c.kind = 'tag' AND (c.code = ? OR c.code LIKE ?))")
-        params.extend([tag, tag.replace("%", "").replace("_", "\\_") + "/%"])
+        where.append(f"EXISTS (SELECT 1 FROM response_codes c WHERE c.response_id = r.id AND c.kind = 'tag' AND {tag_condition('c.code')})")
+        params.extend([tag, tag, tag])
     matches = f"SELECT f.rowid AS id, f.rank AS rank FROM responses_fts f{join} WHERE {' AND '.join(where)}"
     sql = (f"WITH m AS ({matches} ORDER BY f.rowid DESC LIMIT ?) "
            "SELECT r.id, r.channel, r.item, r.row, r.date, r.segment, r.nps, r.speaker, r.text, m.rank "

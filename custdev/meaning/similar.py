@@ -14,6 +14,7 @@ import numpy as np
 
 from custdev.errors import SearchError
 from custdev.meaning import store
+from custdev.search import filter_clauses
 
 
 @dataclass
@@ -36,25 +37,8 @@ def _allowed(db, kind: str, *, segment=None, pain=None, tag=None, speaker=None) 
     """Ids of ``kind`` passing the filters, or None when there is no filter."""
     if not (segment or pain or tag or speaker):
         return None
-    if speaker not in (None, "respondent", "interviewer"):
-        raise SearchError(f"--speaker must be 'respondent' or 'interviewer', not {speaker!r}")
     table = "quotes" if kind == "quote" else "utterances"
-    where, params = [], []
-    if speaker:
-        if kind == "quote":
-            where.append("EXISTS (SELECT 1 FROM utterances su WHERE su.id = r.utterance_id AND su.speaker_role = ?)")
-        else:
-            where.append("r.speaker_role = ?")
-        params.append(speaker)
-    if segment:
-        where.append("EXISTS (SELECT 1 FROM interview_segments s WHERE s.interview_id = r.interview_id AND s.segment = ?)")
-        params.append(segment)
-    if pain:
-        where.append("EXISTS (SELECT 1 FROM quote_pains p WHERE p.quote_id = r.id AND p.pain = ?)")
-        params.append(pain)
-    if tag:
-        where.append("EXISTS (SELECT 1 FROM quote_tags t WHERE t.quote_id = r.id AND (t.tag = ? OR t.tag LIKE ? ESCAPE '\\'))")
-        params.extend([tag, tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"])
+    where, params = filter_clauses(kind, segment=segment, pain=pain, tag=tag, speaker=speaker)
     return {r[0] for r in db.execute(f"SELECT r.id FROM {table} r WHERE " + " AND ".join(where), params)}
 
 
