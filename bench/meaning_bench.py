@@ -6,9 +6,11 @@
    BM25 over pain titles and descriptions in the same run) on the sample base, and on the sample base plus a larger
    coded set (tests/data/meaning/coded_statements.tsv: 100 statements of the sample's ten pains in ten interviews).
 2. Throughput of the embedding model on the sample's respondent sentences (wall and per CPU-second) and model load.
-3. Scale: how many texts a base of --scale-interviews synthetic interviews (bench/generate.py) would embed (counted on
-   200 generated interviews and multiplied), the projected embedding time, and — on random unit vectors of that
-   size — the time and memory of a similar search, of suggest per turn, and of clusters (capped at 4,000 turns).
+3. Scale: a base of --scale-interviews synthetic interviews (bench/generate.py) is built, its every respondent
+   sentence and quote gets a vector (the model's vectors of the sample's real sentences stand in, see PoolEmbedder:
+   embedding invented words for hours would measure nothing more), and `search --similar`, `suggest INTERVIEW` and
+   `clusters` run as commands on it: wall time and peak memory each. The model's time for that base is the text count
+   over the measured throughput.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def quality(work: Path) -> None:
             print(f"| {name} | {m['turns']} | {method} | {m['p_at_1']:.0%} | {m['recall_at_3']:.0%} | {m['hit_at_3']:.0%} |")
 
 
-def throughput() -> float:
+def throughput() -> tuple[float, list[str]]:
     from custdev.config import load_base
     from custdev.markdown import parse_interview
     from custdev.meaning.model import Embedder, verify
@@ -106,65 +108,103 @@ def throughput() -> float:
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     print(f"throughput on {len(texts)} respondent sentences (mean {sum(map(len, texts)) / len(texts):.0f} chars): "
           f"{len(texts) / wall:.0f} sentences/s wall, {len(texts) / cpu:.0f} per CPU-second")
-    return len(texts) / cpu
+    return len(texts) / cpu, texts
 
 
-def scale(work: Path, interviews: int, per_cpu_s: float) -> None:
-    from bench.generate import generate_base
+class PoolEmbedder:
+    """Stands in for the model on a synthetic base: each text gets the real model's vector of one of a pool of real
+    sentences (chosen by a hash of the text) plus a little noise. The generated interviews are invented words, so
+    embedding them for hours would measure nothing more than the pool does; the storage, the reads, suggest and
+    clusters all run for real on vectors of the base's true count and size."""
 
-    from custdev.meaning import clusters as cl
-    from custdev.meaning import store
-    from custdev.meaning.similar import rank
-    from custdev.meaning.suggest import Coded, score_turn
+    def __init__(self, model, pool: np.ndarray):
+        self.model = model
+        self.pool = pool
+        self.rng = np.random.default_rng(0)
+        self.texts = 0
 
-    os.environ["CUSTDEV_EMBEDDINGS"] = "off"
-    root = work / "gen"
-    generate_base(root, 200)
-    build_base(root)
-    db = open_db(root / "custdev.db")
-    sents = sum(len(store.sentences(t)) for (t,) in db.execute("SELECT text FROM utterances WHERE speaker_role = 'respondent'"))
-    quotes = db.execute("SELECT count(*) FROM quotes").fetchone()[0]
-    f = interviews / 200
-    n_sent, n_quotes = int(sents * f), int(quotes * f)
-    print(f"scale: {interviews:,} synthetic interviews would embed ~{n_sent:,} respondent sentences and ~{n_quotes:,} quotes "
-          f"(counted on 200): ~{(n_sent + n_quotes) / per_cpu_s / 3600:.1f} CPU-hours at the measured rate, "
-          f"~{(n_sent + n_quotes) / per_cpu_s / 2 / 3600:.1f} h on two free cores; stored float16: "
-          f"{(n_sent + n_quotes) * 1024 / 1e9:.1f} GB")
-    rng = np.random.default_rng(0)
+    def embed(self, texts: list[str]) -> np.ndarray:
+        import zlib
 
-    def unit(n):
-        m = rng.standard_normal((n, 512)).astype(np.float32)
+        self.texts += len(texts)
+        idx = np.fromiter((zlib.crc32(t.encode("utf-8")) % len(self.pool) for t in texts), dtype=np.int64, count=len(texts))
+        m = self.pool[idx] + self.rng.standard_normal((len(texts), self.pool.shape[1])).astype(np.float32) * 0.02
         return m / np.linalg.norm(m, axis=1, keepdims=True)
 
-    before = rss_mb()
-    qv = store.Vectors("quote", np.arange(n_quotes, dtype=np.int64), ["x"] * n_quotes, unit(n_quotes))
-    q = unit(1)[0]
-    rank(qv, q, limit=20)
-    t = time.perf_counter()
-    for _ in range(20):
-        rank(qv, q, limit=20)
-    print(f"similar search over {n_quotes:,} quote vectors: {(time.perf_counter() - t) / 20 * 1000:.1f} ms per query, "
-          f"+{rss_mb() - before:.0f} MB resident for the vectors")
-    coded = Coded(qv.ids, qv.interview_ids, qv.matrix, [["pain/a"]] * n_quotes)
-    t = time.perf_counter()
-    for _ in range(20):
-        score_turn(unit(2), coded, None, top_tags=2)
-    per_turn = (time.perf_counter() - t) / 20
-    print(f"suggest against {n_quotes:,} coded quotes: {per_turn * 1000:.1f} ms per uncoded turn")
-    from sklearn.cluster import AgglomerativeClustering
 
-    m = unit(cl.MAX_TURNS)
-    before = rss_mb()
-    t = time.perf_counter()
-    AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average", distance_threshold=cl.DISTANCE).fit_predict(m)
-    print(f"clusters of {cl.MAX_TURNS:,} turns (the cap): {time.perf_counter() - t:.1f} s, peak +{max(0.0, rss_mb() - before):.0f} MB")
-    print(f"peak RSS of this benchmark: {rss_mb():.0f} MB")
+def run_cli(*args: str) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS in MB, stdout) of one `custdev` command in its own process."""
+    import subprocess
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "custdev", *args], stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            raise SystemExit(f"custdev {' '.join(args)} failed: {err.read().decode(errors='replace').strip()[-300:]}")
+        return wall, usage.ru_maxrss / 1024, out.read().decode()
+
+
+def scale(work: Path, interviews: int, pool_texts: list[str], per_cpu_s: float, base: Path | None) -> None:
+    """suggest, clusters and search --similar, run as commands on a base of ``interviews`` synthetic interviews."""
+    import json
+
+    from bench.generate import generate_base
+
+    from custdev.meaning import store
+    from custdev.meaning.model import load_model
+
+    os.environ["CUSTDEV_EMBEDDINGS"] = "off"
+    root = base or work / "gen"
+    if not (root / "custdev.db").exists():
+        generate_base(root, interviews)
+        t = time.perf_counter()
+        build_base(root)
+        print(f"scale: generated and built {interviews:,} synthetic interviews (no embeddings) in {time.perf_counter() - t:.1f} s")
+    db = open_db(root / "custdev.db")
+    n_iv = db.execute("SELECT count(*) FROM interviews").fetchone()[0]
+    model = load_model()
+    pool = model.embed(pool_texts)
+    stand_in = PoolEmbedder(model.model, pool)
+    c0, t0 = time.process_time(), time.perf_counter()
+    res = store.embed_base(db, embedder=stand_in)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    n_vec = db.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+    size = db.execute("SELECT sum(length(vector)) FROM embeddings").fetchone()[0] or 0
+    print(f"scale: {n_iv:,} interviews hold {stand_in.texts:,} distinct texts to embed ({n_vec:,} vectors, "
+          f"{size / 1e9:.2f} GB float16); the model would take ~{stand_in.texts / per_cpu_s / 3600:.1f} CPU-hours at the "
+          f"measured rate (~{stand_in.texts / per_cpu_s / 2 / 3600:.1f} h on two free cores); storing them took "
+          f"{wall:.1f} s ({cpu:.1f} CPU-s) with pool vectors standing in for the model ({res.interviews:,} interviews)")
+    b = ["--base", str(root)]
+    os.environ["CUSTDEV_EMBEDDINGS"] = "on"
+    one = db.execute("SELECT interview_id FROM utterances WHERE speaker_role = 'respondent' ORDER BY interview_id DESC LIMIT 1").fetchone()[0]
+    rows = []
+    for label, args in (
+        ("search --similar (respondent turns)", ["search", "--similar", "клиенты платят с задержкой", "--json", *b]),
+        ("search --similar --quotes", ["search", "--similar", "too expensive for us", "--quotes", "--json", *b]),
+        (f"suggest {one} (one interview)", ["suggest", one, "--json", *b]),
+        ("clusters", ["clusters", "--json", *b]),
+    ):
+        wall, rss, out = run_cli(*args)
+        data = json.loads(out)
+        n = len(data) if isinstance(data, list) else len(data.get("themes", data.get("turns", [])) or [])
+        rows.append((label, wall, rss, n))
+    print(f"commands on the {n_iv:,}-interview base (each in its own process, model load included where it embeds a query):")
+    print("| command | wall s | peak RSS MB | results |")
+    print("| --- | --- | --- | --- |")
+    for label, wall, rss, n in rows:
+        print(f"| {label} | {wall:.1f} | {rss:.0f} | {n} |")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale-interviews", type=int, default=10000)
     ap.add_argument("--skip-quality", action="store_true")
+    ap.add_argument("--base", type=Path, help="reuse this generated base (built; its vectors are replaced)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="custdev-meaning-"))
     os.environ.setdefault("CUSTDEV_CACHE", str(work / "cache"))
@@ -172,8 +212,8 @@ def main() -> None:
     try:
         if not args.skip_quality:
             quality(work)
-        rate = throughput()
-        scale(work, args.scale_interviews, rate)
+        rate, texts = throughput()
+        scale(work, args.scale_interviews, texts, rate, args.base)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"load average after: {os.getloadavg()[0]:.1f}")

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -132,6 +133,23 @@ def test_similar_finds_the_other_language(meaning_base, monkeypatch):
     # quotes only, with a pain filter
     result = run("search", "--similar", "дорого", "--pain", "pricing", "--base", root, "--json")
     assert [h["text"] for h in json.loads(result.stdout)] == ["It is far too expensive for a company of our size."]
+
+
+def test_a_big_base_keeps_vectors_float16_and_ranks_the_same(meaning_base, monkeypatch):
+    from custdev.meaning import store
+
+    root, _ = meaning_base
+    monkeypatch.setenv("CUSTDEV_EMBEDDINGS", "on")
+    args = ("search", "--similar", "клиенты задерживают оплату", "--base", root, "--json")
+    first = [(h["id"], round(h["score"], 2)) for h in json.loads(run(*args).stdout)]
+    monkeypatch.setattr(store, "FLOAT32_MAX_BYTES", 0)  # as if the base were past 256 MB of vectors
+    store._cache.clear()
+    assert store.load_vectors(open_db(root / "custdev.db"), "utterance").matrix.dtype == np.float16
+    assert [(h["id"], round(h["score"], 2)) for h in json.loads(run(*args).stdout)] == first
+    # one interview's vectors only, for `suggest INTERVIEW`
+    db = open_db(root / "custdev.db")
+    one = store.load_vectors(db, "utterance", interview_id=db.execute("SELECT id FROM interviews ORDER BY id").fetchone()[0])
+    assert 0 < len(one) < len(store.load_vectors(db, "utterance")) and len(set(one.interview_ids)) == 1
 
 
 def test_search_needs_words_or_similar(meaning_base):

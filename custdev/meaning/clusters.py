@@ -20,7 +20,7 @@ from custdev.errors import CustdevError
 from custdev.meaning import store
 
 DISTANCE = 0.70  # cosine distance within which average linkage joins two groups (tried 0.6-0.8 on the sample base)
-MAX_TURNS = 4000  # agglomerative clustering is quadratic: bigger bases cluster their newest MAX_TURNS uncoded turns
+MAX_TURNS = 4000  # agglomerative clustering is quadratic: bigger bases cluster the uncoded turns of their newest interviews
 
 
 @dataclass
@@ -55,31 +55,41 @@ class Clustering:
         return {"themes": [t.to_dict() for t in self.themes], "turns": self.turns, "sampled": self.sampled, "seconds": round(self.seconds, 3)}
 
 
-def _uncoded_turns(db) -> tuple[list[int], np.ndarray]:
-    vec = store.load_vectors(db, "utterance")
-    coded = {r[0] for r in db.execute("SELECT DISTINCT q.utterance_id FROM quotes q JOIN quote_pains p ON p.quote_id = q.id")}
-    ids, rows = [], []
+def _uncoded_turns(db) -> tuple[list[int], np.ndarray, bool]:
+    """(turn ids, one mean vector per turn, sampled): uncoded respondent turns with current vectors; in a base with
+    more than MAX_TURNS of them, those of the newest interviews (by date), and only their vectors are read."""
+    wanted: list[int] = []
+    sampled = False
+    newest_first = db.execute(
+        "SELECT i.id FROM interviews i JOIN embedded_interviews ei ON ei.interview_id = i.id AND ei.content_hash = i.content_hash "
+        "ORDER BY i.date IS NULL, i.date DESC, i.id DESC").fetchall()
+    for (iid,) in newest_first:  # interview by interview (an index probe each), not a sort of every turn of the base
+        turns = [r[0] for r in db.execute(
+            """SELECT u.id FROM utterances u WHERE u.interview_id = ? AND u.speaker_role = 'respondent' AND NOT EXISTS (
+                SELECT 1 FROM quotes q JOIN quote_pains p ON p.quote_id = q.id WHERE q.utterance_id = u.id)
+            ORDER BY u.seq""", [iid])]
+        if len(wanted) + len(turns) > MAX_TURNS:
+            wanted.extend(turns[:MAX_TURNS - len(wanted)])
+            sampled = True
+            break
+        wanted.extend(turns)
+    vec = store.load_vectors(db, "utterance", items=wanted)
+    ids, out = [], []
     if len(vec):
         starts = np.flatnonzero(np.r_[True, vec.ids[1:] != vec.ids[:-1]])
         ends = np.r_[starts[1:], len(vec.ids)]
         for s, e in zip(starts.tolist(), ends.tolist()):
-            uid = int(vec.ids[s])
-            if uid in coded:
-                continue
             m = vec.matrix[s:e].mean(axis=0)
-            ids.append(uid)
-            rows.append(m / max(float(np.linalg.norm(m)), 1e-12))
-    return ids, (np.vstack(rows) if rows else np.zeros((0, 1), np.float32))
+            ids.append(int(vec.ids[s]))
+            out.append(m / max(float(np.linalg.norm(m)), 1e-12))
+    return ids, (np.vstack(out) if out else np.zeros((0, 1), np.float32)), sampled
 
 
 def clusters(db, *, min_interviews: int = 2, central: int = 3, distance: float = DISTANCE, limit: int | None = None) -> Clustering:
     """Themes of uncoded respondent turns, biggest first."""
     store.require_vectors(db)
     started = time.perf_counter()
-    ids, matrix = _uncoded_turns(db)
-    sampled = False
-    if len(ids) > MAX_TURNS:  # newest turns (ids grow with each build of an interview)
-        ids, matrix, sampled = ids[-MAX_TURNS:], matrix[-MAX_TURNS:], True
+    ids, matrix, sampled = _uncoded_turns(db)
     if len(ids) < 2:
         return Clustering([], len(ids), sampled, time.perf_counter() - started)
     from sklearn.cluster import AgglomerativeClustering

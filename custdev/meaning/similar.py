@@ -46,7 +46,7 @@ def rank(vectors: store.Vectors, query: np.ndarray, *, limit: int, allowed: set[
     """(item id, cosine) of the ``limit`` rows of ``vectors`` closest to ``query``."""
     if not len(vectors):
         return []
-    scores = vectors.matrix @ query.astype(np.float32)
+    scores = vectors.scores(query)
     if allowed is not None or exclude:
         mask = np.fromiter(((allowed is None or i in allowed) and i not in exclude for i in vectors.ids.tolist()), dtype=bool, count=len(vectors))
         scores = np.where(mask, scores, -np.inf)
@@ -121,4 +121,4 @@ def similar_quotes(db, quote_id: int, *, limit: int = 5, db_key: str | None = No
         return []
     row = db.execute("SELECT utterance_id FROM quotes WHERE id = ?", [quote_id]).fetchone()
     same_turn = {r[0] for r in db.execute("SELECT id FROM quotes WHERE utterance_id = ?", [row[0]])} if row else {quote_id}
-    return hydrate(db, "quote", rank(vectors, vectors.matrix[where[0]], limit=limit, exclude=same_turn | {quote_id}))
+    return hydrate(db, "quote", rank(vectors, vectors.matrix[where[0]].astype(np.float32), limit=limit, exclude=same_turn | {quote_id}))

@@ -12,10 +12,12 @@ interview are never matched to the wrong turn, even before the next build re-emb
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import time
 import uuid
+from array import array
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -232,13 +234,25 @@ class Vectors:
     kind: str
     ids: np.ndarray  # int64 item ids, row order of ``matrix`` (a turn has one row per sentence, in a run)
     interview_ids: list[str]
-    matrix: np.ndarray  # float32, L2-normalised rows
+    matrix: np.ndarray  # L2-normalised rows: float32, or float16 as stored when that would pass FLOAT32_MAX_BYTES
+
+    def scores(self, query: np.ndarray) -> np.ndarray:
+        """Cosine of every row with ``query`` (float32; a float16 matrix is converted a block at a time)."""
+        q = query.astype(np.float32)
+        if self.matrix.dtype == np.float32:
+            return self.matrix @ q
+        out = np.empty(len(self.ids), dtype=np.float32)
+        for start in range(0, len(out), 65536):
+            out[start:start + 65536] = self.matrix[start:start + 65536].astype(np.float32) @ q
+        return out
 
     def __len__(self) -> int:
         return len(self.ids)
 
 
 _cache: dict[tuple, Vectors] = {}
+# Above this size vectors stay float16 in memory (half of it): a 10,000-interview base holds ~800,000 turn vectors.
+FLOAT32_MAX_BYTES = 256 * 1024 * 1024
 
 
 def status(db) -> dict:
@@ -250,28 +264,43 @@ def status(db) -> dict:
     return {"interviews": total, "embedded": current, "model": get_meta(db, MODEL_KEY)}
 
 
-def load_vectors(db, kind: str, db_key: str | None = None) -> Vectors:
-    """Every current vector of ``kind`` ('utterance' or 'quote'), cached per database and vector version."""
+def load_vectors(db, kind: str, db_key: str | None = None, *, interview_id: str | None = None, items: list[int] | None = None) -> Vectors:
+    """Every current vector of ``kind`` ('utterance' or 'quote'), cached per database and vector version; or only
+    those of one interview, or of the given item ids (not cached: a 10,000-interview base holds ~800,000 turn
+    vectors, 1.6 GB as float32, and a command about one interview or a sample of turns needs none of the rest)."""
+    if interview_id is not None or items is not None:
+        db_key = None
     version = get_meta(db, VERSION_KEY)
     model = get_meta(db, MODEL_KEY)
     key = (db_key, kind, version, model)
     if db_key is not None and key in _cache:
         return _cache[key]
     dim = int(get_meta(db, DIM_KEY) or 0)
-    rows = db.execute(
+    cursor = db.execute(
         "SELECT e.item_id, e.interview_id, e.vector FROM embeddings e "
         "JOIN embedded_interviews ei ON ei.interview_id = e.interview_id "
         "JOIN interviews i ON i.id = ei.interview_id AND i.content_hash = ei.content_hash "
-        "WHERE e.kind = ? AND ei.model = ? ORDER BY e.item_id, e.part",
-        [kind, model],
-    ).fetchall()
-    if rows and dim:
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float16).reshape(len(rows), dim).astype(np.float32)
+        "WHERE e.kind = ? AND ei.model = ?"
+        + (" AND e.interview_id = ?" if interview_id is not None else "")
+        + (" AND e.item_id IN (SELECT value FROM json_each(?))" if items is not None else "")
+        + " ORDER BY e.item_id, e.part",
+        [kind, model, *([interview_id] if interview_id is not None else []), *([json.dumps(list(items))] if items is not None else [])],
+    )
+    # Row by row into flat buffers: a list of 800,000 fetched rows would hold the vectors twice over.
+    id_buf, interview_ids, blob = array("q"), [], bytearray()
+    for item_id, iid, vector in cursor:
+        id_buf.append(item_id)
+        interview_ids.append(iid)
+        blob += vector
+    if id_buf and dim:
+        ids = np.frombuffer(id_buf, dtype=np.int64).copy()
+        matrix = np.frombuffer(blob, dtype=np.float16).reshape(len(ids), dim)
+        if matrix.nbytes * 2 <= FLOAT32_MAX_BYTES:
+            matrix = matrix.astype(np.float32)
     else:
         ids = np.zeros(0, dtype=np.int64)
         matrix = np.zeros((0, dim or 1), dtype=np.float32)
-    vec = Vectors(kind=kind, ids=ids, interview_ids=[r[1] for r in rows], matrix=matrix)
+    vec = Vectors(kind=kind, ids=ids, interview_ids=interview_ids, matrix=matrix)
     if db_key is not None:
         for old in [k for k in _cache if k[0] == db_key and k[1] == kind]:
             del _cache[old]

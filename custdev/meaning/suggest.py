@@ -183,8 +183,8 @@ def score_turn(
     return out
 
 
-def _turn_vectors(db) -> dict[int, np.ndarray]:
-    vec = store.load_vectors(db, "utterance")
+def _turn_vectors(db, interview_id: str | None = None) -> dict[int, np.ndarray]:
+    vec = store.load_vectors(db, "utterance", interview_id=interview_id)
     out: dict[int, np.ndarray] = {}
     if not len(vec):
         return out
@@ -225,7 +225,7 @@ def suggest(db, root: Path, interview_id: str | None = None, *, top: int = TOP, 
     """Suggestions for every uncoded respondent turn (of one interview, or of the base)."""
     store.require_vectors(db)
     coded = coded_quotes(db)
-    turns = _turn_vectors(db)
+    turns = _turn_vectors(db, interview_id)
     protos = pain_prototypes(db)
     rejected = load_rejected(root)
     sql = """SELECT u.id, u.interview_id, i.path, u.line, u.start_s, u.speaker, u.text FROM utterances u
