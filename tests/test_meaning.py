@@ -323,9 +323,20 @@ def test_site_search_adds_meaning_and_quote_pages_show_similar_quotes(meaning_ba
     root, _ = meaning_base
     ds = make_ds(root)
     page = get(ds, "/custdev/search?q=дорого").text
-    assert "Close in meaning" in page
-    meaning = page.split("Close in meaning", 1)[1]
-    assert "цена кусается" in meaning and "far too expensive" in meaning
+    # one list, ranked by keyword and meaning together: with no word in the base, the paraphrase and the other
+    # language are the hits, marked as found by meaning
+    def hits_of(page):
+        return page.split('<ol class="cd-hits">', 1)[1].split("</ol>", 1)[0].split('<li class="cd-hit ')[1:]
+
+    hits = hits_of(page)
+    top = " ".join(hits[:4])
+    assert "цена кусается" in top and "far too expensive" in top, [h[:300] for h in hits[:4]]
+    assert all("cd-badge-meaning" in h for h in hits if "цена кусается" in h or "far too expensive" in h)
+    # a word that matches: its hit leads (found both ways), the English paraphrase follows in the same list
+    hits = hits_of(get(ds, "/custdev/search?q=цена OR дорого").text)
+    assert "кусается" in hits[0] and "cd-badge-meaning" not in hits[0]
+    assert any("far too expensive" in h and "cd-badge-meaning" in h for h in hits[1:4]), [h[:300] for h in hits]
+    assert "close in meaning that have none of the words" in page
     db = open_db(sample_meaning / "custdev.db")
     qid = db.execute("SELECT q.id FROM quotes q JOIN quote_pains p ON p.quote_id = q.id WHERE p.pain = 'late-payments' ORDER BY q.id").fetchone()[0]
     page = get(make_ds(sample_meaning), f"/custdev/quotes/{qid}").text
@@ -336,7 +347,8 @@ def test_site_search_adds_meaning_and_quote_pages_show_similar_quotes(meaning_ba
     plain = make_base_without_vectors(root.parent / "plain")
     assert "no sentence embeddings" in get(make_ds(plain), "/-/themes").text
     # a base without vectors shows neither, and search still works
-    assert "Close in meaning" not in get(make_ds(plain), "/custdev/search?q=дорого").text
+    plain_page = get(make_ds(plain), "/custdev/search?q=дорого").text
+    assert "cd-badge-meaning" not in plain_page and "zero-results" in plain_page
 
 
 def make_base_without_vectors(root: Path) -> Path:

@@ -68,6 +68,20 @@ def rank(vectors: store.Vectors, query: np.ndarray, *, limit: int, allowed: set[
         k = min(len(scores), k * 4)
 
 
+def item_scores(vectors: store.Vectors, query: np.ndarray, ids: list[int]) -> dict[int, float]:
+    """Cosine of each of ``ids`` with ``query`` (a turn scores as its closest sentence); ids without vectors are left out."""
+    out: dict[int, float] = {}
+    if not len(vectors) or not ids:
+        return out
+    q = query.astype(np.float32)
+    lo = np.searchsorted(vectors.ids, ids, side="left")
+    hi = np.searchsorted(vectors.ids, ids, side="right")
+    for i, a, b in zip(ids, lo.tolist(), hi.tolist()):
+        if b > a:
+            out[i] = float((vectors.matrix[a:b].astype(np.float32) @ q).max())
+    return out
+
+
 def embed_query(text: str) -> np.ndarray:
     if not text or not text.strip():
         raise SearchError("the text to find similar passages for is empty")

@@ -24,33 +24,59 @@ async def _has_vectors(db) -> bool:
     return bool(row and row[0][0])
 
 
-async def meaning_hits(db, q: str, filters: dict) -> list[dict]:
-    """Respondent turns (or quotes, with a pain/tag filter) close in meaning to ``q`` that the keywords missed."""
+# Reciprocal rank fusion (Cormack et al. 2009; the hybrid ranking of Elasticsearch, OpenSearch and Vespa): a hit's score
+# is the sum over the two lists of 1 / (RRF_K + its rank there), so a passage that matches the words AND is close in
+# meaning rises above one that is only either. 60 is the paper's constant.
+RRF_K = 60
+
+
+async def fuse(db, q: str, filters: dict, rows) -> list[dict]:
+    """The site search's keyword hits (``rows``, bm25 order) and the passages closest in meaning to ``q`` as ONE list,
+    ranked by reciprocal rank fusion. Hits found only by meaning carry ``meaning_only``. Without vectors, or when
+    nothing is close, the keyword hits come back as they were."""
+    rows = [dict(r) for r in rows]
     if not q or filters.get("speaker") == "interviewer" or not await _has_vectors(db):
-        return []
+        return rows
 
     def run(conn):
         from custdev.errors import CustdevError
-        from custdev.meaning.similar import similar
-        from custdev.search import STOPWORDS, stem_word, words
+        from custdev.meaning import store
+        from custdev.meaning.similar import embed_query, item_scores, similar
 
-        stems = {stem_word(w) for w in words(q) if w not in STOPWORDS}
+        from custdev.search import words
+
+        text = " ".join(w for w in words(q) if w.upper() not in ("AND", "OR", "NOT", "NEAR")) or q  # meaning, not operators
         try:
-            hits = similar(conn, q, segment=filters.get("segment") or None, pain=filters.get("pain") or None,
+            hits = similar(conn, text, segment=filters.get("segment") or None, pain=filters.get("pain") or None,
                            tag=filters.get("tag") or None, limit=40, db_key=db.path)
+            turn_cos = item_scores(store.load_vectors(conn, "utterance", db.path), embed_query(text),
+                                   sorted({r["utterance_id"] for r in rows}))
         except CustdevError:
-            return []
-        out = []
+            return rows
         floor = max(MIN_SCORE, (hits[0].score if hits else 0) - WITHIN)
+        items = [{**r, "cos": turn_cos.get(r["utterance_id"]), "kw_rank": n} for n, r in enumerate(rows, 1)]
+        by_turn = {r["utterance_id"]: r for r in items}
+        by_quote = {r["quote_id"]: r for r in items if r["quote_id"] is not None}
         for h in hits:
             if h.score < floor or (filters.get("interview") and h.interview_id != filters["interview"]):
                 continue
-            if stems & {stem_word(w) for w in words(h.text)}:
-                continue  # a keyword match: it is in the ranked results already
-            out.append(h.to_dict())
-            if len(out) == SHOWN:
-                break
-        return out
+            known = by_quote.get(h.id) if h.kind == "quote" else by_turn.get(h.id)
+            if known is not None:
+                known["cos"] = max(known["cos"] or -1.0, h.score)
+                continue
+            items.append({
+                "kind": h.kind, "quote_id": h.id if h.kind == "quote" else None,
+                "utterance_id": None if h.kind == "quote" else h.id, "interview_id": h.interview_id,
+                "interview_title": h.interview_title, "speaker": h.speaker, "speaker_role": h.speaker_role,
+                "start_s": h.start_s, "text": h.text, "cos": h.score, "kw_rank": None, "meaning_only": True,
+            })
+        close = sorted((r for r in items if r["cos"] is not None and r["cos"] >= MIN_SCORE), key=lambda r: -r["cos"])
+        for n, r in enumerate(close, 1):
+            r["cos_rank"] = n
+        for r in items:
+            r["fused"] = sum(1 / (RRF_K + k) for k in (r["kw_rank"], r.get("cos_rank")) if k)
+        items.sort(key=lambda r: (-r["fused"], r["kw_rank"] or 10**9))
+        return items
 
     return await db.execute_fn(run)
 

@@ -144,9 +144,11 @@ async def search_data(datasette, request) -> dict:
                             "capped": False, "facets_skipped": False, "cap": SEARCH_CAP}
     if not q:
         return data
-    from custdev.site.meaning import meaning_hits
+    from functools import partial
 
-    data["meaning"] = await meaning_hits(db, q, current)
+    from custdev.site.meaning import fuse
+
+    data["fuse"] = partial(fuse, db, q, current)  # the template passes the keyword hits: one list, ranked with meaning
     params = {"q": q, **current}
     key = (db.path, db_stamp(db.path), tuple(sorted(params.items())))
     by = _facet_cache.get(key)
