@@ -56,6 +56,13 @@ def writable(path: Path) -> bool:
     return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
+def open_built(base) -> Database:
+    """The database of a base (a :class:`custdev.config.Base`) that was built; one clear error if it never was."""
+    if not base.db_path.exists():
+        raise CustdevError(f"{base.root} has no {base.db_path.name} yet; run 'custdev build' first")
+    return open_db(base.db_path)
+
+
 def open_readonly(path: Path | str) -> Database:
     """Open a database nobody can write here (its folder is read only) for reading: no journal, no migrations."""
     try:

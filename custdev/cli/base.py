@@ -121,22 +121,18 @@ def search(
         _search_channel(query, base, channel, segment, pain, tag, limit, json_)
         return
     from custdev.config import check_slug, load_base
-    from custdev.db import open_db
+    from custdev.db import open_built
     from custdev.markdown import format_timestamp
     from custdev.search import RANK_WINDOW, count_matches
     from custdev.search import search as run_search
 
     with errors():
         b = load_base(base)
-        if not b.db_path.exists():
-            from custdev.errors import CustdevError
-
-            raise CustdevError(f"{b.root} has no {b.db_path.name} yet; run 'custdev build' first")
+        db = open_built(b)
         if segment:
             check_slug("segment", segment, b.codebook.segments)
         if pain:
             check_slug("pain", pain, b.codebook.pains)
-        db = open_db(b.db_path)
         hits = run_search(
             db, query, segment=segment, pain=pain, tag=tag, speaker=speaker, quotes_only=quotes, limit=limit,
             before="\x00", after="\x01",
@@ -178,18 +174,17 @@ def _search_channel(query: str, base, channel: str, segment, pain, tag, limit: i
 
     from custdev.channels.search import search_responses
     from custdev.config import check_slug, load_base
-    from custdev.db import open_db
+    from custdev.db import open_built
     from custdev.errors import CustdevError
 
     with errors():
         if channel not in ("survey", "ticket", "chat", "all"):
             raise CustdevError(f"unknown channel '{channel}' (use survey, ticket, chat or all)")
         b = load_base(base)
-        if not b.db_path.exists():
-            raise CustdevError(f"{b.root} has no {b.db_path.name} yet; run 'custdev build' first")
+        db = open_built(b)
         if pain:
             check_slug("pain", pain, b.codebook.pains)
-        hits = search_responses(open_db(b.db_path), query, channel=None if channel == "all" else channel, segment=segment,
+        hits = search_responses(db, query, channel=None if channel == "all" else channel, segment=segment,
                                 pain=pain, tag=tag, limit=limit, before="\x00", after="\x01")
     if json_:
         print_json([{**h.to_dict(), "snippet": h.snippet.replace("\x00", "[").replace("\x01", "]")} for h in hits])
@@ -207,20 +202,17 @@ def _search_channel(query: str, base, channel: str, segment, pain, tag, limit: i
 
 def _similar(text, base, segment, pain, tag, speaker, quotes, limit, json_) -> None:
     from custdev.config import check_slug, load_base
-    from custdev.db import open_db
-    from custdev.errors import CustdevError
+    from custdev.db import open_built
     from custdev.markdown import format_timestamp
     from custdev.meaning.similar import similar as run_similar
 
     with errors():
         b = load_base(base)
-        if not b.db_path.exists():
-            raise CustdevError(f"{b.root} has no {b.db_path.name} yet; run 'custdev build' first")
+        db = open_built(b)
         if segment:
             check_slug("segment", segment, b.codebook.segments)
         if pain:
             check_slug("pain", pain, b.codebook.pains)
-        db = open_db(b.db_path)
         from custdev.meaning import store
 
         store.require_vectors(db, b.config)

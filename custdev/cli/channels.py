@@ -20,18 +20,17 @@ def channels(
     """Which pains each channel mentions, kept apart: "38 % of 8 interviews · 12 % of 4,210 survey comments"; NPS from surveys by segment with its own n."""
     from custdev.channels.analysis import channel_pains, describe
     from custdev.config import check_slug, load_base
-    from custdev.db import open_db
+    from custdev.db import open_built
     from custdev.errors import CustdevError
 
     with errors():
         b = load_base(base)
-        if not b.db_path.exists():
-            raise CustdevError(f"{b.root} has no {b.db_path.name} yet; run 'custdev build' first")
+        db = open_built(b)
         if pain:
             check_slug("pain", pain, b.codebook.pains)
         if channel and channel not in ("interview", "survey", "ticket", "chat"):
             raise CustdevError(f"unknown channel '{channel}' (use interview, survey, ticket or chat)")
-        result = channel_pains(open_db(b.db_path), combine=combine, pain=pain, channel=channel)
+        result = channel_pains(db, combine=combine, pain=pain, channel=channel)
     if json_:
         print_json(result.to_dict())
         return

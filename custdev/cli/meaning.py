@@ -11,14 +11,11 @@ from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, errors, fail, out,
 
 def _open(base):
     from custdev.config import load_base
-    from custdev.db import open_db
-    from custdev.errors import CustdevError
+    from custdev.db import open_built
     from custdev.meaning import store
 
     b = load_base(base)
-    if not b.db_path.exists():
-        raise CustdevError(f"{b.root} has no {b.db_path.name} yet; run 'custdev build' first")
-    db = open_db(b.db_path)
+    db = open_built(b)
     store.require_vectors(db, b.config)
     return b, db
 
