@@ -220,7 +220,8 @@ def _front_matter(path: Path) -> dict:
         return {}
 
 
-def _free_id(base: Base, wanted: str, taken: set[str]) -> str:
+def free_interview_id(base: Base, wanted: str, taken: set[str]) -> str:
+    """``wanted``, or ``wanted-2``, ``wanted-3`` … : an interview id no file of the base and no id in ``taken`` has yet."""
     n, candidate = 1, wanted
     while candidate in taken or (base.interviews_dir / f"{candidate}.md").exists():
         n += 1
@@ -468,7 +469,7 @@ def _store(base: Base, job: _Job, digest: str, make: Callable[[], Imported], kno
     try:
         imported = make()
         interview = imported.interview
-        interview.id = _free_id(base, interview.id, taken)
+        interview.id = free_interview_id(base, interview.id, taken)
         recording = job.path if job.kind == "recording" else job.audio
         if recording is not None:
             interview.audio = _audio_path(base, recording, digest if job.kind == "recording" else sha256_file(recording))

@@ -30,6 +30,7 @@ from custdev.errors import CustdevError, ParseError
 from custdev.interchange.archive import ArchiveError, SafeArchive
 from custdev.interchange.refi import PROJECT_NS, marker_of
 from custdev.markdown import FRONT_MATTER_KEYS, escape_text, format_timestamp, parse_interview
+from custdev.ingest import free_interview_id
 
 Q = f"{{{PROJECT_NS}}}"
 MAPPING_DIR = "qdpx-mappings"
@@ -514,7 +515,7 @@ def import_qdpx(base: Base, project: str | Path, *, build: bool = True) -> QdpxR
             body, n_quotes = source_markdown(src, code_of, speaker_default, result.warnings, people)
             meta = _front_matter(src, v, case_name, base, result.warnings)
             wanted = v.get("custdev id") or slug(src.name)
-            meta["id"] = _free_id(base, slug(wanted), taken)
+            meta["id"] = free_interview_id(base, slug(wanted), taken)
             if src.media:
                 audio = _audio_name(base, src.media, media_names)
                 meta["audio"] = audio
@@ -610,13 +611,6 @@ def _render(meta: dict, body: str) -> str:
     return f"---\n{front}\n---\n\n{body}"
 
 
-def _free_id(base: Base, wanted: str, taken: set[str]) -> str:
-    n, candidate = 1, wanted
-    while candidate in taken or (base.interviews_dir / f"{candidate}.md").exists():
-        n += 1
-        candidate = f"{wanted}-{n}"
-    taken.add(candidate)
-    return candidate
 
 
 def _audio_name(base: Base, member: str, taken: set[str]) -> str:
