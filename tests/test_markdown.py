@@ -221,3 +221,65 @@ def test_fast_block_path_gives_the_same_interviews_as_markdown_it(monkeypatch):
             slow = str(exc)
         assert fast == slow, text[:80]
     assert used >= len(texts) // 2  # the fast path is really taken for ordinary transcripts
+
+
+def _fuzz_paragraph(rnd) -> str:
+    """A one-line paragraph made of the pieces transcripts are written with, in odd combinations."""
+    pieces = ["==", "==", "==", " ", " ", "word", "слово", ".", ",", "!", "«", "»", "—", "(", ")", "#pain/late-payments",
+              "#billing", "{?", "?}", "[inaudible]", "=", "===", "\u00a0", "\u2003", "ё", "1", "$", "€", "'", "#1", "a=b"]
+    text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 14))).strip()
+    if rnd.random() < 0.5:
+        text = f"**[00:0{rnd.randint(0, 9)}:1{rnd.randint(0, 9)}] Анна:** {text}"
+    return text or "x"
+
+
+def test_highlight_fast_path_matches_markdown_it_on_fuzzed_paragraphs():
+    """The fast path for ``==highlights==`` pairs and flanks its runs exactly as markdown-it does, or steps aside."""
+    import random
+
+    from custdev.markdown import inline_children, slow_inline_children
+
+    rnd = random.Random(8)
+    cases = [_fuzz_paragraph(rnd) for _ in range(4000)] + [
+        "a==b==c", "==a ==b==", "x ==.y==", "==", "===a===", "==a==b==c==", "«==цитата==»", "==a==.", ".==a==",
+        "**[00:00:01] A:** ==a== ==b", "**[00:00:01] A:** ==", "==\u00a0a==", "== a ==", "a== ==b", "==(a)==",
+        "**[00:00:01] A:** x ==$5 a month== #pain/late-payments", "==a\u2003==",
+    ]
+    fast = 0
+    for content in cases:
+        assert _merged(inline_children(content)) == _merged(slow_inline_children(content)), repr(content)
+        fast += "==" in content and not _MARKUP_FREE(content) and _only_marks(content)
+    assert fast > 500  # the highlight path is really taken
+
+
+def _only_marks(content: str) -> bool:
+    from custdev.markdown import _FAST_HEADER, _fast_marks
+
+    m = _FAST_HEADER.match(content)
+    return _fast_marks(content, m.end() if m else 0) is not None
+
+
+def test_fast_paths_give_the_same_interviews_as_markdown_it(monkeypatch):
+    """Whole interviews (sample base, generated interviews, fuzzed turns) parse the same with both fast paths off."""
+    import random
+    from pathlib import Path
+
+    import custdev.markdown as md
+    from bench.generate import interview_text
+
+    repo = Path(__file__).resolve().parent.parent
+    rnd = random.Random(5)
+    texts = [p.read_text(encoding="utf-8") for p in sorted((repo / "interviews").glob("*.md"))]
+    texts += [interview_text(n, 60, random.Random(n)) for n in range(8)]
+    texts.append("---\nid: fuzz\n---\n\n" + "\n\n".join(f"**[00:00:{n:02d}] A:** {_fuzz_paragraph(rnd).split(':** ')[-1]}" for n in range(60)))
+    codebook = Codebook(pains={"late-payments": CodebookEntry("late-payments", "Late")})
+    for text in texts:
+        got = []
+        for fast in (True, False):
+            monkeypatch.setattr(md, "FAST_BLOCKS", fast)
+            monkeypatch.setattr(md, "FAST_INLINE", fast)
+            try:
+                got.append(md.parse_interview(text, "x.md", codebook if "fuzz" in text else None))
+            except md.ParseError as exc:
+                got.append(str(exc))
+        assert got[0] == got[1], text[:80]
