@@ -384,8 +384,71 @@ def slow_inline_children(content: str) -> list[tuple[str, str]]:
     return [("text" if t.type == "text_special" else t.type, t.content) for t in tokens]
 
 
+def _header(inner: str, path: str, line: int) -> tuple[str, float | None, str | None] | None:
+    """(speaker, start, language) of a bold header's text ending in ':' ("[00:01:23] Anna:", "Anna [de]:"), or None."""
+    m = _HEADER.match(inner)
+    if m:
+        try:
+            start = parse_timestamp(m.group("ts"))
+        except ValueError:
+            raise ParseError(path, line, f"bad timestamp [{m.group('ts')}] (use HH:MM:SS)") from None
+        return m.group("name").strip(), start, m.group("lang")
+    if not inner.lstrip().startswith("[") and (m2 := _HEADER_NO_TS.match(inner)):
+        return m2.group("name").strip(), None, m2.group("lang")
+    return None
+
+
+def _quick_paragraph(content: str, line: int, path: str) -> _Para | None:
+    """_paragraph for the usual one-line turn: an optional canonical header, then text whose only markup is
+    ``==highlights==``. The same result as the general path (tests/test_markdown.py compares them), without
+    building inline tokens; None for anything else."""
+    header = _FAST_HEADER.match(content)
+    para = _Para(line=line)
+    start = 0
+    if header is not None:
+        para.header = _header(header.group(1), path, line)
+        if para.header is None:
+            return None  # bold text that is no header stays in the text: the general path handles it
+        start = header.end()
+    if _MARKUP.search(content, start) is None:
+        raw = content[start:]
+        spans: list[tuple[int, int, int]] = []
+        if "#" in raw:
+            para.codes = [(m.group("code"), line) for m in _CODE.finditer(raw)]
+            raw = _CODE.sub("", raw)
+    else:
+        marks = _fast_marks(content, start)
+        if marks is None:
+            return None
+        parts: list[str] = []
+        length = 0
+        mark_start: int | None = None
+        spans = []
+        for kind, piece in marks:
+            if kind == "text":
+                if "==" in piece:
+                    return None  # an unclosed highlight: the general path names it
+                if "#" in piece:
+                    para.codes += [(m.group("code"), line) for m in _CODE.finditer(piece)]
+                    piece = _CODE.sub("", piece)
+                parts.append(piece)
+                length += len(piece)
+            elif kind == "mark_open":
+                mark_start = length
+            else:
+                if mark_start is not None:
+                    spans.append((mark_start, length, line))
+                mark_start = None
+        raw = "".join(parts)
+    return _finish_paragraph(para, raw, spans)
+
+
 def _paragraph(tok, path: str) -> _Para:
     line = tok.map[0] + 1
+    if FAST_INLINE and "\n" not in tok.content:
+        quick = _quick_paragraph(tok.content, line, path)
+        if quick is not None:
+            return quick
     para = _Para(line=line)
     children = [c for c in inline_children(tok.content) if not (c[0] == "text" and not c[1])]
     # A bold "[00:01:23] Name:" header opens a turn (the colon may sit inside or right after the bold).
@@ -396,15 +459,7 @@ def _paragraph(tok, path: str) -> _Para:
             after = children[close + 1][1] if close + 1 < len(children) and children[close + 1][0] == "text" else ""
             colon_after = after.startswith(":")
             if inner.rstrip().endswith(":") or colon_after:
-                m = _HEADER.match(inner)
-                if m:
-                    try:
-                        start = parse_timestamp(m.group("ts"))
-                    except ValueError:
-                        raise ParseError(path, line, f"bad timestamp [{m.group('ts')}] (use HH:MM:SS)") from None
-                    para.header = (m.group("name").strip(), start, m.group("lang"))
-                elif not inner.lstrip().startswith("[") and (m2 := _HEADER_NO_TS.match(inner if inner.rstrip().endswith(":") else inner + ":")):
-                    para.header = (m2.group("name").strip(), None, m2.group("lang"))
+                para.header = _header(inner if inner.rstrip().endswith(":") else inner + ":", path, line)
             if para.header is not None:
                 children = children[close + 1 :]
                 if colon_after:
@@ -442,7 +497,12 @@ def _paragraph(tok, path: str) -> _Para:
             continue
         parts.append(piece)
         length += len(piece)
-    raw = "".join(parts)
+    return _finish_paragraph(para, "".join(parts), spans)
+
+
+def _finish_paragraph(para: _Para, raw: str, spans: list[tuple[int, int, int]]) -> _Para:
+    """Set the paragraph's text (whitespace collapsed), its quotes from the highlight spans of ``raw`` and its
+    uncertain spans."""
     if not spans and UNSURE_OPEN not in raw and "[" not in raw:
         para.text = " ".join(raw.split())
         return para
