@@ -162,8 +162,14 @@ class SaturationStep:
     pains: int  # distinct pains the interview mentions
     new_pains: list[str]
     cumulative_pains: int
+    file_date: bool = False  # date_source: file: no date in the recording or its name, so its place in the order is uncertain
 
 
+# Saturation: interviews dated only by their file (date_source: file), whose order is uncertain.
+FILE_DATED = NP_(
+    "{n} interview has only a file date (no date in the recording or its name), so its place in this order is uncertain: {ids}",
+    "{n} interviews have only a file date (no date in the recording or its name), so their order is uncertain: {ids}",
+)
 # Why a base is (not) saturated: one message per case, translated where it is shown (CLI, report, site).
 SATURATION_REASONS: dict[str, str | tuple[str, str]] = {
     "no_pains": N_("no pains are coded in {scope} yet"),
@@ -213,7 +219,21 @@ class Saturation:
             "reason": self.reason,
             "total_pains": self.total_pains,
             "interviews": [asdict(s) for s in self.steps],
+            "file_dated": self.file_dated,
         }
+
+    @property
+    def file_dated(self) -> list[str]:
+        """Interviews dated only by their file's time (``date_source: file``): their order is uncertain."""
+        return [s.interview_id for s in self.steps if s.file_date]
+
+    def file_date_note(self, t: Translator) -> str | None:
+        """One line saying which interviews have only a file date, or None."""
+        ids = self.file_dated
+        if not ids:
+            return None
+        shown = ", ".join(ids[:10]) + (", …" if len(ids) > 10 else "")
+        return t.plural(FILE_DATED, len(ids)).format(n=len(ids), ids=shown)
 
 
 @dataclass
@@ -424,8 +444,9 @@ def saturation(db: Database, window: int, *, segment: str | None = None) -> Satu
             "WHERE segment = ? ORDER BY seq",
             [segment],
         ).fetchall()
+    file_dated = {r[0] for r in db.execute("SELECT id FROM interviews WHERE date_source = 'file'")}
     steps = [
-        SaturationStep(seq, iid, date, pains, sorted((slugs or "").split()), cum)
+        SaturationStep(seq, iid, date, pains, sorted((slugs or "").split()), cum, iid in file_dated)
         for seq, iid, date, pains, _new, slugs, cum in rows
     ]
     n = len(steps)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -347,7 +347,7 @@ def import_paths(base: Base, paths: list[str | Path], options: ImportOptions | N
     total = len(jobs)
     try:
         if options.ray:
-            _import_on_cluster(base, jobs, options, known, taken, emit, summary)
+            _import_on_cluster(base, jobs, options, known, taken, emit, summary, placeholder)
             jobs = []
         for index, job in enumerate(jobs, 1):
             source = str(job.path)
@@ -380,7 +380,7 @@ def import_paths(base: Base, paths: list[str | Path], options: ImportOptions | N
 
 
 def _import_on_cluster(base: Base, jobs: list[_Job], options: ImportOptions, known: dict[str, str], taken: set[str],
-                       emit: ProgressFn, summary: ImportSummary) -> None:
+                       emit: ProgressFn, summary: ImportSummary, placeholder: int = 0) -> None:
     """Transcripts here, recordings on the Ray cluster (one task each); only this process writes files."""
     from contextlib import closing
 
@@ -397,6 +397,9 @@ def _import_on_cluster(base: Base, jobs: list[_Job], options: ImportOptions, kno
 
     for index, job in enumerate(jobs, 1):
         ctx = options.contexts.get(job.path.resolve(), options.context)
+        if not ctx.respondent:  # "Respondent 3": one stranger per source, numbered in the batch's order
+            placeholder += 1
+            ctx = replace(ctx, respondent_number=placeholder)
         if job.kind != "recording":
             emit(ImportEvent("start", index, total, str(job.path), job.kind))
             finish(index, job, _import_one(base, job, ctx, None, known, taken, lambda done, tot: None))

@@ -144,6 +144,9 @@ def test_killed_worker_is_retried_and_a_bad_recording_is_reported(cluster, empty
     assert by_name["silence.ogg"].status == "failed" and "no speech found" in by_name["silence.ogg"].message
     assert by_name["notes.mp3"].status == "failed" and "notes.mp3" in by_name["notes.mp3"].message
     assert summary.build and summary.build["total"] == 3
+    respondents = [parse_interview((empty_base / f.interview).read_text(encoding="utf-8")).respondent
+                   for f in summary.files if f.status == "created" and f.kind == "recording"]
+    assert sorted(respondents) == sorted(set(respondents)) and all(r.startswith("Respondent ") for r in respondents), respondents
     text = (empty_base / by_name["long-call.wav"].interview).read_text(encoding="utf-8").lower()
     assert text.count("ask not what your country") >= 2
     jfk_md = empty_base / by_name["2026-03-02-jfk.ogg"].interview

@@ -372,5 +372,5 @@ def test_a_wrong_language_is_refused_not_translated(transcriber):
     t._model = transcriber.model
     with pytest.raises(T.WrongLanguage) as exc:
         t.transcribe(DATA / "jfk.ogg")
-    assert str(exc.value).startswith(f"{DATA / 'jfk.ogg'}: --language ru, but the speech is en (")
+    assert str(exc.value).startswith(f"{DATA / 'jfk.ogg'}: --language ru, but the speech at 00:00:00 is en (")
     assert "nothing imported" in str(exc.value) and "\n" not in str(exc.value)

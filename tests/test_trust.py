@@ -122,18 +122,35 @@ def test_transcript_imports_tell_the_truth(empty_base, tmp_path):
 
 
 def test_the_site_says_a_quote_rests_on_uncertain_words(empty_base):
+    """Quote page, search page and interview page, in English and Russian; a file date is flagged as such."""
     import asyncio
 
     from custdev.config import load_base
     from custdev.site import make_datasette
 
-    (empty_base / "interviews" / "doubt.md").write_text(INTERVIEW, encoding="utf-8")
+    text = INTERVIEW.replace("language: en\n", "language: en\ndate: 2026-03-01\ndate_source: file\n")
+    (empty_base / "interviews" / "doubt.md").write_text(text, encoding="utf-8")
     build_base(empty_base)
     with sqlite3.connect(empty_base / "custdev.db") as db:
         qid = db.execute("SELECT id FROM quotes").fetchone()[0]
     ds = make_datasette(load_base(empty_base))
-    page = asyncio.run(ds.client.get(f"/custdev/quotes/{qid}")).text
+    get = lambda path: asyncio.run(ds.client.get(path)).text  # noqa: E731
+    page = get(f"/custdev/quotes/{qid}")
     assert "This quote rests on uncertain words: <q class=\"cd-unsure-word\">type each</q> (75% of its words are certain)" in page
+    found = get("/custdev/search?q=invoice")
+    assert found.count('class="cd-unsure cd-unsure-small"') == 2  # the quote and the question, each with its words
+    assert "Rests on uncertain words: <q class=\"cd-unsure-word\">type each</q>" in found
+    assert "Rests on uncertain words: <q class=\"cd-unsure-word\">send invoices</q>" in found
+    interview = get("/custdev/interviews/doubt")
+    assert ("<mark>Every month I type each invoice by hand</mark></a><span class=\"cd-unsure cd-unsure-inline\" role=\"note\">"
+            "⚠ Rests on uncertain words: <q class=\"cd-unsure-word\">type each</q></span> and then [inaudible] it.") in interview
+    assert "today? <span class=\"cd-unsure cd-unsure-inline\" role=\"note\">⚠ Uncertain words: <q class=\"cd-unsure-word\">send invoices</q>" in interview
+    assert "2026-03-01 <span class=\"cd-date-file\"" in interview and "(file date)" in interview
+    assert "(file date)" in get("/")
+    ru = get(f"/custdev/quotes/{qid}?_lang=ru")
+    assert "Цитата опирается на неуверенно распознанные слова: <q class=\"cd-unsure-word\">type each</q> (75% её слов" in ru
+    assert "Есть неуверенно распознанные слова:" in get("/custdev/search?q=invoice&_lang=ru")
+    assert "(дата файла)" in get("/custdev/interviews/doubt?_lang=ru")
 
 
 def test_the_report_says_a_quote_rests_on_uncertain_words(empty_base):
@@ -170,3 +187,25 @@ def test_placeholder_labels_are_labels_not_people(empty_base, tmp_path):
     with sqlite3.connect(out / "custdev.db") as db:
         assert db.execute("SELECT count(*) FROM quotes").fetchone()[0] == 1
         assert {r[0] for r in db.execute("SELECT DISTINCT speaker FROM utterances")} <= {"Interviewer", "Respondent"}
+
+
+def test_speakers_name_a_transcripts_speakers_and_saturation_flags_file_dates(empty_base, tmp_path):
+    """--speakers "Мария,Анна" names a VTT's speakers in order of first appearance (the first is the interviewer);
+    interviews dated only by their file are flagged by saturation, whose order they make uncertain."""
+    (tmp_path / "call.vtt").write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nSpeaker 1: Как вы выставляете счета?\n\n"
+                                       "00:00:05.000 --> 00:00:09.000\nSpeaker 2: Вручную, каждый месяц. #pain/example-pain\n",
+                                       encoding="utf-8")
+    (tmp_path / "2026-03-14-notes.vtt").write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nKate: How do you send invoices?\n\n"
+                                                   "00:00:05.000 --> 00:00:09.000\nJohn: By hand. #pain/example-pain\n", encoding="utf-8")
+    result = runner.invoke(app, ["import", str(tmp_path / "call.vtt"), "--speakers", "Мария,Анна", "--base", str(empty_base)])
+    assert result.exit_code == 0, result.output
+    iv = parse_interview((empty_base / "interviews" / "call.md").read_text(encoding="utf-8"))
+    assert [t.speaker for t in iv.turns] == ["Мария", "Анна"] and (iv.interviewer, iv.respondent) == ("Мария", "Анна")
+    assert runner.invoke(app, ["import", str(tmp_path / "2026-03-14-notes.vtt"), "--base", str(empty_base)]).exit_code == 0
+    sat = runner.invoke(app, ["saturation", "--base", str(empty_base)], env={"TERMINAL_WIDTH": "300"})
+    assert sat.exit_code == 0, sat.output
+    assert ("1 interview has only a file date (no date in the recording or its name), so its place in this order is "
+            "uncertain: call") in sat.stdout
+    data = json.loads(runner.invoke(app, ["saturation", "--json", "--base", str(empty_base)]).stdout)
+    assert data["file_dated"] == ["call"]
+    assert {s["interview_id"]: s["file_date"] for s in data["interviews"]} == {"call": True, "2026-03-14-notes": False}

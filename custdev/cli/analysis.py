@@ -229,11 +229,13 @@ def saturation(
                                             "{n} interviews with no new pain (--all lists them)", skipped).format(n=skipped), style="dim"),
                       "", "", "", "", "")
         previous = st.seq
-        t.add_row(str(st.seq), st.interview_id, st.date or "—", str(st.pains), str(len(st.new_pains)) if st.new_pains else Text("0", style="dim"),
+        t.add_row(str(st.seq), st.interview_id, (st.date or "—") + (" " + _("(file date)") if st.file_date else ""), str(st.pains), str(len(st.new_pains)) if st.new_pains else Text("0", style="dim"),
                   str(st.cumulative_pains), ", ".join(st.new_pains))
     out.print(t)
     verdict = _("Saturated: {reason}.") if s.saturated else _("Not saturated: {reason}.")
     out.print(Text(verdict.format(reason=s.explain(tr)), style="bold green" if s.saturated else "bold yellow"))
+    if s.file_date_note(tr):
+        out.print(Text(s.file_date_note(tr), style="yellow"))
     out.print(richness_line(scoped, tr), markup=False)
     if segment is None and len(rich) > 1:
         t = _table(_("Unheard pains by segment"))

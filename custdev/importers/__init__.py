@@ -202,7 +202,10 @@ def build_interview(
         raise ImportError_(f"{source}: no transcript text found")
     language = ctx.language or language
     default_interviewer, default_respondent = default_names(ctx, language)
-    if all(r.speaker is None for r in rows):
+    unnamed = all(r.speaker is None for r in rows)
+    if unnamed and ctx.speaker_names:
+        warnings.append("--speakers: the file names no speakers, so the names cannot be matched to its lines")
+    if unnamed:
         warnings.append(f"no speaker names in the file; every line is attributed to {default_respondent}")
         for r in rows:
             r.speaker = default_respondent
@@ -213,6 +216,8 @@ def build_interview(
             last = r.speaker
     turns = merge_turns(rows)
     speakers = list(dict.fromkeys(t.speaker for t in turns))
+    if ctx.speaker_names and not unnamed:
+        return _named(turns, speakers, ctx, source, language, title, date, default_respondent)
     interviewer_label = None
     if ctx.interviewer:
         interviewer_label = next((s for s in speakers if _same_person(s, ctx.interviewer)), None)
@@ -249,6 +254,25 @@ def build_interview(
         segments=list(ctx.segments),
         language=language if is_language(language) else None,
         turns=[Turn(speaker=t.speaker, start_s=t.start, end_s=t.end, text=t.text) for t in turns],
+    )
+    _fix_order(interview)
+    return interview
+
+
+def _named(turns: list[RawTurn], speakers: list[str], ctx: ImportContext, source: Path, language: str | None,
+           title: str | None, date: str | None, default_respondent: str) -> Interview:
+    """--speakers "Мария,Анна" on a transcript: the file's speakers renamed in order of first appearance; the first
+    is the interviewer unless --interviewer names another of them (what a recording's import does)."""
+    names = {label: clean_name(ctx.speaker_names[i]) or label if i < len(ctx.speaker_names) else label for i, label in enumerate(speakers)}
+    spoken = [names[s] for s in speakers]
+    wanted = clean_name(ctx.interviewer)
+    interviewer = wanted if wanted in spoken else spoken[0] if len(spoken) > 1 else None
+    respondent = clean_name(ctx.respondent) or next((n for n in spoken if n != interviewer), default_respondent)
+    interview = Interview(
+        id=slug(source.stem), title=title or humanize(source.stem), date=date or file_date(source),
+        interviewer=interviewer, respondent=respondent, company=ctx.company, role=ctx.role, segments=list(ctx.segments),
+        language=language if is_language(language) else None,
+        turns=[Turn(speaker=names[t.speaker], start_s=t.start, end_s=t.end, text=t.text) for t in turns],
     )
     _fix_order(interview)
     return interview

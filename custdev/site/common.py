@@ -50,6 +50,19 @@ def format_time(seconds) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+def unsure_words(value) -> list[str]:
+    """Jinja filter ``custdev_unsure``: a quote's or turn's ``unsure`` column (JSON list or NULL) -> the doubted words."""
+    import json
+
+    if not value:
+        return []
+    try:
+        words = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return []
+    return [str(w) for w in words] if isinstance(words, list) else []
+
+
 def row_pk(value) -> str:
     from datasette.utils import tilde_encode
 

@@ -26,6 +26,7 @@ from custdev.site.common import (
     require_view,
     row_pk,
     site_options,
+    unsure_words,
 )
 from custdev.site.lang import request_language
 from custdev.site.moved import moved_note
@@ -46,7 +47,7 @@ def _pieces(text: str, quotes: list[dict]) -> list[dict]:
             continue
         if at > pos:
             pieces.append({"text": text[pos:at], "quote_id": None})
-        pieces.append({"text": qt, "quote_id": q["id"]})
+        pieces.append({"text": qt, "quote_id": q["id"], "unsure": unsure_words(q.get("unsure"))})
         pos = at + len(qt)
     if pos < len(text):
         pieces.append({"text": text[pos:], "quote_id": None})
@@ -104,7 +105,7 @@ async def home_data(datasette) -> dict:
             from pains p left join quote_pains qp on qp.pain = p.slug left join quotes q on q.id = qp.quote_id
             group by p.slug order by share desc, quotes desc, p.title limit 8
         """)
-    recent = await fetch_rows(db, "select id, title, date, company from interviews order by date desc, id limit 6")
+    recent = await fetch_rows(db, "select id, title, date, date_source, company from interviews order by date desc, id limit 6")
     data = {
         "counts": counts,
         "segments": segments,
@@ -272,15 +273,17 @@ async def interview_data(datasette, request) -> dict:
     if not rows:
         return {}
     interview = rows[0]
-    utterances = await fetch_rows(db, "select id, seq, speaker, speaker_role, start_s, text from utterances where interview_id = ? order by seq", [interview["id"]])
-    quotes = await fetch_rows(db, "select id, utterance_id, text, start_s from quotes where interview_id = ? order by seq, id", [interview["id"]])
+    utterances = await fetch_rows(db, "select id, seq, speaker, speaker_role, start_s, text, unsure from utterances where interview_id = ? order by seq", [interview["id"]])
+    quotes = await fetch_rows(db, "select id, utterance_id, text, start_s, unsure from quotes where interview_id = ? order by seq, id", [interview["id"]])
     by_turn: dict[int, list[dict]] = {}
     for q in quotes:
         by_turn.setdefault(q["utterance_id"], []).append(q)
-    turns = [
-        {**u, "pieces": _pieces(u["text"], by_turn.get(u["id"], [])), "time": format_time(u["start_s"])}
-        for u in utterances
-    ]
+    turns = []
+    for u in utterances:
+        pieces = _pieces(u["text"], by_turn.get(u["id"], []))
+        in_quotes = {w for p in pieces for w in p.get("unsure", [])}  # said beside each quote already
+        doubt = [w for w in unsure_words(u.pop("unsure")) if w not in in_quotes]
+        turns.append({**u, "pieces": pieces, "unsure": doubt, "time": format_time(u["start_s"])})
     segments = await fetch_rows(db, "select s.slug, s.title from interview_segments x join segments s on s.slug = x.segment where x.interview_id = ? order by s.title", [interview["id"]])
     pains = await fetch_rows(db, """
         select p.slug, p.title, count(*) as quotes from quotes q join quote_pains qp on qp.quote_id = q.id

@@ -12,7 +12,7 @@ from custdev.search import stem_text
 from custdev.site.audio import audio_view
 from custdev.site.auth import actor_from_request as login_actor
 from custdev.site.auth import password_gate
-from custdev.site.common import format_time, is_custdev, link_to, row_pk, site_options
+from custdev.site.common import format_time, is_custdev, link_to, row_pk, site_options, unsure_words
 from custdev.site.lang import install as install_i18n
 from custdev.site.lang import remember_language, request_language
 from custdev.site.moved import moved_response
@@ -53,6 +53,7 @@ def prepare_jinja2_environment(env, datasette):
     env.filters["custdev_time"] = format_time
     env.filters["custdev_highlight"] = highlight_html
     env.filters["custdev_pk"] = row_pk
+    env.filters["custdev_unsure"] = unsure_words
     env.globals["custdev_static"] = lambda name: datasette.urls.path(STATIC_PREFIX + name)
     install_i18n(env, datasette)
 

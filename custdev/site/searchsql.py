@@ -140,6 +140,7 @@ select
   coalesce(q.start_s, u.start_s) as start_s,
   coalesce(q.text, u.text) as text,
   custdev_snippet(coalesce(q.text, u.text), :q) as snippet,
+  case when b.quote_id is null then u.unsure else q.unsure end as unsure,
   round(b.rank, 3) as rank
 from best b
   join utterances u on u.id = b.utterance_id

@@ -7,7 +7,7 @@ each window's end, so a three-hour recording never sits decoded in memory at onc
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -76,10 +76,15 @@ def probe(path: str | Path) -> AudioInfo:
         )
 
 
+GAP_S = 0.2  # packets this far apart in the recording's own timeline mean something in between was lost
+
+
 @dataclass
 class _DecodeStats:
     bad_packets: int = 0
     samples: int = 0
+    damaged: list[tuple[float, float]] = field(default_factory=list)  # (seconds into the recording, seconds lost; 0 = unknown)
+    stopped_at: float | None = None  # the rest of the file could not be read from here on
 
 
 def iter_audio(path: str | Path, *, stereo: bool, chunk_s: float = 20.0, stats: _DecodeStats | None = None) -> Iterator[np.ndarray]:
@@ -98,11 +103,15 @@ def iter_audio(path: str | Path, *, stereo: bool, chunk_s: float = 20.0, stats: 
             raise AudioError(f"{path}: has no audio track")
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="fltp", layout=layout, rate=RATE)
+        width = 2 if stereo else 1
         pending: list[np.ndarray] = []
         n = 0
+        tb = float(stream.time_base) if stream.time_base else 0.0
 
         def frames() -> Iterator[Any]:
+            """Decoded frames; a float is a stretch of lost audio (seconds) to fill with silence, None the end."""
             packets = container.demux(stream)
+            end: float | None = None  # where the last good packet ended, in the recording's own timeline
             while True:
                 try:
                     packet = next(packets)
@@ -110,28 +119,42 @@ def iter_audio(path: str | Path, *, stereo: bool, chunk_s: float = 20.0, stats: 
                     break
                 except (av.error.InvalidDataError, av.error.EOFError):
                     stats.bad_packets += 1
+                    stats.stopped_at = end or 0.0
                     break
+                at = float(packet.pts) * tb if packet.pts is not None and tb else None
+                if at is not None and end is not None and at - end > GAP_S:
+                    stats.damaged.append((end, at - end))  # pages the demuxer dropped (bad checksums)
+                    yield at - end
                 try:
                     decoded = packet.decode()
-                except (av.error.InvalidDataError, av.error.ValueError, av.error.EOFError):
+                except (av.error.FFmpegError, ValueError):
                     stats.bad_packets += 1
+                    stats.damaged.append((at if at is not None else end or 0.0, 0.0))
                     continue
+                if at is not None:
+                    end = at + (float(packet.duration) * tb if packet.duration else 0.0)
                 for frame in decoded:
                     frame.pts = None
                     yield frame
             yield None  # flush the resampler
 
         for frame in frames():
-            try:
-                resampled = resampler.resample(frame)
-            except (av.error.InvalidDataError, av.error.ValueError):
-                stats.bad_packets += 1
-                continue
-            for out in resampled:
-                arr = out.to_ndarray()
-                if arr.ndim == 1:
-                    arr = arr.reshape(1, -1)
-                pending.append(np.ascontiguousarray(arr, dtype=np.float32))
+            if isinstance(frame, float):  # lost audio: silence of the same length keeps every later time true
+                out_arrays = [np.zeros((width, int(round(frame * RATE))), dtype=np.float32)]
+            else:
+                try:
+                    resampled = resampler.resample(frame)
+                except (av.error.FFmpegError, ValueError):
+                    stats.bad_packets += 1
+                    continue
+                out_arrays = []
+                for out in resampled:
+                    arr = out.to_ndarray()
+                    if arr.ndim == 1:
+                        arr = arr.reshape(1, -1)
+                    out_arrays.append(np.ascontiguousarray(arr, dtype=np.float32))
+            for arr in out_arrays:
+                pending.append(arr)
                 n += arr.shape[1]
                 if n >= target:
                     chunk = np.concatenate(pending, axis=1)

@@ -52,7 +52,8 @@ STRETCH_PAUSE_S = 1.0  # a pause this long starts a new stretch
 LOOP_RATIO = 2.4  # zlib compression ratio of a segment's text above which it is a loop (Whisper's own threshold)
 LOOP_REPEATS = 4  # an n-gram (n = 1..4 words) repeated this many times in a row is a loop
 SWITCH_P = 0.8  # a stretch switches away from the language before it only when Whisper is this sure
-WRONG_LANGUAGE_P = 0.9  # --language X on speech Whisper is this sure is another language: refused, not translated
+WRONG_LANGUAGE_P = SWITCH_P  # --language X on speech Whisper is this sure is another language ...
+FORCED_UNLIKELY_P = 0.05  # ... and gives X less than this: refused, never translated into X
 
 
 class WrongLanguage(AudioError):
@@ -264,7 +265,6 @@ class Transcriber:
         self.options = options or TranscribeOptions()
         self._model: Any = None
         self._pipeline: Any = None
-        self._checked = False
 
     @property
     def model(self) -> Any:
@@ -302,7 +302,7 @@ class Transcriber:
             progress(len(audio) / RATE)
             return [], language, prompt or "", 0.0
         speech_s = sum(b - a for a, b in chunks) / RATE
-        runs = self._language_runs(audio, chunks, language)
+        runs = self._language_runs(audio, chunks, language, offset_s)
         pieces: list[dict] = []
         text_tail = prompt or ""
         last_lang = None
@@ -333,23 +333,19 @@ class Transcriber:
         pieces.sort(key=lambda p: (p["start"], p["end"]))
         return pieces, last_lang, text_tail, speech_s
 
-    def _language_runs(self, audio: np.ndarray, chunks: list[tuple[int, int]], language: str | None) -> list[tuple[str, list[tuple[int, int]]]]:
+    def _language_runs(self, audio: np.ndarray, chunks: list[tuple[int, int]], language: str | None, offset_s: float = 0.0) -> list[tuple[str, list[tuple[int, int]]]]:
         """Speech regions -> runs of consecutive regions in one language.
 
         The language is detected per stretch of speech (up to 30 s); a stretch Whisper is not sure of (a language
         switch inside it) is detected again region by region. Regions under a second take their neighbours'.
         """
         opts = self.options
-        if opts.language:
-            if not self._checked:  # a forced language must be the one spoken: else Whisper would translate into it
-                self._checked = True
-                first = _stretches(chunks)[0]
-                speech = np.concatenate([audio[a:b] for a, b in first])
-                if len(speech) >= 2 * RATE:
-                    lang, prob, _ = self.model.detect_language(audio=speech[: 30 * RATE])
-                    if lang != opts.language and prob >= WRONG_LANGUAGE_P:
-                        raise WrongLanguage(f"--language {opts.language}, but the speech is {lang} ({prob:.0%} sure); nothing "
-                                            f"imported (use --language auto: each stretch is transcribed in its own language)")
+        if opts.language:  # a forced language must be the one spoken in every stretch: else Whisper would translate
+            for g in _stretches(chunks):
+                lang, prob = self._check_language(audio, g, offset_s)
+                if len(g) > 1 and (lang != opts.language or prob < WRONG_LANGUAGE_P):  # a switch inside the stretch?
+                    for region in g:
+                        self._check_language(audio, [region], offset_s)
             return [(opts.language, list(chunks))]
         labels: list[str | None] = []
         for g in _stretches(chunks):
@@ -374,6 +370,19 @@ class Transcriber:
             else:
                 runs.append((lang, [c]))
         return runs
+
+    def _check_language(self, audio: np.ndarray, regions: list[tuple[int, int]], offset_s: float) -> tuple[str | None, float]:
+        """Refuse a forced ``--language`` that Whisper is sure these regions are not in; (language, probability)."""
+        speech = np.concatenate([audio[a:b] for a, b in regions])
+        if len(speech) < 2 * RATE:
+            return None, 0.0
+        lang, prob, probs = self.model.detect_language(audio=speech[: 30 * RATE])
+        forced = float(dict(probs).get(self.options.language, 0.0))
+        if lang != self.options.language and prob >= WRONG_LANGUAGE_P and forced < FORCED_UNLIKELY_P:
+            raise WrongLanguage(f"--language {self.options.language}, but the speech at {_clock(offset_s + regions[0][0] / RATE)} "
+                                f"is {lang} ({prob:.0%} sure); nothing imported (use --language auto: each stretch is "
+                                f"transcribed in its own language)")
+        return lang, float(prob)
 
     def _fix_loop(self, audio: np.ndarray, offset_s: float, seg: Any, base_s: float, lang: str, words: list[list]) -> tuple[list[list], list[str]]:
         """Decode a looping segment again at a safer setting; cut and flag a loop that persists."""
@@ -417,7 +426,6 @@ class Transcriber:
         path = Path(path)
         info = probe(path)
         opts = self.options
-        self._checked = bool(state)  # a resumed file was checked before
         total = info.duration
         progress = progress or (lambda done, total: None)
         stereo = info.channels >= 2
@@ -430,7 +438,6 @@ class Transcriber:
         skip = int(st["offset"]) if st else 0
         stats = _DecodeStats()
         end_samples = skip
-        self.model  # load before the first progress tick, so model errors come first  # noqa: B018
         progress(skip / RATE, total)
         try:
             windows = list(self._windows(path, stereo, skip, stats, pieces, split, prompts, langs, speech_s, progress, total, save_state))
@@ -443,6 +450,7 @@ class Transcriber:
         """Transcribe window after window into ``pieces``; yields (end sample, split, speech seconds) after each."""
         opts = self.options
         for offset, audio in iter_windows(path, stereo=stereo, window_s=opts.window_s, skip_samples=skip, stats=stats):
+            self.model  # loaded once there is audio: an empty or unreadable file fails fast  # noqa: B018
             offset_s = offset / RATE
             length_s = audio.shape[1] / RATE
             if split is None:
@@ -476,20 +484,22 @@ class Transcriber:
                 stats: _DecodeStats, speech_s: float) -> Transcript:
         opts = self.options
         duration = end_samples / RATE
-        warnings: list[str] = []
-        if stats.bad_packets and total and duration < total - 1.0:
-            warnings.append(f"truncated or corrupt: decoded {duration:.1f} s of {total:.1f} s")
-        elif stats.bad_packets:
-            warnings.append(f"{stats.bad_packets} undecodable packet(s) skipped")
-        elif total and duration < total * 0.9 - 1.0:
-            warnings.append(f"truncated: decoded {duration:.1f} s of {total:.1f} s")
         if duration == 0:
-            raise AudioError(f"{path}: no audio could be decoded (corrupt or empty recording)")
+            raise AudioError(_nothing_decoded(path, stats))
+        warnings = damage_warnings(stats, duration, total)
+        for at, lost in stats.damaged:  # audio the file lost is said in the transcript, not silently skipped
+            if lost and pieces:
+                near = min(pieces, key=lambda p: abs(p["start"] - at))
+                piece = _inaudible(at, at + lost, near.get("language") or opts.language)
+                piece["flags"].append("damaged")
+                if "channel" in near:
+                    piece["channel"] = near["channel"]
+                pieces.append(piece)
         pieces.sort(key=lambda p: (p["start"], p["end"]))
         loops = [p for p in pieces if "loop" in p.get("flags", [])]
         if loops:
             warnings.append(f"{len(loops)} repetition loop(s) cut and marked uncertain (first at {_clock(loops[0]['start'])}); check them against the audio")
-        gaps = [p for p in pieces if "inaudible" in p.get("flags", [])]
+        gaps = [p for p in pieces if "inaudible" in p.get("flags", []) and "damaged" not in p["flags"]]
         if gaps and len(gaps) < len(pieces):
             warnings.append(f"{len(gaps)} stretch(es) of speech could not be transcribed and are marked inaudible (first at {_clock(gaps[0]['start'])})")
         segments, how = assign_speakers(pieces, split or "mono", speakers=opts.speakers, interviewer_channel=opts.interviewer_channel)
@@ -501,6 +511,31 @@ class Transcriber:
         return Transcript(segments=segments, duration=duration, expected_duration=total, language=main,
                           languages={k: round(float(v), 1) for k, v in sorted(languages.items(), key=lambda kv: -kv[1])},
                           split=how, warnings=warnings, speech_s=round(speech_s, 1))
+
+
+def _nothing_decoded(path: Path, stats: _DecodeStats) -> str:
+    if stats.bad_packets or stats.damaged:
+        return f"{path}: no audio could be decoded (corrupt from the start); nothing imported"
+    return f"{path}: the recording is 0 seconds long; nothing imported"
+
+
+def damage_warnings(stats: _DecodeStats, duration: float, total: float | None) -> list[str]:
+    """Say where a damaged recording broke, as times in the recording (what decoded is kept)."""
+    out: list[str] = []
+    short = total - duration if total and duration < total - 1.0 else 0.0
+    if stats.damaged:
+        at, lost = stats.damaged[0]
+        if lost:
+            what = f"{lost:.1f} s could not be read and are kept as silence, so later times are unchanged"
+        else:
+            what = "undecodable audio skipped" + (f"; times after it may be early by up to {short:.1f} s" if short else "")
+        more = f" (and {len(stats.damaged) - 1} more damaged place(s))" if len(stats.damaged) > 1 else ""
+        out.append(f"corrupt at {_clock(at)}: {what}{more}")
+    if stats.stopped_at is not None and total:
+        out.append(f"truncated: unreadable from {_clock(stats.stopped_at)} of {_clock(total)}; kept the {duration:.1f} s before it")
+    elif short and not stats.damaged:
+        out.append(f"truncated: the recording ends at {_clock(duration)} of {_clock(total)} it announces; kept the {duration:.1f} s before it")
+    return out
 
 
 def _clock(seconds: float) -> str:

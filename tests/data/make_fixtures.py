@@ -192,5 +192,36 @@ def main_trust() -> None:
         print(f"{(HERE / name).stat().st_size:>9}  tests/data/{name}")
 
 
+def main_bad() -> None:
+    """python tests/data/make_fixtures.py bad: the bad-input files of issue 14 (item 8), made from jfk.ogg.
+
+    * ``video_only.mp4``: a real MPEG-4 video with no audio stream;
+    * ``zero.wav``: a valid WAV of 0 seconds (``sox -n -r 16000 -c 1 zero.wav trim 0 0``);
+    * ``jfk_damaged.ogg``: JFK with 3 kB of garbage over its middle Ogg pages (the demuxer drops about 2 s at 5 s);
+    * ``jfk_damaged.mp3``: JFK as MP3 with 3 kB of garbage in the middle (the decoder fails at about 5.5 s).
+    """
+    with av.open(str(HERE / "video_only.mp4"), "w") as out:
+        stream = out.add_stream("mpeg4", rate=5)
+        stream.width, stream.height, stream.pix_fmt = 32, 32, "yuv420p"
+        for _ in range(5):
+            frame = av.VideoFrame.from_ndarray(np.zeros((32, 32, 3), np.uint8), format="rgb24")
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    subprocess.run(["sox", "-n", "-r", str(RATE), "-c", "1", "-b", "16", str(HERE / "zero.wav"), "trim", "0", "0"], check=True)
+    jfk = read_wav(HERE / "jfk.ogg")
+    garbage = bytes((i * 37) % 256 for i in range(3000))
+    with tempfile.TemporaryDirectory() as d:
+        encode(Path(d) / "jfk.mp3", [jfk], codec="libmp3lame", bitrate=24000)
+        for src, name in ((HERE / "jfk.ogg", "jfk_damaged.ogg"), (Path(d) / "jfk.mp3", "jfk_damaged.mp3")):
+            data = bytearray(src.read_bytes())
+            middle = len(data) // 2
+            data[middle : middle + len(garbage)] = garbage
+            (HERE / name).write_bytes(bytes(data))
+    for name in ("video_only.mp4", "zero.wav", "jfk_damaged.ogg", "jfk_damaged.mp3"):
+        print(f"{(HERE / name).stat().st_size:>9}  tests/data/{name}")
+
+
 if __name__ == "__main__":
-    main_trust() if sys.argv[1:] == ["trust"] else main()
+    {"trust": main_trust, "bad": main_bad}.get(sys.argv[1] if sys.argv[1:] else "", main)()
