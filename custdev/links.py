@@ -47,9 +47,10 @@ def derived_ids(interview_id: str, kind: str, texts: Iterable[str]) -> list[int]
     """One id per text, in order; the n-th repeat of a text in the interview gets occurrence n."""
     seen: Counter[str] = Counter()
     out = []
+    high = _bits(interview_id, ID_BITS - TEXT_BITS) << TEXT_BITS  # derived_id's, computed once per interview
     for text in texts:
         key = _norm(text)
-        out.append(derived_id(interview_id, kind, key, seen[key]))
+        out.append((high | _bits("\x1f".join((kind, key, str(seen[key]))), TEXT_BITS)) or 1)
         seen[key] += 1
     return out
 
