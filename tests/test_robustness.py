@@ -196,6 +196,62 @@ def test_a_read_only_base_answers_read_only_commands(readonly_base):
     assert "read only" in build.stderr and "build --full" not in build.stderr, build.stderr
 
 
+def test_a_read_only_base_is_served_with_pages_and_search(readonly_base):
+    """A real `custdev serve` run by someone who cannot write the base (folder and db read only): it starts without a
+    build, says so, and answers the home page, an interview, search (page and JSON) and the charts."""
+    import json
+    import re
+    import urllib.request
+
+    if os.geteuid() == 0 and not shutil.which("setpriv"):
+        pytest.skip("running as root without setpriv (util-linux): cannot make the base read only")
+    cwd = readonly_base.parent
+    env = {k: v for k, v in os.environ.items() if k != "CUSTDEV_BASE"}
+    env["CUSTDEV_CACHE"] = str(cwd / "cache")
+    prefix = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", "--"] if os.geteuid() == 0 else []
+    before = sorted(p.relative_to(readonly_base).as_posix() for p in readonly_base.rglob("*"))
+    log = open(cwd / "cache" / "serve.log", "w+")
+    proc = subprocess.Popen(
+        [*prefix, sys.executable, "-m", "custdev", "serve", "--base", str(readonly_base), "--port", "0", "--no-open", "--quiet", "--workers", "1"],
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=log, text=True,
+    )
+    try:
+        url = None
+        deadline = time.time() + 90
+        while url is None and time.time() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                log.seek(0)
+                raise AssertionError(f"custdev serve exited on a read-only base: {log.read()}")
+            m = re.search(r"(http://127\.0\.0\.1:\d+)", line)
+            url = m.group(1) if m else None
+        assert url, "custdev serve printed no URL"
+
+        def get(path: str) -> tuple[int, str]:
+            with urllib.request.urlopen(url + path, timeout=60) as r:
+                return r.status, r.read().decode("utf-8")
+
+        assert get("/")[0] == 200
+        status, page = get("/custdev/interviews/i1")
+        assert status == 200 and "Clients pay a month late" in page
+        status, page = get("/custdev/search?q=invoices")
+        assert status == 200 and "How do you send invoices?" in re.sub(r"<[^>]+>", "", page)  # hits carry <mark>s
+        status, body = get("/custdev/search.json?q=late&_shape=objects")
+        assert status == 200 and len(json.loads(body)["rows"]) == 3
+        assert get("/-/charts")[0] == 200
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.seek(0)
+        err = log.read()
+        log.close()
+    assert "read only" in err and "Traceback" not in err, err
+    assert sorted(p.relative_to(readonly_base).as_posix() for p in readonly_base.rglob("*")) == before  # nothing written
+
+
 def test_a_locked_database_is_named_as_a_lock(base, monkeypatch):
     import custdev.db
 

@@ -204,3 +204,48 @@ def test_a_flood_of_wrong_passwords_is_rate_limited_and_does_not_stall_readers(s
     assert slowest < 3.0, slowest  # before: 16 wrong passwords kept a logged-in reader waiting 16 s
     status, headers, _, _ = request(shared_site, path="/custdev.json", headers=basic(USER, NEW_PASSWORD))
     assert status == 429 and int(headers["retry-after"]) > 0  # even the right password waits out the lock-out
+
+
+def test_the_failure_count_is_shared_by_every_server_process(tmp_path):
+    """Two guards on one base (what two `--workers` processes hold) count one client's failures together."""
+    from conftest import copy_base
+    from custdev.site.auth import MAX_FAILURES, Guard
+
+    root = copy_base(REPO, tmp_path / "base")
+    first, second = Guard(load_base(root), USER), Guard(load_base(root), USER)
+    for n in range(MAX_FAILURES):
+        assert (first if n % 2 else second).attempt("203.0.113.7") == 0
+    assert first.limited("203.0.113.7") > 0 and second.limited("203.0.113.7") > 0
+    assert second.attempt("203.0.113.7") > 0 and first.attempt("203.0.113.7") > 0  # refused, and not counted
+    assert first.limited("198.51.100.1") == 0  # another client is not held up
+    second.succeeded("203.0.113.7")  # the right password was among them: that attempt is no failure
+    assert first.limited("203.0.113.7") == 0
+    assert (root / ".custdev" / "login_failures.sqlite").stat().st_mode & 0o777 == 0o600
+
+
+def test_several_workers_give_a_client_no_more_attempts(base, tmp_path):
+    import shutil
+
+    from custdev.site import set_password
+    from custdev.site.auth import MAX_FAILURES
+
+    root = tmp_path / "base"
+    shutil.copytree(base, root, ignore=shutil.ignore_patterns(".custdev"))  # built already; no failures counted yet
+    set_password(load_base(root), PASSWORD)
+    proc, url = start_serve(root, "--share", "--no-build", "--workers", "2", env={"CUSTDEV_PASSWORD_HASH": "", "DATASETTE_SECRET": ""})
+    try:
+        statuses: list[int] = []
+
+        def attacker():
+            for _ in range(3):
+                statuses.append(request(url, path="/custdev.json", headers=basic(USER, "guess"))[0])
+
+        threads = [threading.Thread(target=attacker) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        stop(proc)
+    # Before: each of the 2 processes allowed 5, so up to 10 wrong passwords were checked in the minute.
+    assert statuses.count(401) == MAX_FAILURES and statuses.count(429) == len(statuses) - MAX_FAILURES, statuses

@@ -8,7 +8,8 @@
   the password signs everyone out, even on a site that is running.
 * Checking a password runs off the event loop (a thread; pbkdf2 releases the GIL), at most two at a time, and
   always costs one full hash, whether the user name is wrong or the password: the two take the same time. A client
-  with 5 wrong passwords in a minute gets 429 for a minute, without any hashing. Any UTF-8 password works, in the
+  with 5 wrong passwords in a minute gets 429 for a minute, without any hashing; the count is shared by all the
+  site's server processes (custdev.site.ratelimit), so ``--workers`` gives no client more attempts. Any UTF-8 password works, in the
   form and in HTTP Basic auth; a malformed Authorization header is answered 401.
 * The local (unshared) site answers only requests addressed to its own host names (localhost, 127.0.0.1, [::1] and
   the address it listens on), so a web page that re-points its own domain at 127.0.0.1 cannot read the base.
@@ -26,7 +27,6 @@ import os
 import re
 import secrets
 import time
-from collections import deque
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -35,6 +35,7 @@ from datasette.utils.asgi import Request, Response
 from custdev.config import PRIVATE_DIR, Base
 from custdev.errors import ConfigError
 from custdev.site.common import site_options
+from custdev.site.ratelimit import FILE as FAILURES_FILE, MemoryFailures, SharedFailures
 from custdev.site.settings import PASSWORD_ENV, STATIC_PREFIX, site_config
 
 PASSWORD_FILE = "site_password"
@@ -181,7 +182,8 @@ def allowed_host(host_header: str | None, bound: str | None) -> bool:
 
 
 class Guard:
-    """Per server process: the current password, failures per client and recent Basic-auth successes."""
+    """Per server process: the current password, failures per client (shared between processes through the base's
+    .custdev/) and recent Basic-auth successes."""
 
     def __init__(self, base: Base | None, username: str, days: float = LOGIN_DAYS, password_hash: str | None = None):
         self.base = base
@@ -189,7 +191,8 @@ class Guard:
         self.days = days
         self._fixed_hash = password_hash
         self._hash_cache: tuple[float, str | None] = (-1.0, None)
-        self.failures: dict[str, deque] = {}
+        self.failures = (SharedFailures(base.root / PRIVATE_DIR / FAILURES_FILE, MAX_FAILURES, FAILURE_WINDOW_S) if base is not None
+                         else MemoryFailures(MAX_FAILURES, FAILURE_WINDOW_S))
         self.basic_ok: dict[str, float] = {}
         self._hashing: asyncio.Semaphore | None = None
 
@@ -215,26 +218,15 @@ class Guard:
 
     def limited(self, client: str) -> float:
         """Seconds this client must wait, or 0."""
-        q = self.failures.get(client)
-        now = time.monotonic()
-        while q and now - q[0] > FAILURE_WINDOW_S:
-            q.popleft()
-        if q is not None and not q:
-            del self.failures[client]
-        if q and len(q) >= MAX_FAILURES:
-            return max(1.0, FAILURE_WINDOW_S - (now - q[0]))
-        return 0.0
+        return self.failures.limited(client)
 
-    def attempt(self, client: str) -> None:
-        """Count an attempt as a failure before checking it, so concurrent guesses cannot slip past the limit."""
-        if len(self.failures) > 10_000:
-            self.failures.clear()
-        self.failures.setdefault(client, deque()).append(time.monotonic())
+    def attempt(self, client: str) -> float:
+        """Count an attempt as a failure before checking it, so concurrent guesses cannot slip past the limit: in one
+        step, the seconds to wait (the attempt is refused and not counted), or 0 (counted; go on and check it)."""
+        return self.failures.attempt(client)
 
     def succeeded(self, client: str) -> None:
-        q = self.failures.get(client)
-        if q:
-            q.pop()
+        self.failures.succeeded(client)
 
     async def check(self, username: str, password: str) -> bool:
         """One full password hash whatever is wrong, off the event loop."""
@@ -363,7 +355,9 @@ async def _login(datasette, scope, receive, send) -> None:
     token = request.cookies.get(CSRF_COOKIE)
     if not token or not hmac.compare_digest(token.encode(), form.get("csrftoken", "").encode()):
         return await _login_page(datasette, request, send, error="The form expired; please sign in again.", status=403)
-    guard.attempt(_client(scope))
+    wait = guard.attempt(_client(scope))
+    if wait:
+        return await _send(_too_many(wait), send)
     if await guard.check(form.get("username", ""), form.get("password", "")):
         guard.succeeded(_client(scope))
         response = Response.redirect(datasette.urls.path("/"))
@@ -415,7 +409,9 @@ def password_gate(app, datasette):
                     wait = guard.limited(client)
                     if wait:
                         return await _send(_too_many(wait), send)
-                    guard.attempt(client)
+                    wait = guard.attempt(client)
+                    if wait:
+                        return await _send(_too_many(wait), send)
                     if await guard.check(*basic):
                         guard.succeeded(client)
                         if len(guard.basic_ok) > 1000:
