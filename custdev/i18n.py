@@ -11,6 +11,9 @@ The ``.mo`` files are committed, so a checkout, an editable install and a wheel 
 library's :mod:`gettext` alone (Babel is needed only to extract and compile, see ``scripts/i18n``);
 ``tests/test_i18n.py`` fails when a ``.po`` and its committed ``.mo`` differ, or a catalog misses a message.
 Russian plurals come from the catalog's ``Plural-Forms`` (1 цитата, 2 цитаты, 5 цитат, 21 цитата).
+
+Numbers and percentages are written by :func:`decimal` and :func:`percent` (Babel's CLDR number formats): the
+report, the CLI tables, the charts and the site all write 12,5% and 1 234 in Russian, 12.5% and 1,234 in English.
 """
 
 from __future__ import annotations
@@ -68,6 +71,20 @@ class Translator:
     def translations(self) -> _gettext.NullTranslations:
         """The underlying gettext object (for ``jinja2.ext.i18n``'s ``install_gettext_translations``)."""
         return self._t
+
+
+def decimal(x: float, language: str = DEFAULT_LANGUAGE, digits: int = 1, *, fixed: bool = False) -> str:
+    """``x`` with at most ``digits`` decimals (exactly ``digits`` when ``fixed``), grouped, in ``language``'s digits:
+    1 234,5 in Russian, 1,234.5 in English. The one number format of custdev (Babel, imported here only)."""
+    from babel.numbers import format_decimal
+
+    fmt = "#,##0" + ("." + ("0" if fixed else "#") * digits if digits else "")
+    return format_decimal(x, format=fmt, locale=language if language in LANGUAGES else DEFAULT_LANGUAGE)
+
+
+def percent(share: float | None, language: str = DEFAULT_LANGUAGE, digits: int = 1, *, fixed: bool = False) -> str:
+    """A share 0..1 as a percentage: 12.5% / 12,5% ("—" for None)."""
+    return "—" if share is None else decimal(share * 100, language, digits, fixed=fixed) + "%"
 
 
 @lru_cache(maxsize=None)

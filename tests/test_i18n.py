@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 from custdev import i18n_tools
 from custdev.cli import app
 from custdev.i18n import LANGUAGES, translator
-from custdev.report.labels import LABELS
 from custdev.report.text import word
 from test_analysis import make_base
 
@@ -41,14 +40,14 @@ def test_committed_mo_files_are_the_compiled_po_files():
     (104, "цитаты", "интервью", "респондента"),
 ])
 def test_russian_plural_forms(n, quote, interview, respondent):
-    L = LABELS["ru"]
-    assert (word(n, "quotes", L), word(n, "interviews", L), word(n, "respondents", L)) == (quote, interview, respondent)
+    t = translator("ru")
+    assert (word(n, "quotes", t), word(n, "interviews", t), word(n, "respondents", t)) == (quote, interview, respondent)
     assert translator("ru").ngettext("{n} respondent", "{n} respondents", n).format(n=n) == f"{n} {respondent}"
 
 
 def test_english_plural_forms():
-    L = LABELS["en"]
-    assert [word(n, "quotes", L) for n in (1, 2, 5)] == ["quote", "quotes", "quotes"]
+    t = translator("en")
+    assert [word(n, "quotes", t) for n in (1, 2, 5)] == ["quote", "quotes", "quotes"]
     assert translator("en").ngettext("{n} interview", "{n} interviews", 1) == "{n} interview"
 
 
@@ -136,6 +135,8 @@ def test_russian_base_cli_tables_and_reports_have_no_english_labels(russian_base
     assert result.exit_code == 0, result.output
     assert english_leftovers(result.stdout) == []
     assert re.search(r"[а-яё]{4}", result.stdout)
+    # one number format: a decimal comma in the CLI tables as in the report (12,5%), never 12.5%
+    assert re.search(r"\d,\d%", result.stdout) and not re.search(r"\d\.\d+%", result.stdout)
 
 
 def test_russian_report_written_to_a_file_says_so_in_russian(russian_base, tmp_path):

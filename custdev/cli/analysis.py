@@ -12,7 +12,7 @@ from rich.text import Text
 
 from custdev.cli import BaseOpt, JsonOpt, app, errors, out, print_json
 from custdev.config import ANALYSIS_DEFAULTS
-from custdev.i18n import N_, translator
+from custdev.i18n import N_, decimal, percent, translator
 
 # Words the analysis returns as values, shown translated.
 VERDICTS = {"systemic": N_("systemic"), "local": N_("local"), "unclear": N_("unclear")}
@@ -24,12 +24,15 @@ SegmentOpt = Annotated[
 ]
 
 
-def _pct(share: float | None) -> str:
-    return "—" if share is None else f"{share * 100:.1f}%"
+def _pct(share: float | None, lang: str = "en") -> str:
+    """50.0% (50,0% in a Russian base): the one number format (custdev.i18n.percent), one decimal kept."""
+    return percent(share, lang, fixed=True)
 
 
-def _ci(low: float | None, high: float | None) -> str:
-    return "—" if low is None or high is None else f"{low * 100:.1f}–{high * 100:.1f}%"
+def _ci(low: float | None, high: float | None, lang: str = "en") -> str:
+    if low is None or high is None:
+        return "—"
+    return f"{decimal(low * 100, lang, fixed=True)}–{percent(high, lang, fixed=True)}"
 
 
 def _amount(x: float, cur: str = "") -> str:
@@ -46,10 +49,10 @@ def _range(mid: float | None, low: float | None, high: float | None, cur: str = 
     return f"{_amount(mid, cur)} ({_amount(low or 0, cur)}–{_amount(high or 0, cur)})"
 
 
-def _nps(value: float | None) -> str:
+def _nps(value: float | None, lang: str = "en") -> str:
     if value is None:
         return "—"
-    return f"{value:+.1f}" if value else "0.0"
+    return ("+" if value > 0 else "-" if value < 0 else "") + decimal(abs(value), lang, fixed=True)
 
 
 def _verdict(v: str | None, more: int | None = None, t=None) -> Text:
@@ -100,7 +103,7 @@ def pains(
         t = _table(tr.ngettext(
             "{title} ({slug}) in {scope}: {k} of {n} interview, {share}, {verdict}",
             "{title} ({slug}) in {scope}: {k} of {n} interviews, {share}, {verdict}", p.total_interviews,
-        ).format(title=p.title, slug=p.pain, scope=scope, k=p.interviews, n=p.total_interviews, share=_pct(p.share),
+        ).format(title=p.title, slug=p.pain, scope=scope, k=p.interviews, n=p.total_interviews, share=_pct(p.share, tr.language),
                  verdict=_verdict(p.verdict, p.more_interviews, tr).plain))
         for col, just in ((_("Segment"), "left"), (_("Interviews"), "right"), (_("Share"), "right"), (_("95% CI"), "right"),
                           (_("Quotes"), "right"), (_("Verdict"), "left")):
@@ -109,7 +112,7 @@ def pains(
             s = p.segments.get(slug)
             if s is None:
                 continue
-            t.add_row(title, f"{s.interviews}/{s.segment_interviews}", _pct(s.share), _ci(s.ci_low, s.ci_high), str(s.quotes), _verdict(s.verdict, s.more_interviews, tr))
+            t.add_row(title, f"{s.interviews}/{s.segment_interviews}", _pct(s.share, tr.language), _ci(s.ci_low, s.ci_high, tr.language), str(s.quotes), _verdict(s.verdict, s.more_interviews, tr))
         out.print(t)
         return
     t = _table(tr.ngettext(
@@ -123,7 +126,7 @@ def pains(
     t.add_column(_("Quotes"), justify="right", no_wrap=True)
     t.add_column(_("Verdict"), no_wrap=True)
     for p in result.pains:  # the journey stage is in --json and in 'custdev journey'
-        t.add_row(p.pain, f"{p.interviews}/{p.total_interviews}", _pct(p.share), _ci(p.ci_low, p.ci_high), str(p.quotes), _verdict(p.verdict, p.more_interviews, tr))
+        t.add_row(p.pain, f"{p.interviews}/{p.total_interviews}", _pct(p.share, tr.language), _ci(p.ci_low, p.ci_high, tr.language), str(p.quotes), _verdict(p.verdict, p.more_interviews, tr))
     out.print(t)
     out.print(_("Heard in: interviews that mention the pain / interviews considered. Unclear +N: the 95% CI straddles {threshold}%; about N more interviews would settle it if the share held.").format(threshold=f"{result.threshold * 100:g}"), style="dim", markup=False)
     if result.scope is None and result.segments:
@@ -136,7 +139,7 @@ def pains(
             row = [p.pain]
             for slug, _title in result.segments:
                 s = p.segments.get(slug)
-                row.append("—" if s is None or s.share is None else f"{_pct(s.share)} {s.interviews}/{s.segment_interviews}")
+                row.append("—" if s is None or s.share is None else f"{_pct(s.share, tr.language)} {s.interviews}/{s.segment_interviews}")
             t.add_row(*row)
         out.print(t)
     money = [(p, p.money[0]) for p in result.pains if p.money and p.interviews > 0]
@@ -167,13 +170,13 @@ def segments(base: BaseOpt = None, json_: JsonOpt = False) -> None:
     t = _table(_("Segments: {interviews}, {respondents}, NPS {nps} ({scored} scored)").format(
         interviews=tr.ngettext("{n} interview", "{n} interviews", overall.interviews).format(n=overall.interviews),
         respondents=tr.ngettext("{n} respondent", "{n} respondents", overall.respondents).format(n=overall.respondents),
-        nps=_nps(overall.nps), scored=overall.scored))
+        nps=_nps(overall.nps, tr.language), scored=overall.scored))
     for col, just in ((_("Segment"), "left"), (_("Interviews"), "right"), (_("Respondents"), "right"), ("NPS", "right"),
                       (_("Scored"), "right"), (_("P/N/D"), "right"), (_("Top pains"), "left")):
         t.add_column(col, justify=just)
     for r in rows:
-        top = ", ".join(f"{s.segment} {_pct(s.share)}" for s in r.top_pains) or "—"
-        t.add_row(f"{r.title} ({r.segment})", str(r.interviews), str(r.respondents), _nps(r.nps), str(r.scored),
+        top = ", ".join(f"{s.segment} {_pct(s.share, tr.language)}" for s in r.top_pains) or "—"
+        t.add_row(f"{r.title} ({r.segment})", str(r.interviews), str(r.respondents), _nps(r.nps, tr.language), str(r.scored),
                   f"{r.promoters}/{r.passives}/{r.detractors}", top)
     out.print(t)
     out.print(_("P/N/D: promoters (9-10) / passives (7-8) / detractors (0-6). An interview in two segments counts in both."), style="dim", markup=False)
@@ -243,22 +246,23 @@ def saturation(
             t.add_column(col, justify="left" if n == 0 else "right", no_wrap=n != 0, overflow="fold")
         for r in rich:
             t.add_row(r.segment or _("all"), str(r.interviews), str(r.observed), str(r.singletons), str(r.doubletons),
-                      _num(r.chao1), "—" if r.chao1_low is None else f"{r.chao1_low}–{r.chao1_high}", _pct(r.new_pain_chance))
+                      _num(r.chao1, tr.language), "—" if r.chao1_low is None else f"{r.chao1_low}–{r.chao1_high}", _pct(r.new_pain_chance, tr.language))
         out.print(t)
 
 
-def _num(x: float | None) -> str:
-    return "—" if x is None else f"{x:.1f}"
+def _num(x: float | None, lang: str = "en") -> str:
+    return "—" if x is None else decimal(x, lang, fixed=True)
 
 
 def richness_line(r, tr=None) -> str:
-    _ = (tr or translator("en")).gettext
+    tr = tr or translator("en")
+    _ = tr.gettext
     if not r.observed:
         return _("Unheard pains: no pains are coded yet, so nothing can be estimated.")
     return _("Unheard pains: about {chao1} pains exist (Chao1, 95% CI {low}–{high}); {observed} heard, so about {unheard} not heard yet. "
              "Chance the next interview brings a new pain: {chance} (f1 = {f1} heard once, f2 = {f2} twice, in {n} interviews).").format(
-        chao1=_num(r.chao1), low=r.chao1_low, high=r.chao1_high, observed=r.observed, unheard=_num(r.unheard),
-        chance=_pct(r.new_pain_chance), f1=r.singletons, f2=r.doubletons, n=r.interviews)
+        chao1=_num(r.chao1, tr.language), low=r.chao1_low, high=r.chao1_high, observed=r.observed, unheard=_num(r.unheard, tr.language),
+        chance=_pct(r.new_pain_chance, tr.language), f1=r.singletons, f2=r.doubletons, n=r.interviews)
 
 
 @app.command()
@@ -291,7 +295,7 @@ def hypotheses(base: BaseOpt = None, json_: JsonOpt = False) -> None:
     style = {"supported": "bold green", "refuted": "bold red"}
     for h in rows:
         status = _(STATUSES.get(h.status, h.status)) + (f" +{h.more_interviews}" if h.more_interviews else "")
-        share = "—" if h.support_share is None else f"{_pct(h.support_share)} ({_ci(h.ci_low, h.ci_high)})"
+        share = "—" if h.support_share is None else f"{_pct(h.support_share, tr.language)} ({_ci(h.ci_low, h.ci_high, tr.language)})"
         t.add_row(f"{h.title} ({h.hypothesis})", str(h.interviews_for), str(h.interviews_against), share,
                   Text(status, style=style.get(h.status, "yellow")))
     out.print(t)

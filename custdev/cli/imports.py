@@ -9,6 +9,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, errors, out, print_json
+from custdev.i18n import LANGUAGES
+
+
+def _check_language(language: str) -> None:
+    """--language: auto or one of the languages custdev knows (custdev.i18n.LANGUAGES)."""
+    if language != "auto" and language not in LANGUAGES:
+        raise typer.BadParameter(f"use {', '.join(LANGUAGES)} or auto", param_hint="--language")
 
 
 def _clock(seconds: float | None) -> str:
@@ -86,8 +93,7 @@ def import_(
     from custdev.ingest import ImportOptions
     from custdev.speech import TranscribeOptions
 
-    if language not in ("auto", "ru", "en"):
-        raise typer.BadParameter("use ru, en or auto", param_hint="--language")
+    _check_language(language)
     speaker_names = [n.strip() for n in speakers.split(",") if n.strip()] if not speakers.strip().isdigit() else []
     voices = len(speaker_names) if speaker_names else int(speakers)
     if not 1 <= voices <= 8:
@@ -144,8 +150,7 @@ def sample(
     from custdev.sampling import draw_for_base, file_contexts, save_record
     from custdev.speech import TranscribeOptions
 
-    if language not in ("auto", "ru", "en"):
-        raise typer.BadParameter("use ru, en or auto", param_hint="--language")
+    _check_language(language)
     lang = None if language == "auto" else language
     with errors():
         b = load_base(base)
@@ -398,8 +403,7 @@ def record(
     from custdev.config import load_base
     from custdev.speech.record import RecordError, level_bar, list_devices as devices, record as run_record
 
-    if language not in ("auto", "ru", "en"):
-        raise typer.BadParameter("use ru, en or auto", param_hint="--language")
+    _check_language(language)
     with errors():
         if list_devices:
             found = devices()

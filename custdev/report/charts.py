@@ -7,7 +7,7 @@ import math
 
 from custdev import charts
 from custdev.report.data import ReportData
-from custdev.report.labels import LABELS
+from custdev.i18n import translator
 from custdev.report.text import pct
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -33,10 +33,10 @@ def _wrap(text: str, width_px: float, size: float, max_lines: int = 2) -> list[s
 
 
 def heatmap_svg(d: ReportData) -> str:
-    L = LABELS[d.language]
+    _ = translator(d.language).gettext
     esc = html.escape
     pains = d.pains.pains
-    cols: list[tuple[str, str, int]] = [("__all__", L["all"], d.pains.total_interviews)]
+    cols: list[tuple[str, str, int]] = [("__all__", _("All"), d.pains.total_interviews)]
     cols += [(s.segment, s.title, s.interviews) for s in d.segments]
     cell_w, cell_h, font = 104, 40, 13
     label_w = min(240, max(140, max((_text_w(p.title, font) for p in pains), default=100) + 24))
@@ -53,7 +53,7 @@ def heatmap_svg(d: ReportData) -> str:
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
         f'font-family="{charts.FONT_FAMILY}" role="img" '
-        f'aria-label="{esc(L["heatmap"])}">',
+        f'aria-label="{esc(_("Pains by segment"))}">',
         "<defs>"
         '<pattern id="empty" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
         '<rect width="8" height="8" fill="#eef0f3"/><line x1="0" y1="0" x2="0" y2="8" stroke="#d9dde3" stroke-width="3"/></pattern>'
@@ -104,10 +104,10 @@ def heatmap_svg(d: ReportData) -> str:
     parts.append(f'<rect x="{lx}" y="{ly}" width="{lw}" height="10" rx="2" fill="url(#scale)" stroke="#d1d5db" stroke-width="0.5"/>')
     parts.append(f'<text x="{lx}" y="{ly + 24}" font-size="10.5" fill="#6b7280">0%</text>')
     parts.append(f'<text x="{lx + lw}" y="{ly + 24}" font-size="10.5" fill="#6b7280" text-anchor="end">100%</text>')
-    parts.append(f'<text x="{lx + lw / 2}" y="{ly + 24}" font-size="10.5" fill="#6b7280" text-anchor="middle">{esc(L["legend"])}</text>')
+    parts.append(f'<text x="{lx + lw / 2}" y="{ly + 24}" font-size="10.5" fill="#6b7280" text-anchor="middle">{esc(_("share of interviews"))}</text>')
     tx = lx + lw + 18
     parts.append(f'<rect x="{tx}" y="{ly - 3}" width="16" height="16" rx="3" fill="{_mix(d.threshold)}" stroke="#111827" stroke-width="1.5"/>')
-    parts.append(f'<text x="{tx + 22}" y="{ly + 9}" font-size="11" fill="#374151">{esc(L["threshold"].format(t=pct(d.threshold, d.language)))}</text>')
+    parts.append(f'<text x="{tx + 22}" y="{ly + 9}" font-size="11" fill="#374151">{esc(_("systemic ≥ {t}").format(t=pct(d.threshold, d.language)))}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -178,7 +178,7 @@ def cooccurrence_svg(d: ReportData, max_pains: int = 10) -> str:
     c = d.cooccurrence
     if c is None or not c.pairs:
         return ""
-    L = LABELS[d.language]
+    _ = translator(d.language).gettext
     esc = html.escape
     pains = c.pains[:max_pains]
     cell, font = 44, 12
@@ -188,7 +188,7 @@ def cooccurrence_svg(d: ReportData, max_pains: int = 10) -> str:
     height = int(head_h + cell * len(pains) + 30)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'font-family="{charts.FONT_FAMILY}" role="img" aria-label="{esc(L["cooc"])}">',
+        f'font-family="{charts.FONT_FAMILY}" role="img" aria-label="{esc(_("Pains mentioned together"))}">',
         f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
     ]
     for i, (slug, title) in enumerate(pains):

@@ -9,9 +9,9 @@ import html
 from custdev import analysis as an
 from custdev.report.charts import cooccurrence_svg, heatmap_svg, saturation_svg
 from custdev.report.data import QuoteRef, ReportData
-from custdev.report.labels import LABELS
+from custdev.i18n import decimal, translator
 from custdev.report.text import (
-    _method, _opp_where, _period, _quoted, _sat_line, _segment_titles, count, headline, money_close, money_open, more_line, pct, signed,
+    _method, _opp_where, _period, _quoted, _sat_line, _segment_titles, count, status, headline, money_close, money_open, more_line, pct, signed,
     unheard_line, word,
 )
 
@@ -48,93 +48,94 @@ def _escaped(obj):
 
 def render_markdown(d: ReportData, *, heatmap_file: str | None = None) -> str:
     d = _escaped(d)
-    L = LABELS[d.language]
+    t = translator(d.language)
+    _ = t.gettext
     lang = d.language
     seg_titles = _segment_titles(d)
     o: list[str] = []
-    scope = f"{L['scope_segment']}: {d.segment_title}" if d.segment else L["scope_all"]
+    scope = f"{_('Segment')}: {d.segment_title}" if d.segment else _("All interviews")
     o.append(f"# {d.title}")
     o.append("")
-    o.append(f"*{L['kind']} · {scope} · {L['generated']} {d.generated}*")
+    o.append(f"*{_('Customer research report')} · {scope} · {_('Generated')} {d.generated}*")
     o.append("")
     if d.description:
         o += [d.description, ""]
     o.append(
-        f"**{count(d.interviews, 'interviews', L)} · {count(d.respondents, 'respondents', L)} · {count(d.segments_count, 'segments', L)} · "
-        f"{L['period']}: {_period(d)} · {L['nps']} {signed(d.nps.nps, lang)}**"
+        f"**{count(d.interviews, 'interviews', t)} · {count(d.respondents, 'respondents', t)} · {count(d.segments_count, 'segments', t)} · "
+        f"{_('Period')}: {_period(d)} · {_('NPS')} {signed(d.nps.nps, lang)}**"
     )
     o.append("")
-    o += [" ".join(headline(d, L) + ([money_open(d, L)] if money_open(d, L) else [])), ""]
+    o += [" ".join(headline(d, t) + ([money_open(d, t)] if money_open(d, t) else [])), ""]
 
     def quote_md(q: QuoteRef) -> list[str]:
         where = f"{q.interview_id}, {q.timestamp}" if q.timestamp else q.interview_id
         segs = ", ".join(seg_titles.get(s, s) for s in q.segments)
-        doubt = f" · ⚠ {L['unsure']}: {', '.join(_quoted(w, lang) for w in q.unsure)}" if q.unsure else ""
+        doubt = f" · ⚠ {_('rests on uncertain words')}: {', '.join(_quoted(w, lang) for w in q.unsure)}" if q.unsure else ""
         return [f"> {_quoted(' '.join(q.text.split()), lang)}", f"> — *{where}*" + (f" · {segs}" if segs else "") + doubt, ""]
 
-    o += [f"## 1. {L['value']}", ""]
+    o += [f"## 1. {_('What customers value')}", ""]
     if d.value_quotes:
         for q in d.value_quotes:
             o += quote_md(q)
     else:
-        o += [L["value_none"], ""]
+        o += [_("No quotes are tagged #value yet. Tag what customers praise with #value to fill this section."), ""]
     if d.supported:
-        o += [f"**{L['value_confirmed']}:**", ""]
+        o += [f"**{_('Confirmed by the evidence')}:**", ""]
         for h in d.supported:
-            o.append(f"- {h.title} ({L['for'].lower()}: {h.interviews_for}, {L['against'].lower()}: {h.interviews_against})")
+            o.append(f"- {h.title} ({_('For').lower()}: {h.interviews_for}, {_('Against').lower()}: {h.interviews_against})")
         o.append("")
 
-    o += [f"## 2. {L['pains']}", ""]
+    o += [f"## 2. {_('Top pains')}", ""]
     if not d.top_pains:
-        o += [L["pains_none"], ""]
+        o += [_("No pains are coded yet. Code quotes with #pain/<slug> to fill this section."), ""]
     for n, tp in enumerate(d.top_pains, 1):
         p = tp.stat
-        o.append(f"### 2.{n}. {p.title} — {pct(p.share, lang)} {L['of_interviews']} · {L[p.verdict] if p.verdict else ''}")
+        o.append(f"### 2.{n}. {p.title} — {pct(p.share, lang)} {_('of interviews')} · {status(p.verdict, t) if p.verdict else ''}")
         o.append("")
-        bits = [L["interviews_of"].format(k=p.interviews, n=p.total_interviews), f"{L['ci']} {pct(p.ci_low, lang)}–{pct(p.ci_high, lang)}", count(p.quotes, "quotes", L)]
+        bits = [_("{k} of {n} interviews").format(k=p.interviews, n=p.total_interviews), f"{_('95% CI')} {pct(p.ci_low, lang)}–{pct(p.ci_high, lang)}", count(p.quotes, "quotes", t)]
         if p.stage:
-            bits.insert(0, f"{L['stage']}: {p.stage}")
-        if more_line(p.more_interviews, L):
-            bits.append(more_line(p.more_interviews, L))
+            bits.insert(0, f"{_('Stage')}: {p.stage}")
+        if more_line(p.more_interviews, t):
+            bits.append(more_line(p.more_interviews, t))
         o += [" · ".join(bits), ""]
         for q in tp.quotes:
             o += quote_md(q)
 
-    o += [f"## 3. {L['opportunities']}", ""]
+    o += [f"## 3. {_('Opportunities')}", ""]
     if d.opportunities:
         for op in d.opportunities:
             p = op.pain
-            where = _opp_where(op, d, L, seg_titles)
-            o.append(f"- **{L['opp_solve'].format(pain=p.title)}** — {where}")
+            where = _opp_where(op, d, t, seg_titles)
+            o.append(f"- **{_('Solve “{pain}”').format(pain=p.title)}** — {where}")
         o.append("")
     else:
-        o += [L["opp_none"], ""]
+        o += [_("No systemic pains yet: keep interviewing before committing to a solution."), ""]
     if d.opportunity_quotes:
-        o += [f"**{L['opp_words']}:**", ""]
+        o += [f"**{_('In customers’ words')}:**", ""]
         for q in d.opportunity_quotes:
             o += quote_md(q)
     if d.open_hypotheses:
-        o += [f"**{L['opp_next']}:**", ""]
+        o += [f"**{_('Next questions to ask')}:**", ""]
         for h in d.open_hypotheses:
-            o.append(f"- {L['opp_next_item'].format(title=h.title, f=h.interviews_for, a=h.interviews_against)}")
+            o.append(f"- {_('{title} ({f} for, {a} against)').format(title=h.title, f=h.interviews_for, a=h.interviews_against)}")
         o.append("")
-    if money_close(d, L):
-        o += [f"**{money_close(d, L)}**", ""]
+    if money_close(d, t):
+        o += [f"**{money_close(d, t)}**", ""]
 
-    o += [f"## {L['nps_by_segment']}", ""]
-    o.append(f"| {L['segment']} | {L['interviews'].capitalize()} | {L['scored']} | {L['promoters']} | {L['passives']} | {L['detractors']} | NPS |")
+    o += [f"## {_('NPS by segment')}", ""]
+    o.append(f"| {_('Segment')} | {_('interviews').capitalize()} | {_('Scored')} | {_('Promoters')} | {_('Passives')} | {_('Detractors')} | NPS |")
     o.append("|---|---:|---:|---:|---:|---:|---:|")
     for s in d.segments:
         o.append(f"| {s.title} | {s.interviews} | {s.scored} | {s.promoters} | {s.passives} | {s.detractors} | {signed(s.nps, lang)} |")
     if not d.segment:
         n = d.nps
-        o.append(f"| **{L['all']}** | {n.interviews} | {n.scored} | {n.promoters} | {n.passives} | {n.detractors} | **{signed(n.nps, lang)}** |")
+        o.append(f"| **{_('All')}** | {n.interviews} | {n.scored} | {n.promoters} | {n.passives} | {n.detractors} | **{signed(n.nps, lang)}** |")
     o.append("")
 
-    o += [f"## {L['heatmap']}", ""]
+    o += [f"## {_('Pains by segment')}", ""]
     if heatmap_file:
-        o += [f"![{L['heatmap']}]({heatmap_file})", ""]
-    header = [L["pain"], f"{L['all']} (n={d.pains.total_interviews})"] + [f"{s.title} (n={s.interviews})" for s in d.segments]
+        o += [f"![{_('Pains by segment')}]({heatmap_file})", ""]
+    header = [_("Pain"), f"{_('All')} (n={d.pains.total_interviews})"] + [f"{s.title} (n={s.interviews})" for s in d.segments]
     o.append("| " + " | ".join(header) + " |")
     o.append("|---" + "|---:" * (len(header) - 1) + "|")
     for p in d.pains.pains:
@@ -143,26 +144,26 @@ def render_markdown(d: ReportData, *, heatmap_file: str | None = None) -> str:
             ss = p.segments.get(s.segment)
             cells.append("—" if ss is None or ss.share is None else f"{pct(ss.share, lang)} ({ss.interviews})")
         o.append("| " + " | ".join(cells) + " |")
-    o += ["", f"*{L['heatmap_caption']}*", ""]
+    o += ["", f"*{_('Share of each segment’s interviews that mention the pain. n = interviews in the segment; an empty segment is grey.')}*", ""]
     c = d.cooccurrence
     if c is not None and c.pairs:
-        o += [f"## {L['cooc']}", "", f"| {L['cooc_pair']} | {L['cooc_together']} | Jaccard |", "|---|---:|---:|"]
+        o += [f"## {_('Pains mentioned together')}", "", f"| {_('Pair')} | {_('Together')} | Jaccard |", "|---|---:|---:|"]
         for pr in c.pairs[:10]:
             o.append(f"| {pr.title_a} + {pr.title_b} | {pr.together} | {_j(pr.jaccard, lang)} |")
-        o += ["", f"*{L['cooc_caption']}*", ""]
+        o += ["", f"*{_('Each cell: interviews that mention both pains, coloured by Jaccard (together ÷ interviews that mention either).')}*", ""]
 
     if d.hypotheses:
-        o += [f"## {L['hypotheses']}", ""]
-        o.append(f"| {L['hypothesis']} | {L['for']} | {L['against']} | {L['status']} |")
+        o += [f"## {_('Hypotheses')}", ""]
+        o.append(f"| {_('Hypothesis')} | {_('For')} | {_('Against')} | {_('Status')} |")
         o.append("|---|---:|---:|---|")
         for h in d.hypotheses:
-            status = L[h.status] + (f" ({more_line(h.more_interviews, L, 'more_h')})" if h.more_interviews else "")
-            o.append(f"| {h.title} | {h.interviews_for} | {h.interviews_against} | {status} |")
+            state = status(h.status, t) + (f" ({more_line(h.more_interviews, t, 'more_h')})" if h.more_interviews else "")
+            o.append(f"| {h.title} | {h.interviews_for} | {h.interviews_against} | {state} |")
         o.append("")
 
-    o += [f"## {L['saturation']}", "", _sat_line(d, L), "", unheard_line(d, L), ""]
-    o += [f"## {L['method']}", ""]
-    o += [f"- {line}" for line in _method(d, L)]
+    o += [f"## {_('Saturation')}", "", _sat_line(d, t), "", unheard_line(d, t), ""]
+    o += [f"## {_('How to read these numbers')}", ""]
+    o += [f"- {line}" for line in _method(d, t)]
     o.append("")
     return "\n".join(o)
 
@@ -235,28 +236,29 @@ footer { color: var(--muted); font-size: 12px; margin-top: 28px; text-align: cen
 
 
 def render_html(d: ReportData) -> str:
-    L = LABELS[d.language]
+    t = translator(d.language)
+    _ = t.gettext
     lang = d.language
     e = html.escape
     seg_titles = _segment_titles(d)
-    scope = f"{L['scope_segment']}: {d.segment_title}" if d.segment else L["scope_all"]
+    scope = f"{_('Segment')}: {d.segment_title}" if d.segment else _("All interviews")
 
     def quote(q: QuoteRef) -> str:
         where = f"{e(q.interview_id)} · {e(q.timestamp)}" if q.timestamp else e(q.interview_id)
         if q.segments:
             where += f' <span class="seg">· {e(", ".join(seg_titles.get(s, s) for s in q.segments))}</span>'
         if q.unsure:
-            where += f' <span class="unsure">· ⚠ {e(L["unsure"])}: {e(", ".join(_quoted(w, lang) for w in q.unsure))}</span>'
+            where += f' <span class="unsure">· ⚠ {e(_("rests on uncertain words"))}: {e(", ".join(_quoted(w, lang) for w in q.unsure))}</span>'
         return f'<blockquote><p>{e(_quoted(" ".join(q.text.split()), lang))}</p><cite>— {where}</cite></blockquote>'
 
     def badge(kind: str | None) -> str:
         if not kind:
             return ""
         css = "nee" if kind == an.NOT_ENOUGH else kind
-        return f'<span class="badge {css}">{e(L[kind])}</span>'
+        return f'<span class="badge {css}">{e(status(kind, t))}</span>'
 
     def more_h(hy) -> str:
-        line = more_line(hy.more_interviews, L, "more_h")
+        line = more_line(hy.more_interviews, t, "more_h")
         return f' <span class="muted">{e(line)}</span>' if line else ""
 
     def nps_cell(v: float | None, strong: bool = False) -> str:
@@ -266,119 +268,118 @@ def render_html(d: ReportData) -> str:
     h: list[str] = [
         "<!DOCTYPE html>",
         f'<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(d.title)} — {e(L['kind'])}</title><style>{_CSS}</style></head><body><main>",
+        f"<title>{e(d.title)} — {e(_('Customer research report'))}</title><style>{_CSS}</style></head><body><main>",
         '<header class="top">',
-        f'<div class="kicker">{e(L["kind"])} · {e(scope)} · {e(L["generated"])} {e(d.generated)}</div>',
+        f'<div class="kicker">{e(_("Customer research report"))} · {e(scope)} · {e(_("Generated"))} {e(d.generated)}</div>',
         f"<h1>{e(d.title)}</h1>",
     ]
     if d.description:
         h.append(f'<p class="desc">{e(d.description)}</p>')
     kpis = [
-        (str(d.interviews), word(d.interviews, "interviews", L)),
-        (str(d.respondents), word(d.respondents, "respondents", L)),
-        (str(d.segments_count), word(d.segments_count, "segments", L)),
-        (_period(d), L["period"].lower()),
-        (signed(d.nps.nps, lang), f"NPS · {d.nps.scored} {L['scored'].lower()}"),
+        (str(d.interviews), word(d.interviews, "interviews", t)),
+        (str(d.respondents), word(d.respondents, "respondents", t)),
+        (str(d.segments_count), word(d.segments_count, "segments", t)),
+        (_period(d), _("Period").lower()),
+        (signed(d.nps.nps, lang), f"NPS · {d.nps.scored} {_('Scored').lower()}"),
     ]
     h.append('<div class="kpis">' + "".join(
         f'<div class="kpi"><div class="v{" small" if len(v) > 10 else ""}">{e(v)}</div><div class="l">{e(l)}</div></div>' for v, l in kpis
     ) + "</div>")
-    h.append('<p class="headline">' + " ".join(e(x) for x in headline(d, L) + ([money_open(d, L)] if money_open(d, L) else [])) + "</p>")
+    h.append('<p class="headline">' + " ".join(e(x) for x in headline(d, t) + ([money_open(d, t)] if money_open(d, t) else [])) + "</p>")
     h.append("</header>")
 
     # 1. value
-    h.append(f'<section class="value"><h2><span class="n">1</span>{e(L["value"])}</h2>')
+    h.append(f'<section class="value"><h2><span class="n">1</span>{e(_("What customers value"))}</h2>')
     if d.value_quotes:
         h.append('<div class="quotes-grid">' + "".join(quote(q) for q in d.value_quotes) + "</div>")
     else:
-        h.append(f'<p class="muted">{e(L["value_none"])}</p>')
+        h.append(f'<p class="muted">{e(_("No quotes are tagged #value yet. Tag what customers praise with #value to fill this section."))}</p>')
     if d.supported:
-        h.append(f"<h4>{e(L['value_confirmed'])}</h4><ul>")
+        h.append(f"<h4>{e(_('Confirmed by the evidence'))}</h4><ul>")
         for hy in d.supported:
-            h.append(f"<li>{e(hy.title)} {badge(hy.status)} <span class=\"muted\">{e(L['for'])}: {hy.interviews_for} · {e(L['against'])}: {hy.interviews_against}</span></li>")
+            h.append(f"<li>{e(hy.title)} {badge(hy.status)} <span class=\"muted\">{e(_('For'))}: {hy.interviews_for} · {e(_('Against'))}: {hy.interviews_against}</span></li>")
         h.append("</ul>")
     h.append("</section>")
 
     # 2. pains
-    h.append(f'<section class="pains"><h2><span class="n">2</span>{e(L["pains"])}</h2>')
+    h.append(f'<section class="pains"><h2><span class="n">2</span>{e(_("Top pains"))}</h2>')
     if not d.top_pains:
-        h.append(f'<p class="muted">{e(L["pains_none"])}</p>')
+        h.append(f'<p class="muted">{e(_("No pains are coded yet. Code quotes with #pain/<slug> to fill this section."))}</p>')
     else:
-        h.append(f'<p class="caption" style="margin-top:-6px">{e(L["bar_help"])}</p>')
+        h.append(f'<p class="caption" style="margin-top:-6px">{e(_("Bar: share of interviews that mention the pain; black whisker: its 95% confidence interval; dashed line: the systemic threshold."))}</p>')
     for n, tp in enumerate(d.top_pains, 1):
         p = tp.stat
         share = p.share or 0
         lo, hi = p.ci_low or 0, p.ci_high or 0
-        meta = [L["interviews_of"].format(k=p.interviews, n=p.total_interviews), f"{L['ci']} {pct(p.ci_low, lang)}–{pct(p.ci_high, lang)}", count(p.quotes, "quotes", L)]
+        meta = [_("{k} of {n} interviews").format(k=p.interviews, n=p.total_interviews), f"{_('95% CI')} {pct(p.ci_low, lang)}–{pct(p.ci_high, lang)}", count(p.quotes, "quotes", t)]
         if p.stage:
-            meta.insert(0, f"{L['stage']}: {p.stage}")
-        if more_line(p.more_interviews, L):
-            meta.append(more_line(p.more_interviews, L))
+            meta.insert(0, f"{_('Stage')}: {p.stage}")
+        if more_line(p.more_interviews, t):
+            meta.append(more_line(p.more_interviews, t))
         h.append('<div class="pain">')
         h.append(f'<h3><span class="rank">{n}.</span>{e(p.title)} <span class="share">{pct(p.share, lang)}</span> {badge(p.verdict)}</h3>')
         h.append(f'<div class="meta">{e(" · ".join(meta))}</div>')
         h.append(
             f'<div class="bar" title="{e(pct(p.share, lang))}"><div class="fill" style="width:{share * 100:.2f}%"></div>'
             f'<div class="ci" style="left:{lo * 100:.2f}%;width:{max(0.0, hi - lo) * 100:.2f}%"></div>'
-            f'<div class="thr" style="left:{d.threshold * 100:.2f}%" title="{e(L["threshold"].format(t=pct(d.threshold, lang)))}"></div></div>'
+            f'<div class="thr" style="left:{d.threshold * 100:.2f}%" title="{e(_("systemic ≥ {t}").format(t=pct(d.threshold, lang)))}"></div></div>'
         )
         h.append("".join(quote(q) for q in tp.quotes))
         h.append("</div>")
     h.append("</section>")
 
     # 3. opportunities
-    h.append(f'<section class="opps"><h2><span class="n">3</span>{e(L["opportunities"])}</h2>')
+    h.append(f'<section class="opps"><h2><span class="n">3</span>{e(_("Opportunities"))}</h2>')
     if d.opportunities:
         h.append('<ul class="opps">')
         for op in d.opportunities:
             p = op.pain
-            where = _opp_where(op, d, L, seg_titles)
-            h.append(f"<li><strong>{e(L['opp_solve'].format(pain=p.title))}</strong> <span class=\"muted\">— {e(where)}</span></li>")
+            where = _opp_where(op, d, t, seg_titles)
+            h.append(f"<li><strong>{e(_('Solve “{pain}”').format(pain=p.title))}</strong> <span class=\"muted\">— {e(where)}</span></li>")
         h.append("</ul>")
     else:
-        h.append(f'<p class="muted">{e(L["opp_none"])}</p>')
+        h.append(f'<p class="muted">{e(_("No systemic pains yet: keep interviewing before committing to a solution."))}</p>')
     if d.opportunity_quotes:
-        h.append(f"<h4>{e(L['opp_words'])}</h4>" + '<div class="quotes-grid">' + "".join(quote(q) for q in d.opportunity_quotes) + "</div>")
+        h.append(f"<h4>{e(_('In customers’ words'))}</h4>" + '<div class="quotes-grid">' + "".join(quote(q) for q in d.opportunity_quotes) + "</div>")
     if d.open_hypotheses:
-        h.append(f"<h4>{e(L['opp_next'])}</h4><ul>")
+        h.append(f"<h4>{e(_('Next questions to ask'))}</h4><ul>")
         for hy in d.open_hypotheses:
-            h.append(f"<li>{e(L['opp_next_item'].format(title=hy.title, f=hy.interviews_for, a=hy.interviews_against))}</li>")
+            h.append(f"<li>{e(_('{title} ({f} for, {a} against)').format(title=hy.title, f=hy.interviews_for, a=hy.interviews_against))}</li>")
         h.append("</ul>")
-    if money_close(d, L):
-        h.append(f'<p class="bottom-line"><strong>{e(money_close(d, L))}</strong></p>')
+    if money_close(d, t):
+        h.append(f'<p class="bottom-line"><strong>{e(money_close(d, t))}</strong></p>')
     h.append("</section>")
 
     # NPS
-    h.append(f'<section><h2>{e(L["nps_by_segment"])}</h2><table><thead><tr>')
-    for col in (L["segment"], L["interviews"], L["scored"], L["promoters"], L["passives"], L["detractors"], "NPS"):
+    h.append(f'<section><h2>{e(_("NPS by segment"))}</h2><table><thead><tr>')
+    for col in (_("Segment"), _("interviews"), _("Scored"), _("Promoters"), _("Passives"), _("Detractors"), "NPS"):
         h.append(f"<th>{e(col)}</th>")
     h.append("</tr></thead><tbody>")
     for s in d.segments:
         h.append(f"<tr><td>{e(s.title)}</td><td>{s.interviews}</td><td>{s.scored}</td><td>{s.promoters}</td><td>{s.passives}</td><td>{s.detractors}</td>{nps_cell(s.nps)}</tr>")
     if not d.segment:
         n = d.nps
-        h.append(f'<tr class="total"><td>{e(L["all"])}</td><td>{n.interviews}</td><td>{n.scored}</td><td>{n.promoters}</td><td>{n.passives}</td><td>{n.detractors}</td>{nps_cell(n.nps)}</tr>')
+        h.append(f'<tr class="total"><td>{e(_("All"))}</td><td>{n.interviews}</td><td>{n.scored}</td><td>{n.promoters}</td><td>{n.passives}</td><td>{n.detractors}</td>{nps_cell(n.nps)}</tr>')
     h.append("</tbody></table></section>")
 
     # heatmap
-    h.append(f'<section><h2>{e(L["heatmap"])}</h2><div class="heat">{heatmap_svg(d)}</div><p class="caption">{e(L["heatmap_caption"])}</p></section>')
+    h.append(f'<section><h2>{e(_("Pains by segment"))}</h2><div class="heat">{heatmap_svg(d)}</div><p class="caption">{e(_("Share of each segment’s interviews that mention the pain. n = interviews in the segment; an empty segment is grey."))}</p></section>')
     if d.cooccurrence is not None and d.cooccurrence.pairs:
-        h.append(f'<section class="cooc"><h2>{e(L["cooc"])}</h2><div class="heat">{cooccurrence_svg(d)}</div><p class="caption">{e(L["cooc_caption"])}</p></section>')
+        h.append(f'<section class="cooc"><h2>{e(_("Pains mentioned together"))}</h2><div class="heat">{cooccurrence_svg(d)}</div><p class="caption">{e(_("Each cell: interviews that mention both pains, coloured by Jaccard (together ÷ interviews that mention either)."))}</p></section>')
 
     # hypotheses
     if d.hypotheses:
-        h.append(f'<section><h2>{e(L["hypotheses"])}</h2><table><thead><tr><th>{e(L["hypothesis"])}</th><th>{e(L["for"])}</th><th>{e(L["against"])}</th><th class="status">{e(L["status"])}</th></tr></thead><tbody>')
+        h.append(f'<section><h2>{e(_("Hypotheses"))}</h2><table><thead><tr><th>{e(_("Hypothesis"))}</th><th>{e(_("For"))}</th><th>{e(_("Against"))}</th><th class="status">{e(_("Status"))}</th></tr></thead><tbody>')
         for hy in d.hypotheses:
             h.append(f"<tr><td>{e(hy.title)}</td><td>{hy.interviews_for}</td><td>{hy.interviews_against}</td><td class='status'>{badge(hy.status)}{more_h(hy)}</td></tr>")
         h.append("</tbody></table></section>")
 
-    h.append(f'<section><h2>{e(L["saturation"])}</h2><p>{e(_sat_line(d, L))}</p><p class="unheard">{e(unheard_line(d, L))}</p>{saturation_svg(d)}'
-             f'<p class="caption">{e(L["sat_chart"])}. {e(L["sat_estimate"])}</p></section>')
-    h.append(f'<section class="method"><h2>{e(L["method"])}</h2><ul>' + "".join(f"<li>{e(x)}</li>" for x in _method(d, L)) + "</ul></section>")
+    h.append(f'<section><h2>{e(_("Saturation"))}</h2><p>{e(_sat_line(d, t))}</p><p class="unheard">{e(unheard_line(d, t))}</p>{saturation_svg(d)}'
+             f'<p class="caption">{e(_("Distinct pains heard, cumulative, by interview in date order"))}. {e(_("Dashed line: the estimated total (Chao1), band: its 95% interval."))}</p></section>')
+    h.append(f'<section class="method"><h2>{e(_("How to read these numbers"))}</h2><ul>' + "".join(f"<li>{e(x)}</li>" for x in _method(d, t)) + "</ul></section>")
     h.append(f"<footer>custdev · {e(d.generated)}</footer></main></body></html>")
     return "\n".join(h)
 
 
 def _j(x: float, lang: str) -> str:
-    text = f"{x:.2f}"
-    return text.replace(".", ",") if lang == "ru" else text
+    return decimal(x, lang, 2, fixed=True)

@@ -36,13 +36,15 @@ from typing import Any, Callable
 
 import numpy as np
 
+from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from custdev.models import Segment, Word
 from custdev.speech.audio import RATE, AudioError, _DecodeStats, iter_windows, probe, rms
 from custdev.speech.models import BUNDLED, load_model
 from custdev.speech.speakers import assign_speakers, stereo_is_split, voice_features
 
-LANGUAGES = ("ru", "en")  # what the research base stems; other languages are kept verbatim
-INAUDIBLE = {"ru": "[неразборчиво]", "en": "[inaudible]"}  # speech that yielded no trustworthy words
+# LANGUAGES (custdev.i18n): what the research base stems; other languages are kept verbatim
+INAUDIBLE = {"ru": "[неразборчиво]", "en": "[inaudible]"}  # speech that yielded no trustworthy words, per language
+assert set(INAUDIBLE) == set(LANGUAGES)
 UNSURE_WORD_P = 0.4  # a word the model gives less probability than this is marked uncertain
 UNSURE_LOGPROB = -1.0  # a segment whose average token log-probability is below this is uncertain as a whole
 UNSURE_NO_SPEECH = 0.6  # ... or whose no-speech probability is above this
@@ -61,7 +63,7 @@ class WrongLanguage(AudioError):
 
 
 def inaudible_marker(language: str | None) -> str:
-    return INAUDIBLE.get(language or "en", INAUDIBLE["en"])
+    return INAUDIBLE.get(language or DEFAULT_LANGUAGE, INAUDIBLE[DEFAULT_LANGUAGE])
 
 
 @dataclass
@@ -212,8 +214,9 @@ def _choose_language(model: Any, speech: np.ndarray, previous: str | None) -> tu
         return (lang, prob) if prob >= SWITCH_P else (previous, float(table.get(previous, 0.0)))
     if lang in LANGUAGES or prob >= 0.6:
         return lang, prob
-    ru, en = float(table.get("ru", 0.0)), float(table.get("en", 0.0))
-    return ("ru", ru) if ru >= en else ("en", en)
+    # the likeliest of the languages the base knows; a tie goes to Russian (the language most users speak)
+    best = max(sorted(LANGUAGES, key=lambda x: x != "ru"), key=lambda x: float(table.get(x, 0.0)))
+    return best, float(table.get(best, 0.0))
 
 
 def _segment_unsure(seg: Any) -> bool:
@@ -362,7 +365,7 @@ class Transcriber:
                 labels.append(language)
         for i in range(len(labels)):
             if labels[i] is None:
-                labels[i] = next((x for x in labels[i::-1] if x), None) or next((x for x in labels[i:] if x), None) or language or "en"
+                labels[i] = next((x for x in labels[i::-1] if x), None) or next((x for x in labels[i:] if x), None) or language or DEFAULT_LANGUAGE
         runs: list[tuple[str, list[tuple[int, int]]]] = []
         for c, lang in zip(chunks, labels):
             if runs and runs[-1][0] == lang:
