@@ -1,5 +1,7 @@
-"""Every chart custdev draws, as server-side SVG: on the site (heatmap, prevalence, NPS) and in the report (heatmap,
-saturation curve). They work with arbitrary SQL off, without JavaScript, and in a file mailed to a stakeholder.
+"""Every chart custdev draws, as server-side SVG: on the site (heatmap, prevalence, NPS, pains heard, co-occurrence)
+and in the report (heatmap, saturation curve, co-occurrence; ``custdev.report.render`` only feeds them the report's
+data). They work with arbitrary SQL off, without JavaScript, and in a file mailed to a stakeholder: every SVG names
+its font and size itself, so it looks the same with or without the site's CSS.
 
 Labels never clip: every text is measured with the advance widths of DejaVu Sans (``chart_font.json``, read from the
 font's own tables), the first font the charts ask for; a label wider than its room is wrapped at spaces, and only a
@@ -11,6 +13,7 @@ Chart words (legends, tooltips) come from the message catalogs: pass the viewer'
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +21,7 @@ from typing import Callable
 
 from markupsafe import Markup, escape
 
+from custdev import i18n
 from custdev.i18n import N_, NP_, Translator, translator
 
 FONT_FAMILY = "'DejaVu Sans', Verdana, 'Segoe UI', Arial, sans-serif"
@@ -102,12 +106,8 @@ def _tspans(lines: list[str], x: float, first_y: float, step: float) -> str:
 
 
 def pct(share: float | None, language: str = "en", digits: int = 0) -> str:
-    if share is None:
-        return "—"
-    text = f"{share * 100:.{digits}f}"
-    if digits:
-        text = text.rstrip("0").rstrip(".")
-    return (text.replace(".", ",") if language == "ru" else text) + "%"
+    """A share as the charts write it (custdev.i18n.percent, the one number format): 71% / 71.4% / 71,4%."""
+    return i18n.percent(share, language, digits)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -255,7 +255,7 @@ def prevalence_svg(rows: list[dict], threshold: float | None, link: Callable[[st
     labels = {r["pain"]: fit(r["title"] or r["pain"], 260) for r in rows}
     label_w = max(_lines_width(v) for v in labels.values()) + 24
     bar_w, row_h = 420, 34
-    values = [f'{pct(r.get("share") or 0.0)} ({r.get("interviews", 0)}/{r.get("total_interviews", 0)})' for r in rows]
+    values = [f'{pct(r.get("share") or 0.0, t.language)} ({r.get("interviews", 0)}/{r.get("total_interviews", 0)})' for r in rows]
     value_w = max(text_width(v) for v in values) + 16
     threshold_label = t.gettext(MSG["threshold_line"]) % {"pct": pct(threshold, t.language)} if threshold else ""
     width = label_w + bar_w + value_w
@@ -365,11 +365,17 @@ class SatStep:
     new: int
 
 
-def saturation_svg(steps: list[SatStep], window: int, saturated: bool, width: int = 900, height: int = 150) -> Markup:
-    """Step chart of distinct pains heard so far, interview by interview (the saturation curve)."""
+def saturation_svg(steps: list[SatStep], window: int, saturated: bool, width: int = 900, height: int = 150, *,
+                   richness=None, t: Translator | None = None) -> Markup:
+    """Step chart of distinct pains heard so far, interview by interview (the saturation curve): the last ``window``
+    interviews shaded (green when saturated), and with ``richness`` (a custdev.stats.Richness) the Chao1 estimate
+    of all pains as a dashed line in its 95% band."""
     if not steps:
         return Markup("")
-    n, total = len(steps), max(1, steps[-1].cumulative)
+    t = t or translator("en")
+    est = richness is not None and richness.observed and richness.chao1_high is not None
+    n = len(steps)
+    total = max(1, math.ceil(max(steps[-1].cumulative, richness.chao1_high if est else 0) - 1e-9))
     pad_l = 12 + text_width(str(total), SMALL)
     pad_r, pad_t, pad_b = 12, 10, 24
     iw, ih = width - pad_l - pad_r, height - pad_t - pad_b
@@ -397,6 +403,17 @@ def saturation_svg(steps: list[SatStep], window: int, saturated: bool, width: in
         )
     wx = pad_l + iw * max(0, n - window) / n
     colour = "#067647" if saturated else "#b54708"
+    estimate = ""
+    if est:
+        y_hi, y_lo, y_c = y_of(richness.chao1_high), y_of(richness.chao1_low), y_of(richness.chao1)
+        tip = escape(t.gettext(MSG["chao1"]) % {"chao1": i18n.decimal(richness.chao1, t.language),
+                                                "low": richness.chao1_low, "high": richness.chao1_high})
+        label = "≈" + i18n.decimal(richness.chao1, t.language)
+        estimate = (
+            f'<rect class="chao1-band" x="{pad_l:.1f}" y="{y_hi:.1f}" width="{iw:.1f}" height="{max(0.5, y_lo - y_hi):.1f}" fill="#175cd3" opacity="0.10"><title>{tip}</title></rect>'
+            f'<line class="chao1" x1="{pad_l:.1f}" y1="{y_c:.1f}" x2="{pad_l + iw:.1f}" y2="{y_c:.1f}" stroke="#175cd3" stroke-width="1.5" stroke-dasharray="6 4"><title>{tip}</title></line>'
+            f'<text x="{pad_l + iw - 4:.1f}" y="{max(pad_t + 10, y_c - 4):.1f}" fill="#175cd3" text-anchor="end">{escape(label)}</text>'
+        )
     return Markup(
         f'<svg class="chart saturation" xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 {width} {height}" role="img" '
         f'font-family="{FONT_FAMILY}" font-size="{SMALL}" style="max-width:{width}px;display:block">'
@@ -407,6 +424,7 @@ def saturation_svg(steps: list[SatStep], window: int, saturated: bool, width: in
         f'<text x="{pad_l - 6:.1f}" y="{pad_t + ih}" fill="#667085" text-anchor="end">0</text>'
         f'<text x="{pad_l:.1f}" y="{height - 6}" fill="#667085">1</text>'
         f'<text x="{pad_l + iw:.1f}" y="{height - 6}" fill="#667085" text-anchor="end">{n}</text>'
+        f"{estimate}"
         f'<polyline points="{" ".join(pts)}" fill="none" stroke="{colour}" stroke-width="2" stroke-linejoin="round"/>'
         f"{dots}</svg>"
     )
@@ -449,27 +467,28 @@ def accumulation_svg(cumulative: list[int], richness=None, *, t: Translator | No
         pts.append(f"{x(i):.1f},{y(prev):.1f}")
         pts.append(f"{x(i + 1):.1f},{y(prev):.1f}")
     out = [f'<svg class="chart accumulation" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-           f'xmlns="http://www.w3.org/2000/svg"><title>{escape(t.gettext(MSG["accumulation"]))}</title>',
+           f'font-family="{FONT_FAMILY}" font-size="{FONT_SIZE}" xmlns="http://www.w3.org/2000/svg"><title>{escape(t.gettext(MSG["accumulation"]))}</title>',
            f'<line class="grid" x1="{pad_l}" x2="{pad_l + iw}" y1="{y(0):.1f}" y2="{y(0):.1f}"/>',
            f'<text class="col-sub" x="{pad_l - 6}" y="{y(0) + 4:.1f}" text-anchor="end">0</text>',
            f'<text class="col-sub" x="{pad_l - 6}" y="{y(top) + 4:.1f}" text-anchor="end">{top}</text>',
            f'<text class="col-sub" x="{x(0):.1f}" y="{height - 8}">1</text>',
            f'<text class="col-sub" x="{x(n):.1f}" y="{height - 8}" text-anchor="end">{escape(n_label)}</text>']
     if est:
-        tip = escape(t.gettext(MSG["chao1"]) % {"chao1": f"{richness.chao1:.1f}", "low": richness.chao1_low, "high": richness.chao1_high})
+        tip = escape(t.gettext(MSG["chao1"]) % {"chao1": i18n.decimal(richness.chao1, t.language), "low": richness.chao1_low, "high": richness.chao1_high})
         out.append(f'<rect class="chao1-band" x="{pad_l}" y="{y(richness.chao1_high):.1f}" width="{iw}" '
                    f'height="{max(0.5, y(richness.chao1_low) - y(richness.chao1_high)):.1f}" fill="#1d4ed8" opacity="0.10"><title>{tip}</title></rect>')
         out.append(f'<line class="chao1" x1="{pad_l}" x2="{pad_l + iw}" y1="{y(richness.chao1):.1f}" y2="{y(richness.chao1):.1f}" '
                    f'stroke="#1d4ed8" stroke-width="1.5" stroke-dasharray="6 4"><title>{tip}</title></line>')
-        out.append(f'<text class="col-sub" x="{pad_l + iw + 6}" y="{y(richness.chao1) + 4:.1f}">≈{richness.chao1:.1f}</text>')
+        out.append(f'<text class="col-sub" x="{pad_l + iw + 6}" y="{y(richness.chao1) + 4:.1f}">≈{i18n.decimal(richness.chao1, t.language)}</text>')
     out.append(f'<polyline class="heard" points="{" ".join(pts)}" fill="none" stroke="#111827" stroke-width="2" stroke-linejoin="round"/>')
     out.append("</svg>")
     return Markup("".join(out))
 
 
-def cooccurrence_svg(pains: list[tuple[str, str]], interviews: dict[str, int], pairs: dict, link: Callable[[str], str], *,
+def cooccurrence_svg(pains: list[tuple[str, str]], interviews: dict[str, int], pairs: dict, link: Callable[[str], str] | None = None, *,
                      t: Translator | None = None) -> Markup:
-    """Pain × pain: interviews that mention both (number), coloured by Jaccard. ``pairs`` maps (a, b) with a < b."""
+    """Pain × pain: interviews that mention both (number), coloured by Jaccard. ``pairs`` maps (a, b) with a < b;
+    ``link(pain)`` makes the row labels links (the site; the report has none)."""
     if len(pains) < 2:
         return Markup("")
     t = t or translator("en")
@@ -478,12 +497,13 @@ def cooccurrence_svg(pains: list[tuple[str, str]], interviews: dict[str, int], p
     width = int(label_w + cell * len(pains) + 10)
     height = 24 + cell * len(pains) + 6
     out = [f'<svg class="chart cooccurrence" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-           f'xmlns="http://www.w3.org/2000/svg"><title>{escape(t.gettext(MSG["cooccurrence"]))}</title>']
+           f'font-family="{FONT_FAMILY}" font-size="{FONT_SIZE}" style="max-width:100%;height:auto" xmlns="http://www.w3.org/2000/svg"><title>{escape(t.gettext(MSG["cooccurrence"]))}</title>']
     for i, (slug, title) in enumerate(pains):
         out.append(f'<text class="col-sub" x="{label_w + i * cell + cell / 2:.0f}" y="16" text-anchor="middle">{i + 1}</text>')
         y = 24 + i * cell
-        out.append(f'<a href="{escape(link(slug))}"><text class="row-label" x="{label_w - 8:.0f}" y="{y + cell / 2 + 4:.0f}" '
-                   f'text-anchor="end">{escape(f"{i + 1}. {title}")}</text></a>')
+        label = (f'<text class="row-label" x="{label_w - 8:.0f}" y="{y + cell / 2 + 4:.0f}" '
+                 f'text-anchor="end">{escape(f"{i + 1}. {title}")}</text>')
+        out.append(f'<a href="{escape(link(slug))}">{label}</a>' if link else label)
         for j, (slug_b, title_b) in enumerate(pains):
             x = label_w + j * cell
             if i == j:
@@ -494,7 +514,7 @@ def cooccurrence_svg(pains: list[tuple[str, str]], interviews: dict[str, int], p
             jac, k = (p.jaccard, p.together) if p else (0.0, 0)
             together = t.ngettext("%(k)s interview together", "%(k)s interviews together", k) % {"k": k}
             out.append(f'<g class="pair" data-a="{escape(slug)}" data-b="{escape(slug_b)}" data-together="{k}" data-jaccard="{jac:.6f}">'
-                       f'<title>{escape(title)} + {escape(title_b)}: {escape(together)}, Jaccard {jac:.2f}</title>'
+                       f'<title>{escape(title)} + {escape(title_b)}: {escape(together)}, Jaccard {i18n.decimal(jac, t.language, 2, fixed=True)}</title>'
                        f'<rect x="{x + 1:.0f}" y="{y + 1}" width="{cell - 2}" height="{cell - 2}" fill="{_color(jac)}"/>')
             if k:
                 ink = "#ffffff" if jac >= 0.5 else "#111827"

@@ -243,7 +243,7 @@ def test_report_speaks_in_money_and_shows_unheard_pains_and_cooccurrence(built, 
     svg = page[page.index('<section class="cooc">'):]
     svg = svg[svg.index("<svg"):svg.index("</svg>") + 6]
     ET.fromstring(svg)
-    assert "Manual reconciliation + Slow reports: 2, Jaccard 0.40" in svg
+    assert "Manual reconciliation + Slow reports: 2 interviews together, Jaccard 0.40" in svg
 
 
 def test_russian_money_sentences(tmp_path):

@@ -9,7 +9,7 @@
    quotes tagged ``#opportunity``, ``#idea``, ``#wish`` or ``#feature-request`` (and children, ``#возможность``,
    ``#идея``); hypotheses still lacking evidence, as the next questions to ask.
 
-Then NPS by segment, a pain × segment heatmap (an SVG drawn here, embedded in the HTML, written next to a
+Then NPS by segment, a pain × segment heatmap (an SVG drawn by custdev.charts, embedded in the HTML, written next to a
 markdown file), hypotheses, saturation and how to read the numbers. Labels follow ``base.language`` (en/ru).
 
 Quote choice (deterministic): quotes from different interviews; respondent turns before interviewer turns; quotes of
@@ -24,9 +24,8 @@ from pathlib import Path
 
 from custdev.config import Base, atomic_write_text
 from custdev.errors import CustdevError
-from custdev.report.charts import heatmap_svg, saturation_svg
 from custdev.report.data import ReportData, collect
-from custdev.report.render import render_html, render_markdown
+from custdev.report.render import heatmap_svg, render_html, render_markdown, saturation_svg
 
 __all__ = ["FORMATS", "ReportData", "ReportResult", "collect", "heatmap_svg", "make_report", "render_html", "render_markdown", "saturation_svg"]
 

@@ -7,13 +7,49 @@ import dataclasses
 import html
 
 from custdev import analysis as an
-from custdev.report.charts import cooccurrence_svg, heatmap_svg, saturation_svg
+from custdev import charts
 from custdev.report.data import QuoteRef, ReportData
 from custdev.i18n import decimal, translator
 from custdev.report.text import (
     _method, _opp_where, _period, _quoted, _sat_line, _segment_titles, count, status, headline, money_close, money_open, more_line, pct, signed,
     unheard_line, word,
 )
+
+# ---------------------------------------------------------------------------------------------------------------
+# Charts: drawn by custdev.charts, the one module that draws every SVG of the site and the report
+
+
+def heatmap_svg(d: ReportData) -> str:
+    """Pain × segment: the whole base, then each segment (the site's heatmap, one decimal)."""
+    t = translator(d.language)
+    columns = [charts.HeatColumn("", t.gettext("All"), d.pains.total_interviews)]
+    columns += [charts.HeatColumn(s.segment, s.title, s.interviews) for s in d.segments]
+    stats = {p.pain: p for p in d.pains.pains}
+
+    def cell(pain: str, key: str):
+        p = stats[pain]
+        if not key:
+            return p.interviews, p.share, p.verdict, p.more_interviews
+        s = p.segments.get(key)
+        return (s.interviews, s.share, s.verdict, s.more_interviews) if s else None
+
+    return str(charts.heatmap([(p.pain, p.title) for p in d.pains.pains], columns, cell, t=t, threshold=d.threshold, digits=1))
+
+
+def saturation_svg(d: ReportData) -> str:
+    """Distinct pains heard so far, interview by interview, with the Chao1 estimate of all pains."""
+    steps = [charts.SatStep(s.seq, s.interview_id, s.cumulative_pains, len(s.new_pains)) for s in d.saturation.steps]
+    return str(charts.saturation_svg(steps, d.saturation.window, d.saturation.saturated, richness=d.richness, t=translator(d.language)))
+
+
+def cooccurrence_svg(d: ReportData, max_pains: int = 10) -> str:
+    """Pain × pain: interviews that mention both, coloured by Jaccard (the most mentioned pains, at most 10)."""
+    c = d.cooccurrence
+    if c is None or not c.pairs:
+        return ""
+    pairs = {(p.pain_a, p.pain_b) if p.pain_a < p.pain_b else (p.pain_b, p.pain_a): p for p in c.pairs}
+    return str(charts.cooccurrence_svg(c.pains[:max_pains], c.interviews, pairs, t=translator(d.language)))
+
 
 # ---------------------------------------------------------------------------------------------------------------
 # Markdown
