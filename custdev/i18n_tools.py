@@ -78,7 +78,8 @@ def fstring_messages() -> list[tuple[str, int, str | tuple[str, str]]]:
 
 
 def metadata_messages() -> list[tuple[str, str]]:
-    """Titles and descriptions of the canned queries in datasette_metadata.json (the site translates them)."""
+    """Titles and descriptions of the database, its tables and canned queries, and the column descriptions, in
+    datasette_metadata.json (the site's templates translate them)."""
     import json
 
     path = PACKAGE.parent / "datasette_metadata.json"
@@ -87,10 +88,12 @@ def metadata_messages() -> list[tuple[str, str]]:
     data = json.loads(path.read_text(encoding="utf-8"))
     out = []
     for db in data.get("databases", {}).values():
-        for query in db.get("queries", {}).values():
+        items = [db, *db.get("tables", {}).values(), *db.get("queries", {}).values()]
+        for item in items:
             for key in ("title", "description"):
-                if query.get(key):
-                    out.append((query[key], "datasette_metadata.json"))
+                if item.get(key):
+                    out.append((item[key], "datasette_metadata.json"))
+            out += [(text, "datasette_metadata.json") for text in (item.get("columns") or {}).values() if text]
     return out
 
 

@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from custdev.config import Base, atomic_write_text, sha256_file
+from custdev.i18n import N_
 from custdev.errors import CustdevError
 
 RECORD_NAME = "sample.json"
@@ -299,8 +300,24 @@ class ArchiveEstimate:
     note: str
     strata_sizes: dict[str, int] = field(default_factory=dict)  # segment slug -> N_h (samples drawn --by segment)
 
+    archive: str = ""  # the archive folder the sample was drawn from
+
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def explain(self, t=None) -> str:
+        """:attr:`note` in the language of ``t`` (a custdev.i18n.Translator; English without one)."""
+        from custdev.i18n import translator
+
+        t = t or translator("en")
+        if not self.corrected:
+            return t.gettext(NOTE_OUTSIDE).format(outside=self.interviews - self.sampled, n=self.interviews, archive=self.archive)
+        return t.gettext(NOTE_SAMPLE).format(k=self.sampled, size=self.archive_size, archive=self.archive)
+
+
+NOTE_OUTSIDE = N_("{outside} of the {n} interviews are not from the sample of {archive}; intervals describe this base, not the archive")
+NOTE_SAMPLE = N_("a sample of {k} of the {size} recordings in {archive}: shares estimate the archive; 95% intervals with the "
+                 "finite-population correction")
 
 
 def archive_estimate(base: Base, interviews: int) -> ArchiveEstimate | None:
@@ -314,13 +331,12 @@ def archive_estimate(base: Base, interviews: int) -> ArchiveEstimate | None:
     sampled = sum(1 for digest in existing_sources(base) if digest in drawn)
     size = record.archive_size
     if sampled < interviews:
-        return ArchiveEstimate(None, sampled, interviews, False,
-                               f"{interviews - sampled} of the {interviews} interviews are not from the sample of "
-                               f"{record.archive}; intervals describe this base, not the archive")
-    sizes = {h: s["archive"] for h, s in record.strata.items()} if record.by == "segment" else {}
-    return ArchiveEstimate(size, sampled, interviews, True,
-                           f"a sample of {sampled} of the {size} recordings in {record.archive}: shares estimate the "
-                           f"archive; 95% intervals with the finite-population correction", sizes)
+        est = ArchiveEstimate(None, sampled, interviews, False, "", archive=str(record.archive))
+    else:
+        sizes = {h: s["archive"] for h, s in record.strata.items()} if record.by == "segment" else {}
+        est = ArchiveEstimate(size, sampled, interviews, True, "", sizes, archive=str(record.archive))
+    est.note = est.explain()  # English in --json and logs; the CLI shows explain(the base's language)
+    return est
 
 
 def correct_pains(base: Base, result) -> ArchiveEstimate | None:

@@ -54,7 +54,7 @@ def test_english_plural_forms():
 class _Visible(HTMLParser):
     """What a reader sees of an HTML page: text, and the title/alt/aria-label/placeholder attributes (not classes).
 
-    Left out: <code> (table names, SQL) and the "all fields" box of a row (the raw record): identifiers, not labels.
+    Left out: <code>, <pre> and <textarea> (table names, SQL) and the "all fields" box of a row (the raw record): identifiers, not labels.
     Words inside tags and paths (#h/x/against, interviews/a.md) are data too."""
 
     def __init__(self):
@@ -65,7 +65,7 @@ class _Visible(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         # code: identifiers (table names, SQL); the cd-record box: the raw database row, its column names and tables
-        if tag in ("style", "script", "code") or (tag == "details" and "cd-record" in (dict(attrs).get("class") or "")):
+        if tag in ("style", "script", "code", "textarea", "pre") or (tag == "details" and "cd-record" in (dict(attrs).get("class") or "")):
             self._skip += 1
             self._skipping.append(tag)
             return
@@ -92,10 +92,14 @@ def visible_text(page: str) -> str:
     return "\n".join(parser.parts)
 
 
-def english_leftovers(text: str) -> list[str]:
-    """Catalog messages whose Russian differs from the English but whose English shows up in ``text``."""
+def english_leftovers(text: str, data: list[str] = ()) -> list[str]:
+    """Catalog messages whose Russian differs from the English but whose English shows up in ``text`` (the base's
+    own texts, ``data``, taken out first: an English codebook is data, not a label)."""
     if text.lstrip().startswith("<"):
         text = visible_text(text)
+    for d in data:
+        if len(d) >= 3:
+            text = text.replace(d, " ¶ ")
     ru = gettext.translation("custdev", localedir=str(i18n_tools.LOCALE_DIR), languages=["ru"])
     found = []
     for msg in i18n_tools.read_po("en"):
@@ -115,6 +119,77 @@ def english_leftovers(text: str) -> list[str]:
                 ):
                     found.append(piece)
     return sorted(set(found))
+
+
+# Words that are Latin in any language: names of things, formats, statistics and the product itself.
+LATIN_OK = {
+    "custdev", "datasette", "sqlite", "sql", "csv", "json", "tsv", "html", "svg", "md", "url", "id", "ok", "nps", "fts",
+    "chao1", "chao", "jaccard", "wilson", "cohen", "krippendorff", "good", "turing", "whisper", "ledgerly", "or", "not",
+    "and", "near", "api", "xlsx", "qdpx", "refi", "yaml", "toml", "utf", "https", "http", "github", "n", "k", "f1", "f2",
+}
+
+
+def data_strings(root: Path) -> list[str]:
+    """What a base itself says (codebook titles and descriptions, interview titles, people, ids): shown as written."""
+    import sqlite3
+
+    import yaml
+
+    out: list[str] = []
+
+    def walk(x):
+        if isinstance(x, str):
+            out.append(x)
+        elif isinstance(x, dict):
+            for k, v in x.items():
+                walk(k)
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+
+    walk(yaml.safe_load((root / "codebook.yml").read_text(encoding="utf-8")))
+    db = sqlite3.connect(root / "custdev.db")
+    for table in ("interviews", "quotes", "utterances", "respondents", "segments", "pains", "hypotheses", "tags", "stages"):
+        cols = [r[1] for r in db.execute(f"PRAGMA table_info({table})") if r[2].upper() in ("TEXT", "")]
+        for col in cols:
+            out += [v for (v,) in db.execute(f"SELECT DISTINCT {col} FROM {table}") if isinstance(v, str)]
+    db.close()
+    return sorted({x.strip() for x in out if x and x.strip()}, key=len, reverse=True)
+
+
+_WORD = re.compile(r"^[(«\"“'‘\[]*([A-Za-z][A-Za-z'’]*(?:-[A-Za-z]+)*)[)»\"”'’\],.:;!?…]*$")
+
+
+def english_runs(page: str, data: list[str] = ()) -> list[str]:
+    """Runs of two or more English words in what a reader sees, whether or not they are catalog strings.
+
+    A word is a whitespace-separated chunk of Latin letters (with surrounding punctuation); identifiers (with _, /, .,
+    digits or @ inside), Cyrillic words and the LATIN_OK names break a run. The base's own texts (``data``: codebook
+    titles, interview titles, quotes, people) are data, not labels, and are taken out first, also when a chart wraps
+    or shortens them ("Manual bank…")."""
+    parts = visible_text(page).split("\n") if page.lstrip().startswith("<") else page.split("\n")
+    runs = []
+    for part in parts:
+        text = part.strip()
+        if not text:
+            continue
+        bare = text.rstrip("…").strip()
+        if any(bare and bare in d for d in data if len(d) >= len(bare)):
+            continue  # a piece of the base's own text (a wrapped or shortened title)
+        for d in data:
+            if len(d) >= 3 and d in text:
+                text = text.replace(d, " ¶ ")
+        run: list[str] = []
+        for chunk in text.split() + ["¶"]:
+            m = _WORD.match(chunk)
+            if m and m.group(1).lower() not in LATIN_OK:
+                run.append(m.group(1))
+                continue
+            if len(run) >= 2:
+                runs.append(" ".join(run))
+            run = []
+    return sorted(set(runs))
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +235,14 @@ def test_the_leftover_check_sees_english(russian_base):
         assert "Saturation of the base" in english_leftovers(out)
     finally:
         toml.write_text(toml.read_text().replace('language = "en"', 'language = "ru"'))
+
+
+def test_the_archive_estimate_note_follows_the_language():
+    from custdev.sampling import ArchiveEstimate
+
+    sample = ArchiveEstimate(30, 10, 10, True, "", archive="calls")
+    outside = ArchiveEstimate(None, 12, 13, False, "", archive="calls")
+    assert sample.explain(translator("ru")).startswith("выборка из 10 из 30 записей архива calls")
+    assert outside.explain(translator("ru")).startswith("1 из 13 интервью не из выборки")
+    assert english_leftovers(sample.explain(translator("ru")) + "\n" + outside.explain(translator("ru"))) == []
+    assert outside.explain().startswith("1 of the 13 interviews are not from the sample of calls")

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from custdev.build import build_base
 from custdev.config import load_base
-from test_i18n import english_leftovers
+from test_i18n import data_strings, english_leftovers, english_runs, visible_text
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -55,15 +55,30 @@ def pages(root: Path) -> list[str]:
         "/custdev/search?q=зубочистка", f"/custdev/quotes/{quote}", f"/custdev/interviews/{interview}", "/-/charts",
         "/custdev/pains_by_segment", f"/custdev/pains_by_segment?segment={segment}", f"/custdev/quotes_of_pain?pain={pain}",
         "/custdev/interviews_of_segment", f"/custdev/interviews_of_segment?segment={segment}",
+        # meaning: close in meaning (search), similar quotes (the quote page above), the themes board; the journey
+        "/custdev/search?q=дорого", "/-/themes", "/-/journey",
+        # Datasette's own pages: the database, a table, a view, a row, the SQL editor (crumbs, menu and footer on all)
+        "/custdev", "/custdev/quotes", "/custdev/pain_prevalence", f"/custdev/segments/{segment}", "/custdev?sql=select+1",
     ]
 
 
 def test_every_page_of_a_russian_base_has_no_english_label(site, ru_base):
+    """No catalog string left in English, and no run of English words at all in what a reader sees (the codebook's
+    own English titles are data), on every page: custdev's and Datasette's."""
+    data = data_strings(ru_base)
     for path in pages(ru_base):
         r = get(site, path)
         assert r.status_code == 200, path
-        assert english_leftovers(r.text) == [], path
+        assert english_leftovers(r.text, data) == [], path
+        assert english_runs(r.text, data) == [], path
         assert re.search(r"[а-яё]{4}", r.text), path
+        assert not re.search(r"\d\.\d+ ч\b|\d\.\d+%", visible_text(r.text)), path  # numbers with a decimal comma
+
+
+def test_english_runs_sees_english_that_no_catalog_holds():
+    page = "<p>Всё готово.</p><p>Powered by Datasette · Queries took 3ms</p><p>SQL · CSV · custdev build</p><code>select pain from quotes</code>"
+    assert english_runs(page) == ["Powered by", "Queries took"]
+    assert english_runs("<p>Manual bank reconciliation</p>", ["Manual bank reconciliation"]) == []
 
 
 def test_login_page_of_a_shared_russian_base(ru_base, monkeypatch):

@@ -96,7 +96,7 @@ def pains(
     tr = translator(b.config.language)
     _ = tr.gettext
     if archive is not None:
-        out.print((_("Archive estimate: ") if archive.corrected else _("Note: ")) + archive.note, markup=False)
+        out.print((_("Archive estimate: ") if archive.corrected else _("Note: ")) + archive.explain(tr), markup=False)
     scope = _("segment {slug} ({title})").format(slug=result.scope, title=result.scope_title) if result.scope else _("the base")
     if pain is not None:
         p = result.pains[0]

@@ -11,7 +11,9 @@ from sqlite_utils import Database
 
 from custdev import analysis as an
 from custdev.charts import accumulation_svg, cooccurrence_svg
+from custdev.i18n import translator
 from custdev.site.common import has_tables, is_custdev, link_to, require_view
+from custdev.site.lang import request_language
 from custdev.site.settings import DB_NAME
 
 EVIDENCE_VIEWS = ("pain_richness", "pain_cooccurrence", "saturation", "pain_prevalence", "pain_by_segment")
@@ -87,7 +89,7 @@ async def journey_view(request, datasette):
             journey = await db.execute_fn(_journey)
         except sqlite3.Error:
             missing = ["journey"]
-    columns = [("", "All interviews")] + (list(journey.segments) if journey else [])
+    columns = [("", translator(request_language(datasette, request)).gettext("All interviews"))] + (list(journey.segments) if journey else [])
 
     def pain_link(pain: str, segment: str = "") -> str:
         return link_to(datasette, f"/{DB_NAME}/quotes_of_pain", pain=pain, segment=segment)

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 
 from jinja2 import pass_context
 
-from custdev.i18n import LANGUAGES, N_, is_language, translator
+from custdev.i18n import LANGUAGES, N_, decimal, is_language, translator
 from custdev.site.common import site_options
 from custdev.site.settings import LANG_ARG, LANG_COOKIE
 
@@ -44,9 +44,31 @@ def install(env, datasette) -> None:
     def label(ctx, name):
         return column_label(language(ctx), str(name))
 
+    @pass_context
+    def number(ctx, value, digits=1, fixed=True):
+        """A number in the page's language (custdev.i18n.decimal): 0,43 / 1 234 in Russian, 0.43 / 1,234 in English."""
+        return value if value is None or value == "" else decimal(value, language(ctx), digits, fixed=fixed)
+
     env.install_gettext_callables(gettext, ngettext, newstyle=True)
+    env.filters["custdev_number"] = number
+
+    @pass_context
+    def translate(ctx, text):
+        """A text that comes from data or from Datasette (a description, a filter's name) through the catalogs, as it
+        is: ``_()`` would %-format it, and a description may hold a "%"."""
+        return text if not text else translator(language(ctx)).gettext(str(text))
+
+    env.filters["custdev_t"] = translate
     env.globals["custdev_languages"] = LANGUAGES
     env.globals["custdev_label"] = label
+
+    @pass_context
+    def table_title(ctx, name):
+        """A table's name as a heading: interviews → «Интервью» where the catalogs know it, else the name itself."""
+        name = str(name)
+        return translator(language(ctx)).gettext(COLUMN_LABELS[name]) if name in COLUMN_LABELS else name
+
+    env.globals["custdev_table"] = table_title
 
 
 def remember_language(app):
@@ -89,3 +111,12 @@ def column_label(language: str, name: str) -> str:
 
 # Errors datasette-auth-passwords puts on the login page (password_login.html translates them).
 LOGIN_ERRORS = (N_("Invalid username or password"), N_("This instance does not have any configured accounts"))
+
+# Words Datasette's own pages show from its Python code (crumbs, filter operators, the SQL box's show/hide): the
+# site's copies of its templates (custdev/site/templates: base, table, row, database, query …) translate them.
+DATASETTE_WORDS = (
+    N_("home"), N_("hide"), N_("show"), N_("Log in"),
+    N_("contains"), N_("ends with"), N_("starts with"), N_("like"), N_("not like"), N_("glob"), N_("in"), N_("not in"),
+    N_("array contains"), N_("array does not contain"), N_("date"), N_("is null"), N_("is not null"), N_("is blank"),
+    N_("is not blank"),
+)

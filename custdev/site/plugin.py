@@ -7,7 +7,7 @@ from datasette.utils.asgi import asgi_static
 from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup, escape
 
-from custdev.i18n import N_, translator
+from custdev.i18n import N_, percent, translator
 from custdev.search import stem_text
 from custdev.site.audio import audio_view
 from custdev.site.auth import actor_from_request as login_actor
@@ -142,10 +142,19 @@ def extra_template_vars(template, database, table, view_name, request, datasette
     return inner
 
 
+VERDICT_VALUES = {"systemic": N_("systemic"), "local": N_("local"), "unclear": N_("unclear"), "supported": N_("supported"),
+                  "refuted": N_("refuted")}
+
+
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
-    """Links in the canned queries' results: quotes, interviews, pains and segments open their pages."""
-    if database != DB_NAME or table is not None or value in (None, ""):
+    """Links in the canned queries' results: quotes, interviews, pains and segments open their pages. Verdicts and
+    statuses (systemic, unclear, supported …) read in the base's language in every table and view."""
+    if database != DB_NAME or value in (None, ""):
+        return None
+    if column in ("verdict", "status") and value in VERDICT_VALUES:
+        return translator(site_options(datasette).language).gettext(VERDICT_VALUES[value])
+    if table is not None:
         return None
     try:
         keys = set(row.keys())
@@ -167,5 +176,5 @@ def render_cell(row, value, column, table, database, datasette):
     if column == "start_s" and isinstance(value, (int, float)):
         return format_time(value)
     if column == "share_pct" and isinstance(value, (int, float)):
-        return f"{value:g}%"
+        return percent(value / 100, site_options(datasette).language)  # the base's language (the hook sees no request)
     return None
