@@ -203,7 +203,7 @@ def russian_base(tmp_path_factory) -> Path:
 @pytest.mark.parametrize("args", [
     ["pains"], ["pains", "--segment", "smb"], ["pains", "--pain", "late-payments"], ["segments"],
     ["saturation"], ["saturation", "--segment", "smb"], ["hypotheses"],
-    ["report"], ["report", "--format", "html"],
+    ["report"], ["report", "--format", "html"], ["cooccurrence"], ["journey"],
 ])
 def test_russian_base_cli_tables_and_reports_have_no_english_labels(russian_base, args, tmp_path):
     result = runner.invoke(app, [*args, "--base", str(russian_base)], env={"TERMINAL_WIDTH": "200", "NO_COLOR": "1"})
@@ -212,7 +212,7 @@ def test_russian_base_cli_tables_and_reports_have_no_english_labels(russian_base
     assert re.search(r"[а-яё]{4}", result.stdout)
     # one number format: a decimal comma in the CLI tables as in the report (12,5%), never 12.5%
     shown = visible_text(result.stdout) if result.stdout.lstrip().startswith("<") else result.stdout
-    assert re.search(r"\d,\d%", shown) and not re.search(r"\d\.\d+%", shown)
+    assert re.search(r"\d,\d", shown) and not re.search(r"\d\.\d+%|\b0\.\d\d\b", shown)
 
 
 def test_russian_report_written_to_a_file_says_so_in_russian(russian_base, tmp_path):

@@ -124,11 +124,17 @@ def test_site_shows_every_old_quote_url_and_leads_a_lost_one_to_its_interview(sa
 
     lost = [qid for qid, (_, t) in before.items() if t == second]
     assert len(lost) == 1
-    for qid, (iid, quote) in before.items():
-        if qid in lost:
-            continue
+    kept = {qid: v for qid, v in before.items() if qid not in lost}
+    # every old quote id still names the same quote on the site (one JSON request for all of them) ...
+    served = get("/custdev/quotes.json?_shape=objects&_size=max&_col=interview_id&_col=text&id__in=" + ",".join(map(str, kept))).json()
+    assert {r["id"]: (r["interview_id"], r["text"]) for r in served["rows"]} == kept
+    # ... and its page shows it: every quote of the edited interview (a turn was inserted above them), a few others
+    moved = [qid for qid, (iid, _) in kept.items() if f"interviews/{path.name}" in rows(sample_base, "SELECT path FROM interviews WHERE id = ?", [iid])[0]]
+    others = [qid for qid in kept if qid not in moved][:3]
+    assert moved
+    for qid in moved + others:
         page = get(f"/custdev/quotes/{qid}")
-        assert page.status_code == 200 and max(re.findall(r"\w+", quote), key=len) in page.text, qid
+        assert page.status_code == 200 and max(re.findall(r"\w+", kept[qid][1]), key=len) in page.text, qid
     r = get(f"/custdev/quotes/{lost[0]}")
     assert r.status_code == 302
     note = get(r.headers["location"])

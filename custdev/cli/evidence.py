@@ -9,6 +9,7 @@ import typer
 
 from custdev.cli import BaseOpt, JsonOpt, app, errors, out, print_json
 from custdev.cli.analysis import _pct, _table, _verdict
+from custdev.i18n import decimal, translator
 
 
 @app.command()
@@ -31,16 +32,18 @@ def cooccurrence(
     if json_:
         print_json(c.to_dict())
         return
+    tr = translator(b.config.language)
+    _ = tr.gettext
     if not c.pairs:
-        out.print("No two pains are mentioned in the same interview yet.", markup=False)
+        out.print(_("No two pains are mentioned in the same interview yet."), markup=False)
         return
-    t = _table(f"Pains mentioned together: {len(c.pairs)} pairs")
-    for col, just in (("Pain", "left"), ("With", "left"), ("Together", "right"), ("Jaccard", "right")):
+    t = _table(tr.ngettext("Pains mentioned together: {n} pair", "Pains mentioned together: {n} pairs", len(c.pairs)).format(n=len(c.pairs)))
+    for col, just in ((_("Pain"), "left"), (_("With"), "left"), (_("Together"), "right"), ("Jaccard", "right")):
         t.add_column(col, justify=just)
     for p in c.pairs[:top]:
-        t.add_row(p.pain_a, p.pain_b, f"{p.together} ({p.interviews_a}, {p.interviews_b})", f"{p.jaccard:.2f}")
+        t.add_row(p.pain_a, p.pain_b, f"{p.together} ({p.interviews_a}, {p.interviews_b})", decimal(p.jaccard, tr.language, 2, fixed=True))
     out.print(t)
-    out.print("Together: interviews mentioning both (and each one's interviews). Jaccard: together / interviews mentioning either.", style="dim", markup=False)
+    out.print(_("Together: interviews mentioning both (and each one's interviews). Jaccard: together / interviews mentioning either."), style="dim", markup=False)
 
 
 @app.command()
@@ -151,25 +154,28 @@ def journey(
     if json_:
         print_json(j.to_dict())
         return
+    tr = translator(b.config.language)
+    _ = tr.gettext
     if not j.stages:
-        out.print("No journey stages yet: list them under 'stages:' in codebook.yml and give each pain a 'stage:'.", markup=False)
+        out.print(_("No journey stages yet: list them under 'stages:' in codebook.yml and give each pain a 'stage:'."), markup=False)
         return
-    cols = [("", "all")] + [(s, s) for s, _t in j.segments if segment is None or s == segment]
-    t = _table("Journey map: pains by stage (share, verdict) and touchpoint scores")
-    t.add_column("Stage / pain", overflow="fold")
+    cols = [("", _("all"))] + [(s, s) for s, _t in j.segments if segment is None or s == segment]
+    t = _table(_("Journey map: pains by stage (share, verdict) and touchpoint scores"))
+    t.add_column(_("Stage / pain"), overflow="fold")
     for _k, label in cols:
         t.add_column(label, justify="right", overflow="fold")
     for st in j.stages:
         row = [f"{st.position or '–'}. {st.title}"]
         for k, _label in cols:
             sc = st.scores.get(k)
-            row.append("—" if sc is None else f"score {sc.mean_score:g} (n={sc.scored}, NPS {sc.nps:+g})")
+            row.append("—" if sc is None else _("score {score} (n={n}, NPS {nps})").format(
+                score=decimal(sc.mean_score, tr.language, 2), n=sc.scored, nps=("+" if sc.nps >= 0 else "") + decimal(sc.nps, tr.language, 2)))
         t.add_row(*row, style="bold")
         for p in st.pains:
             cells = [f"  {p.pain}"]
             for k, _label in cols:
                 c = p.cells.get(k)
-                cells.append("—" if c is None or c.share is None else f"{_pct(c.share)} {c.interviews}/{c.scope_interviews} {_verdict(c.verdict, c.more_interviews).plain}")
+                cells.append("—" if c is None or c.share is None else f"{_pct(c.share, tr.language)} {c.interviews}/{c.scope_interviews} {_verdict(c.verdict, c.more_interviews, tr).plain}")
             t.add_row(*cells)
     out.print(t)
-    out.print("Score: mean touchpoint score 0-10 (interviews scored, NPS over those scores). Verdicts as in 'custdev pains'.", style="dim", markup=False)
+    out.print(_("Score: mean touchpoint score 0-10 (interviews scored, NPS over those scores). Verdicts as in 'custdev pains'."), style="dim", markup=False)
