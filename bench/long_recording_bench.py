@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -105,7 +106,9 @@ def main() -> None:
                 res = measure([sys.executable, "-m", "custdev", "import", str(path), "--language", "en", "--speakers", "1",
                                "--no-build", "--quiet", "--base", str(base)])
                 md = next((base / "interviews").glob("*.md")).read_text(encoding="utf-8")
-                result = f"{md.lower().count('ask not')} of {minutes // 10} speeches transcribed"
+                (OUT / f"quiet_{minutes}min.md").write_text(md, encoding="utf-8")  # to read what was heard
+                heard = len(re.findall(r"fellow\W+americans", md.lower()))
+                result = f"{heard} of {minutes // 10} speeches transcribed (bench/out/quiet_{minutes}min.md)"
         print(f"{minutes:>8} {res['wall_s']:>8.1f} {res['cpu_s']:>8.1f} {res['peak_rss_mb']:>12.0f}  {result}", flush=True)
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 

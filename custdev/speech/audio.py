@@ -168,6 +168,28 @@ def iter_audio(path: str | Path, *, stereo: bool, chunk_s: float = 20.0, stats: 
         del resampler
 
 
+_HEAP_BOUNDED = False
+
+
+def bound_heap() -> None:
+    """Keep a long transcription's peak memory flat (Linux glibc; a no-op elsewhere).
+
+    glibc keeps the large temporary buffers of the VAD and the decoder in its heap after they are freed, and the next
+    window's buffers do not fit the holes, so the peak grew window after window (VAD alone: 260 -> 337 MB over an hour
+    of audio). Serving blocks of 1 MB or more straight from mmap gives each back to the system when freed: flat 284 MB.
+    """
+    global _HEAP_BOUNDED
+    if _HEAP_BOUNDED:
+        return
+    _HEAP_BOUNDED = True
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD = 1 MB
+    except (OSError, AttributeError):
+        pass
+
+
 def iter_windows(
     path: str | Path,
     *,

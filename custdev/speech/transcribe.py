@@ -38,7 +38,7 @@ import numpy as np
 
 from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from custdev.models import Segment, Word
-from custdev.speech.audio import RATE, AudioError, _DecodeStats, iter_windows, probe, rms
+from custdev.speech.audio import RATE, AudioError, _DecodeStats, bound_heap, iter_windows, probe, rms
 from custdev.speech.models import BUNDLED, load_model
 from custdev.speech.speakers import assign_speakers, stereo_is_split, voice_features
 
@@ -54,6 +54,7 @@ STRETCH_PAUSE_S = 1.0  # a pause this long starts a new stretch
 LOOP_RATIO = 2.4  # zlib compression ratio of a segment's text above which it is a loop (Whisper's own threshold)
 LOOP_REPEATS = 4  # an n-gram (n = 1..4 words) repeated this many times in a row is a loop
 SWITCH_P = 0.8  # a stretch switches away from the language before it only when Whisper is this sure
+FAINT_VAD = 0.2  # VAD threshold of the second look for speech the usual 0.5 missed (see faint_regions)
 WRONG_LANGUAGE_P = SWITCH_P  # --language X on speech Whisper is this sure is another language ...
 FORCED_UNLIKELY_P = 0.05  # ... and gives X less than this: refused, never translated into X
 
@@ -181,11 +182,32 @@ def uncovered(speech: list[tuple[float, float]], covered: list[tuple[float, floa
     return out
 
 
-def speech_regions(audio: np.ndarray, min_silence_ms: int = 500) -> list[tuple[int, int]]:
+def speech_regions(audio: np.ndarray, min_silence_ms: int = 500, threshold: float = 0.5) -> list[tuple[int, int]]:
     """(start, end) sample indices of speech in 16 kHz mono audio (Silero VAD shipped with faster-whisper)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    return [(c["start"], c["end"]) for c in get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=min_silence_ms))]
+    options = VadOptions(min_silence_duration_ms=min_silence_ms, threshold=threshold)
+    return [(c["start"], c["end"]) for c in get_speech_timestamps(audio, options)]
+
+
+def faint_regions(audio: np.ndarray, sure: list[tuple[int, int]], min_silence_ms: int = 500) -> list[tuple[int, int]]:
+    """Speech the VAD finds only at FAINT_VAD, outside the ``sure`` regions (pieces of at least half a second).
+
+    After a long stretch of quiet room noise Silero misses the first seconds of clear speech at its usual threshold
+    (measured: JFK after 20 s of brown noise 28 dB below it lost "And so my fellow Americans, ask not"), so these
+    parts are decoded too; what yields no trustworthy words there is dropped (it was never surely speech)."""
+    out: list[tuple[int, int]] = []
+    for a, b in speech_regions(audio, min_silence_ms, FAINT_VAD):
+        cur = a
+        for s, e in sure:
+            if e <= cur or s >= b:
+                continue
+            if s - cur >= RATE // 2:
+                out.append((cur, s))
+            cur = max(cur, e)
+        if b - cur >= RATE // 2:
+            out.append((cur, b))
+    return out
 
 
 def _stretches(chunks: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
@@ -301,11 +323,13 @@ class Transcriber:
         """One channel of one window -> (pieces, last language, text tail for the next prompt, seconds of speech)."""
         opts = self.options
         chunks = speech_regions(audio, opts.vad_min_silence_ms)
-        if not chunks:
+        faint = faint_regions(audio, chunks, opts.vad_min_silence_ms) if opts.safety else []
+        if not chunks and not faint:
             progress(len(audio) / RATE)
             return [], language, prompt or "", 0.0
         speech_s = sum(b - a for a, b in chunks) / RATE
-        runs = self._language_runs(audio, chunks, language, offset_s)
+        runs = self._language_runs(audio, chunks, language, offset_s, faint)
+        maybe = set(faint)
         pieces: list[dict] = []
         text_tail = prompt or ""
         last_lang = None
@@ -328,15 +352,17 @@ class Transcriber:
                 text_tail = (text_tail + " " + seg.text.strip())[-200:]
                 progress(a / RATE + seg.end)
             if opts.safety:
-                regions = [(offset_s + s / RATE, offset_s + e / RATE) for s, e in run]
-                for ga, gb in uncovered(regions, covered):
-                    pieces += self._recover(audio, offset_s, ga, gb, lang)
+                for faint_only in (False, True):
+                    regions = [(offset_s + s / RATE, offset_s + e / RATE) for s, e in run if ((s, e) in maybe) == faint_only]
+                    for ga, gb in uncovered(regions, covered):
+                        pieces += self._recover(audio, offset_s, ga, gb, lang, mark=not faint_only)
             last_lang = lang
         progress(len(audio) / RATE)
         pieces.sort(key=lambda p: (p["start"], p["end"]))
         return pieces, last_lang, text_tail, speech_s
 
-    def _language_runs(self, audio: np.ndarray, chunks: list[tuple[int, int]], language: str | None, offset_s: float = 0.0) -> list[tuple[str, list[tuple[int, int]]]]:
+    def _language_runs(self, audio: np.ndarray, chunks: list[tuple[int, int]], language: str | None, offset_s: float = 0.0,
+                       faint: list[tuple[int, int]] | None = None) -> list[tuple[str, list[tuple[int, int]]]]:
         """Speech regions -> runs of consecutive regions in one language.
 
         The language is detected per stretch of speech (up to 30 s); a stretch Whisper is not sure of (a language
@@ -349,7 +375,7 @@ class Transcriber:
                 if len(g) > 1 and (lang != opts.language or prob < WRONG_LANGUAGE_P):  # a switch inside the stretch?
                     for region in g:
                         self._check_language(audio, [region], offset_s)
-            return [(opts.language, list(chunks))]
+            return [(opts.language, sorted(chunks + (faint or [])))]
         labels: list[str | None] = []
         for g in _stretches(chunks):
             lang, prob = _choose_language(self.model, np.concatenate([audio[a:b] for a, b in g]), language)
@@ -363,6 +389,9 @@ class Transcriber:
                     continue
                 language, _ = _choose_language(self.model, audio[a:b], language)
                 labels.append(language)
+        if faint:  # faint regions (never surely speech) take their neighbours' language
+            both = sorted([(c, lab) for c, lab in zip(chunks, labels)] + [(c, None) for c in faint], key=lambda x: x[0])
+            chunks, labels = [c for c, _ in both], [lab for _, lab in both]
         for i in range(len(labels)):
             if labels[i] is None:
                 labels[i] = next((x for x in labels[i::-1] if x), None) or next((x for x in labels[i:] if x), None) or language or DEFAULT_LANGUAGE
@@ -404,8 +433,8 @@ class Transcriber:
             w[4] = True
         return cut, ["loop"]
 
-    def _recover(self, audio: np.ndarray, offset_s: float, a: float, b: float, lang: str) -> list[dict]:
-        """Speech the first pass left without words: decode it alone; else an inaudible marker."""
+    def _recover(self, audio: np.ndarray, offset_s: float, a: float, b: float, lang: str, *, mark: bool = True) -> list[dict]:
+        """Speech the first pass left without words: decode it alone; else an inaudible marker (when ``mark``)."""
         s = max(0, int((a - offset_s - 0.2) * RATE))
         e = min(len(audio), int((b - offset_s + 0.2) * RATE))
         found: list[dict] = []
@@ -415,7 +444,7 @@ class Transcriber:
             words = [w for w in _seg_words(seg, offset_s + s / RATE) if w[0] < b + 0.3 and w[1] > a - 0.3]
             if words:
                 found += _pieces(words, lang, ["recovered"])
-        return found or [_inaudible(a, b, lang)]
+        return found or ([_inaudible(a, b, lang)] if mark else [])
 
     def transcribe(
         self,
@@ -428,6 +457,7 @@ class Transcriber:
         """Transcribe one file. ``state`` (from an earlier ``save_state``) resumes after its last whole window."""
         path = Path(path)
         info = probe(path)
+        bound_heap()
         opts = self.options
         total = info.duration
         progress = progress or (lambda done, total: None)
