@@ -24,6 +24,7 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from custdev.config import CONFIG_NAME, INTERVIEWS_DIR, PUBLISHED_MARK, Base, atomic_write_text
 from custdev.errors import CustdevError
@@ -182,11 +183,13 @@ def rebuild_fts(conn: sqlite3.Connection) -> None:
         conn.execute(f"INSERT INTO [{fts}]([{fts}]) VALUES ('optimize')")
 
 
-def publish_base(base: Base, directory: str | Path, *, redact: bool = True, include_unconsented: bool = False) -> PublishResult:
+def publish_base(base: Base, directory: str | Path, *, redact: bool = True, include_unconsented: bool = False,
+                 progress: Callable[[int, int, str], None] | None = None) -> PublishResult:
     """Write ``directory/custdev.db`` (redacted unless ``redact=False``), its site metadata and a minimal custdev.toml.
 
     Only interviews with ``consent: publish`` go in, unless ``include_unconsented`` (then also those without a
-    consent or with ``internal``); a withdrawn interview never does."""
+    consent or with ``internal``); a withdrawn interview never does. ``progress(rows done, rows, table)`` hears how
+    the redaction goes."""
     if not base.db_path.exists():
         raise CustdevError(f"{base.root} has no {base.db_path.name} yet; run 'custdev build' first")
     out = _check_target(base, Path(directory))
@@ -206,7 +209,7 @@ def publish_base(base: Base, directory: str | Path, *, redact: bool = True, incl
 
             english_model = english_available()
             redactor = build_redactor(src, keep=keep_words(base))
-            tables, id_map = _write_redacted(src, tmp, redactor, base, excluded)
+            tables, id_map = _write_redacted(src, tmp, redactor, base, excluded, progress)
         else:
             src.execute("COMMIT")
             src.execute("VACUUM INTO ?", [str(tmp)])  # a consistent snapshot of its own
@@ -307,7 +310,8 @@ def redact_json(value, redactor: Redactor):
     return value
 
 
-def _write_redacted(src: sqlite3.Connection, tmp: Path, redactor: Redactor, base: Base, excluded: set[str]) -> tuple[list[str], dict[str, str]]:
+def _write_redacted(src: sqlite3.Connection, tmp: Path, redactor: Redactor, base: Base, excluded: set[str],
+                    progress: Callable[[int, int, str], None] | None = None) -> tuple[list[str], dict[str, str]]:
     from custdev.db import open_db
 
     dst_db = open_db(tmp)  # schema, views and FTS tables from the migrations
@@ -343,9 +347,10 @@ def _write_redacted(src: sqlite3.Connection, tmp: Path, redactor: Redactor, base
             speaker_labels[(iid, speaker)] = label if seen[k] == 1 else f"{label} {seen[k]}"
 
     copied = []
-    for table, _ in _tables(src):
-        if table in NOT_REDACTABLE:
-            continue
+    todo = [t for t, _ in _tables(src) if t not in NOT_REDACTABLE]
+    total = sum(src.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in todo) if progress else 0
+    done = 0
+    for table in todo:
         src_cols = _columns(src, table)
         cols = [c for c in _columns(dst, table) if c in src_cols]
         if not cols:
@@ -371,6 +376,9 @@ def _write_redacted(src: sqlite3.Connection, tmp: Path, redactor: Redactor, base
             redactor.prefetch(v for r in batch for v in r)
             rows = [_redact_row(table, cols, list(r), mapped, all_ids, redactor, respondent_names, speaker_labels, russian) for r in batch]
             dst.executemany(insert, rows)
+            done += len(batch)
+            if progress:
+                progress(done, total, table)
         copied.append(table)
     drop_interviews(dst, excluded)  # not numbered, so their rows kept their own ids
     dst.commit()

@@ -149,3 +149,30 @@ def test_third_party_names_are_found_with_measured_recall(lang):
     assert len(rows) >= 100
     result = score(rows, Redactor.for_names([], []).find)
     assert result["recall"] >= 0.88 and result["precision"] >= 0.85, result
+
+
+def test_the_models_read_lines_without_a_full_stop_and_turn_lines_of_the_body():
+    """A paragraph that ends without punctuation was never shown to the models (only a full stop or the end of the
+    text ended a sentence): organisations and people in it stayed. Turn lines of interviews.body are read too."""
+    from custdev.privacy import ner
+
+    r = Redactor.for_names([], [])
+    assert r.text("Мы перешли в Тинькофф Банк в прошлом году\n\nВсё хорошо.") == "Мы перешли в [компания] в прошлом году\n\nВсё хорошо."
+    body = "**[00:00:05] Мария:** Как вы платите?\n\n**[00:00:09] Анна:** Мы перешли в Тинькофф Банк\n\n**[00:00:12] Мария:** Понятно"
+    assert r.text(body) == body.replace("Тинькофф Банк", "[компания]").replace("Мария", "[имя]").replace("Анна", "[имя]")
+    if ner.english_available():
+        assert r.text("We switched to Northwind Traders last year\n\nIt was fine.") == "We switched to [company] last year\n\nIt was fine."
+
+
+def test_natasha_in_big_batches_finds_the_same_entities():
+    """publish feeds natasha 128 sentences a call, sorted by length (4x faster than its default of 8)."""
+    import json
+
+    from custdev.privacy import ner
+
+    rows = [json.loads(line)["text"] for line in (REPO / "tests" / "data" / "ner" / "ru.jsonl").read_text(encoding="utf-8").splitlines()]
+    _, _, tagger = ner._natasha()
+    small = {r: [(x.start, x.stop, x.type) for x in m.spans] for r, m in zip(rows, ner._batched(tagger, 8).map(rows))}
+    ordered = sorted(rows, key=len)
+    big = {r: [(x.start, x.stop, x.type) for x in m.spans] for r, m in zip(ordered, ner._batched(tagger, ner.NATASHA_BATCH).map(ordered))}
+    assert big == small and sum(map(len, small.values())) > 80

@@ -114,7 +114,10 @@ def publish(
         b = load_base(base)
         if build:
             _build_first(b, quiet or json_)
-        result = publish_base(b, directory, redact=redact, include_unconsented=include_unconsented)
+        from custdev.cli.base import _progress
+
+        with _progress(quiet or json_ or not redact or not err.is_terminal, "Redacting") as advance:
+            result = publish_base(b, directory, redact=redact, include_unconsented=include_unconsented, progress=advance)
     if json_:
         print_json(result.to_dict())
         return

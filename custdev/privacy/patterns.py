@@ -80,6 +80,9 @@ def inn_valid(digits: str) -> bool:
     return False
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _digits(s: str) -> str:
     return "".join(ch for ch in s if ch.isdigit())
 
@@ -92,12 +95,19 @@ def find_patterns(text: str) -> list[tuple[int, int, str]]:
         if all(e <= a or s >= b for a, b, _ in spans):
             spans.append((s, e, kind))
 
-    for m in EMAIL.finditer(text):
-        add(m.start(), m.end(), "email")
-    for m in URL.finditer(text):
-        add(m.start(), m.end(), "url")
-    for m in HANDLE.finditer(text):
-        add(m.start(), m.end(), "handle")
+    # Cheap guards first (most texts have no digit, '@' or '.'); the order of the patterns is kept (the first wins).
+    at, dot, digit = "@" in text, "." in text or "://" in text, _DIGIT.search(text) is not None
+    if at:
+        for m in EMAIL.finditer(text):
+            add(m.start(), m.end(), "email")
+    if dot:
+        for m in URL.finditer(text):
+            add(m.start(), m.end(), "url")
+    if at:
+        for m in HANDLE.finditer(text):
+            add(m.start(), m.end(), "handle")
+    if not digit:  # every pattern below needs one
+        return sorted(spans)
     for m in ADDRESS_RU.finditer(text):
         add(m.start(), m.end(), "address")
     for m in ADDRESS_EN.finditer(text):

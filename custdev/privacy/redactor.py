@@ -148,12 +148,18 @@ class Redactor:
     def find(self, text: str, strict: bool = False) -> list[tuple[int, int, str]]:
         """(start, end, kind) spans to replace; kind is name, company or a pattern kind (email, phone, …)."""
         spans: list[tuple[int, int, str]] = []
+        covered = bytearray(len(text))  # 1 where a span already is: free() in O(span length), not O(spans)
+
+        def add(s: int, e: int, kind: str) -> None:
+            spans.append((s, e, kind))
+            covered[s:e] = b"\x01" * (e - s)
+
         for s, e, kind in find_patterns(text):
             if not _PLACEHOLDER_TEXT.fullmatch(text[s:e]):
-                spans.append((s, e, kind))
+                add(s, e, kind)
 
         def free(s: int, e: int) -> bool:
-            return all(e <= a or s >= b for a, b, _ in spans)
+            return covered.find(1, s, e) == -1
 
         tokens = list(WORD.finditer(text))
         i = 0
@@ -178,17 +184,17 @@ class Redactor:
                     matched = k
                     break
             if matched:
-                spans.append((tok.start(), tokens[i + matched - 1].end(), "company"))
+                add(tok.start(), tokens[i + matched - 1].end(), "company")
                 i += matched
                 continue
             if n in self.keep:
                 pass
             elif n in self.companies_ci or (n in self.companies_cs and word[0].isupper()):
-                spans.append((tok.start(), tok.end(), "company"))
+                add(tok.start(), tok.end(), "company")
             elif self._known_person(word) or n in self.handles:
-                spans.append((tok.start(), tok.end(), "name"))
+                add(tok.start(), tok.end(), "name")
             elif self.guess_names and self._guess_name(word, text, tok.start(), strict):
-                spans.append((tok.start(), tok.end(), "name"))
+                add(tok.start(), tok.end(), "name")
             i += 1
         if self.use_ner:
             from custdev.privacy.ner import entities
@@ -196,7 +202,7 @@ class Redactor:
             for s, e, kind in entities(text):
                 s, e = _trim(text, s, e)
                 if e > s and free(s, e) and not _inside_placeholder(text, s, e) and not self._kept(text[s:e]) and not nm.LABEL.match(text[s:e]):
-                    spans.append((s, e, kind))
+                    add(s, e, kind)
         if self.guess_names:
             spans = self._neighbours(text, tokens, spans)
         return sorted(spans)
