@@ -246,3 +246,17 @@ def test_the_archive_estimate_note_follows_the_language():
     assert outside.explain(translator("ru")).startswith("1 из 13 интервью не из выборки")
     assert english_leftovers(sample.explain(translator("ru")) + "\n" + outside.explain(translator("ru"))) == []
     assert outside.explain().startswith("1 of the 13 interviews are not from the sample of calls")
+
+
+def test_russian_base_channels_line_is_russian(russian_base):
+    result = runner.invoke(app, ["channels", "--base", str(russian_base)], env={"TERMINAL_WIDTH": "200", "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    assert "упоминается в" in result.stdout and " из " in result.stdout and english_leftovers(result.stdout) == []
+
+
+def test_russian_base_agreement_table_is_russian(russian_base):
+    copy = russian_base / "interviews"
+    result = runner.invoke(app, ["agreement", str(copy), str(copy), "--base", str(russian_base)], env={"TERMINAL_WIDTH": "200", "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    assert "Согласие" in result.stdout and "все коды" in result.stdout and english_leftovers(result.stdout) == []
+    assert re.search(r"\d,\d{3}", result.stdout)  # kappa 1,000: the decimal comma

@@ -12,15 +12,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from custdev.analysis import nps_score
+from custdev.i18n import N_, NP_, decimal, translator
 from custdev.stats import wilson_interval
 
 CHANNEL_ORDER = ("interview", "survey", "ticket", "chat")
+# What each channel counts, as a plural pair for the catalogs (custdev.i18n): 1 ответ опроса, 2 ответа, 5 ответов.
 NOUNS = {
-    "en": {"interview": ("interview", "interviews"), "survey": ("survey comment", "survey comments"),
-           "ticket": ("support ticket", "support tickets"), "chat": ("chat conversation", "chat conversations"), "all": ("source", "sources")},
-    "ru": {"interview": ("интервью", "интервью"), "survey": ("ответ опроса", "ответов опроса"),
-           "ticket": ("обращение", "обращений"), "chat": ("диалог", "диалогов"), "all": ("источник", "источников")},
+    "interview": NP_("%(n)s interview", "%(n)s interviews"), "survey": NP_("%(n)s survey comment", "%(n)s survey comments"),
+    "ticket": NP_("%(n)s support ticket", "%(n)s support tickets"), "chat": NP_("%(n)s chat conversation", "%(n)s chat conversations"),
+    "all": NP_("%(n)s source", "%(n)s sources"),
 }
+OF = N_("%(pct)s of %(things)s")
 
 
 @dataclass
@@ -96,9 +98,8 @@ def channel_pains(db, *, combine: bool = False, pain: str | None = None, channel
 
 
 def describe(share: ChannelShare, language: str = "en") -> str:
-    """'38 % of 8 interviews' / '12 % of 4,210 survey comments'."""
-    nouns = NOUNS.get(language, NOUNS["en"])[share.channel]
-    noun = nouns[0] if share.total == 1 else nouns[1]
-    pct = "—" if share.share is None else f"{share.share * 100:.0f} %"
-    total = f"{share.total:,}".replace(",", "\u00a0") if language == "ru" else f"{share.total:,}"
-    return f"{pct} of {total} {noun}" if language != "ru" else f"{pct} из {total} {noun}"
+    """'38 % of 8 interviews' / '12 % of 4,210 survey comments' (Russian: '12 % из 4 210 ответов опроса')."""
+    t = translator(language)
+    pct = "—" if share.share is None else f"{decimal(share.share * 100, language, 0)} %"
+    things = t.plural(NOUNS[share.channel], share.total) % {"n": decimal(share.total, language, 0)}
+    return t.gettext(OF) % {"pct": pct, "things": things}

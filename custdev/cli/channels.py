@@ -34,15 +34,21 @@ def channels(
     if json_:
         print_json(result.to_dict())
         return
+    from custdev.i18n import decimal, translator
+
     lang = b.config.language
+    _ = translator(lang).gettext
+
+    def nps(row) -> str:
+        return f"{'+' if row['nps'] >= 0 else '-'}{decimal(abs(row['nps']), lang, 0)} (n = {decimal(row['n'], lang, 0)})"
+
     for p in result.pains:
         if not any(s.mentions for s in p.shares):
             continue
-        out.print(f"{p.pain}  {p.title}: mentioned in " + " · ".join(describe(s, lang) for s in p.shares), markup=False)
+        out.print(_("{slug}  {title}: mentioned in {where}").format(slug=p.pain, title=p.title, where=" · ".join(describe(s, lang) for s in p.shares)), markup=False)
     if not any(any(s.mentions for s in p.shares) for p in result.pains):
-        out.print("No coded pains yet.", markup=False)
+        out.print(_("No coded pains yet."), markup=False)
     if result.nps:
-        overall = result.nps[0]
-        out.print(f"NPS from surveys: {overall['nps']:+.0f} (n = {overall['n']:,})", markup=False)
+        out.print(_("NPS from surveys: {nps}").format(nps=nps(result.nps[0])), markup=False)
         for row in result.nps[1:]:
-            out.print(f"  {row['segment'] or '(no segment)'}: {row['nps']:+.0f} (n = {row['n']:,})", markup=False)
+            out.print(f"  {row['segment'] or _('(no segment)')}: {nps(row)}", markup=False)

@@ -75,8 +75,8 @@ def matrix(
         out.print(f"Wrote {result.path} ({result.format}, {result.interviews} interviews x {result.codes} codes).", markup=False)
 
 
-def _stat(x: float | None) -> str:
-    return "—" if x is None else f"{x:.3f}"
+def _stat(x: float | None, lang: str = "en") -> str:
+    return "—" if x is None else decimal(x, lang, 3, fixed=True)
 
 
 @app.command()
@@ -104,27 +104,31 @@ def agreement(
     if json_:
         print_json(r.to_dict())
         return
-    skipped = "".join(f"; only in {w}: {', '.join(ids)}" for w, ids in (("A", r.only_in_a), ("B", r.only_in_b)) if ids)
-    uncoded = "every paragraph" if r.include_uncoded else "paragraphs at least one coder coded"
-    t = _table(f"Agreement of A ({r.a}) and B ({r.b}): {len(r.interviews)} interviews, {r.units} of {r.paragraphs} paragraphs ({uncoded}){skipped}")
-    for col, just in (("Code", "left"), ("A", "right"), ("B", "right"), ("Both", "right"), ("Agree", "right"), ("Kappa", "right"), ("Alpha", "right")):
+    tr = translator(b_.config.language)
+    _ = tr.gettext
+    lang = tr.language
+    skipped = "".join(_("; only in {which}: {ids}").format(which=w, ids=", ".join(ids)) for w, ids in (("A", r.only_in_a), ("B", r.only_in_b)) if ids)
+    uncoded = _("every paragraph") if r.include_uncoded else _("paragraphs at least one coder coded")
+    t = _table(_("Agreement of A ({a}) and B ({b}): {n} interviews, {units} of {paragraphs} paragraphs ({uncoded}){skipped}").format(
+        a=r.a, b=r.b, n=len(r.interviews), units=r.units, paragraphs=r.paragraphs, uncoded=uncoded, skipped=skipped))
+    for col, just in ((_("Code"), "left"), ("A", "right"), ("B", "right"), (_("Both"), "right"), (_("Agree"), "right"), ("Kappa", "right"), ("Alpha", "right")):
         t.add_column(col, justify=just)
     for c in [*r.codes, r.overall]:
-        t.add_row(c.code, str(c.applied_a), str(c.applied_b), str(c.both), _pct(c.agreement), _stat(c.kappa), _stat(c.alpha),
-                  style="bold" if c is r.overall else None)
+        t.add_row(_("all codes") if c is r.overall else c.code, str(c.applied_a), str(c.applied_b), str(c.both), _pct(c.agreement, lang),
+                  _stat(c.kappa, lang), _stat(c.alpha, lang), style="bold" if c is r.overall else None)
     out.print(t)
-    out.print("Unit: paragraph (one speaker turn). A/B: paragraphs each coder gave the code; Kappa: Cohen's; Alpha: Krippendorff's, nominal;"
-              " — where undefined (a code nobody varies on).", style="dim", markup=False)
+    out.print(_("Unit: paragraph (one speaker turn). A/B: paragraphs each coder gave the code; Kappa: Cohen's; Alpha: Krippendorff's, nominal;"
+                " — where undefined (a code nobody varies on)."), style="dim", markup=False)
     if r.disagreements:
-        d = _table(f"Disagreements ({len(r.disagreements)})")
-        for col in ("Interview", "¶", "Time", "Code", "Only", "Text"):
+        d = _table(_("Disagreements ({n})").format(n=len(r.disagreements)))
+        for col in (_("Interview"), "¶", _("Time"), _("Code"), _("Only"), _("Text")):
             d.add_column(col, overflow="fold")
         for x in r.disagreements[:limit]:
             text = x.text if len(x.text) <= 160 else x.text[:159] + "…"
             d.add_row(x.interview, str(x.paragraph), x.timestamp, x.code, x.coded_by, text)
         out.print(d)
         if len(r.disagreements) > limit:
-            out.print(f"… {len(r.disagreements) - limit} more (--limit, or --json for all).", style="dim", markup=False)
+            out.print(_("… {n} more (--limit, or --json for all).").format(n=len(r.disagreements) - limit), style="dim", markup=False)
 
 
 @app.command()
