@@ -148,7 +148,8 @@ def test_killed_worker_is_retried_and_a_bad_recording_is_reported(cluster, empty
                    for f in summary.files if f.status == "created" and f.kind == "recording"]
     assert sorted(respondents) == sorted(set(respondents)) and all(r.startswith("Respondent ") for r in respondents), respondents
     text = (empty_base / by_name["long-call.wav"].interview).read_text(encoding="utf-8").lower()
-    assert text.count("ask not what your country") >= 2
+    text = text.replace("{?", "").replace("?}", "")  # words marked uncertain are still the words said
+    assert text.count("ask not what your country") >= 2, text
     jfk_md = empty_base / by_name["2026-03-02-jfk.ogg"].interview
     assert "date: '2026-03-02'" in jfk_md.read_text(encoding="utf-8") and "source_sha256:" in jfk_md.read_text(encoding="utf-8")
     assert jfk_md.with_name(jfk_md.stem + ".words.json").exists()
