@@ -27,6 +27,7 @@ from custdev.errors import CustdevError, ParseError
 from custdev.markdown import confidence, markdown_body, parse_interview, unsure_words
 from custdev.models import Codebook, Interview
 from custdev.paths import outside_base
+from custdev import search
 from custdev.search import stem_text
 
 SIDECAR_SUFFIX = ".words.json"
@@ -73,6 +74,27 @@ def sidecar_path(md_path: Path) -> Path:
     return md_path.with_name(md_path.stem + SIDECAR_SUFFIX)
 
 
+def file_stamp(md_path: Path) -> tuple[str, float]:
+    """(size, times and inode of the file and of its sidecar, newest modification time): when this is unchanged, the
+    file is taken as unchanged without reading it (as git's index does)."""
+    st = md_path.stat()
+    parts = [f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"]
+    newest = max(st.st_mtime, st.st_ctime)
+    try:
+        side = sidecar_path(md_path).stat()
+    except OSError:
+        parts.append("-")
+    else:
+        parts.append(f"{side.st_size}:{side.st_mtime_ns}:{side.st_ctime_ns}:{side.st_ino}")
+        newest = max(newest, side.st_mtime, side.st_ctime)
+    return " ".join(parts), newest
+
+
+# A stamp is remembered only for files last changed this long before the build looked at them: a file written again
+# within the same clock tick as it was read would otherwise keep a stamp that matches its new content.
+STAMP_SETTLE_S = 2.0
+
+
 def file_hash(md_path: Path) -> str:
     h = hashlib.sha256(md_path.read_bytes())
     side = sidecar_path(md_path)
@@ -94,6 +116,10 @@ class Prepared:
     error: str | None = None
     utterances: list[tuple] = field(default_factory=list)  # (seq, speaker, role, start, end, text, stem, line, language, confidence, unsure)
     quotes: list[tuple] = field(default_factory=list)  # (utterance seq, start, end, text, stem, line, pains, tags, hyps, confidence, unsure)
+    lemmas: dict = field(default_factory=dict)  # words a worker process lemmatised for this file (custdev.search)
+    fresh: bool = False  # set by build: the database holds no rows and no link aliases of this interview
+    turn_ids: list[int] = field(default_factory=list)  # derived permanent ids (custdev.links), computed in the worker
+    quote_ids: list[int] = field(default_factory=list)
 
 
 def prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook) -> Prepared:
@@ -128,6 +154,8 @@ def prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook) ->
         for q in turn.quotes:
             prepared.quotes.append((seq, q.start_s, q.end_s, q.text, stem_text(q.text), q.line, q.pains, q.tags, q.hypotheses, q.confidence,
                                     _unsure_json(turn.text, turn.unsure, q.char_start, q.char_end) if turn.unsure else None))
+    prepared.turn_ids = links.derived_ids(interview.id, "turn", [u[5] for u in prepared.utterances])
+    prepared.quote_ids = links.derived_ids(interview.id, "quote", [q[3] for q in prepared.quotes])
     interview.turns = []  # the rows carry the turns from here on (keeps worker results small)
     interview.extra["_body"] = markdown_body(text)
     prepared.interview = interview
@@ -169,7 +197,9 @@ def _prepare_many(root: Path, jobs: list[tuple[Path, str]], codebook: Codebook, 
 
 
 def _prepare_star(args):
-    return prepare(*args)
+    prepared = prepare(*args)
+    prepared.lemmas = search.take_new_lemmas()  # the parent stores them, so no later build analyses these words again
+    return prepared
 
 
 def die_with_parent() -> None:
@@ -207,30 +237,40 @@ def die_with_parent() -> None:
 # Interviews are written in transactions of up to this many interviews (or this many seconds), each interview in its
 # own savepoint: a failing interview rolls back alone and none is ever half-written. Committing every interview
 # separately costs 2.3 ms per commit (FTS5 flushes a segment on each commit), more than writing the interview.
+# FTS5 also flushes a segment at every savepoint once its table is part of the transaction (2.6 ms per interview,
+# a quarter of writing it), so the full-text changes of a batch are queued and applied just before its COMMIT, in
+# the same transaction: the rows and their index still become visible together.
 BATCH_INTERVIEWS = 200
 BUILD_CACHE_KB = 65536
 BATCH_SECONDS = 1.0
 
 
 class _Writer:
-    def __init__(self, conn: sqlite3.Connection):
-        self.conn = conn
+    def __init__(self, db):
+        self.db = db
+        self.conn = db.conn
         self.pending = 0
         self.started = 0.0
+        self.fts: list[tuple[str, bool, list[tuple]]] = []  # (FTS table, delete?, rows) to apply before COMMIT
 
     def write(self, fn, *args) -> None:
         if self.pending == 0:
             self.conn.execute("BEGIN IMMEDIATE")
             self.started = time.monotonic()
         self.conn.execute("SAVEPOINT interview")
+        queued = len(self.fts)
+        self.db.fts_queue = self.fts
         try:
             fn(*args)
         except BaseException:
+            del self.fts[queued:]
             self.conn.execute("ROLLBACK TO interview")
             self.conn.execute("RELEASE interview")
             if self.pending == 0:
                 self.conn.execute("ROLLBACK")
             raise
+        finally:
+            self.db.fts_queue = None
         self.conn.execute("RELEASE interview")
         self.pending += 1
         if self.pending >= BATCH_INTERVIEWS or time.monotonic() - self.started > BATCH_SECONDS:
@@ -238,8 +278,38 @@ class _Writer:
 
     def commit(self) -> None:
         if self.pending:
+            try:
+                _apply_fts(self.conn, self.fts)
+            except BaseException:
+                self.conn.execute("ROLLBACK")  # the whole batch, rows and index alike: nothing half-written
+                raise
+            finally:
+                self.fts.clear()
+                self.pending = 0
             self.conn.execute("COMMIT")
-            self.pending = 0
+
+
+def _fts(db, table: str, rows: list[tuple], *, delete: bool = False) -> None:
+    """Add rows (rowid, text, text_stem) to ``table``'s index, or remove them (``delete``): now, or inside a _Writer
+    at the batch's COMMIT (see above)."""
+    queue = getattr(db, "fts_queue", None)
+    if queue is None:
+        _apply_fts(db.conn, [(table, delete, rows)])
+    else:
+        queue.append((table, delete, rows))
+
+
+def _apply_fts(conn, queued: list[tuple[str, bool, list[tuple]]]) -> None:
+    """Removals first, then additions, each in rowid order: FTS5 flushes its in-memory segment whenever a rowid is
+    lower than the one before, so a batch applied in order makes one segment instead of one per interview. (A row
+    removed and added again in one batch, an unchanged turn of a rewritten interview, keeps its order.)"""
+    for table in dict.fromkeys(t for t, _, _ in queued):
+        gone = sorted(r for t, d, rows in queued if t == table and d for r in rows)
+        new = sorted(r for t, d, rows in queued if t == table and not d for r in rows)
+        if gone:
+            conn.executemany(f"INSERT INTO {table}({table}, rowid, text, text_stem) VALUES ('delete', ?, ?, ?)", gone)
+        if new:
+            conn.executemany(f"INSERT INTO {table}(rowid, text, text_stem) VALUES (?, ?, ?)", new)
 
 
 @contextlib.contextmanager
@@ -300,10 +370,9 @@ def _prune_codebook(db, codebook: Codebook) -> None:
 def _delete_interview(db, interview_id: str) -> None:
     quote_ids = "SELECT id FROM quotes WHERE interview_id = ?"
     for table in ("utterances", "quotes"):  # the FTS index has no triggers: remove the rows from it first
-        db.execute(
-            f"INSERT INTO {table}_fts({table}_fts, rowid, text, text_stem) SELECT 'delete', id, text, text_stem FROM {table} WHERE interview_id = ? ORDER BY id",
-            [interview_id],
-        )
+        old = db.conn.execute(f"SELECT id, text, text_stem FROM {table} WHERE interview_id = ? ORDER BY id", [interview_id]).fetchall()
+        if old:
+            _fts(db, f"{table}_fts", old, delete=True)
     db.execute(f"DELETE FROM quote_pains WHERE quote_id IN ({quote_ids})", [interview_id])
     db.execute(f"DELETE FROM quote_tags WHERE quote_id IN ({quote_ids})", [interview_id])
     db.execute(f"DELETE FROM quote_hypotheses WHERE quote_id IN ({quote_ids})", [interview_id])
@@ -341,10 +410,10 @@ def _free_ids(conn, table: str, ids: list[int]) -> list[int]:
     return out
 
 
-def _link_ids(conn, iv: Interview, p: Prepared, old_turns, old_quotes) -> tuple[list[int], list[int]]:
+def _link_ids(conn, iv: Interview, p: Prepared, old_turns, old_quotes, fresh: bool = False) -> tuple[list[int], list[int]]:
     """Permanent ids for the interview's turns and quotes (custdev.links); vanished old ids go to link_aliases."""
-    turn_ids = links.derived_ids(iv.id, "turn", [u[5] for u in p.utterances])
-    quote_ids = links.derived_ids(iv.id, "quote", [q[3] for q in p.quotes])
+    turn_ids = p.turn_ids or links.derived_ids(iv.id, "turn", [u[5] for u in p.utterances])
+    quote_ids = p.quote_ids or links.derived_ids(iv.id, "quote", [q[3] for q in p.quotes])
     lost: list[tuple[str, int, str]] = []
     if old_turns or old_quotes:
         turn_ids, gone_turns = links.keep_old_ids(list(zip(turn_ids, (u[5] for u in p.utterances))), old_turns)
@@ -357,7 +426,7 @@ def _link_ids(conn, iv: Interview, p: Prepared, old_turns, old_quotes) -> tuple[
         "ON CONFLICT(kind, id) DO UPDATE SET interview_id = excluded.interview_id, target_id = NULL, text = excluded.text",
         [(kind, i, iv.id, text[:200]) for kind, i, text in lost],
     )
-    for kind, ids in (("turn", turn_ids), ("quote", quote_ids)):
+    for kind, ids in (("turn", turn_ids), ("quote", quote_ids)) if not fresh else ():
         for start in range(0, len(ids), 500):  # an id in use again (a text restored) is no longer an alias
             chunk = ids[start:start + 500]
             conn.execute(f"DELETE FROM link_aliases WHERE kind = ? AND id IN ({','.join('?' * len(chunk))})", [kind, *chunk])
@@ -365,16 +434,19 @@ def _link_ids(conn, iv: Interview, p: Prepared, old_turns, old_quotes) -> tuple[
 
 
 def _write(db, p: Prepared, old_id: str | None) -> None:
-    """Replace one interview's rows (runs inside the savepoint _Writer opens)."""
+    """Replace one interview's rows (runs inside the savepoint _Writer opens). A ``fresh`` interview has nothing to
+    replace and no old links to keep, so none of that is looked up (the whole of a first build)."""
+    fresh = p.fresh
     iv = p.interview
     assert iv is not None
     conn = db.conn
-    replaced = {x for x in (old_id, iv.id) if x is not None}
-    old_turns, old_quotes = _old_rows(conn, replaced)
-    if old_id is not None:
-        _delete_interview(db, old_id)
-    if old_id != iv.id:
-        _delete_interview(db, iv.id)
+    old_turns, old_quotes = [], []
+    if not fresh:
+        old_turns, old_quotes = _old_rows(conn, {x for x in (old_id, iv.id) if x is not None})
+        if old_id is not None:
+            _delete_interview(db, old_id)
+        if old_id != iv.id:
+            _delete_interview(db, iv.id)
     respondent_id = None
     if iv.respondent:
         respondent_id = slugify(f"{iv.respondent} {iv.company or ''}")
@@ -397,7 +469,7 @@ def _write(db, p: Prepared, old_id: str | None) -> None:
         conn.execute("UPDATE interviews SET date_source = ? WHERE id = ?", [str(iv.extra["date_source"]), iv.id])
     conn.executemany("INSERT INTO interview_segments(interview_id, segment) VALUES (?, ?)", [(iv.id, s) for s in iv.segments])
     conn.executemany("INSERT INTO interview_stage_scores(interview_id, stage, score) VALUES (?, ?, ?)", list((iv.id, s, v) for s, v in iv.nps_by_stage.items()))
-    turn_ids, quote_ids = _link_ids(conn, iv, p, old_turns, old_quotes)
+    turn_ids, quote_ids = _link_ids(conn, iv, p, old_turns, old_quotes, fresh)
     # Rows go in in id order, and so does the full-text index: FTS5 flushes its in-memory segment whenever a rowid
     # is lower than the one before, so the (hash-derived, unordered) ids in file order made one tiny segment per row
     # or two, and merging them cost more than the rest of the write (3x slower for a 400k-turn interview).
@@ -421,8 +493,8 @@ def _write(db, p: Prepared, old_id: str | None) -> None:
         "INSERT INTO quote_hypotheses(quote_id, hypothesis, stance) VALUES (?, ?, ?)",
         [(quote_ids[n], h, st) for n, q in enumerate(p.quotes) for h, st in q[8]],
     )
-    conn.executemany("INSERT INTO utterances_fts(rowid, text, text_stem) VALUES (?,?,?)", [(r[0], r[7], r[8]) for r in utt_rows])
-    conn.executemany("INSERT INTO quotes_fts(rowid, text, text_stem) VALUES (?,?,?)", [(r[0], r[5], r[6]) for r in quote_rows])
+    _fts(db, "utterances_fts", [(r[0], r[7], r[8]) for r in utt_rows])
+    _fts(db, "quotes_fts", [(r[0], r[5], r[6]) for r in quote_rows])
 
 
 def build_base(base: Base | str | Path | None = None, *, full: bool = False, progress: Progress | None = None, workers: int | None = None) -> BuildResult:
@@ -436,7 +508,7 @@ def build_base(base: Base | str | Path | None = None, *, full: bool = False, pro
     # 64 MB of page cache (default 2 MB): a big interview's rows and index pages stay in memory until commit instead
     # of spilling to the WAL mid-transaction (a 400k-turn file writes 30 % faster).
     db.conn.execute(f"PRAGMA cache_size = -{BUILD_CACHE_KB}")
-    writer = _Writer(db.conn)
+    writer = _Writer(db)
     try:
         codebook_hash = hashlib.sha256(base.codebook_path.read_bytes()).hexdigest() if base.codebook_path.exists() else ""
         _sync_codebook(db, base.codebook)
@@ -464,18 +536,35 @@ def build_base(base: Base | str | Path | None = None, *, full: bool = False, pro
                 del stored[rel]
 
         jobs: list[tuple[Path, str]] = []
+        known_stamps = {path: (stamp, h) for path, stamp, h in db.execute("SELECT path, stamp, content_hash FROM file_stamps")}
+        new_stamps: list[tuple[str, str, str]] = []
+        settled = time.time() - STAMP_SETTLE_S
         for f in files:
             rel = f.relative_to(base.root).as_posix()
             try:
+                stamp, changed_at = file_stamp(f)
+                if rel in stored and stored[rel][1] and known_stamps.get(rel) == (stamp, stored[rel][1]):
+                    result.skipped += 1  # same size, times and inode as when it was hashed: not read again
+                    continue
                 h = file_hash(f)
             except OSError as exc:
                 result.failed += 1
                 result.errors.append(f"{rel}: cannot read ({exc.strerror})")
                 continue
+            if changed_at < settled:
+                new_stamps.append((rel, stamp, h))
             if rel in stored and stored[rel][1] == h:
                 result.skipped += 1
                 continue
             jobs.append((f, h))
+        gone_stamps = [(path,) for path in known_stamps if path not in present]
+        if new_stamps or gone_stamps:
+            with _transaction(db.conn):  # a stamp counts only while the interview stored for it has its content hash
+                db.conn.executemany("INSERT OR REPLACE INTO file_stamps(path, stamp, content_hash) VALUES (?,?,?)", new_stamps)
+                db.conn.executemany("DELETE FROM file_stamps WHERE path = ?", gone_stamps)
+        if jobs:
+            _load_lemmas(db, forget=result.removed > 0)
+        fresh_ok = not db.execute("SELECT EXISTS (SELECT 1 FROM link_aliases)").fetchone()[0]
 
         total = len(jobs)
         id_owner = {iid: rel for rel, (iid, _) in stored.items()}
@@ -491,6 +580,9 @@ def build_base(base: Base | str | Path | None = None, *, full: bool = False, pro
                 result.errors.append(p.error)
             else:
                 old = stored.get(p.rel)
+                if p.lemmas:
+                    search.add_lemmas(p.lemmas)
+                p.fresh = fresh_ok and old is None and p.interview.id not in id_owner
                 try:
                     writer.write(_write, db, p, old[0] if old else None)
                 except sqlite3.IntegrityError as exc:
@@ -509,6 +601,7 @@ def build_base(base: Base | str | Path | None = None, *, full: bool = False, pro
         from custdev.channels.store import build_channels
 
         build_channels(db, base, result, full=full, workers=workers)
+        _store_lemmas(db)
         _prune_codebook(db, base.codebook)
         with _transaction(db.conn):  # the analysis views (CLI and Datasette alike) read their thresholds from here
             for key, value in base.config.analysis_settings().items():
@@ -520,6 +613,28 @@ def build_base(base: Base | str | Path | None = None, *, full: bool = False, pro
         writer.commit()  # keep what was completely written before an interruption: the next build resumes there
         db.close()
     return result
+
+
+def _load_lemmas(db, *, forget: bool) -> None:
+    """Give this process (and the build workers it forks) the lemmas the base has stored (custdev.search).
+
+    ``forget``: interviews were removed (a withdrawn respondent's files, for instance): their words go from the
+    cache too, so it is emptied and refilled from the files read from now on."""
+    search.take_new_lemmas()  # words this process analysed before (queries, say) are not the base's to store
+    key = search.lemma_cache_key()
+    with _transaction(db.conn):
+        if forget or get_meta(db, "lemmas.key") != key:
+            db.execute("DELETE FROM lemmas")
+            set_meta(db, "lemmas.key", key)
+    if not forget:
+        search.load_lemmas(db.execute("SELECT word, forms FROM lemmas"))
+
+
+def _store_lemmas(db) -> None:
+    new = search.take_new_lemmas()
+    if new:
+        with _transaction(db.conn):
+            db.conn.executemany("INSERT OR IGNORE INTO lemmas(word, forms) VALUES (?, ?)", [(w, " ".join(f)) for w, f in new.items()])
 
 
 def _embed(db, base: Base, result: BuildResult, progress: Progress | None) -> None:

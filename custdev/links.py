@@ -44,13 +44,15 @@ def derived_id(interview_id: str, kind: str, text: str, occurrence: int = 0) -> 
 
 
 def derived_ids(interview_id: str, kind: str, texts: Iterable[str]) -> list[int]:
-    """One id per text, in order; the n-th repeat of a text in the interview gets occurrence n."""
+    """One id per text, in order; the n-th repeat of a text in the interview gets occurrence n (as derived_id)."""
     seen: Counter[str] = Counter()
+    high = _bits(interview_id, ID_BITS - TEXT_BITS) << TEXT_BITS
+    shift = 64 - TEXT_BITS
     out = []
-    high = _bits(interview_id, ID_BITS - TEXT_BITS) << TEXT_BITS  # derived_id's, computed once per interview
     for text in texts:
         key = _norm(text)
-        out.append((high | _bits("\x1f".join((kind, key, str(seen[key]))), TEXT_BITS)) or 1)
+        low = int.from_bytes(hashlib.blake2b(f"{kind}\x1f{key}\x1f{seen[key]}".encode("utf-8"), digest_size=8).digest(), "big") >> shift
+        out.append((high | low) or 1)
         seen[key] += 1
     return out
 

@@ -129,3 +129,16 @@ def m1301_lemma_search(db: Database) -> None:
         db.conn.executemany(f"UPDATE {table} SET text_stem = ? WHERE rowid = ?", [(stem_text(t or ""), i) for i, t in rows])
         if db[f"{table}_fts"].exists():
             db.execute(f"INSERT INTO {table}_fts({table}_fts) VALUES ('rebuild')")
+
+
+@migrations()
+def m1302_build_cache(db: Database) -> None:
+    # lemmas (each distinct word's dictionary forms) and file_stamps (size and mtime of each hashed file): caches
+    # that keep `custdev build` fast (custdev/build.py).
+    run_sql_file(db, "1302_build_cache.sql")
+
+
+@migrations()
+def m1303_fts_index_forms(db: Database) -> None:
+    # utterances_fts and quotes_fts index text_stem only (every search matches that column); text is UNINDEXED.
+    run_sql_file(db, "1303_fts_index_forms.sql")

@@ -35,6 +35,10 @@ from custdev.search import stem_text
 __all__ = ["Redactor", "publish_base", "build_redactor", "find_leaks", "PublishResult"]
 
 _SKIP_TABLES = {"_sqlite_migrations", "sqlite_stat1", "sqlite_stat4"}
+# custdev build's caches (m1302_build_cache): every distinct word of the base and the interview file names. A copy
+# never needs them, and a redacted one must not carry the words (names among them) it redacts.
+BUILD_CACHES = ("lemmas", "file_stamps")
+_SKIP_TABLES |= set(BUILD_CACHES)
 STRICT_COLUMNS = {"title", "name", "tag", "speaker", "path", "id", "respondent_id", "interview_id"}  # short labels: lower-case names too
 
 
@@ -214,6 +218,9 @@ def publish_base(base: Base, directory: str | Path, *, redact: bool = True, incl
             src.execute("COMMIT")
             src.execute("VACUUM INTO ?", [str(tmp)])  # a consistent snapshot of its own
             copy = sqlite3.connect(tmp)
+            for cache in BUILD_CACHES:
+                if copy.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [cache]).fetchone():
+                    copy.execute(f"DELETE FROM [{cache}]")
             drop_interviews(copy, excluded)
             rebuild_fts(copy)
             copy.commit()

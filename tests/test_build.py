@@ -10,6 +10,7 @@ import pytest
 from custdev.build import build_base
 from custdev.db import open_db
 from custdev.migrations import migrations
+from custdev.search import fts_query
 
 CODEBOOK = """\
 segments:
@@ -116,8 +117,8 @@ def test_incremental_build_touches_only_what_changed(base):
     # i1's rows are untouched (same ids); i3's are gone everywhere, index included
     assert rows(base, "select id, interview_id from utterances where interview_id = 'i1' order by id") == [r for r in before if r[1] == "i1"]
     assert rows(base, "select count(*) from utterances where interview_id='i3'") == [(0,)]
-    assert rows(base, "select count(*) from utterances_fts where utterances_fts match 'руками'") == [(1,)]
-    assert rows(base, "select count(*) from utterances_fts where utterances_fts match 'сверяем'") == [(2,)]
+    assert rows(base, "select count(*) from utterances_fts where utterances_fts match ?", [fts_query("руками")]) == [(1,)]
+    assert rows(base, "select count(*) from utterances_fts where utterances_fts match ?", [fts_query("сверяем")]) == [(2,)]
     assert rows(base, "select count(*) from respondents") == [(2,)]
 
 
@@ -200,7 +201,7 @@ def test_an_interrupted_build_keeps_whole_interviews_and_resumes(base, monkeypat
     # the two finished interviews are stored whole, the interrupted one not at all
     assert rows(base, "select id from interviews order by id") == [("i1",), ("i2",)]
     assert rows(base, "select interview_id, count(*) from utterances group by 1") == [("i1", 4), ("i2", 4)]
-    assert rows(base, "select count(*) from utterances_fts where utterances_fts match 'задерживают'") == [(2,)]
+    assert rows(base, "select count(*) from utterances_fts where utterances_fts match ?", [fts_query("задерживают")]) == [(2,)]
     monkeypatch.setattr(build_module, "_write", real_write)
     resumed = build_base(base)
     assert (resumed.built, resumed.skipped, resumed.total) == (1, 2, 3)

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from custdev.build import build_base
+from custdev.search import fts_query
 from custdev.cli import app
 
 runner = CliRunner()
@@ -112,7 +113,7 @@ def test_purge_shows_first_then_deletes_everything_of_a_withdrawn_respondent(bas
     conn = sqlite3.connect(base / "custdev.db")
     assert conn.execute("SELECT count(*) FROM interviews WHERE id LIKE 'leaving%'").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM respondents WHERE name = 'Mark Stone'").fetchone()[0] == 0
-    assert conn.execute("SELECT count(*) FROM utterances_fts WHERE utterances_fts MATCH 'xylophone OR kumquat'").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM utterances_fts WHERE utterances_fts MATCH ?", [fts_query("xylophone OR kumquat")]).fetchone()[0] == 0
     assert conn.execute("SELECT audio FROM interviews WHERE id = 'expired'").fetchone()[0] is None
     conn.close()
     raw = (base / "custdev.db").read_bytes()
