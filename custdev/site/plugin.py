@@ -7,6 +7,7 @@ from datasette.utils.asgi import asgi_static
 from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup, escape
 
+from custdev.db import MMAP_BYTES
 from custdev.i18n import N_, percent, translator
 from custdev.search import stem_text
 from custdev.site.audio import audio_view
@@ -31,6 +32,8 @@ from custdev.site.settings import DB_NAME, STATIC_DIR, STATIC_PREFIX, TEMPLATES_
 
 @hookimpl(trylast=True)
 def prepare_connection(conn, database, datasette):
+    if database == DB_NAME:
+        conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")  # search probes rows all over a big base (custdev.db)
     conn.create_function("custdev_stem", 1, lambda t: stem_text(t) if t is not None else None, deterministic=True)
     conn.create_function("custdev_match", 1, site_fts_query, deterministic=True)
     conn.create_function("custdev_snippet", 2, snippet_sql, deterministic=True)
