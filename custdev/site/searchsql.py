@@ -76,12 +76,12 @@ def _matches_sql(rank: bool) -> str:
     return f"""
 with quote_hits as (
   select q.id as quote_id, q.utterance_id, q.interview_id{r("quotes")}
-  from quotes_fts join quotes q on q.id = quotes_fts.rowid join utterances u on u.id = q.utterance_id
+  from quotes_fts join quotes q on q.id = quotes_fts.rowid
   where quotes_fts match custdev_match(:q)
     and quotes_fts.rowid between coalesce((select min(id) from quotes where interview_id = :interview), 0)
                              and coalesce((select max(id) from quotes where interview_id = :interview), 9223372036854775807)
     and (:interview = '' or q.interview_id = :interview)
-    and (:speaker = '' or u.speaker_role = :speaker)
+    and (:speaker = '' or exists (select 1 from utterances u where u.id = q.utterance_id and u.speaker_role = :speaker))
     and (:segment = '' or q.interview_id in (select interview_id from interview_segments where segment = :segment))
     and (:pain = '' or q.id in (select quote_id from quote_pains where pain = :pain))
     and (:tag = '' or q.id in (select quote_id from quote_tags where {tag_condition("tag", ":tag")}))
