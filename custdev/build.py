@@ -641,7 +641,10 @@ def _embed(db, base: Base, result: BuildResult, progress: Progress | None) -> No
     """Sentence embeddings of the changed interviews (custdev.meaning), when the [meaning] setting allows."""
     from custdev.meaning import store
 
-    on, why = store.enabled(base.config, result.total)
+    turns = None
+    if result.total <= base.config.embeddings_auto_max:  # a base of a few huge files: count what would be embedded
+        turns = db.execute("SELECT count(*) FROM utterances WHERE speaker_role = 'respondent'").fetchone()[0]
+    on, why = store.enabled(base.config, result.total, turns)
     result.embeddings = why
     if not on:
         return

@@ -26,6 +26,9 @@ INTERVIEWS_DIR = "interviews"
 DB_NAME = "custdev.db"
 # With [meaning] embeddings = "auto", build embeds bases of at most this many interviews (see README, "Meaning").
 EMBEDDINGS_AUTO_MAX = 500
+# ... and at most this many respondent turns (500 interviews of the bench base hold about 37,500): a base of a few
+# enormous files is as long to embed as one of many interviews
+EMBEDDINGS_AUTO_MAX_TURNS = 40_000
 AUDIO_DIR = "audio"
 PRIVATE_DIR = ".custdev"  # git-ignored: site secret, password hash, audit log
 PUBLISHED_MARK = ".custdev-published"  # written by `custdev publish` into the copy

@@ -195,6 +195,11 @@ def test_auto_turns_off_above_the_measured_size(tmp_path, monkeypatch):
     (root / "custdev.toml").write_text('[base]\ntitle = "t"\n[meaning]\nauto_max_interviews = 1\n', encoding="utf-8")
     result = build_base(root)
     assert result.embedded == 0 and "over 1 interviews" in result.embeddings
+    # a base of few but enormous files is as long to embed: the respondent turns count too
+    monkeypatch.setattr("custdev.config.EMBEDDINGS_AUTO_MAX_TURNS", 5)
+    (root / "custdev.toml").write_text('[base]\ntitle = "t"\n', encoding="utf-8")
+    result = build_base(root)
+    assert result.embedded == 0 and "over 5 respondent turns (this one has 6)" in result.embeddings, result.embeddings
 
 
 def test_model_hash_is_checked():

@@ -50,13 +50,21 @@ def setting(config) -> str:
     return str(value).strip().lower()
 
 
-def enabled(config, interviews: int) -> tuple[bool, str]:
-    """(embed?, why) for a base with ``interviews`` interviews under the config's [meaning] settings."""
+def enabled(config, interviews: int, turns: int | None = None) -> tuple[bool, str]:
+    """(embed?, why) for a base with ``interviews`` interviews (and ``turns`` respondent turns, when known) under the
+    config's [meaning] settings."""
+    from custdev.config import EMBEDDINGS_AUTO_MAX_TURNS
+
     value = setting(config)
     if value in ("on", "true", "1", "yes"):
         return True, "on"
     if value in ("off", "false", "0", "no"):
         return False, "embeddings are off ([meaning] embeddings = \"off\" in custdev.toml)"
+    if interviews <= config.embeddings_auto_max and turns is not None and turns > EMBEDDINGS_AUTO_MAX_TURNS:
+        return False, (
+            f"embeddings are off for bases over {EMBEDDINGS_AUTO_MAX_TURNS:,} respondent turns (this one has {turns:,}); "
+            "set [meaning] embeddings = \"on\" in custdev.toml and run 'custdev build'"
+        )
     if interviews <= config.embeddings_auto_max:
         return True, "auto"
     return False, (
