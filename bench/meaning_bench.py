@@ -132,21 +132,31 @@ class PoolEmbedder:
         return m / np.linalg.norm(m, axis=1, keepdims=True)
 
 
+# The command runs in a fresh interpreter that reports its own peak resident memory (VmHWM) as it exits: the
+# rusage of a child started from this big process would count the memory it inherited before exec.
+_CHILD = """import atexit, re, runpy, sys
+def _peak():
+    with open("/proc/self/status") as f:
+        sys.stderr.write("PEAK_KB " + re.search(r"VmHWM:\\s+(\\d+)", f.read()).group(1) + "\\n")
+atexit.register(_peak)
+sys.argv = ["custdev", *sys.argv[1:]]
+runpy.run_module("custdev", run_name="__main__")
+"""
+
+
 def run_cli(*args: str) -> tuple[float, float, str]:
     """(wall seconds, peak RSS in MB, stdout) of one `custdev` command in its own process."""
+    import re
     import subprocess
 
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "custdev", *args], stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        if proc.returncode != 0:
-            raise SystemExit(f"custdev {' '.join(args)} failed: {err.read().decode(errors='replace').strip()[-300:]}")
-        return wall, usage.ru_maxrss / 1024, out.read().decode()
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", _CHILD, *args], capture_output=True)
+    wall = time.perf_counter() - t
+    err = proc.stderr.decode(errors="replace")
+    if proc.returncode != 0:
+        raise SystemExit(f"custdev {' '.join(args)} failed: {err.strip()[-300:]}")
+    peak = re.search(r"PEAK_KB (\d+)", err)
+    return wall, (int(peak.group(1)) / 1024 if peak else float("nan")), proc.stdout.decode()
 
 
 def scale(work: Path, interviews: int, pool_texts: list[str], per_cpu_s: float, base: Path | None) -> None:
