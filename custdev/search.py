@@ -164,6 +164,11 @@ _QUERY_TOKEN = re.compile(r'"[^"]*"?|\(|\)|[^\s()"]+')
 _OPERATORS = {"AND", "OR", "NOT"}
 
 
+def plain_words(query: str) -> str:
+    """The words of a typed query without its FTS5 operators (AND, OR, NOT, NEAR): what it says, not how to match it."""
+    return " ".join(w for w in words(query) if w.upper() not in ("AND", "OR", "NOT", "NEAR"))
+
+
 def _any_of(forms: tuple[str, ...]) -> str:
     if len(forms) == 1:
         return f'"{forms[0]}"'

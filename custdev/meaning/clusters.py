@@ -75,13 +75,10 @@ def _uncoded_turns(db) -> tuple[list[int], np.ndarray, bool]:
         wanted.extend(turns)
     vec = store.load_vectors(db, "utterance", items=wanted)
     ids, out = [], []
-    if len(vec):
-        starts = np.flatnonzero(np.r_[True, vec.ids[1:] != vec.ids[:-1]])
-        ends = np.r_[starts[1:], len(vec.ids)]
-        for s, e in zip(starts.tolist(), ends.tolist()):
-            m = vec.matrix[s:e].mean(axis=0)
-            ids.append(int(vec.ids[s]))
-            out.append(m / max(float(np.linalg.norm(m)), 1e-12))
+    for uid, s, e in vec.runs():
+        m = vec.matrix[s:e].mean(axis=0)
+        ids.append(uid)
+        out.append(m / max(float(np.linalg.norm(m)), 1e-12))
     return ids, (np.vstack(out) if out else np.zeros((0, 1), np.float32)), sampled
 
 

@@ -115,14 +115,16 @@ def similar(
     speaker: str | None = None,
     limit: int = 20,
     db_key: str | None = None,
+    query_vector: np.ndarray | None = None,
 ) -> list[SimilarHit]:
-    """Respondent turns (or, with ``quotes_only``/``pain``/``tag``, quotes) closest in meaning to ``text``."""
+    """Respondent turns (or, with ``quotes_only``/``pain``/``tag``, quotes) closest in meaning to ``text``
+    (``query_vector``: its embedding, when the caller has it already)."""
     if limit < 1:
         raise SearchError("--limit must be at least 1")
     kind = "quote" if (quotes_only or pain or tag) else "utterance"
     store.require_vectors(db)
     vectors = store.load_vectors(db, kind, db_key)
-    query = embed_query(text)
+    query = embed_query(text) if query_vector is None else query_vector
     allowed = _allowed(db, kind, segment=segment, pain=pain, tag=tag, speaker=speaker)
     return hydrate(db, kind, rank(vectors, query, limit=limit, allowed=allowed))
 

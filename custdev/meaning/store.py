@@ -244,6 +244,14 @@ class Vectors:
     interview_ids: list[str]
     matrix: np.ndarray  # L2-normalised rows: float32, or float16 as stored when that would pass FLOAT32_MAX_BYTES
 
+    def runs(self) -> list[tuple[int, int, int]]:
+        """(item id, first row, end row) of each item: a turn's sentences are one run of rows."""
+        if not len(self.ids):
+            return []
+        starts = np.flatnonzero(np.r_[True, self.ids[1:] != self.ids[:-1]])
+        ends = np.r_[starts[1:], len(self.ids)]
+        return [(int(self.ids[s]), s, e) for s, e in zip(starts.tolist(), ends.tolist())]
+
     def scores(self, query: np.ndarray) -> np.ndarray:
         """Cosine of every row with ``query`` (float32; a float16 matrix is converted a block at a time)."""
         q = query.astype(np.float32)

@@ -185,15 +185,7 @@ def score_turn(
 
 def _turn_vectors(db, interview_id: str | None = None) -> dict[int, np.ndarray]:
     vec = store.load_vectors(db, "utterance", interview_id=interview_id)
-    out: dict[int, np.ndarray] = {}
-    if not len(vec):
-        return out
-    ids = vec.ids
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-    ends = np.r_[starts[1:], len(ids)]
-    for s, e in zip(starts.tolist(), ends.tolist()):
-        out[int(ids[s])] = vec.matrix[s:e]
-    return out
+    return {uid: vec.matrix[s:e] for uid, s, e in vec.runs()}
 
 
 def load_rejected(root: Path) -> set[tuple[str, str]]:

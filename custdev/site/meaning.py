@@ -43,13 +43,14 @@ async def fuse(db, q: str, filters: dict, rows) -> list[dict]:
         from custdev.meaning import store
         from custdev.meaning.similar import embed_query, item_scores, similar
 
-        from custdev.search import words
+        from custdev.search import plain_words
 
-        text = " ".join(w for w in words(q) if w.upper() not in ("AND", "OR", "NOT", "NEAR")) or q  # meaning, not operators
+        text = plain_words(q) or q  # embed what it says, not its operators
         try:
+            query = embed_query(text)  # once, for both lists
             hits = similar(conn, text, segment=filters.get("segment") or None, pain=filters.get("pain") or None,
-                           tag=filters.get("tag") or None, limit=40, db_key=db.path)
-            turn_cos = item_scores(store.load_vectors(conn, "utterance", db.path), embed_query(text),
+                           tag=filters.get("tag") or None, limit=40, db_key=db.path, query_vector=query)
+            turn_cos = item_scores(store.load_vectors(conn, "utterance", db.path), query,
                                    sorted({r["utterance_id"] for r in rows}))
         except CustdevError:
             return rows

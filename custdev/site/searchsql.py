@@ -7,7 +7,7 @@ import threading
 
 from markupsafe import Markup, escape
 
-from custdev.search import SearchError, fts_query, highlight, tag_condition, words
+from custdev.search import SearchError, fts_query, highlight, plain_words, tag_condition
 from custdev.site.settings import SEARCH_CAP
 
 _NO_MATCH = '""'  # an empty FTS5 phrase: a valid query that matches nothing
@@ -42,7 +42,7 @@ def site_fts_query(query: str | None) -> str:
             return expr
     except SearchError:
         pass
-    plain = " ".join(w for w in words(query) if w.upper() not in ("AND", "OR", "NOT", "NEAR"))
+    plain = plain_words(query)
     if not plain:
         return _NO_MATCH
     try:
