@@ -9,6 +9,7 @@ codebook re-checks every file.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -122,7 +123,27 @@ class Prepared:
     quote_ids: list[int] = field(default_factory=list)
 
 
-def prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook) -> Prepared:
+def prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook, split: bool = False) -> Prepared:
+    """Parse one file into rows. ``split``: a very long file may be read by this process and a worker at once
+    (custdev.bigfile)."""
+    with paused_gc():
+        return _prepare(root, md_path, content_hash, codebook, split)
+
+
+@contextlib.contextmanager
+def paused_gc():
+    """No cyclic garbage collection while a file is parsed: parsing makes no cycles worth finding, and each collection
+    walked every turn made so far (a fifth of the parse time of a 100,000-turn file)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook, split: bool) -> Prepared:
     rel = md_path.relative_to(root).as_posix()
     prepared = Prepared(rel=rel, content_hash=content_hash)
     try:
@@ -132,8 +153,17 @@ def prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook) ->
             text = md_path.read_bytes().decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ParseError(rel, _line_of_offset(md_path.read_bytes(), exc.start), "the file is not UTF-8 text; re-save it as UTF-8") from None
-        interview = parse_interview(text, rel, codebook)
         side = sidecar_path(md_path)
+        if split and not side.exists():
+            from custdev.bigfile import read_split
+
+            both = read_split(text, rel, codebook)
+            if both is not None:
+                interview, prepared.utterances, prepared.quotes, prepared.turn_ids, prepared.quote_ids = both
+                interview.extra["_body"] = markdown_body(text)
+                prepared.interview = interview
+                return prepared
+        interview = parse_interview(text, rel, codebook)
         if side.exists():
             _apply_sidecar(interview, side, rel)
     except ParseError as exc:
@@ -189,7 +219,7 @@ def _line_of_offset(data: bytes, offset: int) -> int:
 def _prepare_many(root: Path, jobs: list[tuple[Path, str]], codebook: Codebook, workers: int):
     if len(jobs) < PARALLEL_THRESHOLD or workers < 2:
         for path, h in jobs:
-            yield prepare(root, path, h, codebook)
+            yield prepare(root, path, h, codebook, split=workers >= 2)
         return
     with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
         chunk = max(1, min(64, len(jobs) // (workers * 8)))

@@ -43,17 +43,40 @@ def derived_id(interview_id: str, kind: str, text: str, occurrence: int = 0) -> 
     return (high << TEXT_BITS | low) or 1
 
 
-def derived_ids(interview_id: str, kind: str, texts: Iterable[str]) -> list[int]:
-    """One id per text, in order; the n-th repeat of a text in the interview gets occurrence n (as derived_id)."""
-    seen: Counter[str] = Counter()
+def derived_ids(interview_id: str, kind: str, texts: Iterable[str], seen: Counter[str] | None = None) -> list[int]:
+    """One id per text, in order; the n-th repeat of a text in the interview gets occurrence n (as derived_id).
+
+    ``seen``: the texts counted so far (normalised), updated in place: the ids of a later part of an interview, derived
+    with the counter of the parts before it, are the ids of the whole."""
+    seen = Counter() if seen is None else seen
     high = _bits(interview_id, ID_BITS - TEXT_BITS) << TEXT_BITS
     shift = 64 - TEXT_BITS
+    blake2b = hashlib.blake2b
     out = []
     for text in texts:
-        key = _norm(text)
-        low = int.from_bytes(hashlib.blake2b(f"{kind}\x1f{key}\x1f{seen[key]}".encode("utf-8"), digest_size=8).digest(), "big") >> shift
+        key = " ".join(text.split())
+        n = seen[key]
+        low = int.from_bytes(blake2b(f"{kind}\x1f{key}\x1f{n}".encode("utf-8"), digest_size=8).digest(), "big") >> shift
         out.append((high | low) or 1)
-        seen[key] += 1
+        seen[key] = n + 1
+    return out
+
+
+def continued_ids(interview_id: str, kind: str, ids: list[int], keys: list[str], seen: Counter[str]) -> list[int]:
+    """The ids of a later part of an interview that were derived on their own (each text's repeats counted from the
+    part's start; ``keys``: its texts normalised), made the ids of the whole: a text the parts before it (counted in
+    ``seen``, updated in place) already had gets its occurrence number in the whole interview."""
+    out = list(ids)
+    local: Counter[str] = Counter()
+    high = _bits(interview_id, ID_BITS - TEXT_BITS) << TEXT_BITS
+    for n, key in enumerate(keys):
+        k = local[key]
+        local[key] = k + 1
+        before = seen.get(key)
+        if before:
+            low = _bits(f"{kind}\x1f{key}\x1f{before + k}", TEXT_BITS)
+            out[n] = (high | low) or 1
+    seen.update(local)
     return out
 
 

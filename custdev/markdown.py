@@ -113,19 +113,13 @@ def fast_block_tokens(text: str) -> list | None:
     """The block tokens markdown-it would give (less the paragraph_open/close that parse_interview skips), for the
     common shape of a transcript: front matter, then one-line
     paragraphs and ``#`` headings separated by blank lines. Anything else (a paragraph over several lines, a list,
-    a quote, a fence, CR line ends…) returns None and goes through markdown-it. Halves the parse time of a part of
-    1,000 survey responses; tests/test_markdown.py checks both give the same interviews."""
-    if not FAST_BLOCKS or "\r" in text or not text.startswith("---\n"):
+    a quote, a fence, CR line ends…) returns None and goes through markdown-it. parse_interview reads this shape
+    without building the tokens (fast_turns); tests/test_markdown.py checks both give the same interviews."""
+    split = fast_split(text)
+    if split is None:
         return None
-    end = text.find("\n---\n", 3)
-    if end == -1:
-        return None
-    front = text[4 : end + 1]
-    if "\n---" in front[:-1] or front.startswith("---"):
-        return None
-    tokens: list = [_Tok("front_matter", front[:-1], [0, front.count("\n") + 2])]
-    first_line = front.count("\n") + 2
-    lines = text[end + 5 :].split("\n")
+    front, first_line, lines = split
+    tokens: list = [_Tok("front_matter", front, [0, first_line])]
     prev_blank = True
     for n, line in enumerate(lines):
         if not line.strip():
@@ -158,12 +152,25 @@ def parse_interview(text: str, path: str = "<interview>", codebook: Codebook | N
         raise ParseError(path, None, "the file is empty")
     if text.startswith("\ufeff"):
         text = text[1:]
-    tokens = fast_block_tokens(text) or _MD.parse(text)
+    interview = _fast_interview(text, path, codebook)
+    if interview is None:
+        interview = _token_interview(text, path, codebook)
+    finish_turns(interview.turns, path)
+    return interview
+
+
+def _interview_head(front: str, path: str, codebook: Codebook | None) -> Interview:
+    meta = _front_matter(front, path)
+    meta_lines = {m.group(1): n for n, line in enumerate(front.splitlines(), 2) if (m := _KEY_LINE.match(line))}
+    return _interview_from_meta(meta, meta_lines, path, codebook)
+
+
+def _token_interview(text: str, path: str, codebook: Codebook | None) -> Interview:
+    """The general path: markdown-it's block tokens."""
+    tokens = _MD.parse(text)
     if not tokens or tokens[0].type != "front_matter":
         raise ParseError(path, 1, "missing YAML front matter (the file must start with a '---' line)")
-    meta = _front_matter(tokens[0].content, path)
-    meta_lines = {m.group(1): n for n, line in enumerate(tokens[0].content.splitlines(), 2) if (m := _KEY_LINE.match(line))}
-    interview = _interview_from_meta(meta, meta_lines, path, codebook)
+    interview = _interview_head(tokens[0].content, path, codebook)
 
     turns: list[Turn] = []
     current: Turn | None = None
@@ -189,7 +196,150 @@ def parse_interview(text: str, path: str = "<interview>", codebook: Codebook | N
                 continue
             _add_paragraph(current, para, path, codebook)
         i += 1
+    interview.turns = turns
+    return interview
 
+
+def fast_split(text: str) -> tuple[str, int, list[str]] | None:
+    """(front matter, number of the body's first line, the body's lines) of a file in the shape the fast block path
+    may read (it still checks every line), or None: markdown-it reads it."""
+    head = fast_head(text)
+    return None if head is None else (head[0], head[1], head[2].split("\n"))
+
+
+def fast_head(text: str) -> tuple[str, int, str] | None:
+    """fast_split with the body as one string."""
+    if not FAST_BLOCKS or "\r" in text or not text.startswith("---\n"):
+        return None
+    end = text.find("\n---\n", 3)
+    if end == -1:
+        return None
+    front = text[4 : end + 1]
+    if "\n---" in front[:-1] or front.startswith("---"):
+        return None
+    return front[:-1], front.count("\n") + 2, text[end + 5 :]
+
+
+def fast_cut(body: str, near: int) -> int | None:
+    """An offset in ``body`` (see fast_head), at or after ``near``, where a paragraph that is a plain turn header starts
+    after a blank line: fast_turns of the lines before it and of the lines from it, joined, are the turns of the whole
+    body. None if there is none."""
+    pos = near
+    while True:
+        pos = body.find("\n\n**[", pos)
+        if pos == -1:
+            return None
+        start = pos + 2
+        end = body.find("\n", start)
+        content = (body[start:] if end == -1 else body[start:end]).strip()
+        m = _PLAIN_TURN.match(content)
+        if m is not None and _NOT_PLAIN.search(content, m.end()) is None:
+            return start
+        pos = start
+
+
+def _fast_interview(text: str, path: str, codebook: Codebook | None) -> Interview | None:
+    split = fast_split(text)
+    if split is None:
+        return None
+    front, first_line, lines = split
+    try:
+        interview = _interview_head(front, path, codebook)
+    except ParseError:
+        if fast_lines_ok(lines, 0):  # markdown-it would read the same front matter
+            raise
+        return None
+    turns = fast_turns(lines, first_line, path, codebook)
+    if turns is None:
+        return None
+    interview.turns = turns
+    return interview
+
+
+def fast_lines_ok(lines: list[str], start: int, prev_blank: bool = True) -> bool:
+    """Whether ``lines[start:]`` are one-line paragraphs and headings separated by blank lines (the fast block path's
+    shape; see fast_block_tokens)."""
+    block = _BLOCK_START.match
+    for line in lines[start:] if start else lines:
+        if not line.strip():
+            prev_blank = True
+            continue
+        if not prev_blank or block(line):
+            return False
+        prev_blank = False
+    return True
+
+
+# The commonest paragraph of a transcript: "**[HH:MM:SS] Name:**" then plain text. A name with none of the characters
+# either header regex treats specially and no space at its ends; anything else takes _quick_paragraph or markdown-it.
+_PLAIN_TURN = re.compile(r"\*\*\[(\d{1,2}):([0-5]\d):([0-5]\d)\] ([^\s*_=`\\\[\]:](?:[^*_=`\\\[\]:\n]*[^\s*_=`\\\[\]:])?):\*\*(?= |$)")
+# Characters after which a paragraph is not plain text for this path (markup, codes, {?unsure?}, [inaudible]).
+_NOT_PLAIN = re.compile(r"[*_=`\\#\[{]")
+
+
+def fast_turns(lines: list[str], first_line: int, path: str, codebook: Codebook | None) -> list[Turn] | None:
+    """The turns of body ``lines`` (the first is line ``first_line`` of the file) read by the fast block path, the same
+    as markdown-it's tokens give them; None when a line is not in its shape (markdown-it then reads the file).
+
+    A ParseError is raised only when every line is in the shape (as markdown-it would raise it too). Lines may be a
+    part of a body that starts at a turn header after a blank line: the turns read from the parts, joined, are the
+    turns of the whole (custdev.build reads a very long file's parts in parallel)."""
+    turns: list[Turn] = []
+    current: Turn | None = None
+    in_notes = True
+    prev_blank = True
+    block, plain_turn, not_plain, atx = _BLOCK_START.match, _PLAIN_TURN.match, _NOT_PLAIN.search, _ATX.match
+    fast_inline = FAST_INLINE
+    n = -1
+    try:
+        for n, line in enumerate(lines):
+            content = line.strip()
+            if not content:
+                prev_blank = True
+                continue
+            if not prev_blank or block(line):
+                return None
+            prev_blank = False
+            if line[0] == "#" and atx(line):
+                current, in_notes = None, True
+                continue
+            if fast_inline:
+                m = plain_turn(content)
+                if m is not None:
+                    if not_plain(content, m.end()) is None:
+                        h, mi, s = m.group(1, 2, 3)
+                        current = Turn(m.group(4), float(int(h) * 3600 + int(mi) * 60 + int(s)), " ".join(content[m.end():].split()),
+                                       line=first_line + n + 1)
+                        turns.append(current)
+                        in_notes = False
+                        continue
+                elif not_plain(content) is None:  # plain text (no bold: no header): a turn's next paragraph, or notes
+                    if current is not None and not in_notes:
+                        piece = " ".join(content.split())
+                        if current.text and piece:
+                            current.text += "\n\n"
+                        current.text += piece
+                    continue
+            para = _paragraph_at(content, first_line + n + 1, path)
+            if para.header is not None:
+                name, start, lang = para.header
+                current = Turn(speaker=name, start_s=start, text="", line=para.line, language=lang)
+                turns.append(current)
+                in_notes = False
+            if in_notes or current is None:
+                if para.quotes:
+                    raise ParseError(path, para.quotes[0][3], "a highlight outside a speaker turn (start the paragraph with **[00:00:00] Name:**)")
+                continue
+            _add_paragraph(current, para, path, codebook)
+    except ParseError:
+        if fast_lines_ok(lines, n + 1, False):
+            raise
+        return None
+    return turns
+
+
+def finish_turns(turns: list[Turn], path: str) -> None:
+    """Check that the timestamps never go back, and set each turn's (and its quotes') end: the next timed turn's start."""
     last_ts: float | None = None
     for turn in turns:
         if turn.start_s is not None:
@@ -203,8 +353,6 @@ def parse_interview(text: str, path: str = "<interview>", codebook: Codebook | N
             q.start_s, q.end_s = turn.start_s, nxt
         if turn.start_s is not None:
             nxt = turn.start_s
-    interview.turns = turns
-    return interview
 
 
 def _front_matter(content: str, path: str) -> dict:
@@ -444,13 +592,16 @@ def _quick_paragraph(content: str, line: int, path: str) -> _Para | None:
 
 
 def _paragraph(tok, path: str) -> _Para:
-    line = tok.map[0] + 1
-    if FAST_INLINE and "\n" not in tok.content:
-        quick = _quick_paragraph(tok.content, line, path)
+    return _paragraph_at(tok.content, tok.map[0] + 1, path)
+
+
+def _paragraph_at(content: str, line: int, path: str) -> _Para:
+    if FAST_INLINE and "\n" not in content:
+        quick = _quick_paragraph(content, line, path)
         if quick is not None:
             return quick
     para = _Para(line=line)
-    children = [c for c in inline_children(tok.content) if not (c[0] == "text" and not c[1])]
+    children = [c for c in inline_children(content) if not (c[0] == "text" and not c[1])]
     # A bold "[00:01:23] Name:" header opens a turn (the colon may sit inside or right after the bold).
     if len(children) >= 3 and children[0][0] == "strong_open":
         close = next((k for k, c in enumerate(children) if c[0] == "strong_close"), None)

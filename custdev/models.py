@@ -7,7 +7,7 @@ sees a Datasette type: everything crosses module boundaries as one of these.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 
 @dataclass
@@ -91,26 +91,33 @@ class Interview:
         A speaker is the interviewer when the name (or its first word) matches the front matter's ``interviewer``, the
         respondent when it matches ``respondent``; with no interviewer named, whoever speaks first is the interviewer.
         """
-        roles: dict[str, str] = {}
-        interviewer = (self.interviewer or "").strip().casefold()
-        respondent = (self.respondent or "").strip().casefold()
-        first = self.turns[0].speaker.strip().casefold() if self.turns else None
-        for turn in self.turns:
-            name = turn.speaker.strip().casefold()
-            if name in roles:
-                continue
-            if interviewer and (name == interviewer or name == interviewer.split()[0]):
-                roles[name] = "interviewer"
-            elif respondent and (name == respondent or name == respondent.split()[0]):
-                roles[name] = "respondent"
-            elif not interviewer and name == first:
-                roles[name] = "interviewer"
-            else:
-                roles[name] = "respondent"
-        return roles
+        return speaker_roles(self.interviewer, self.respondent, (turn.speaker for turn in self.turns))
 
     def speaker_role(self, speaker: str) -> str:
         return self.speaker_roles().get(speaker.strip().casefold(), "respondent")
+
+
+def speaker_roles(interviewer: str | None, respondent: str | None, speakers: Iterable[str]) -> dict[str, str]:
+    """Interview.speaker_roles for the turns' speakers, in order."""
+    roles: dict[str, str] = {}
+    interviewer = (interviewer or "").strip().casefold()
+    respondent = (respondent or "").strip().casefold()
+    first = None
+    for speaker in speakers:
+        name = speaker.strip().casefold()
+        if first is None:
+            first = name
+        if name in roles:
+            continue
+        if interviewer and (name == interviewer or name == interviewer.split()[0]):
+            roles[name] = "interviewer"
+        elif respondent and (name == respondent or name == respondent.split()[0]):
+            roles[name] = "respondent"
+        elif not interviewer and name == first:
+            roles[name] = "interviewer"
+        else:
+            roles[name] = "respondent"
+    return roles
 
 
 @dataclass
