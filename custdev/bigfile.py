@@ -24,8 +24,9 @@ from custdev.search import stem_text
 
 # Smaller files are read in one go: starting a worker process and sending the part costs about 0.1 s.
 SPLIT_BYTES = 3_000_000
-# The share of the body this process reads: it also joins the parts, so it takes a little less than half.
-FIRST_SHARE = 0.46
+# The share of the body this process reads (the worker also loads its own copy of the lemmatiser and sends its rows
+# back; this process joins the parts afterwards).
+FIRST_SHARE = 0.5
 
 
 def turn_rows(turns) -> list[tuple]:
@@ -34,15 +35,19 @@ def turn_rows(turns) -> list[tuple]:
     from custdev.build import _unsure_json
 
     out = []
+    stem = stem_text
     for turn in turns:
         text, unsure = turn.text, turn.unsure
         quotes = [
-            (q.text, stem_text(q.text), q.line, q.pains, q.tags, q.hypotheses, q.confidence,
+            (q.text, stem(q.text), q.line, q.pains, q.tags, q.hypotheses, q.confidence,
              _unsure_json(text, unsure, q.char_start, q.char_end) if unsure else None)
             for q in turn.quotes
-        ]
-        out.append((turn.speaker, turn.start_s, text, stem_text(text), turn.line, turn.language, confidence(text, unsure),
-                    _unsure_json(text, unsure) if unsure else None, quotes))
+        ] if turn.quotes else []
+        if unsure:
+            out.append((turn.speaker, turn.start_s, text, stem(text), turn.line, turn.language, confidence(text, unsure),
+                        _unsure_json(text, unsure), quotes))
+        else:
+            out.append((turn.speaker, turn.start_s, text, stem(text), turn.line, turn.language, 1.0, None, quotes))
     return out
 
 
@@ -95,6 +100,8 @@ def read_split(text: str, path: str, codebook: Codebook | None):
     except ParseError as exc:
         interview, head_error = None, exc
     lines = body[:cut].split("\n")[:-1]
+    if search._morph is None and not search._LEMMAS and search._CYRILLIC.search(text):
+        search._analyzer()  # a fresh base: both processes need the lemmatiser, loaded once before the worker forks
     try:
         pool = ProcessPoolExecutor(max_workers=1, initializer=die_with_parent)
     except OSError:  # no process to be had: read it in one go

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 import yaml
@@ -306,12 +307,21 @@ def fast_turns(lines: list[str], first_line: int, path: str, codebook: Codebook 
             if fast_inline:
                 m = plain_turn(content)
                 if m is not None:
+                    h, mi, s = m.group(1, 2, 3)
                     if not_plain(content, m.end()) is None:
-                        h, mi, s = m.group(1, 2, 3)
                         current = Turn(m.group(4), float(int(h) * 3600 + int(mi) * 60 + int(s)), " ".join(content[m.end():].split()),
                                        line=first_line + n + 1)
                         turns.append(current)
                         in_notes = False
+                        continue
+                    # a turn with ==highlights== or #codes: the header is read already
+                    para = _quick_paragraph(content, first_line + n + 1, path,
+                                            ((m.group(4), float(int(h) * 3600 + int(mi) * 60 + int(s)), None), m.end()))
+                    if para is not None:
+                        current = Turn(speaker=m.group(4), start_s=para.header[1], text="", line=para.line)
+                        turns.append(current)
+                        in_notes = False
+                        _add_paragraph(current, para, path, codebook)
                         continue
                 elif not_plain(content) is None:  # plain text (no bold: no header): a turn's next paragraph, or notes
                     if current is not None and not in_notes:
@@ -482,8 +492,11 @@ _EQ_RUN = re.compile(r"=+")
 def _flanking(content: str, s: int, e: int) -> tuple[bool, bool]:
     """(can open, can close) of the delimiter run content[s:e], exactly as markdown-it's scanDelims decides them for
     a run that may split words (the ``==`` rule's setting)."""
-    last = content[s - 1] if s > 0 else " "
-    nxt = content[e] if e < len(content) else " "
+    return _flank(content[s - 1] if s > 0 else " ", content[e] if e < len(content) else " ")
+
+
+@lru_cache(maxsize=4096)
+def _flank(last: str, nxt: str) -> tuple[bool, bool]:
     last_punct = isMdAsciiPunct(ord(last)) or isPunctChar(last)
     next_punct = isMdAsciiPunct(ord(nxt)) or isPunctChar(nxt)
     last_space, next_space = isWhiteSpace(ord(last)), isWhiteSpace(ord(nxt))
@@ -546,14 +559,16 @@ def _header(inner: str, path: str, line: int) -> tuple[str, float | None, str | 
     return None
 
 
-def _quick_paragraph(content: str, line: int, path: str) -> _Para | None:
+def _quick_paragraph(content: str, line: int, path: str, known: tuple[tuple, int] | None = None) -> _Para | None:
     """_paragraph for the usual one-line turn: an optional canonical header, then text whose only markup is
     ``==highlights==``. The same result as the general path (tests/test_markdown.py compares them), without
-    building inline tokens; None for anything else."""
-    header = _FAST_HEADER.match(content)
+    building inline tokens; None for anything else. ``known``: the header (speaker, start, language) and where
+    it ends, when the caller has read it already."""
     para = _Para(line=line)
     start = 0
-    if header is not None:
+    if known is not None:
+        para.header, start = known
+    elif (header := _FAST_HEADER.match(content)) is not None:
         para.header = _header(header.group(1), path, line)
         if para.header is None:
             return None  # bold text that is no header stays in the text: the general path handles it
