@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -52,11 +53,40 @@ def site_fts_query(query: str | None) -> str:
     return expr if _valid_fts(expr) else _NO_MATCH
 
 
+_lemmas_loaded: set[str] = set()
+_lemmas_lock = threading.Lock()
+
+
+def load_base_lemmas(conn: sqlite3.Connection, key: str) -> None:
+    """Give this server process the dictionary forms ``custdev build`` stored in the base (table ``lemmas``), once
+    per database file: queries and snippets then look words up instead of running pymorphy3 on each new word (the
+    same forms: the build stored what pymorphy3 returned, and only under the same dictionary version)."""
+    if key in _lemmas_loaded:
+        return
+    with _lemmas_lock:
+        if key in _lemmas_loaded:
+            return
+        _lemmas_loaded.add(key)
+        from custdev.search import lemma_cache_key, load_lemmas
+
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'lemmas.key'").fetchone()
+            if row and row[0] == lemma_cache_key():
+                load_lemmas(conn.execute("SELECT word, forms FROM lemmas"))
+        except sqlite3.DatabaseError:  # an older base, or a published copy without the build's caches
+            pass
+
+
 def highlight_html(text: str | None, query: str | None, *, width: int = 240) -> Markup:
     """A snippet of ``text`` around the words matching ``query``, HTML-escaped, matches in ``<mark>``."""
     if not text:
         return Markup("")
-    text = str(text).replace("\x02", "").replace("\x03", "")
+    return _highlight_html(str(text), str(query) if query is not None else None, width)
+
+
+@lru_cache(maxsize=2048)  # the search page's JSON column and its HTML show the same snippet of each hit
+def _highlight_html(text: str, query: str | None, width: int) -> Markup:
+    text = text.replace("\x02", "").replace("\x03", "")
     if query and str(query).strip():
         raw = highlight(text, str(query), before="\x02", after="\x03", width=width)
     else:
@@ -69,13 +99,13 @@ def snippet_sql(text: str | None, query: str | None) -> str:
     return str(highlight_html(text, query))
 
 
-def _matches_sql(rank: bool) -> str:
+def _matches_sql(rank: bool, role: bool = False) -> str:
     """The match set of a site search (quotes, and other turns), with its filters and cap: one copy for the
-    ``search`` canned query and its facet counts."""
+    ``search`` canned query and its facet counts. ``role``: each turn's speaker role too (null for quotes)."""
     r = lambda table: f", bm25({table}_fts) as rank" if rank else ""  # noqa: E731
     return f"""
 with quote_hits as (
-  select q.id as quote_id, q.utterance_id, q.interview_id{r("quotes")}
+  select q.id as quote_id, q.utterance_id, q.interview_id{", null as role" if role else ""}{r("quotes")}
   from quotes_fts join quotes q on q.id = quotes_fts.rowid
   where quotes_fts match custdev_match(:q)
     and quotes_fts.rowid between coalesce((select min(id) from quotes where interview_id = :interview), 0)
@@ -88,7 +118,7 @@ with quote_hits as (
   limit {SEARCH_CAP}
 ),
 utterance_hits as (
-  select u.id as utterance_id, u.interview_id{r("utterances")}
+  select u.id as utterance_id, u.interview_id{", u.speaker_role as role" if role else ""}{r("utterances")}
   from utterances_fts join utterances u on u.id = utterances_fts.rowid
   where utterances_fts match custdev_match(:q)
     and :pain = '' and :tag = ''
@@ -113,20 +143,10 @@ hits as materialized (
 """
 
 
-# The ``search`` canned query (datasette_metadata.json keeps its title and parameters; custdev fills in this SQL).
-SEARCH_SQL = f"""-- Stemmed full-text search over what was said (utterances) and the highlighted quotes, ranked by bm25.
--- custdev_match() turns the words into the same FTS5 query as `custdev search`. Ranking and counts look at the first
--- {SEARCH_CAP:,} matches of each kind, so very common words stay fast. With a pain or tag filter only coded quotes
--- match (as with `custdev search --pain/--tag`); an interview filter scans only that interview's id range.
-""" + _matches_sql(rank=True) + """
-hits as (
-  select 'quote' as kind, quote_id, utterance_id, interview_id, rank from quote_hits
-  union all
-  select 'utterance', null, utterance_id, interview_id, rank from utterance_hits
-  where utterance_id not in (select utterance_id from quote_hits)
-),
-best as (
-  select * from hits order by rank, kind, utterance_id limit 50
+# The 50 best hits with what the page shows of each: the tail of SEARCH_SQL, also run on the materialised hits
+# (custdev.site.queries) so that the page's hits and facet counts come from one pass over the matches.
+_BEST_SQL = """best as (
+  select * from {hits} order by rank, kind, utterance_id limit 50
 )
 select
   b.kind,
@@ -149,6 +169,21 @@ from best b
 order by b.rank, b.kind, b.utterance_id"""
 
 
+# The ``search`` canned query (datasette_metadata.json keeps its title and parameters; custdev fills in this SQL).
+SEARCH_SQL = f"""-- Stemmed full-text search over what was said (utterances) and the highlighted quotes, ranked by bm25.
+-- custdev_match() turns the words into the same FTS5 query as `custdev search`. Ranking and counts look at the first
+-- {SEARCH_CAP:,} matches of each kind, so very common words stay fast. With a pain or tag filter only coded quotes
+-- match (as with `custdev search --pain/--tag`); an interview filter scans only that interview's id range.
+""" + _matches_sql(rank=True) + """
+hits as (
+  select 'quote' as kind, quote_id, utterance_id, interview_id, rank from quote_hits
+  union all
+  select 'utterance', null, utterance_id, interview_id, rank from utterance_hits
+  where utterance_id not in (select utterance_id from quote_hits)
+),
+""" + _BEST_SQL.format(hits="hits")
+
+
 FACETS_SQL = _hits_sql(
     """
 select 'kind' as facet, kind as value, count(*) as n from hits group by kind
@@ -165,5 +200,18 @@ select * from (select 'interview', interview_id, count(*) as n from hits group b
 """
 )
 
+
+# The match set with each turn's speaker role, materialised once per search page (custdev.site.queries): the same
+# hits as SEARCH_SQL's and FACETS_SQL's (same CTEs, same cap).
+HITS_SQL = _matches_sql(rank=True, role=True) + """
+hits as (
+  select 'quote' as kind, quote_id, utterance_id, interview_id, role, rank from quote_hits
+  union all
+  select 'utterance', null, utterance_id, interview_id, role, rank from utterance_hits
+  where utterance_id not in (select utterance_id from quote_hits)
+)
+select * from hits"""
+
+BEST_OF_HITS_SQL = "with " + _BEST_SQL.format(hits="temp.custdev_hits")
 
 SEARCH_FILTERS = ("segment", "pain", "tag", "speaker", "interview")
