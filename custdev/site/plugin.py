@@ -75,7 +75,10 @@ def prepare_jinja2_environment(env, datasette):
 def register_routes(datasette):
     from custdev.site.meaning import themes_view
 
-    return [
+    from custdev.site.queries import search_route
+
+    search = [(rf"^/(?P<database>{DB_NAME})/(?P<table>search)(\.(?P<format>\w+))?$", search_route(datasette))] if is_custdev(datasette) else []
+    return search + [
         (r"^/-/custdev/audio/(?P<interview>[^/]+)$", audio_view),
         (r"^/-/charts$", charts_view),
         (r"^/-/journey$", journey_view),

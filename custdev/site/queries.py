@@ -166,3 +166,49 @@ async def _search(datasette, db, params, custom_time_limit):
         return dd.Results(rows, False, description)
 
     return await db.execute_fn(run)
+
+
+# The search page's HTML: Datasette's own view, less the cells it formats for a template that never shows them.
+SEARCH_TEMPLATE = "query-custdev-search.html"
+
+
+def search_route(datasette):
+    """The route of ``/custdev/search`` (and its .json and .csv): Datasette's canned-query view (pinned to 0.65 in
+    pyproject.toml), except that for custdev's search page template it skips ``display_rows``: 50 rows × 13 cells
+    through the ``render_cell`` hook, which Datasette's generic query template shows and ours does not."""
+    from datasette.utils import tilde_decode
+    from datasette.views.database import QueryView
+    from datasette.views.table import TableView
+
+    class SearchQueryView(QueryView):
+        async def data(self, request, sql, **kwargs):
+            result = await super().data(request, sql, **kwargs)
+            if not isinstance(result, tuple) or len(result) != 4 or not callable(result[1]):
+                return result
+            data, extra_template, templates, status = result
+            if self.ds.jinja_env.select_template(templates).name != SEARCH_TEMPLATE:
+                return result  # a --template-dir override of the page: it gets every extra
+
+            async def without_display_rows():
+                rows = data["rows"]  # the very list the extras iterate; empty while they are made
+                kept = list(rows)
+                rows.clear()
+                try:
+                    return await extra_template()
+                finally:
+                    rows[:] = kept
+
+            return data, without_display_rows, templates, status
+
+    class SearchTableView(TableView):
+        async def data(self, request, default_labels=False, _next=None, _size=None):
+            db = self.ds.get_database(route=tilde_decode(request.url_vars["database"]))
+            canned = await self.ds.get_canned_query(db.name, tilde_decode(request.url_vars["table"]), request.actor)
+            if not canned or canned.get("write"):
+                return await super().data(request, default_labels, _next, _size)
+            return await SearchQueryView(self.ds).data(
+                request, canned["sql"], metadata=canned, editable=False, canned_query=canned["name"],
+                named_parameters=canned.get("params"), write=False,
+            )
+
+    return SearchTableView.as_view(datasette)
