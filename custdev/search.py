@@ -242,10 +242,11 @@ class Hit:
 _SPACE = re.compile(r"\s")
 
 
-def _query_stems(query: str) -> set[str]:
+@lru_cache(maxsize=1024)  # a page highlights 50 hits of one query
+def _query_stems(query: str) -> frozenset[str]:
     plain = [w for w in words(query) if w.upper() not in _OPERATORS]
     chosen = [w for w in plain if w not in STOPWORDS] or plain
-    return {form for w in chosen for form in query_forms(w)}
+    return frozenset(form for w in chosen for form in query_forms(w))
 
 
 def _cut(text: str, start: int, end: int) -> tuple[int, int]:
@@ -268,11 +269,10 @@ def highlight(text: str, query: str, *, before: str = "[", after: str = "]", wid
 
     The snippet starts and ends at word boundaries; "…" marks text left out."""
     stems = _query_stems(query)
-    prefixes = [normalize_word(w.rstrip("*")) for w in query.split() if w.endswith("*")]
+    prefixes = [p for p in (normalize_word(w.rstrip("*")) for w in query.split() if w.endswith("*")) if p]
     spans = []
     for m in _WORD.finditer(text):
-        w = normalize_word(m.group())
-        if stem_word(w) in stems or any(w.startswith(p) for p in prefixes if p):
+        if _index_form(m.group()) in stems or (prefixes and any(normalize_word(m.group()).startswith(p) for p in prefixes)):
             spans.append((m.start(), m.end()))
     first = spans[0][0] if spans else 0
     start, end = _cut(text, max(0, first - width // 3), min(len(text), max(0, first - width // 3) + width))

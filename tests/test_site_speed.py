@@ -1,0 +1,109 @@
+"""The site's cheaper search paths (custdev.site.queries) show exactly what the plain queries show.
+
+The search page matches once and counts its facets from that one pass; Datasette's table search counts on the
+full-text index alone. Both must give the rows, counts and facets that SEARCH_SQL, FACETS_SQL and Datasette's own
+table-search SQL give, on a real built base (the sample interviews).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from custdev.build import build_base
+from custdev.config import load_base
+from custdev.site import make_datasette, queries
+from custdev.site.searchsql import FACETS_SQL, HITS_SQL, SEARCH_SQL, site_fts_query, snippet_sql
+
+REPO = Path(__file__).resolve().parent.parent
+
+SEARCHES = [
+    {"q": "оплаты"},
+    {"q": "счета", "segment": "smb-owners"},
+    {"q": "invoice", "speaker": "respondent"},
+    {"q": "оплата", "pain": "late-payments"},
+    {"q": "excel", "tag": "workaround"},
+    {"q": '"ручная сверка" OR invoices'},
+    {"q": "reconcil*"},
+    {"q": "оплаты AND"},  # broken syntax: the plain words are searched
+]
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    from conftest import copy_base
+
+    root = copy_base(REPO, tmp_path_factory.mktemp("speed") / "base")
+    assert build_base(root).failed == 0
+    return root
+
+
+@pytest.fixture(scope="module")
+def ds(base):
+    return make_datasette(load_base(base))
+
+
+def plain(base: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(f"file:{base / 'custdev.db'}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    conn.create_function("custdev_match", 1, site_fts_query, deterministic=True)
+    conn.create_function("escape_fts", 1, site_fts_query, deterministic=True)
+    conn.create_function("custdev_snippet", 2, snippet_sql, deterministic=True)
+    return conn
+
+
+def params(search: dict) -> dict:
+    return {"q": "", "segment": "", "pain": "", "tag": "", "speaker": "", "interview": "", **search}
+
+
+@pytest.mark.parametrize("search", SEARCHES, ids=lambda s: " ".join(s.values()))
+def test_search_hits_and_facets_are_those_of_the_plain_queries(ds, base, search):
+    conn = plain(base)
+    p = params(search)
+    expected_rows = [dict(r) for r in conn.execute(SEARCH_SQL, p)]
+    got = asyncio.run(ds.client.get("/custdev/search.json", params={**search, "_shape": "objects"})).json()["rows"]
+    assert got == expected_rows
+    expected_facets: dict = {}
+    for r in conn.execute(FACETS_SQL, p):
+        expected_facets.setdefault(r["facet"], []).append((r["value"], r["n"]))
+    conn.execute("create temp table custdev_hits as " + HITS_SQL, p)
+    facets = queries.facet_counts(conn, ("test", search["q"]))
+    assert {k: sorted(v, key=repr) for k, v in facets.items()} == {k: sorted(v, key=repr) for k, v in expected_facets.items()}
+    assert facets.get("interview") == expected_facets.get("interview")  # the same 12, in the same order
+
+
+def test_search_page_facet_counts_are_those_of_the_facet_query(ds, base):
+    p = params({"q": "оплаты"})
+    by = {}
+    for r in plain(base).execute(FACETS_SQL, p):
+        by.setdefault(r["facet"], {})[r["value"]] = r["n"]
+    page = asyncio.run(ds.client.get("/custdev/search", params={"q": "оплаты"})).text
+    shown = {
+        (facet, value): int(n.replace(",", ""))
+        for facet, block in re.findall(r'data-facet="(\w+)">(.*?)</section>', page, re.S)
+        for value, n in re.findall(r'data-value="([^"]*)">[^<]*</a> <span class="cd-num">([\d,]+)</span>', block)
+    }
+    assert shown and all(by[facet][value] == n for (facet, value), n in shown.items() if facet != "channel")
+    assert sum(by["kind"].values()) > 0
+
+
+@pytest.mark.parametrize("table", ["utterances", "quotes"])
+def test_table_search_count_and_first_page_come_from_the_index_unchanged(ds, base, table):
+    conn = plain(base)
+    count_sql = f"select count(*) from {table} where id in (select rowid from {table}_fts where {table}_fts match escape_fts(:search)) "
+    page_sql = f"select id from {table} where id in (select rowid from {table}_fts where {table}_fts match escape_fts(:search)) order by id limit 3"
+    assert queries.table_search_sql(count_sql) != count_sql and queries.table_search_sql(page_sql) != page_sql
+    for word in ("оплаты", "invoices", "excel"):
+        assert conn.execute(queries.table_search_sql(count_sql), {"search": word}).fetchall() == conn.execute(count_sql, {"search": word}).fetchall()
+        assert [r[0] for r in conn.execute(queries.table_search_sql(page_sql), {"search": word})] == [r[0] for r in conn.execute(page_sql, {"search": word})]
+    n = conn.execute(count_sql, {"search": "оплаты"}).fetchone()[0]
+    page = asyncio.run(ds.client.get(f"/custdev/{table}", params={"_search": "оплаты"})).text
+    assert n > 0 and re.search(rf"\b{n}\b", page)
+    # Any other table SQL (another filter, another order) is Datasette's own.
+    other = count_sql.replace(") ", ") and speaker_role = :p0 ")
+    assert queries.table_search_sql(other) == other
+    assert queries.table_search_sql(page_sql.replace("order by id", "order by seq")) == page_sql.replace("order by id", "order by seq")
