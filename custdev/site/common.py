@@ -27,7 +27,12 @@ def is_custdev(datasette) -> bool:
 
 
 async def has_tables(db, *names: str) -> bool:
-    present = set(await db.table_names()) | set(await db.view_names())
+    key = (db.path, db_stamp(db.path)) if db.path else None
+    present = _names_cache.get(key) if key else None
+    if present is None:  # two queries of sqlite_master, for every page: kept until the database file changes
+        present = frozenset(await db.table_names()) | frozenset(await db.view_names())
+        if key:
+            _names_cache.put(key, present)
     return all(n in present for n in names)
 
 
@@ -103,6 +108,7 @@ class LRU:
 
 
 _codebook_cache = LRU(8)
+_names_cache = LRU(8)
 
 
 async def codebook_titles(db) -> dict[str, dict[str, str]]:

@@ -26,6 +26,7 @@ from custdev.site.pages import (
     quote_data,
     search_data,
 )
+from custdev.site.queries import table_rows_html
 from custdev.site.searchsql import highlight_html, load_base_lemmas, site_fts_query, snippet_sql
 from custdev.site.settings import DB_NAME, STATIC_DIR, STATIC_PREFIX, TEMPLATES_DIR
 
@@ -63,6 +64,7 @@ def prepare_jinja2_environment(env, datasette):
         paths.insert(1 if datasette.template_dir else 0, str(TEMPLATES_DIR))
     else:  # pragma: no cover - a future Datasette with another loader layout
         env.loader = ChoiceLoader([FileSystemLoader(str(TEMPLATES_DIR)), loader])
+    env.globals["custdev_table_rows"] = table_rows_html
     env.filters["custdev_time"] = format_time
     env.filters["custdev_highlight"] = highlight_html
     env.filters["custdev_pk"] = row_pk

@@ -24,6 +24,8 @@ import sqlite3
 import threading
 from collections import Counter
 
+from markupsafe import Markup, escape
+
 from custdev.site.common import LRU, db_stamp
 from custdev.site.searchsql import BEST_OF_HITS_SQL, HITS_SQL, SEARCH_FILTERS, SEARCH_SQL
 
@@ -213,3 +215,18 @@ def search_route(datasette):
             )
 
     return SearchTableView.as_view(datasette)
+
+
+def table_rows_html(display_rows) -> Markup:
+    """The rows of a table page (``_table.html``), as Datasette 0.65's template writes them, written in Python: a
+    table search shows 100 rows × 13 cells, and Jinja's async rendering of each cell was a third of the page's time."""
+    from datasette.utils import to_css_class
+
+    out = []
+    for row in display_rows:
+        out.append("\n            <tr>\n                ")
+        for cell in row:
+            out.append(f'\n                    <td class="col-{escape(to_css_class(cell["column"]))} type-{escape(cell["value_type"])}">'
+                       f'{escape(cell["value"])}</td>\n                ')
+        out.append("\n            </tr>\n        ")
+    return Markup("".join(out))
