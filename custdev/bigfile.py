@@ -42,7 +42,7 @@ def turn_rows(turns) -> list[tuple]:
             (q.text, stem(q.text), q.line, q.pains, q.tags, q.hypotheses, q.confidence,
              _unsure_json(text, unsure, q.char_start, q.char_end) if unsure else None)
             for q in turn.quotes
-        ] if turn.quotes else []
+        ] if turn.quotes else ()
         if unsure:
             out.append((turn.speaker, turn.start_s, text, stem(text), turn.line, turn.language, confidence(text, unsure),
                         _unsure_json(text, unsure), quotes))
@@ -74,9 +74,18 @@ def _read_part_rows(body: str, first_line: int, path: str, codebook: Codebook | 
         return ("invalid",)
     rows = turn_rows(turns)
     ids = _ids(interview_id, rows) if interview_id is not None else None
-    turn_keys = [" ".join(r[2].split()) for r in rows]
-    quote_keys = [" ".join(q[0].split()) for r in rows for q in r[8]]
+    turn_keys = _keys(r[2] for r in rows)
+    quote_keys = _keys(q[0] for r in rows for q in r[8])
     return ("ok", rows, ids, turn_keys, quote_keys, search.take_new_lemmas())
+
+
+def _keys(texts) -> list[str | None]:
+    """The texts normalised as links.derived_ids does, None where that is the text itself (less to send back)."""
+    out: list[str | None] = []
+    for text in texts:
+        key = " ".join(text.split())
+        out.append(None if key == text else key)
+    return out
 
 
 def read_split(text: str, path: str, codebook: Codebook | None):
@@ -137,6 +146,8 @@ def read_split(text: str, path: str, codebook: Codebook | None):
         raise ParseError(path, part[1], part[2])
     _, rows2, (turn_ids2, quote_ids2), turn_keys, quote_keys, lemmas = part
     search.add_lemmas(lemmas)
+    turn_keys = [r[2] if k is None else k for r, k in zip(rows2, turn_keys)]
+    quote_keys = [q[0] if k is None else k for q, k in zip((q for r in rows2 for q in r[8]), quote_keys)]
     turn_ids += links.continued_ids(interview.id, "turn", turn_ids2, turn_keys, seen_turns)
     quote_ids += links.continued_ids(interview.id, "quote", quote_ids2, quote_keys, seen_quotes)
     rows += rows2
@@ -155,10 +166,11 @@ def read_split(text: str, path: str, codebook: Codebook | None):
         if rows[n][1] is not None:
             nxt = rows[n][1]
     roles = speaker_roles(interview.interviewer, interview.respondent, (r[0] for r in rows))
+    role_of = {speaker: roles[speaker.strip().casefold()] for speaker in {r[0] for r in rows}}
     utterances = []
     quotes = []
     for seq, ((speaker, start, text, stem, line, language, conf, unsure, turn_quotes), end) in enumerate(zip(rows, ends), 1):
-        utterances.append((seq, speaker, roles[speaker.strip().casefold()], start, end, text, stem, line, language, conf, unsure))
+        utterances.append((seq, speaker, role_of[speaker], start, end, text, stem, line, language, conf, unsure))
         for q in turn_quotes:
             quotes.append((seq, start, end, *q))
     return interview, utterances, quotes, turn_ids, quote_ids
