@@ -442,8 +442,24 @@ def _old_rows(conn, interview_ids: set[str]) -> tuple[list[tuple[int, str]], lis
     return turns, quotes
 
 
-def _free_ids(conn, table: str, ids: list[int]) -> list[int]:
-    """``ids`` with any id another interview already holds moved to the next free one (a 1 in 2^52 event)."""
+def _free_ids(conn, table: str, ids: list[int], ranges: set[int] | None = None) -> list[int]:
+    """``ids`` with any id another interview already holds moved to the next free one (a 1 in 2^52 event).
+
+    ``ranges``: the table held no row when this build began, and these are the id ranges (the interview's high
+    bits, custdev.links) of every id the build has written to it since. Ids outside them cannot be taken, so they
+    are not looked up (a first build then reads nothing back)."""
+    if ranges is not None:
+        mine = {i >> links.TEXT_BITS for i in ids}
+        if mine.isdisjoint(ranges) and len(set(ids)) == len(ids):
+            ranges |= mine
+            return ids
+    out = _free_ids_looked_up(conn, table, ids)
+    if ranges is not None:
+        ranges.update(i >> links.TEXT_BITS for i in out)
+    return out
+
+
+def _free_ids_looked_up(conn, table: str, ids: list[int]) -> list[int]:
     taken = set()
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
@@ -460,7 +476,8 @@ def _free_ids(conn, table: str, ids: list[int]) -> list[int]:
     return out
 
 
-def _link_ids(conn, iv: Interview, p: Prepared, old_turns, old_quotes, fresh: bool = False) -> tuple[list[int], list[int]]:
+def _link_ids(conn, iv: Interview, p: Prepared, old_turns, old_quotes, fresh: bool = False,
+              ranges: dict[str, set[int]] | None = None) -> tuple[list[int], list[int]]:
     """Permanent ids for the interview's turns and quotes (custdev.links); vanished old ids go to link_aliases."""
     turn_ids = p.turn_ids or links.derived_ids(iv.id, "turn", [u[5] for u in p.utterances])
     quote_ids = p.quote_ids or links.derived_ids(iv.id, "quote", [q[3] for q in p.quotes])
@@ -469,8 +486,9 @@ def _link_ids(conn, iv: Interview, p: Prepared, old_turns, old_quotes, fresh: bo
         turn_ids, gone_turns = links.keep_old_ids(list(zip(turn_ids, (u[5] for u in p.utterances))), old_turns)
         quote_ids, gone_quotes = links.keep_old_ids(list(zip(quote_ids, (q[3] for q in p.quotes))), old_quotes)
         lost = [("turn", i, t) for i, t in gone_turns] + [("quote", i, t) for i, t in gone_quotes]
-    turn_ids = _free_ids(conn, "utterances", turn_ids)
-    quote_ids = _free_ids(conn, "quotes", quote_ids)
+    ranges = ranges or {}
+    turn_ids = _free_ids(conn, "utterances", turn_ids, ranges.get("utterances"))
+    quote_ids = _free_ids(conn, "quotes", quote_ids, ranges.get("quotes"))
     conn.executemany(
         "INSERT INTO link_aliases(kind, id, interview_id, target_id, text) VALUES (?,?,?,NULL,?) "
         "ON CONFLICT(kind, id) DO UPDATE SET interview_id = excluded.interview_id, target_id = NULL, text = excluded.text",
@@ -519,7 +537,7 @@ def _write(db, p: Prepared, old_id: str | None) -> None:
         conn.execute("UPDATE interviews SET date_source = ? WHERE id = ?", [str(iv.extra["date_source"]), iv.id])
     conn.executemany("INSERT INTO interview_segments(interview_id, segment) VALUES (?, ?)", [(iv.id, s) for s in iv.segments])
     conn.executemany("INSERT INTO interview_stage_scores(interview_id, stage, score) VALUES (?, ?, ?)", list((iv.id, s, v) for s, v in iv.nps_by_stage.items()))
-    turn_ids, quote_ids = _link_ids(conn, iv, p, old_turns, old_quotes, fresh)
+    turn_ids, quote_ids = _link_ids(conn, iv, p, old_turns, old_quotes, fresh, getattr(db, "id_ranges", None))
     # Rows go in in id order, and so does the full-text index: FTS5 flushes its in-memory segment whenever a rowid
     # is lower than the one before, so the (hash-derived, unordered) ids in file order made one tiny segment per row
     # or two, and merging them cost more than the rest of the write (3x slower for a 400k-turn interview).
@@ -616,6 +634,9 @@ def build_base(base: Base | str | Path | None = None, *, full: bool = False, pro
             _load_lemmas(db, forget=result.removed > 0)
         fresh_ok = not db.execute("SELECT EXISTS (SELECT 1 FROM link_aliases)").fetchone()[0]
         writer.bulk = fresh_ok and not stored  # a first build: one transaction (see _Writer)
+        db.id_ranges = None
+        if writer.bulk and not db.execute("SELECT EXISTS (SELECT 1 FROM utterances) OR EXISTS (SELECT 1 FROM quotes)").fetchone()[0]:
+            db.id_ranges = {"utterances": set(), "quotes": set()}  # see _free_ids
 
         total = len(jobs)
         id_owner = {iid: rel for rel, (iid, _) in stored.items()}
