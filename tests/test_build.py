@@ -188,7 +188,7 @@ def test_ids_taken_by_another_interview_move_on_a_first_build_too(base, monkeypa
     from custdev import links
 
     real = links.derived_ids
-    monkeypatch.setattr(links, "derived_ids", lambda interview_id, kind, texts: real("same", kind, texts))
+    monkeypatch.setattr(links, "derived_ids", lambda interview_id, kind, texts, **kw: real("same", kind, texts, **kw))
     result = build_base(base, workers=1)
     assert (result.built, result.failed) == (3, 0)
     assert rows(base, "select interview_id, count(distinct id) from utterances group by 1") == [("i1", 4), ("i2", 4), ("i3", 4)]
