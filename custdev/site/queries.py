@@ -22,12 +22,13 @@ import heapq
 import re
 import sqlite3
 import threading
+import time
 from collections import Counter
 
 from markupsafe import Markup, escape
 
 from custdev.site.common import LRU, db_stamp
-from custdev.site.searchsql import BEST_OF_HITS_SQL, HITS_SQL, SEARCH_FILTERS, SEARCH_SQL
+from custdev.site.searchsql import BEST_OF_HITS_SQL, FACETS_OF_HITS_SQL, HITS_SQL, SEARCH_FILTERS, SEARCH_SQL, site_fts_query
 
 FACETS_TIME_LIMIT_MS = 1500  # as the facet query had: past it the page says the counts were skipped
 
@@ -74,8 +75,31 @@ def _facet_maps(conn: sqlite3.Connection, key) -> tuple[dict, dict, dict]:
     return maps
 
 
-def facet_counts(conn: sqlite3.Connection, stamp_key) -> dict[str, list[tuple]]:
-    """The facet counts of the hits in ``temp.custdev_hits``: what FACETS_SQL gives, as {facet: [(value, n)]}."""
+SETTLE_S = 2.0  # a database file unchanged this long is not being built: worth loading the facet maps for
+_first_seen: dict = {}
+
+
+def _settled(stamp_key) -> bool:
+    now = time.monotonic()
+    if stamp_key not in _first_seen:
+        if len(_first_seen) > 256:
+            _first_seen.clear()
+        _first_seen[stamp_key] = now
+    return now - _first_seen[stamp_key] >= SETTLE_S
+
+
+def facet_counts(conn: sqlite3.Connection, stamp_key, *, maps: bool | None = None) -> dict[str, list[tuple]]:
+    """The facet counts of the hits in ``temp.custdev_hits``: what FACETS_SQL gives, as {facet: [(value, n)]}.
+
+    From the per-base maps (``maps=True``) or, while the database file keeps changing (a build is writing), by SQL
+    over the materialised hits: reloading the maps on every change would cost more than the counts."""
+    if maps is None:
+        maps = _maps_cache.get(stamp_key) is not None or _settled(stamp_key)
+    if not maps:
+        by: dict[str, list[tuple]] = {}
+        for facet, value, n in conn.execute(FACETS_OF_HITS_SQL):
+            by.setdefault(facet, []).append((value, n))
+        return by
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples: up to 2,000 rows
     hits = cursor.execute("select quote_id, interview_id, role from temp.custdev_hits").fetchall()
@@ -140,6 +164,9 @@ async def _search(datasette, db, params, custom_time_limit):
 
     def run(conn):
         stamp = (db.path, db_stamp(db.path))
+        # The query's FTS expression once before the time limit starts: the first Russian word a server process sees
+        # loads pymorphy3's dictionaries (seconds on a busy machine), which must not count as the query's time.
+        site_fts_query(values["q"])
         try:
             with dd.sqlite_timelimit(conn, time_limit):
                 if conn.execute("pragma query_only").fetchone()[0]:
