@@ -78,10 +78,12 @@ CONFIGS = {
     "seq b5 vad2000": {"batched": False, "beam_size": 5, "condition_on_previous_text": False, "vad_min_silence_ms": 2000, "safety": False},
     # what custdev import does (safety net on: uncovered speech and loops decoded again, else marked)
     "custdev default": {},
+    # the same with one decoder using both CPU threads, instead of two chunks decoded side by side (one thread each)
+    "default 1 worker": {"workers": 1},
     # the faster candidate if the default misses 8x real time: greedy decoding with the same safety net
     "seq b1 + safety": {"beam_size": 1},
 }
-QUICK_CONFIGS = "custdev default,seq b1 + safety"
+QUICK_CONFIGS = "custdev default,default 1 worker,seq b1 + safety"
 
 
 def normalise(text: str) -> str:

@@ -260,19 +260,64 @@ def cpu_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-_models: dict[tuple[str, str, str], Any] = {}
+_models: dict[tuple[str, str, str, int], Any] = {}
+_model_class: Any = None
+ENCODER_CACHE = 32  # encoder outputs kept per model (3 MB each for base): one window's stretches, see below
 
 
-def load_model(spec: str | None = None, device: str = "auto") -> Any:
-    """A cached ``faster_whisper.WhisperModel`` (opaque to the rest of custdev)."""
-    path = resolve_model(spec)
-    dev, compute = pick_device(device)
-    key = (path, dev, compute)
-    if key not in _models:
+def _caching_model_class() -> Any:
+    """``WhisperModel`` whose encoder remembers its last outputs.
+
+    Whisper encodes every 30-second window at the same cost however little speech it holds. custdev asks the
+    encoder about each stretch of speech twice: once to detect (or check) its language, once to decode it; the
+    features are byte-identical (see :func:`custdev.speech.transcribe.encode_stretch`), so the second time is a
+    look-up (measured: one encoder pass is about 40 % of a stretch's CPU on 2 AVX2 cores)."""
+    global _model_class
+    if _model_class is None:
+        import hashlib
+        import threading
+        from collections import OrderedDict
+
         from faster_whisper import WhisperModel
 
+        class CachingWhisperModel(WhisperModel):
+            def __init__(self, *args: Any, **kwargs: Any):
+                super().__init__(*args, **kwargs)
+                self._encoded: OrderedDict[bytes, Any] = OrderedDict()
+                self._encoded_lock = threading.Lock()
+
+            def encode(self, features: Any) -> Any:
+                key = hashlib.blake2b(features.tobytes(), digest_size=16).digest() + repr(features.shape).encode()
+                with self._encoded_lock:
+                    hit = self._encoded.get(key)
+                    if hit is not None:
+                        self._encoded.move_to_end(key)
+                        return hit
+                out = super().encode(features)
+                with self._encoded_lock:
+                    self._encoded[key] = out
+                    while len(self._encoded) > ENCODER_CACHE:
+                        self._encoded.popitem(last=False)
+                return out
+
+        _model_class = CachingWhisperModel
+    return _model_class
+
+
+def load_model(spec: str | None = None, device: str = "auto", workers: int = 1) -> Any:
+    """A cached ``faster_whisper.WhisperModel`` (opaque to the rest of custdev).
+
+    ``workers`` > 1 lets that many Python threads decode at once (CTranslate2 ``num_workers``), the CPU threads
+    shared out among them."""
+    path = resolve_model(spec)
+    dev, compute = pick_device(device)
+    workers = max(1, int(workers))
+    key = (path, dev, compute, workers)
+    if key not in _models:
+        model_class = _caching_model_class()
+        threads = max(1, cpu_threads() // workers) if dev == "cpu" else 0
         try:
-            _models[key] = WhisperModel(path, device=dev, compute_type=compute, cpu_threads=cpu_threads() if dev == "cpu" else 0)
+            _models[key] = model_class(path, device=dev, compute_type=compute, cpu_threads=threads, num_workers=workers)
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelError(f"cannot load the Whisper model from {path} ({str(exc).splitlines()[0][:160]})") from None
     return _models[key]

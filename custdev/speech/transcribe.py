@@ -8,11 +8,15 @@ functions, so the rest of custdev starts fast and never sees its types: everythi
 How one window of one channel is transcribed (:meth:`Transcriber._transcribe_channel`):
 
 1. **Speech regions.** Silero VAD (shipped with faster-whisper) finds the stretches of speech.
-2. **Language per stretch.** Regions are grouped into stretches of at most 30 s (a pause of a second or more
-   starts a new one); Whisper detects each stretch's language on its own audio, so a switch from English to German
-   is transcribed as German, never translated. ``--language`` forces one language everywhere.
-3. **Decoding.** Consecutive stretches in one language are decoded together (sequential beam search by default:
-   the setting chosen by ``bench/transcribe_bench.py``).
+2. **Language per stretch.** Regions (at most :data:`MAX_REGION_S` each) are grouped into stretches of at most 30 s
+   (a pause of a second or more starts a new one); Whisper detects each stretch's language on its own audio, so a
+   switch from English to German is transcribed as German, never translated. ``--language`` forces one language
+   everywhere (each stretch is still checked, so a wrong one is refused rather than translated into).
+3. **Decoding.** Consecutive stretches in one language are joined into chunks of at most 30 s of speech
+   (:func:`_chunks`); each chunk is decoded on its own (sequential beam search by default: the setting chosen by
+   ``bench/transcribe_bench.py``), its times mapped back onto the recording. A chunk that is a single stretch reuses
+   the encoder pass of its language check (the model keeps its last encoder outputs), and with ``workers`` > 1
+   chunks are decoded side by side, one CPU thread each.
 4. **Nothing dropped.** Every speech region must be covered by words. A stretch of detected speech of
    :data:`GAP_S` or more with no word in it is decoded again on its own at a safer setting; if that still gives
    nothing trustworthy it becomes an explicit ``[inaudible]`` / ``[неразборчиво]`` segment.
@@ -30,7 +34,8 @@ import hashlib
 import json
 import re
 import zlib
-from dataclasses import asdict, dataclass, field
+from bisect import bisect_right
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -39,7 +44,7 @@ import numpy as np
 from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from custdev.models import Segment, Word
 from custdev.speech.audio import RATE, AudioError, _DecodeStats, bound_heap, iter_windows, probe, rms
-from custdev.speech.models import BUNDLED, load_model
+from custdev.speech.models import BUNDLED, cpu_threads, load_model, pick_device
 from custdev.speech.speakers import assign_speakers, stereo_is_split, voice_features
 
 # LANGUAGES (custdev.i18n): what the research base stems; other languages are kept verbatim
@@ -50,6 +55,8 @@ UNSURE_LOGPROB = -1.0  # a segment whose average token log-probability is below 
 UNSURE_NO_SPEECH = 0.6  # ... or whose no-speech probability is above this
 GAP_S = 1.5  # detected speech this long with no word in it is decoded again, then marked inaudible
 STRETCH_S = 30.0  # language is detected per stretch of speech of at most this long
+JOIN_GAP = int(0.3 * RATE)  # silence put between joined speech regions (see _joined)
+MAX_REGION_S = 28.0  # the VAD splits longer speech at its last short silence, so a stretch fits one Whisper window
 STRETCH_PAUSE_S = 1.0  # a pause this long starts a new stretch
 LOOP_RATIO = 2.4  # zlib compression ratio of a segment's text above which it is a loop (Whisper's own threshold)
 LOOP_REPEATS = 4  # an n-gram (n = 1..4 words) repeated this many times in a row is a loop
@@ -81,11 +88,12 @@ class TranscribeOptions:
     speakers: int = 2  # voices to look for in a mono recording
     interviewer_channel: str = "auto"  # stereo: "left", "right" or "auto" (whoever asks more questions)
     window_s: float = 300.0
+    workers: int = 0  # stretches decoded side by side (one CPU thread each); 0: auto (2 on a CPU with 2+ threads)
 
     def fingerprint(self) -> str:
         """What must match for a checkpoint to be resumed."""
-        keep = {k: v for k, v in asdict(self).items() if k not in ("device", "batch_size")}
-        keep["version"] = 2
+        keep = {k: v for k, v in asdict(self).items() if k not in ("device", "batch_size", "workers")}
+        keep["version"] = 3
         return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -186,7 +194,7 @@ def speech_regions(audio: np.ndarray, min_silence_ms: int = 500, threshold: floa
     """(start, end) sample indices of speech in 16 kHz mono audio (Silero VAD shipped with faster-whisper)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    options = VadOptions(min_silence_duration_ms=min_silence_ms, threshold=threshold)
+    options = VadOptions(min_silence_duration_ms=min_silence_ms, threshold=threshold, max_speech_duration_s=MAX_REGION_S)
     return [(c["start"], c["end"]) for c in get_speech_timestamps(audio, options)]
 
 
@@ -223,14 +231,35 @@ def _stretches(chunks: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
     return groups
 
 
-def _choose_language(model: Any, speech: np.ndarray, previous: str | None) -> tuple[str, float]:
-    """Detect the language on up to 30 s of speech.
+Detected = tuple[str, float, list[tuple[str, float]]]  # (likeliest language, its probability, every language's)
+
+
+def _chunks(regions: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """What is decoded at once: consecutive whole stretches merged while their speech fits one 30 s window.
+
+    Decoding each short stretch alone loses the context of the turns around it (measured on the sample call:
+    "What goes wrong with that?" became "What go from with that?") and pays a whole window's encoder pass for a few
+    seconds; a chunk that is one stretch reuses the encoder pass of its language detection."""
+    out: list[list[tuple[int, int]]] = []
+    size = 0
+    for g in _stretches(regions):
+        n = sum(b - a for a, b in g) + JOIN_GAP * (len(g) - 1)
+        if out and size + JOIN_GAP + n <= STRETCH_S * RATE:
+            out[-1] += g
+            size += JOIN_GAP + n
+        else:
+            out.append(list(g))
+            size = n
+    return out
+
+
+def _choose_language(detected: Detected, previous: str | None) -> tuple[str, float]:
+    """The language of a stretch from Whisper's detection on it.
 
     A switch away from the language of the speech before needs Whisper to be sure (SWITCH_P), so a short or noisy
     stretch does not become Welsh; with nothing before, Russian or English wins when Whisper hesitates.
     """
-    lang, prob, probs = model.detect_language(audio=speech[: 30 * RATE])
-    prob = float(prob)
+    lang, prob, probs = detected
     table = dict(probs)
     if previous and lang != previous:
         return (lang, prob) if prob >= SWITCH_P else (previous, float(table.get(previous, 0.0)))
@@ -239,6 +268,32 @@ def _choose_language(model: Any, speech: np.ndarray, previous: str | None) -> tu
     # the likeliest of the languages the base knows; a tie goes to Russian (the language most users speak)
     best = max(sorted(LANGUAGES, key=lambda x: x != "ru"), key=lambda x: float(table.get(x, 0.0)))
     return best, float(table.get(best, 0.0))
+
+
+def _joined(audio: np.ndarray, regions: list[tuple[int, int]]) -> np.ndarray:
+    """Speech regions joined into one stretch of audio, with JOIN_GAP samples of silence at each join.
+
+    Language detection and decoding both hear exactly this (so decoding finds detection's encoder pass cached); the
+    silence keeps a pause between turns audible, and words Whisper times into it belong to one side."""
+    if len(regions) == 1:
+        return audio[regions[0][0] : regions[0][1]]
+    gap = np.zeros(JOIN_GAP, dtype=audio.dtype)
+    parts: list[np.ndarray] = []
+    for a, b in regions:
+        if parts:
+            parts.append(gap)
+        parts.append(audio[a:b])
+    return np.concatenate(parts)
+
+
+def _moved(seg: Any, word: Callable[[float, float], tuple[float, float]], point: Callable[[float, bool], float]) -> Any:
+    """A faster-whisper segment with its words' (start, end) passed through ``word``, its own start and end through
+    ``point`` (a segment may span several regions; it still spans all its words)."""
+    words = [replace(w, **dict(zip(("start", "end"), word(w.start, w.end)))) for w in seg.words] if seg.words else seg.words
+    start, end = point(seg.start, False), point(seg.end, True)
+    if words:
+        start, end = min(start, min(w.start for w in words)), max(end, max(w.end for w in words))
+    return replace(seg, start=start, end=end, words=words)
 
 
 def _segment_unsure(seg: Any) -> bool:
@@ -294,8 +349,40 @@ class Transcriber:
     @property
     def model(self) -> Any:
         if self._model is None:
-            self._model = load_model(self.options.model, self.options.device)
+            self._model = load_model(self.options.model, self.options.device, self.workers)
         return self._model
+
+    @property
+    def workers(self) -> int:
+        """Stretches decoded at once: ``options.workers``, or on a CPU with two or more threads, 2."""
+        if self.options.workers > 0:
+            return self.options.workers
+        return min(2, cpu_threads()) if pick_device(self.options.device)[0] == "cpu" else 1
+
+    def _map(self, fn: Callable[[Any], Any], items: list) -> list:
+        """``[fn(x) for x in items]``, on :attr:`workers` threads (CTranslate2 releases the GIL)."""
+        if self.workers <= 1 or len(items) <= 1:
+            return [fn(x) for x in items]
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.model  # loaded once, before the threads  # noqa: B018
+        with ThreadPoolExecutor(self.workers) as pool:
+            return list(pool.map(fn, items))
+
+    def _detect(self, speech: np.ndarray) -> Detected:
+        """Whisper's language detection on the first window of ``speech``.
+
+        The window is cut and padded exactly as decoding cuts its first window (faster-whisper's
+        ``generate_segments``), so decoding the same speech afterwards finds this encoder output in the model's
+        cache instead of encoding it again."""
+        from faster_whisper.audio import pad_or_trim
+
+        model = self.model
+        feats = model.feature_extractor(speech)
+        first = pad_or_trim(feats[:, : max(1, min(model.feature_extractor.nb_max_frames, feats.shape[-1] - 1))])
+        results = model.model.detect_language(model.encode(first))[0]
+        probs = [(token[2:-2], float(p)) for token, p in results]
+        return probs[0][0], probs[0][1], probs
 
     def _decode(self, audio: np.ndarray, language: str, prompt: str | None, *, safe: bool = False) -> list[Any]:
         opts = self.options
@@ -313,10 +400,53 @@ class Transcriber:
             segs, _ = self._pipeline.transcribe(audio, language=language, beam_size=opts.beam_size, word_timestamps=True,
                                                 vad_filter=True, vad_parameters=vad, batch_size=opts.batch_size)
             return list(segs)
+        # the audio is one stretch of speech already (the VAD's regions joined): no second VAD pass
         segs, _ = self.model.transcribe(audio, language=language, beam_size=opts.beam_size, word_timestamps=True,
-                                        vad_filter=True, vad_parameters=vad, initial_prompt=prompt or None,
+                                        vad_filter=False, initial_prompt=prompt or None,
                                         condition_on_previous_text=opts.condition_on_previous_text)
         return list(segs)
+
+    def _decode_regions(self, audio: np.ndarray, regions: list[tuple[int, int]], language: str) -> list[Any]:
+        """Decode one chunk (its speech regions joined); segment and word times in seconds of ``audio``."""
+        if self.options.batched:  # the batched pipeline runs its own VAD over the chunk's span
+            a = max(0, regions[0][0] - int(0.2 * RATE))
+            b = min(len(audio), regions[-1][1] + int(0.2 * RATE))
+            return [_moved(seg, lambda t0, t1: (t0 + a / RATE, t1 + a / RATE), lambda t, end: t + a / RATE)
+                    for seg in self._decode(audio[a:b], language, None)]
+        starts = [0]
+        for r0, r1 in regions:
+            starts.append(starts[-1] + r1 - r0 + JOIN_GAP)
+
+        def on_audio(t0: float, t1: float) -> tuple[float, float]:
+            """A span of the joined speech -> the same span in ``audio``, inside the one region that holds most of
+            it (a word Whisper times across a join belongs to one side of the pause, not to both)."""
+            p0, p1 = t0 * RATE, max(t0, t1) * RATE
+            i = min(max(bisect_right(starts, p0) - 1, 0), len(regions) - 1)
+            best, share = i, -1.0
+            for k in range(i, len(regions)):
+                if starts[k] > p1 and k > i:
+                    break
+                length = regions[k][1] - regions[k][0]
+                overlap = min(p1, starts[k] + length) - max(p0, starts[k])
+                if overlap > share:
+                    best, share = k, overlap
+            if share <= 0 and best + 1 < len(regions) and p0 - (starts[best] + regions[best][1] - regions[best][0]) > JOIN_GAP / 2:
+                best += 1  # wholly in the silence of a join: the nearer side
+            r0, r1 = regions[best]
+            length = r1 - r0
+            return (r0 + min(max(p0 - starts[best], 0), length)) / RATE, (r0 + min(max(p1 - starts[best], 0), length)) / RATE
+
+        def point(t: float, end: bool) -> float:
+            """One time of the joined speech in ``audio``; in the silence of a join: the start of the region after
+            it (``end`` False) or the end of the one before (``end`` True)."""
+            p = t * RATE
+            i = min(max(bisect_right(starts, p) - 1, 0), len(regions) - 1)
+            r0, r1 = regions[i]
+            if p - starts[i] <= r1 - r0 or i + 1 == len(regions):
+                return (r0 + min(max(p - starts[i], 0), r1 - r0)) / RATE
+            return (r1 if end else regions[i + 1][0]) / RATE
+
+        return [_moved(seg, on_audio, point) for seg in self._decode(_joined(audio, regions), language, None)]
 
     def _transcribe_channel(self, audio: np.ndarray, offset_s: float, language: str | None, prompt: str | None,
                             progress: Callable[[float], None]) -> tuple[list[dict], str | None, str, float]:
@@ -333,30 +463,28 @@ class Transcriber:
         pieces: list[dict] = []
         text_tail = prompt or ""
         last_lang = None
-        pad = int(0.2 * RATE)
-        for lang, run in runs:
-            a = max(0, run[0][0] - pad)
-            b = min(len(audio), run[-1][1] + pad)
-            base_s = offset_s + a / RATE
-            segs = self._decode(audio[a:b], lang, text_tail if lang == last_lang else None)
-            covered: list[tuple[float, float]] = []
+        jobs = [(n, lang, chunk) for n, (lang, run) in enumerate(runs) for chunk in _chunks(run)]
+        decoded = self._map(lambda job: self._decode_regions(audio, job[2], job[1]), jobs)
+        covered: list[list[tuple[float, float]]] = [[] for _ in runs]
+        for (n, lang, _group), segs in zip(jobs, decoded):
             for seg in segs:
-                words = _seg_words(seg, base_s)
+                words = _seg_words(seg, offset_s)
                 flags: list[str] = []
                 if looks_like_loop(seg.text, seg.compression_ratio):
-                    words, flags = self._fix_loop(audio, offset_s, seg, base_s, lang, words)
+                    words, flags = self._fix_loop(audio, offset_s, seg, lang, words)
                 if not words:
                     continue
-                covered += [(w[0] - 0.25, w[1] + 0.25) for w in words]
+                covered[n] += [(w[0] - 0.25, w[1] + 0.25) for w in words]
                 pieces += _pieces(words, lang, flags)
                 text_tail = (text_tail + " " + seg.text.strip())[-200:]
-                progress(a / RATE + seg.end)
-            if opts.safety:
+                progress(seg.end)
+            last_lang = lang
+        if opts.safety:
+            for n, (lang, run) in enumerate(runs):
                 for faint_only in (False, True):
                     regions = [(offset_s + s / RATE, offset_s + e / RATE) for s, e in run if ((s, e) in maybe) == faint_only]
-                    for ga, gb in uncovered(regions, covered):
+                    for ga, gb in uncovered(regions, covered[n]):
                         pieces += self._recover(audio, offset_s, ga, gb, lang, mark=not faint_only)
-            last_lang = lang
         progress(len(audio) / RATE)
         pieces.sort(key=lambda p: (p["start"], p["end"]))
         return pieces, last_lang, text_tail, speech_s
@@ -369,16 +497,18 @@ class Transcriber:
         switch inside it) is detected again region by region. Regions under a second take their neighbours'.
         """
         opts = self.options
+        groups = _stretches(chunks)
+        speeches = [_joined(audio, g) for g in groups]
         if opts.language:  # a forced language must be the one spoken in every stretch: else Whisper would translate
-            for g in _stretches(chunks):
-                lang, prob = self._check_language(audio, g, offset_s)
+            checks = self._map(lambda n: self._check_language(speeches[n], groups[n], offset_s), list(range(len(groups))))
+            for g, (lang, prob) in zip(groups, checks):
                 if len(g) > 1 and (lang != opts.language or prob < WRONG_LANGUAGE_P):  # a switch inside the stretch?
-                    for region in g:
-                        self._check_language(audio, [region], offset_s)
+                    for a, b in g:
+                        self._check_language(audio[a:b], [(a, b)], offset_s)
             return [(opts.language, sorted(chunks + (faint or [])))]
         labels: list[str | None] = []
-        for g in _stretches(chunks):
-            lang, prob = _choose_language(self.model, np.concatenate([audio[a:b] for a, b in g]), language)
+        for g, found in zip(groups, self._map(self._detect, speeches)):
+            lang, prob = _choose_language(found, language)
             if prob >= 0.9 or len(g) == 1:
                 labels += [lang] * len(g)
                 language = lang
@@ -387,7 +517,7 @@ class Transcriber:
                 if b - a < RATE:
                     labels.append(None)
                     continue
-                language, _ = _choose_language(self.model, audio[a:b], language)
+                language, _ = _choose_language(self._detect(audio[a:b]), language)
                 labels.append(language)
         if faint:  # faint regions (never surely speech) take their neighbours' language
             both = sorted([(c, lab) for c, lab in zip(chunks, labels)] + [(c, None) for c in faint], key=lambda x: x[0])
@@ -403,12 +533,12 @@ class Transcriber:
                 runs.append((lang, [c]))
         return runs
 
-    def _check_language(self, audio: np.ndarray, regions: list[tuple[int, int]], offset_s: float) -> tuple[str | None, float]:
-        """Refuse a forced ``--language`` that Whisper is sure these regions are not in; (language, probability)."""
-        speech = np.concatenate([audio[a:b] for a, b in regions])
+    def _check_language(self, speech: np.ndarray, regions: list[tuple[int, int]], offset_s: float) -> tuple[str | None, float]:
+        """Refuse a forced ``--language`` that Whisper is sure this speech (of ``regions``) is not in; (language,
+        probability)."""
         if len(speech) < 2 * RATE:
             return None, 0.0
-        lang, prob, probs = self.model.detect_language(audio=speech[: 30 * RATE])
+        lang, prob, probs = self._detect(speech)
         forced = float(dict(probs).get(self.options.language, 0.0))
         if lang != self.options.language and prob >= WRONG_LANGUAGE_P and forced < FORCED_UNLIKELY_P:
             raise WrongLanguage(f"--language {self.options.language}, but the speech at {_clock(offset_s + regions[0][0] / RATE)} "
@@ -416,11 +546,12 @@ class Transcriber:
                                 f"transcribed in its own language)")
         return lang, float(prob)
 
-    def _fix_loop(self, audio: np.ndarray, offset_s: float, seg: Any, base_s: float, lang: str, words: list[list]) -> tuple[list[list], list[str]]:
-        """Decode a looping segment again at a safer setting; cut and flag a loop that persists."""
+    def _fix_loop(self, audio: np.ndarray, offset_s: float, seg: Any, lang: str, words: list[list]) -> tuple[list[list], list[str]]:
+        """Decode a looping segment (times in seconds of ``audio``) again at a safer setting; cut and flag a loop
+        that persists."""
         if self.options.safety:
-            s = max(0, int((base_s + seg.start - offset_s) * RATE))
-            e = min(len(audio), int((base_s + seg.end - offset_s) * RATE))
+            s = max(0, int(seg.start * RATE))
+            e = min(len(audio), int(seg.end * RATE))
             if e - s > RATE // 2:
                 again = self._decode(audio[s:e], lang, None, safe=True)
                 text = " ".join(x.text.strip() for x in again)
