@@ -354,7 +354,10 @@ class Transcriber:
 
     @property
     def workers(self) -> int:
-        """Stretches decoded at once: ``options.workers``, or on a CPU with two or more threads, 2."""
+        """Chunks decoded at once: ``options.workers``, or on a CPU with two or more threads, 2 (the batched pipeline
+        decodes a batch on all threads instead: 1)."""
+        if self.options.batched:
+            return 1
         if self.options.workers > 0:
             return self.options.workers
         return min(2, cpu_threads()) if pick_device(self.options.device)[0] == "cpu" else 1
