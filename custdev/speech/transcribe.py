@@ -411,7 +411,7 @@ class Transcriber:
 
     def _decode_regions(self, audio: np.ndarray, regions: list[tuple[int, int]], language: str) -> list[Any]:
         """Decode one chunk (its speech regions joined); segment and word times in seconds of ``audio``."""
-        if self.options.batched:  # the batched pipeline runs its own VAD over the chunk's span
+        if self.options.batched:  # the batched pipeline runs its own VAD over the run's span
             a = max(0, regions[0][0] - int(0.2 * RATE))
             b = min(len(audio), regions[-1][1] + int(0.2 * RATE))
             return [_moved(seg, lambda t0, t1: (t0 + a / RATE, t1 + a / RATE), lambda t, end: t + a / RATE)
@@ -466,7 +466,10 @@ class Transcriber:
         pieces: list[dict] = []
         text_tail = prompt or ""
         last_lang = None
-        jobs = [(n, lang, chunk) for n, (lang, run) in enumerate(runs) for chunk in _chunks(run)]
+        if opts.batched:  # the batched pipeline cuts a run into its own batch of chunks
+            jobs = [(n, lang, run) for n, (lang, run) in enumerate(runs)]
+        else:
+            jobs = [(n, lang, chunk) for n, (lang, run) in enumerate(runs) for chunk in _chunks(run)]
         decoded = self._map(lambda job: self._decode_regions(audio, job[2], job[1]), jobs)
         covered: list[list[tuple[float, float]]] = [[] for _ in runs]
         for (n, lang, _group), segs in zip(jobs, decoded):
