@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -149,7 +150,8 @@ def test_killed_worker_is_retried_and_a_bad_recording_is_reported(cluster, empty
     assert sorted(respondents) == sorted(set(respondents)) and all(r.startswith("Respondent ") for r in respondents), respondents
     text = (empty_base / by_name["long-call.wav"].interview).read_text(encoding="utf-8").lower()
     text = text.replace("{?", "").replace("?}", "")  # words marked uncertain are still the words said
-    assert text.count("ask not what your country") >= 2, text
+    words = " ".join(re.findall(r"\w+", text))  # both speeches, whatever punctuation the decoder chose
+    assert words.count("ask not what your country") >= 2, text
     jfk_md = empty_base / by_name["2026-03-02-jfk.ogg"].interview
     assert "date: '2026-03-02'" in jfk_md.read_text(encoding="utf-8") and "source_sha256:" in jfk_md.read_text(encoding="utf-8")
     assert jfk_md.with_name(jfk_md.stem + ".words.json").exists()
@@ -163,7 +165,9 @@ def test_killed_worker_is_retried_and_a_bad_recording_is_reported(cluster, empty
 def test_interrupted_head_resumes_and_skips_what_it_wrote(cluster, empty_base, tmp_path, model_cache):
     folder = tmp_path / "calls"
     folder.mkdir()
-    for name in ("jfk.ogg", "call_mono.ogg", "ru_mono.ogg"):
+    # more recordings than the decoders finish between the first interview and the Ctrl-C (all different: a copy
+    # of one would count as already there)
+    for name in ("jfk.ogg", "call_mono.ogg", "ru_mono.ogg", "call_stereo.ogg", "en_de_switch.ogg"):
         shutil.copy(DATA / name, folder / name)
     # --ray joins the cluster this machine belongs to (RAY_ADDRESS here), as after "ray start --head"
     env = {**os.environ, "CUSTDEV_CACHE": str(model_cache), "HF_HUB_OFFLINE": "1", "RAY_ADDRESS": cluster}
@@ -177,7 +181,7 @@ def test_interrupted_head_resumes_and_skips_what_it_wrote(cluster, empty_base, t
     out, errs = head.communicate(timeout=60)
     assert head.returncode == 130, errs
     first = json.loads(out)
-    assert first["interrupted"] and 1 <= first["created"] < 3
+    assert first["interrupted"] and 1 <= first["created"] < 5
     written = sorted(p.name for p in interviews.glob("*.md"))
     assert len(written) == first["created"]
     _no_half_files(empty_base)
@@ -185,8 +189,8 @@ def test_interrupted_head_resumes_and_skips_what_it_wrote(cluster, empty_base, t
     again = CliRunner().invoke(app, ["import", str(folder), "--base", str(empty_base), "--json", "--ray-address", cluster])
     assert again.exit_code == 0, again.output
     second = json.loads(again.stdout)
-    assert second["skipped"] == first["created"] and second["created"] == 3 - first["created"]
-    assert second["build"]["total"] == 3
+    assert second["skipped"] == first["created"] and second["created"] == 5 - first["created"]
+    assert second["build"]["total"] == 5
     assert set(written) <= {p.name for p in interviews.glob("*.md")}
     _no_half_files(empty_base)
 
