@@ -184,18 +184,7 @@ def _token_interview(text: str, path: str, codebook: Codebook | None) -> Intervi
             i += 3
             continue
         if tok.type == "inline" and tok.map is not None:
-            para = _paragraph(tok, path)
-            if para.header is not None:
-                name, start, lang = para.header
-                current = Turn(speaker=name, start_s=start, text="", line=para.line, language=lang)
-                turns.append(current)
-                in_notes = False
-            if in_notes or current is None:
-                if para.quotes:
-                    raise ParseError(path, para.quotes[0][3], "a highlight outside a speaker turn (start the paragraph with **[00:00:00] Name:**)")
-                i += 1
-                continue
-            _add_paragraph(current, para, path, codebook)
+            current, in_notes = _place_paragraph(_paragraph(tok, path), current, in_notes, turns, path, codebook)
         i += 1
     interview.turns = turns
     return interview
@@ -331,16 +320,7 @@ def fast_turns(lines: list[str], first_line: int, path: str, codebook: Codebook 
                         current.text += piece
                     continue
             para = _paragraph_at(content, first_line + n + 1, path)
-            if para.header is not None:
-                name, start, lang = para.header
-                current = Turn(speaker=name, start_s=start, text="", line=para.line, language=lang)
-                turns.append(current)
-                in_notes = False
-            if in_notes or current is None:
-                if para.quotes:
-                    raise ParseError(path, para.quotes[0][3], "a highlight outside a speaker turn (start the paragraph with **[00:00:00] Name:**)")
-                continue
-            _add_paragraph(current, para, path, codebook)
+            current, in_notes = _place_paragraph(para, current, in_notes, turns, path, codebook)
     except ParseError:
         if fast_lines_ok(lines, n + 1, False):
             raise
@@ -706,6 +686,23 @@ def _finish_paragraph(para: _Para, raw: str, spans: list[tuple[int, int, int]]) 
         lead = len(quoted) - len(quoted.lstrip())
         para.quotes.append((qs + lead, qs + len(quoted.rstrip()), quoted.strip(), ln))
     return para
+
+
+def _place_paragraph(para: _Para, current: Turn | None, in_notes: bool, turns: list[Turn], path: str,
+                     codebook: Codebook | None) -> tuple[Turn | None, bool]:
+    """One parsed paragraph into the turns: a header starts a turn, other text joins the current one, text outside a
+    turn (notes) is dropped unless it holds a highlight. Returns the (current turn, in notes) after it."""
+    if para.header is not None:
+        name, start, lang = para.header
+        current = Turn(speaker=name, start_s=start, text="", line=para.line, language=lang)
+        turns.append(current)
+        in_notes = False
+    if in_notes or current is None:
+        if para.quotes:
+            raise ParseError(path, para.quotes[0][3], "a highlight outside a speaker turn (start the paragraph with **[00:00:00] Name:**)")
+        return current, in_notes
+    _add_paragraph(current, para, path, codebook)
+    return current, in_notes
 
 
 def _add_paragraph(turn: Turn, para: _Para, path: str, codebook: Codebook | None) -> None:
