@@ -25,69 +25,35 @@ Honest uncertainty: ``{?words?}`` marks words the transcriber was unsure of, and
 ``[неразборчиво]`` speech it could not make out. The braces are not part of the turn's plain text; their spans are recorded (``Turn.unsure``) and give each turn and quote a confidence (the
 share of its words that are not marked). Deleting the braces (a researcher checked the words) clears it.
 A turn in another language than the interview's says so in its header: ``**[00:01:02] Anna [de]:**``.
+
+This module reads the front matter and the blocks (markdown-it's tokens, or the fast line-by-line path for the usual
+shape of a transcript) and writes files back; :mod:`custdev.mdparagraph` reads each paragraph (header, text,
+highlights, codes, uncertain spans) and places it into the turns.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import re
-from functools import lru_cache
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import yaml
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import isMdAsciiPunct, isPunctChar, isWhiteSpace
-from mdit_py_plugins.front_matter import front_matter_plugin
 
-
+from custdev import mdparagraph
 from custdev.config import suggest
 from custdev.consent import check_consent, check_date
-from custdev.mdmark import mark_plugin
 from custdev.errors import ParseError
-from custdev.models import Codebook, Interview, Quote, Turn
 from custdev.i18n import is_language, language_error
+from custdev.mdparagraph import (  # noqa: F401  (parse_timestamp and confidence are imported from here elsewhere)
+    _INAUDIBLE, _MD, UNSURE_CLOSE, UNSURE_OPEN, _add_paragraph, _paragraph, _paragraph_at, _place_paragraph,
+    _quick_paragraph, confidence, parse_timestamp,
+)
+from custdev.models import Codebook, Interview, Turn
 
 FRONT_MATTER_KEYS = ("id", "title", "date", "interviewer", "respondent", "company", "role", "segments", "nps", "language", "audio")
 
-_HEADER = re.compile(r"^\s*\[(?P<ts>\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?)\]\s*(?P<name>[^:\[\]]+?)(?:\s*\[(?P<lang>[a-z]{2,3})\])?\s*:?\s*$")
-_HEADER_NO_TS = re.compile(r"^\s*(?P<name>[^:\[\]]{1,60}?)(?:\s*\[(?P<lang>[a-z]{2,3})\])?\s*:\s*$")
-UNSURE_OPEN, UNSURE_CLOSE = "{?", "?}"  # {?words the transcriber was unsure of?}
-_UNSURE = re.compile(r"\{\?(.+?)\?\}")
-_INAUDIBLE = re.compile(r"\[(?:inaudible|неразборчиво)\]", re.IGNORECASE)
-_WORDS = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
-# A "#" not preceded by a word character, "&", "/" or "#" (the look-behind sits after the "#", so the regex engine can
-# search for the "#" literally: 3x faster than leading with it, same matches).
-_CODE = re.compile(r"#(?<![\w&/#]#)(?P<code>[^\W\d_][\w-]*(?:/[\w-]+)*)")
 _KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 10x faster front matter
-_OPEN, _CLOSE, _U_OPEN, _U_CLOSE = "\x02", "\x03", "\x04", "\x05"
-_SENTINELS = re.compile("([\x02-\x05])")
-
-
-def _parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False}).use(front_matter_plugin).use(mark_plugin)
-    # Transcripts need paragraphs, headings, bold speaker headers and ==marks==; links and HTML are not parsed
-    # (brackets in "[00:01:23]" would otherwise send every turn through the link parser).
-    md.disable(["code", "html_block", "html_inline", "linkify", "image", "table", "link", "autolink", "reference", "entity"], ignoreInvalid=True)
-    # Inline content is parsed per paragraph by inline_children(): markdown-it's inline parser for anything with
-    # markup, a fast path for plain text (most of a transcript).
-    md.disable(["inline", "text_join"])
-    return md
-
-
-_MD = _parser()
-
-
-def parse_timestamp(ts: str) -> float:
-    """'01:02:03.5' -> 3723.5; 'MM:SS' also accepted."""
-    ts = ts.replace(",", ".")
-    parts = ts.split(":")
-    seconds = float(parts[-1])
-    minutes = int(parts[-2]) if len(parts) >= 2 else 0
-    hours = int(parts[-3]) if len(parts) >= 3 else 0
-    if seconds >= 60 or minutes >= 60:
-        raise ValueError(ts)
-    return hours * 3600 + minutes * 60 + seconds
 
 
 def format_timestamp(seconds: float | None) -> str:
@@ -107,7 +73,6 @@ class _Tok:
 _BLOCK_START = re.compile(r"[ \t>`~|<]|[-+*](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$)|([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _ATX = re.compile(r"#{1,6}(?:[ \t]|$)")
 FAST_BLOCKS = True  # tests switch it off to compare with markdown-it
-FAST_INLINE = True  # likewise for inline_children
 
 
 def fast_block_tokens(text: str) -> list | None:
@@ -135,16 +100,6 @@ def fast_block_tokens(text: str) -> list | None:
         else:
             tokens.append(_Tok("inline", line.strip(), [number, number + 1]))  # paragraph_open/close: parse_interview skips them
     return tokens
-
-
-@dataclass
-class _Para:
-    line: int
-    text: str = ""
-    quotes: list[tuple[int, int, str, int]] = field(default_factory=list)  # (start, end, text, line)
-    codes: list[tuple[str, int]] = field(default_factory=list)  # (code, line)
-    header: tuple[str, float | None, str | None] | None = None  # (speaker, start, language)
-    unsure: list[tuple[int, int]] = field(default_factory=list)  # {?…?} and [inaudible] spans in text
 
 
 def parse_interview(text: str, path: str = "<interview>", codebook: Codebook | None = None) -> Interview:
@@ -279,7 +234,7 @@ def fast_turns(lines: list[str], first_line: int, path: str, codebook: Codebook 
     in_notes = True
     prev_blank = True
     block, plain_turn, not_plain, atx = _BLOCK_START.match, _PLAIN_TURN.match, _NOT_PLAIN.search, _ATX.match
-    fast_inline = FAST_INLINE
+    fast_inline = mdparagraph.FAST_INLINE
     n = -1
     try:
         for n, line in enumerate(lines):
@@ -425,334 +380,6 @@ def _nps_by_stage(meta: dict, lines: dict[str, int], path: str, codebook: Codebo
     return out
 
 
-# Characters that any enabled inline rule reacts to (emphasis, ==mark==, code spans, escapes).
-_MARKUP = re.compile(r"[*_=`\\]")
-# The canonical turn header, exactly as markdown-it reads it: "**[00:01:23] Name:**" (or "**Name:**") then a space or the end.
-_FAST_HEADER = re.compile(r"\*\*((?:\[[\d:.,]+\])?[^*_=`\\\n\[\]]*:)\*\*(?= |$)")
-
-
-def inline_children(content: str) -> list[tuple[str, str]]:
-    """(type, content) inline tokens of a paragraph.
-
-    Plain text (no character any enabled inline rule reacts to) and one-line paragraphs whose only markup is
-    ``==highlights==``, optionally after a canonical turn header, give the same tokens markdown-it would, without
-    running its inline parser (most of the cost of a build); everything else goes through markdown-it.
-    tests/test_markdown.py checks both paths agree, on the sample base and on generated interviews.
-    """
-    if not FAST_INLINE:
-        return slow_inline_children(content)
-    header = _FAST_HEADER.match(content)
-    start = header.end() if header else 0
-    markup = _MARKUP.search(content, start)
-    if markup is not None:
-        marks = _fast_marks(content, start) if markup.group() == "=" and "\n" not in content else None
-        if marks is None:
-            return slow_inline_children(content)
-        if header:
-            return [("strong_open", ""), ("text", header.group(1)), ("strong_close", ""), *marks]
-        return marks
-    out: list[tuple[str, str]] = []
-    if header:
-        out += [("strong_open", ""), ("text", header.group(1)), ("strong_close", "")]
-    lines = content[start:].split("\n")
-    for n, line in enumerate(lines):
-        if n:
-            out.append(("softbreak", ""))
-            line = line.lstrip(" ")
-        if n < len(lines) - 1:
-            line = line.rstrip(" ")
-        out.append(("text", line))
-    return out
-
-
-_OTHER_MARKUP = re.compile(r"[*_`\\]")
-_EQ_RUN = re.compile(r"=+")
-
-
-def _flanking(content: str, s: int, e: int) -> tuple[bool, bool]:
-    """(can open, can close) of the delimiter run content[s:e], exactly as markdown-it's scanDelims decides them for
-    a run that may split words (the ``==`` rule's setting)."""
-    return _flank(content[s - 1] if s > 0 else " ", content[e] if e < len(content) else " ")
-
-
-@lru_cache(maxsize=4096)
-def _flank(last: str, nxt: str) -> tuple[bool, bool]:
-    last_punct = isMdAsciiPunct(ord(last)) or isPunctChar(last)
-    next_punct = isMdAsciiPunct(ord(nxt)) or isPunctChar(nxt)
-    last_space, next_space = isWhiteSpace(ord(last)), isWhiteSpace(ord(nxt))
-    left = not (next_space or (next_punct and not (last_space or last_punct)))
-    right = not (last_space or (last_punct and not (next_space or next_punct)))
-    return left, right
-
-
-def _fast_marks(content: str, start: int) -> list[tuple[str, str]] | None:
-    """Inline tokens of a one-line paragraph whose only markup is ``==`` highlights (runs of exactly two ``=``),
-    as markdown-it with the mark plugin gives them: each closing run pairs with the nearest unpaired opening run
-    before it (markdown-it's delimiter balancing, where the rule of 3 never applies to ``==``); unpaired runs stay
-    text. None for anything else (other markup, ``=`` runs of another length): markdown-it parses those."""
-    if _OTHER_MARKUP.search(content, start):
-        return None
-    runs: list[tuple[int, bool, bool]] = []
-    for m in _EQ_RUN.finditer(content, start):
-        s, e = m.span()
-        if e - s != 2:
-            return None
-        runs.append((s, *_flanking(content, s, e)))
-    kind: dict[int, str] = {}
-    openers: list[int] = []
-    for k, (_, can_open, can_close) in enumerate(runs):
-        if can_close and openers:
-            kind[openers.pop()] = "mark_open"
-            kind[k] = "mark_close"
-        elif can_open:
-            openers.append(k)
-    out: list[tuple[str, str]] = []
-    pos = start
-    for k, (s, _, _) in enumerate(runs):
-        if k in kind:
-            if s > pos:
-                out.append(("text", content[pos:s]))
-            out.append((kind[k], ""))
-            pos = s + 2
-    if pos < len(content):
-        out.append(("text", content[pos:]))
-    return out
-
-
-def slow_inline_children(content: str) -> list[tuple[str, str]]:
-    tokens: list = []
-    _MD.inline.parse(content, _MD, {}, tokens)
-    return [("text" if t.type == "text_special" else t.type, t.content) for t in tokens]
-
-
-def _header(inner: str, path: str, line: int) -> tuple[str, float | None, str | None] | None:
-    """(speaker, start, language) of a bold header's text ending in ':' ("[00:01:23] Anna:", "Anna [de]:"), or None."""
-    m = _HEADER.match(inner)
-    if m:
-        try:
-            start = parse_timestamp(m.group("ts"))
-        except ValueError:
-            raise ParseError(path, line, f"bad timestamp [{m.group('ts')}] (use HH:MM:SS)") from None
-        return m.group("name").strip(), start, m.group("lang")
-    if not inner.lstrip().startswith("[") and (m2 := _HEADER_NO_TS.match(inner)):
-        return m2.group("name").strip(), None, m2.group("lang")
-    return None
-
-
-def _quick_paragraph(content: str, line: int, path: str, known: tuple[tuple, int] | None = None) -> _Para | None:
-    """_paragraph for the usual one-line turn: an optional canonical header, then text whose only markup is
-    ``==highlights==``. The same result as the general path (tests/test_markdown.py compares them), without
-    building inline tokens; None for anything else. ``known``: the header (speaker, start, language) and where
-    it ends, when the caller has read it already."""
-    para = _Para(line=line)
-    start = 0
-    if known is not None:
-        para.header, start = known
-    elif (header := _FAST_HEADER.match(content)) is not None:
-        para.header = _header(header.group(1), path, line)
-        if para.header is None:
-            return None  # bold text that is no header stays in the text: the general path handles it
-        start = header.end()
-    if _MARKUP.search(content, start) is None:
-        raw = content[start:]
-        spans: list[tuple[int, int, int]] = []
-        if "#" in raw:
-            para.codes = [(m.group("code"), line) for m in _CODE.finditer(raw)]
-            raw = _CODE.sub("", raw)
-    else:
-        marks = _fast_marks(content, start)
-        if marks is None:
-            return None
-        parts: list[str] = []
-        length = 0
-        mark_start: int | None = None
-        spans = []
-        for kind, piece in marks:
-            if kind == "text":
-                if "==" in piece:
-                    return None  # an unclosed highlight: the general path names it
-                if "#" in piece:
-                    para.codes += [(m.group("code"), line) for m in _CODE.finditer(piece)]
-                    piece = _CODE.sub("", piece)
-                parts.append(piece)
-                length += len(piece)
-            elif kind == "mark_open":
-                mark_start = length
-            else:
-                if mark_start is not None:
-                    spans.append((mark_start, length, line))
-                mark_start = None
-        raw = "".join(parts)
-    return _finish_paragraph(para, raw, spans)
-
-
-def _paragraph(tok, path: str) -> _Para:
-    return _paragraph_at(tok.content, tok.map[0] + 1, path)
-
-
-def _paragraph_at(content: str, line: int, path: str) -> _Para:
-    if FAST_INLINE and "\n" not in content:
-        quick = _quick_paragraph(content, line, path)
-        if quick is not None:
-            return quick
-    para = _Para(line=line)
-    children = [c for c in inline_children(content) if not (c[0] == "text" and not c[1])]
-    # A bold "[00:01:23] Name:" header opens a turn (the colon may sit inside or right after the bold).
-    if len(children) >= 3 and children[0][0] == "strong_open":
-        close = next((k for k, c in enumerate(children) if c[0] == "strong_close"), None)
-        if close is not None:
-            inner = "".join(content for kind, content in children[1:close] if kind == "text")
-            after = children[close + 1][1] if close + 1 < len(children) and children[close + 1][0] == "text" else ""
-            colon_after = after.startswith(":")
-            if inner.rstrip().endswith(":") or colon_after:
-                para.header = _header(inner if inner.rstrip().endswith(":") else inner + ":", path, line)
-            if para.header is not None:
-                children = children[close + 1 :]
-                if colon_after:
-                    children[0] = ("text", after[1:])
-    parts: list[str] = []
-    length = 0
-    mark_start: int | None = None
-    mark_line = line
-    cur_line = line
-    spans: list[tuple[int, int, int]] = []
-    for kind, content in children:
-        if kind in ("softbreak", "hardbreak"):
-            cur_line += 1
-            piece = " "
-        elif kind == "code_inline":
-            piece = content
-        elif kind == "text":
-            if "==" in content:
-                raise ParseError(path, cur_line, "a highlight '==' is never closed")
-            if "#" in content:
-                for m in _CODE.finditer(content):
-                    para.codes.append((m.group("code"), cur_line))
-                piece = _CODE.sub("", content)
-            else:
-                piece = content
-        elif kind == "mark_open":
-            mark_start, mark_line = length, cur_line
-            continue
-        elif kind == "mark_close":
-            if mark_start is not None:
-                spans.append((mark_start, length, mark_line))
-            mark_start = None
-            continue
-        else:
-            continue
-        parts.append(piece)
-        length += len(piece)
-    return _finish_paragraph(para, "".join(parts), spans)
-
-
-def _finish_paragraph(para: _Para, raw: str, spans: list[tuple[int, int, int]]) -> _Para:
-    """Set the paragraph's text (whitespace collapsed), its quotes from the highlight spans of ``raw`` and its
-    uncertain spans."""
-    if not spans and UNSURE_OPEN not in raw and "[" not in raw:
-        para.text = " ".join(raw.split())
-        return para
-    # Mark span edges with sentinels, collapse whitespace, then read the edges back.
-    pieces, pos = [], 0
-    for s, e, _ in spans:
-        pieces += [raw[pos:s], _OPEN, raw[s:e], _CLOSE]
-        pos = e
-    pieces.append(raw[pos:])
-    marked = "".join(pieces)
-    if UNSURE_OPEN in marked:
-        marked = _UNSURE.sub(_U_OPEN + r"\1" + _U_CLOSE, marked)
-    if "[" in marked:
-        marked = _INAUDIBLE.sub(_U_OPEN + r"\g<0>" + _U_CLOSE, marked)
-    marked = " ".join(marked.split())
-    text_parts, offsets, cur = [], [], 0
-    unsure_start = None
-    for chunk in _SENTINELS.split(marked):
-        if chunk == _OPEN or chunk == _CLOSE:
-            offsets.append(cur)
-        elif chunk == _U_OPEN:
-            unsure_start = cur
-        elif chunk == _U_CLOSE:
-            if unsure_start is not None and cur > unsure_start:
-                para.unsure.append((unsure_start, cur))
-            unsure_start = None
-        else:
-            text_parts.append(chunk)
-            cur += len(chunk)
-    text = "".join(text_parts)
-    para.text = text
-    for n, (_, _, ln) in enumerate(spans):
-        qs, qe = offsets[2 * n], offsets[2 * n + 1]
-        quoted = text[qs:qe]
-        lead = len(quoted) - len(quoted.lstrip())
-        para.quotes.append((qs + lead, qs + len(quoted.rstrip()), quoted.strip(), ln))
-    return para
-
-
-def _place_paragraph(para: _Para, current: Turn | None, in_notes: bool, turns: list[Turn], path: str,
-                     codebook: Codebook | None) -> tuple[Turn | None, bool]:
-    """One parsed paragraph into the turns: a header starts a turn, other text joins the current one, text outside a
-    turn (notes) is dropped unless it holds a highlight. Returns the (current turn, in notes) after it."""
-    if para.header is not None:
-        name, start, lang = para.header
-        current = Turn(speaker=name, start_s=start, text="", line=para.line, language=lang)
-        turns.append(current)
-        in_notes = False
-    if in_notes or current is None:
-        if para.quotes:
-            raise ParseError(path, para.quotes[0][3], "a highlight outside a speaker turn (start the paragraph with **[00:00:00] Name:**)")
-        return current, in_notes
-    _add_paragraph(current, para, path, codebook)
-    return current, in_notes
-
-
-def _add_paragraph(turn: Turn, para: _Para, path: str, codebook: Codebook | None) -> None:
-    offset = 0
-    if turn.text and para.text:
-        turn.text += "\n\n"
-    offset = len(turn.text)
-    turn.text += para.text
-    turn.unsure += [(offset + a, offset + b) for a, b in para.unsure]
-    pains: list[str] = []
-    tags: list[str] = []
-    hyps: list[tuple[str, str]] = []
-    for code, ln in para.codes:
-        if code.startswith("pain/"):
-            slug = code[5:]
-            if codebook is not None and slug not in codebook.pains:
-                raise ParseError(path, ln, f"unknown pain '{slug}'{suggest(slug, codebook.pains)}")
-            pains.append(slug)
-        elif code.startswith("h/"):
-            rest = code[2:]
-            stance = "for"
-            if rest.endswith("/against"):
-                rest, stance = rest[: -len("/against")], "against"
-            if codebook is not None and rest not in codebook.hypotheses:
-                raise ParseError(path, ln, f"unknown hypothesis '{rest}'{suggest(rest, codebook.hypotheses)}")
-            hyps.append((rest, stance))
-        else:
-            tags.append(code)
-    quotes = para.quotes
-    if not quotes and (pains or tags or hyps) and para.text:
-        quotes = [(0, len(para.text), para.text, para.line)]
-    for s, e, qtext, ln in quotes:
-        if not qtext:
-            continue
-        turn.quotes.append(
-            Quote(
-                text=qtext,
-                start_s=None,
-                end_s=None,
-                pains=list(dict.fromkeys(pains)),
-                tags=list(dict.fromkeys(tags)),
-                hypotheses=list(dict.fromkeys(hyps)),
-                char_start=offset + s,
-                char_end=offset + e,
-                line=ln,
-                confidence=confidence(turn.text, turn.unsure, offset + s, offset + e),
-            )
-        )
-
-
 # What would not read back as plain text inside a turn: a '#' that starts a code, '==' (a highlight), emphasis and
 # code marks, backslashes; at a paragraph's start also list, quote and heading markers.
 _ESCAPE = re.compile(r"(?<![\w&/#])#(?=[^\W\d_])|==|[\\`*_]")
@@ -767,18 +394,6 @@ def escape_text(text: str, at_start: bool = True) -> str:
     if at_start:
         text = _LEADING.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
     return text
-
-
-def confidence(text: str, unsure: list[tuple[int, int]], start: int = 0, end: int | None = None) -> float:
-    """Share of the words of ``text[start:end]`` that no ``{?…?}`` / inaudible mark covers (1.0: nothing marked)."""
-    if not unsure:
-        return 1.0
-    end = len(text) if end is None else end
-    words = [(m.start(), m.end()) for m in _WORDS.finditer(text, start, end)]
-    if not words:
-        return 0.0 if any(a < end and b > start for a, b in unsure) else 1.0
-    doubted = sum(1 for ws, we in words if any(a < we and b > ws for a, b in unsure))
-    return round(1.0 - doubted / len(words), 3)
 
 
 def unsure_words(text: str, unsure: list[tuple[int, int]], start: int = 0, end: int | None = None) -> list[str]:

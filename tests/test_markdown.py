@@ -162,7 +162,7 @@ def test_plain_text_fast_path_matches_markdown_it():
     from pathlib import Path
 
     from bench.generate import interview_text
-    from custdev.markdown import _MD, inline_children, slow_inline_children
+    from custdev.mdparagraph import _MD, inline_children, slow_inline_children
     import random
 
     repo = Path(__file__).resolve().parent.parent
@@ -185,7 +185,7 @@ def test_plain_text_fast_path_matches_markdown_it():
 
 
 def _MARKUP_FREE(content: str) -> bool:
-    from custdev.markdown import _FAST_HEADER, _MARKUP
+    from custdev.mdparagraph import _FAST_HEADER, _MARKUP
 
     m = _FAST_HEADER.match(content)
     return _MARKUP.search(content[m.end():] if m else content) is None
@@ -239,8 +239,9 @@ def test_highlight_fast_path_matches_markdown_it_on_fuzzed_paragraphs(monkeypatc
     import random
     from types import SimpleNamespace
 
-    import custdev.markdown as md
-    from custdev.markdown import inline_children, slow_inline_children
+    import custdev.mdparagraph as mp
+    from custdev.markdown import ParseError
+    from custdev.mdparagraph import inline_children, slow_inline_children
 
     rnd = random.Random(8)
     cases = [_fuzz_paragraph(rnd) for _ in range(2500)] + [
@@ -254,17 +255,17 @@ def test_highlight_fast_path_matches_markdown_it_on_fuzzed_paragraphs(monkeypatc
         fast += "==" in content and not _MARKUP_FREE(content) and _only_marks(content)
         got = []
         for on in (True, False):
-            monkeypatch.setattr(md, "FAST_INLINE", on)
+            monkeypatch.setattr(mp, "FAST_INLINE", on)
             try:
-                got.append(md._paragraph(SimpleNamespace(content=content, map=[4, 5]), "x.md"))
-            except md.ParseError as exc:
+                got.append(mp._paragraph(SimpleNamespace(content=content, map=[4, 5]), "x.md"))
+            except ParseError as exc:
                 got.append(str(exc))
         assert got[0] == got[1], repr(content)
     assert fast > 300  # the highlight path is really taken
 
 
 def _only_marks(content: str) -> bool:
-    from custdev.markdown import _FAST_HEADER, _fast_marks
+    from custdev.mdparagraph import _FAST_HEADER, _fast_marks
 
     m = _FAST_HEADER.match(content)
     return _fast_marks(content, m.end() if m else 0) is not None
@@ -276,6 +277,7 @@ def test_fast_paths_give_the_same_interviews_as_markdown_it(monkeypatch):
     from pathlib import Path
 
     import custdev.markdown as md
+    import custdev.mdparagraph as mp
     from bench.generate import interview_text
 
     repo = Path(__file__).resolve().parent.parent
@@ -288,7 +290,7 @@ def test_fast_paths_give_the_same_interviews_as_markdown_it(monkeypatch):
         got = []
         for fast in (True, False):
             monkeypatch.setattr(md, "FAST_BLOCKS", fast)
-            monkeypatch.setattr(md, "FAST_INLINE", fast)
+            monkeypatch.setattr(mp, "FAST_INLINE", fast)
             try:
                 got.append(md.parse_interview(text, "x.md", codebook if "fuzz" in text else None))
             except md.ParseError as exc:
