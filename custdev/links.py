@@ -43,21 +43,26 @@ def derived_id(interview_id: str, kind: str, text: str, occurrence: int = 0) -> 
     return (high << TEXT_BITS | low) or 1
 
 
-def derived_ids(interview_id: str, kind: str, texts: Iterable[str], seen: Counter[str] | None = None) -> list[int]:
+def derived_ids(interview_id: str, kind: str, texts: Iterable[str], seen: Counter[str] | None = None, *,
+                normalised: bool = False) -> list[int]:
     """One id per text, in order; the n-th repeat of a text in the interview gets occurrence n (as derived_id).
 
     ``seen``: the texts counted so far (normalised), updated in place: the ids of a later part of an interview, derived
-    with the counter of the parts before it, are the ids of the whole."""
+    with the counter of the parts before it, are the ids of the whole. ``normalised``: the texts are already
+    whitespace-collapsed (``" ".join(text.split())``)."""
     seen = Counter() if seen is None else seen
     high = _bits(interview_id, ID_BITS - TEXT_BITS) << TEXT_BITS
     shift = 64 - TEXT_BITS
     blake2b = hashlib.blake2b
+    from_bytes = int.from_bytes
+    count = seen.get
     out = []
+    append = out.append
     for text in texts:
-        key = " ".join(text.split())
-        n = seen[key]
-        low = int.from_bytes(blake2b(f"{kind}\x1f{key}\x1f{n}".encode("utf-8"), digest_size=8).digest(), "big") >> shift
-        out.append((high | low) or 1)
+        key = text if normalised else " ".join(text.split())
+        n = count(key, 0)
+        low = from_bytes(blake2b(f"{kind}\x1f{key}\x1f{n}".encode(), digest_size=8).digest(), "big") >> shift
+        append((high | low) or 1)
         seen[key] = n + 1
     return out
 

@@ -177,6 +177,11 @@ def stem_text(text: str) -> str:
     return " ".join(filter(None, map(_TOKEN_FORMS.__getitem__, text.split())))
 
 
+def stem_tokens(tokens: list[str]) -> str:
+    """stem_text of a text given as its ``str.split()`` (for a caller that splits it anyway)."""
+    return " ".join(filter(None, map(_TOKEN_FORMS.__getitem__, tokens)))
+
+
 _QUERY_TOKEN = re.compile(r'"[^"]*"?|\(|\)|[^\s()"]+')
 _OPERATORS = {"AND", "OR", "NOT"}
 
