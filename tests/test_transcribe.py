@@ -175,6 +175,36 @@ def transcriber():
 
 
 @pytest.mark.model
+def test_chunks_are_decoded_in_pairs_on_one_thread_each_and_what_runs_alone_on_all_threads(transcriber):
+    if M.cpu_threads() < 2:
+        pytest.skip("one CPU thread: nothing runs side by side")
+    model = transcriber.model
+    assert transcriber.workers == 2 and model.model.num_workers == 2  # two one-thread decoders
+    wide = model.wide
+    assert wide is not model and wide.model.num_workers == 1  # the same model on all threads, loaded once
+    assert T.Transcriber(transcriber.options).model is model
+    import threading
+
+    pair = threading.Barrier(2, timeout=10)  # passed only when two calls run at once
+
+    def who(x, m):
+        if m is model:
+            pair.wait()
+        return x, m, threading.get_ident()
+
+    three = transcriber._map(who, ["a", "b", "c"])
+    assert [x for x, _, _ in three] == ["a", "b", "c"]
+    assert [m is model for _, m, _ in three] == [True, True, False] and three[2][1] is wide
+    assert three[0][2] != three[1][2]  # the pair ran side by side
+    assert transcriber._map(who, ["alone"])[0][1] is wide
+    assert [m is model for _, m, _ in transcriber._map(who, list("abcd"))] == [True] * 4
+    # the encoder cache is shared: an encoder pass by the wide model is found by the one-thread decoders
+    speech = np.zeros(16000 * 3, dtype=np.float32)
+    out = transcriber._encode_first(speech, wide)
+    assert transcriber._encode_first(speech, model) is out
+
+
+@pytest.mark.model
 def test_jfk_is_transcribed_accurately_with_word_times(transcriber):
     ticks = []
     # one recording -> plain data, nothing written (what distributed workers call); the loaded model is reused
@@ -317,8 +347,8 @@ def test_every_speech_region_is_covered_by_the_transcript(transcriber, name):
 def test_a_dropped_sentence_is_decoded_again_from_the_audio(transcriber, monkeypatch):
     real = T.Transcriber._decode
 
-    def drops_a_sentence(self, audio, language, prompt, *, safe=False):
-        segs = real(self, audio, language, prompt, safe=safe)
+    def drops_a_sentence(self, audio, language, prompt, *, safe=False, model=None):
+        segs = real(self, audio, language, prompt, safe=safe, model=model)
         return segs if safe else [s for s in segs if "can do for you" not in s.text]  # what batched decoding did
 
     monkeypatch.setattr(T.Transcriber, "_decode", drops_a_sentence)
@@ -344,8 +374,8 @@ def test_a_loop_is_decoded_again_and_a_persistent_one_is_cut_and_marked(transcri
             out.append(replace(s, text=" ".join(x.word.strip() for x in looped), words=looped, compression_ratio=3.0))
         return out
 
-    def first_pass_loops(self, audio, language, prompt, *, safe=False):
-        segs = real(self, audio, language, prompt, safe=safe)
+    def first_pass_loops(self, audio, language, prompt, *, safe=False, model=None):
+        segs = real(self, audio, language, prompt, safe=safe, model=model)
         return segs if safe else loop(segs)
 
     t = T.Transcriber(T.TranscribeOptions(speakers=1, language="en"))
@@ -355,7 +385,7 @@ def test_a_loop_is_decoded_again_and_a_persistent_one_is_cut_and_marked(transcri
     assert {f for s in tr.segments for f in s.flags} == {"redecoded"}
     assert wer(JFK_TEXT, " ".join(s.text for s in tr.segments)) <= 0.15
 
-    monkeypatch.setattr(T.Transcriber, "_decode", lambda self, audio, language, prompt, *, safe=False: loop(real(self, audio, language, prompt, safe=safe)))
+    monkeypatch.setattr(T.Transcriber, "_decode", lambda self, audio, language, prompt, *, safe=False, model=None: loop(real(self, audio, language, prompt, safe=safe, model=model)))
     tr = t.transcribe(DATA / "jfk.ogg")
     worded = [s for s in tr.segments if s.words]
     assert worded and all("loop" in s.flags for s in worded)

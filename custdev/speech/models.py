@@ -308,7 +308,10 @@ def load_model(spec: str | None = None, device: str = "auto", workers: int = 1) 
     """A cached ``faster_whisper.WhisperModel`` (opaque to the rest of custdev).
 
     ``workers`` > 1 lets that many Python threads decode at once (CTranslate2 ``num_workers``), the CPU threads
-    shared out among them."""
+    shared out among them. Such a model on a CPU also has ``wide``: the same model on all the CPU threads, for work
+    that runs alone (a recording of one chunk, the odd last chunk): there a second core would wait, and on two
+    threads the encoder pass takes 1.03 s instead of 1.8 s, decoding 1.45x less. ``wide`` shares the encoder
+    cache; where there is no such split (GPU, one thread, one worker) it is the model itself."""
     path = resolve_model(spec)
     dev, compute = pick_device(device)
     workers = max(1, int(workers))
@@ -317,9 +320,20 @@ def load_model(spec: str | None = None, device: str = "auto", workers: int = 1) 
         model_class = _caching_model_class()
         threads = max(1, cpu_threads() // workers) if dev == "cpu" else 0
         try:
-            _models[key] = model_class(path, device=dev, compute_type=compute, cpu_threads=threads, num_workers=workers)
+            model = model_class(path, device=dev, compute_type=compute, cpu_threads=threads, num_workers=workers)
+            model.wide = model
+            if dev == "cpu" and workers > 1 and cpu_threads() > threads:
+                import copy
+
+                import ctranslate2
+
+                wide = copy.copy(model)  # shares the tokenizer, feature extractor and encoder cache
+                wide.model = ctranslate2.models.Whisper(path, device=dev, compute_type=compute,
+                                                        intra_threads=cpu_threads(), inter_threads=1)
+                model.wide = wide.wide = wide
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelError(f"cannot load the Whisper model from {path} ({str(exc).splitlines()[0][:160]})") from None
+        _models[key] = model
     return _models[key]
 
 

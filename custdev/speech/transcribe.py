@@ -16,7 +16,8 @@ How one window of one channel is transcribed (:meth:`Transcriber._transcribe_cha
    (:func:`_chunks`); each chunk is decoded on its own (sequential beam search by default: the setting chosen by
    ``bench/transcribe_bench.py``), its times mapped back onto the recording. A chunk that is a single stretch reuses
    the encoder pass of its language check (the model keeps its last encoder outputs), and with ``workers`` > 1
-   chunks are decoded side by side, one CPU thread each.
+   chunks are decoded side by side, one CPU thread each; a chunk left to run alone (a short recording, the odd
+   last one) runs on all threads instead (see :meth:`Transcriber._map`).
 4. **Nothing dropped.** Every speech region must be covered by words. A stretch of detected speech of
    :data:`GAP_S` or more with no word in it is decoded again on its own at a safer setting; if that still gives
    nothing trustworthy it becomes an explicit ``[inaudible]`` / ``[неразборчиво]`` segment.
@@ -362,38 +363,55 @@ class Transcriber:
             return self.options.workers
         return min(2, cpu_threads()) if pick_device(self.options.device)[0] == "cpu" else 1
 
-    def _map(self, fn: Callable[[Any], Any], items: list) -> list:
-        """``[fn(x) for x in items]``, on :attr:`workers` threads (CTranslate2 releases the GIL)."""
+    @property
+    def _wide(self) -> Any:
+        """The model on all CPU threads (see :func:`~custdev.speech.models.load_model`); the model itself when
+        decoding is not split into one-thread decoders."""
+        return getattr(self.model, "wide", None) or self.model
+
+    def _map(self, fn: Callable[[Any, Any], Any], items: list) -> list:
+        """``[fn(x, model) for x in items]``: :attr:`workers` at a time side by side, each on a one-thread decoder
+        (CTranslate2 releases the GIL); what is left over (a lone item, the odd last one) on the model on all
+        threads, so no core waits while one decoder finishes alone."""
+        wide = self._wide
         if self.workers <= 1 or len(items) <= 1:
-            return [fn(x) for x in items]
+            return [fn(x, wide) for x in items]
         from concurrent.futures import ThreadPoolExecutor
 
-        self.model  # loaded once, before the threads  # noqa: B018
+        paired = len(items) if wide is self.model else len(items) - len(items) % self.workers
         with ThreadPoolExecutor(self.workers) as pool:
-            return list(pool.map(fn, items))
+            out = list(pool.map(lambda x: fn(x, self.model), items[:paired]))
+        return out + [fn(x, wide) for x in items[paired:]]
 
-    def _detect(self, speech: np.ndarray) -> Detected:
-        """Whisper's language detection on the first window of ``speech``.
+    def _encode_first(self, speech: np.ndarray, model: Any = None) -> Any:
+        """The encoder output of the first window of ``speech`` (by ``model``, by default the one on all threads).
 
         The window is cut and padded exactly as decoding cuts its first window (faster-whisper's
         ``generate_segments``), so decoding the same speech afterwards finds this encoder output in the model's
         cache instead of encoding it again."""
         from faster_whisper.audio import pad_or_trim
 
-        model = self.model
+        model = model or self._wide
         feats = model.feature_extractor(speech)
-        first = pad_or_trim(feats[:, : max(1, min(model.feature_extractor.nb_max_frames, feats.shape[-1] - 1))])
-        results = model.model.detect_language(model.encode(first))[0]
+        return model.encode(pad_or_trim(feats[:, : max(1, min(model.feature_extractor.nb_max_frames, feats.shape[-1] - 1))]))
+
+    def _detect(self, speech: np.ndarray, model: Any = None) -> Detected:
+        """Whisper's language detection on the first window of ``speech`` (whose encoder pass decoding reuses)."""
+        model = model or self._wide
+        results = model.model.detect_language(self._encode_first(speech, model))[0]
         probs = [(token[2:-2], float(p)) for token, p in results]
         return probs[0][0], probs[0][1], probs
 
-    def _decode(self, audio: np.ndarray, language: str, prompt: str | None, *, safe: bool = False) -> list[Any]:
+    def _decode(self, audio: np.ndarray, language: str, prompt: str | None, *, safe: bool = False, model: Any = None) -> list[Any]:
+        """Decode ``audio`` with ``model`` (one of the one-thread decoders when chunks run side by side; by default
+        the model on all threads)."""
         opts = self.options
+        model = model or self._wide
         vad = {"min_silence_duration_ms": opts.vad_min_silence_ms}
         if safe:  # a second chance: no VAD, no prompt, nothing skipped as "no speech", repeats penalised
-            segs, _ = self.model.transcribe(audio, language=language, beam_size=5, word_timestamps=True, vad_filter=False,
-                                            condition_on_previous_text=False, no_speech_threshold=None,
-                                            repetition_penalty=1.1, no_repeat_ngram_size=4)
+            segs, _ = model.transcribe(audio, language=language, beam_size=5, word_timestamps=True, vad_filter=False,
+                                       condition_on_previous_text=False, no_speech_threshold=None,
+                                       repetition_penalty=1.1, no_repeat_ngram_size=4)
             return list(segs)
         if opts.batched:
             if self._pipeline is None:
@@ -404,12 +422,12 @@ class Transcriber:
                                                 vad_filter=True, vad_parameters=vad, batch_size=opts.batch_size)
             return list(segs)
         # the audio is one stretch of speech already (the VAD's regions joined): no second VAD pass
-        segs, _ = self.model.transcribe(audio, language=language, beam_size=opts.beam_size, word_timestamps=True,
-                                        vad_filter=False, initial_prompt=prompt or None,
-                                        condition_on_previous_text=opts.condition_on_previous_text)
+        segs, _ = model.transcribe(audio, language=language, beam_size=opts.beam_size, word_timestamps=True,
+                                   vad_filter=False, initial_prompt=prompt or None,
+                                   condition_on_previous_text=opts.condition_on_previous_text)
         return list(segs)
 
-    def _decode_regions(self, audio: np.ndarray, regions: list[tuple[int, int]], language: str) -> list[Any]:
+    def _decode_regions(self, audio: np.ndarray, regions: list[tuple[int, int]], language: str, model: Any = None) -> list[Any]:
         """Decode one chunk (its speech regions joined); segment and word times in seconds of ``audio``."""
         if self.options.batched:  # the batched pipeline runs its own VAD over the run's span
             a = max(0, regions[0][0] - int(0.2 * RATE))
@@ -449,7 +467,7 @@ class Transcriber:
                 return (r0 + min(max(p - starts[i], 0), r1 - r0)) / RATE
             return (r1 if end else regions[i + 1][0]) / RATE
 
-        return [_moved(seg, on_audio, point) for seg in self._decode(_joined(audio, regions), language, None)]
+        return [_moved(seg, on_audio, point) for seg in self._decode(_joined(audio, regions), language, None, model=model)]
 
     def _transcribe_channel(self, audio: np.ndarray, offset_s: float, language: str | None, prompt: str | None,
                             progress: Callable[[float], None]) -> tuple[list[dict], str | None, str, float]:
@@ -470,7 +488,7 @@ class Transcriber:
             jobs = [(n, lang, run) for n, (lang, run) in enumerate(runs)]
         else:
             jobs = [(n, lang, chunk) for n, (lang, run) in enumerate(runs) for chunk in _chunks(run)]
-        decoded = self._map(lambda job: self._decode_regions(audio, job[2], job[1]), jobs)
+        decoded = self._map(lambda job, model: self._decode_regions(audio, job[2], job[1], model), jobs)
         covered: list[list[tuple[float, float]]] = [[] for _ in runs]
         for (n, lang, _group), segs in zip(jobs, decoded):
             for seg in segs:
@@ -506,7 +524,7 @@ class Transcriber:
         groups = _stretches(chunks)
         speeches = [_joined(audio, g) for g in groups]
         if opts.language:  # a forced language must be the one spoken in every stretch: else Whisper would translate
-            checks = self._map(lambda n: self._check_language(speeches[n], groups[n], offset_s), list(range(len(groups))))
+            checks = self._map(lambda n, model: self._check_language(speeches[n], groups[n], offset_s, model), list(range(len(groups))))
             for g, (lang, prob) in zip(groups, checks):
                 if len(g) > 1 and (lang != opts.language or prob < WRONG_LANGUAGE_P):  # a switch inside the stretch?
                     for a, b in g:
@@ -539,12 +557,12 @@ class Transcriber:
                 runs.append((lang, [c]))
         return runs
 
-    def _check_language(self, speech: np.ndarray, regions: list[tuple[int, int]], offset_s: float) -> tuple[str | None, float]:
+    def _check_language(self, speech: np.ndarray, regions: list[tuple[int, int]], offset_s: float, model: Any = None) -> tuple[str | None, float]:
         """Refuse a forced ``--language`` that Whisper is sure this speech (of ``regions``) is not in; (language,
         probability)."""
         if len(speech) < 2 * RATE:
             return None, 0.0
-        lang, prob, probs = self._detect(speech)
+        lang, prob, probs = self._detect(speech, model)
         forced = float(dict(probs).get(self.options.language, 0.0))
         if lang != self.options.language and prob >= WRONG_LANGUAGE_P and forced < FORCED_UNLIKELY_P:
             raise WrongLanguage(f"--language {self.options.language}, but the speech at {_clock(offset_s + regions[0][0] / RATE)} "
