@@ -11,7 +11,9 @@ Every configuration runs in a fresh subprocess (so peak RSS is its own) through 
 (``custdev.speech.Transcriber``: streaming decode, VAD, per-region language, word timestamps) on:
 
 * ``jfk``: the one real English recording we have (11 s, public domain);
-* ``en``: an espeak-ng English monologue (about two minutes);
+* ``en``: an espeak-ng English monologue (about a minute);
+* ``en-5min``: an interview-length English answer (about 5 minutes, four espeak-ng voices and speeds, pauses between
+  sentences): how fast a real interview's worth of English goes (not with ``--quick``);
 * ``ru-*``: three espeak-ng Russian texts with different voices, speeds and added noise (sox), language forced to
   ``ru`` as the issue asks (there is no Russian speech with a shipping licence on this machine, see the note);
 * ``long``: a >= 10 minute Russian/English dialogue made of all the synthetic clips with pauses between turns.
@@ -238,6 +240,29 @@ def espeak(path: Path, text: str, voice: str, wpm: int, noise: str | None = None
     return path
 
 
+MONOLOGUE_VOICES = [("en-us", 160), ("en+f3", 175), ("en-gb", 150), ("en+m3", 170)]
+
+
+def make_monologue(path: Path, repeats: int = 4) -> tuple[Path, str]:
+    """An interview-length English answer (about 5 minutes): ESPEAK_TEXT's sentences ``repeats`` times, each in one
+    of four espeak-ng voices and speeds, with pauses of 0.4-1.4 s between them; returns (file, reference)."""
+    sentences = [x.strip() + "." for x in ESPEAK_TEXT.split(". ") if x.strip(" .")]
+    sentences = [x.replace("..", ".") for x in sentences]
+    said = [(k, sentences[i], MONOLOGUE_VOICES[(i + r) % len(MONOLOGUE_VOICES)]) for r in range(repeats)
+            for i in range(len(sentences)) for k in [r * len(sentences) + i]]
+    if not path.exists():
+        parts: list[Path] = []
+        for k, text, (voice, wpm) in said:
+            parts.append(espeak(path.with_name(f"{path.stem}.{k}.wav"), text, voice, wpm))
+            pause = path.with_name(f"{path.stem}.p{k}.wav")
+            subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", str(pause), "trim", "0", str(0.4 + 0.5 * (k % 3))], check=True)
+            parts.append(pause)
+        subprocess.run(["sox", *map(str, parts), str(path)], check=True)
+        for part in parts:
+            part.unlink()
+    return path, " ".join(text for _, text, _ in said)
+
+
 def make_long(path: Path, minutes: float, clips: list[tuple[Path, str]]) -> tuple[Path, str]:
     """A dialogue of at least ``minutes``: the clips in turn (1.5 s pauses), repeated; returns (file, reference)."""
     refs: list[str] = []
@@ -316,6 +341,9 @@ def main() -> None:
     files = {"jfk": {"path": str(jfk), "language": "en"},
              "en": {"path": str(espeak(OUT / "espeak_en.wav", ESPEAK_TEXT, "en-us", 160)), "language": "en"}}
     refs = {"jfk": JFK_TEXT, "en": ESPEAK_TEXT}
+    if not args.quick:
+        mono, refs["en-5min"] = make_monologue(OUT / "espeak_en_5min.wav")
+        files["en-5min"] = {"path": str(mono), "language": "en"}
     for name, (voice, wpm, noise, vol, text) in RU_TEXTS.items():
         if args.quick and name != "ru-m-clean":
             continue
@@ -388,6 +416,11 @@ def main() -> None:
         alt = rows.get("seq b1 + safety", {})
         if alt.get("en_rtf"):
             print(f"Sequential beam 1 with the same safety net: {alt['en_rtf']:.1f}x wall, {alt['en_cpu_rtf']:.1f}x CPU")
+        for name, res in rows.items():
+            mono = res.get("files", {}).get("en-5min")
+            if mono:
+                print(f"{name}: the 5-minute English answer at {mono['audio_s'] / mono['wall_s']:.1f}x real time by wall "
+                      f"clock, {mono['audio_s'] / (mono['cpu_s'] / cores):.1f}x by CPU time")
 
     if not args.skip_speakers:
         res = run_child("--child-speakers", timeout=args.timeout)
