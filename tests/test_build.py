@@ -196,6 +196,53 @@ def test_ids_taken_by_another_interview_move_on_a_first_build_too(base, monkeypa
     assert rows(base, "select count(*) from utterances_fts where utterances_fts match ?", [fts_query("задерживают")]) == [(3,)]
 
 
+def test_ids_that_clash_move_the_same_when_workers_parse(base, monkeypatch):
+    """Parse workers send their rows ready to insert, with the derived ids; where the writer has to move an id, the
+    rows are stored as a build without workers stores them."""
+    import custdev.build as build_module
+    from custdev import links
+
+    for n in range(4, 8):
+        (base / "interviews" / f"i{n}.md").write_text(interview(f"i{n}"), encoding="utf-8")
+    real = links.derived_ids
+    monkeypatch.setattr(links, "derived_ids", lambda interview_id, kind, texts, **kw: real("same", kind, texts, **kw))
+    monkeypatch.setattr(build_module, "PARALLEL_THRESHOLD", 2)
+    everything = ("select id, interview_id, seq, speaker, speaker_role, start_s, end_s, text, text_stem, line from utterances "
+                  "order by id")
+    quotes = "select id, interview_id, utterance_id, seq, text from quotes order by id"
+    result = build_base(base, workers=2)
+    assert (result.built, result.failed) == (7, 0)
+    parallel = rows(base, everything), rows(base, quotes)
+    assert len({r[0] for r in parallel[0]}) == 28
+    (base / "custdev.db").unlink()
+    build_base(base, workers=1)
+    assert (rows(base, everything), rows(base, quotes)) == parallel
+
+
+def test_a_rebuild_by_workers_keeps_the_ids_a_build_without_them_keeps(base, tmp_path, monkeypatch):
+    """Rows from parse workers that replace stored ones are paired with the old ids by text, as without workers."""
+    import shutil
+
+    import custdev.build as build_module
+
+    for n in range(4, 8):
+        (base / "interviews" / f"i{n}.md").write_text(interview(f"i{n}"), encoding="utf-8")
+    build_base(base, workers=1)
+    for md in (base / "interviews").glob("*.md"):  # a turn inserted above, a quote edited: every file changes
+        text = md.read_text(encoding="utf-8").replace("**[00:00:05]", "**[00:00:01] Мария:** Добрый день.\n\n**[00:00:05]", 1)
+        md.write_text(text.replace("постоянно задерживают", "всё время задерживают"), encoding="utf-8")
+    copy = tmp_path / "copy"
+    shutil.copytree(base, copy)
+    monkeypatch.setattr(build_module, "PARALLEL_THRESHOLD", 2)
+    assert build_base(base, workers=2).built == 7
+    assert build_base(copy, workers=1).built == 7
+    for sql in ("select id, interview_id, seq, text, text_stem from utterances order by id",
+                "select id, interview_id, utterance_id, seq, text from quotes order by id",
+                "select kind, id, interview_id, target_id, text from link_aliases order by kind, id"):
+        assert rows(base, sql) == rows(copy, sql)
+    assert len(rows(base, "select 1 from utterances")) == 35
+
+
 def test_an_interrupted_build_keeps_whole_interviews_and_resumes(base, monkeypatch):
     import custdev.build as build_module
 
