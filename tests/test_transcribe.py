@@ -174,6 +174,17 @@ def transcriber():
     return T.Transcriber(T.TranscribeOptions())
 
 
+_done: dict[str, T.Transcript] = {}
+
+
+def _transcript(transcriber, name: str) -> T.Transcript:
+    """One transcription per file with the default options per test session, shared by the tests that assert
+    different things about it (the model is slow on a shared 2-core machine)."""
+    if name not in _done:
+        _done[name] = transcriber.transcribe(DATA / name)
+    return _done[name]
+
+
 @pytest.mark.model
 def test_chunks_are_decoded_in_pairs_on_one_thread_each_and_what_runs_alone_on_all_threads(transcriber):
     if M.cpu_threads() < 2:
@@ -249,7 +260,7 @@ def test_stereo_call_is_split_by_channel(transcriber):
 
 @pytest.mark.model
 def test_mono_call_is_split_by_voice(transcriber):
-    tr = transcriber.transcribe(DATA / "call_mono.ogg")
+    tr = _transcript(transcriber, "call_mono.ogg")  # also checked for coverage below
     assert tr.split == "voices"
     _check_roles(tr)
 
@@ -305,16 +316,6 @@ def test_silence_and_truncation(transcriber):
 
 
 # --- issue 14: languages per stretch, nothing dropped, no loops, honest uncertainty -------------------------------
-
-_done: dict[str, T.Transcript] = {}
-
-
-def _transcript(transcriber, name: str) -> T.Transcript:
-    """One transcription per file per test session (the model is slow on a shared 2-core machine)."""
-    if name not in _done:
-        _done[name] = transcriber.transcribe(DATA / name)
-    return _done[name]
-
 
 @pytest.mark.model
 def test_a_language_switch_is_transcribed_in_each_language_never_translated(transcriber):
