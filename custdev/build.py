@@ -16,6 +16,7 @@ import os
 import re
 import sqlite3
 import time
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -231,9 +232,35 @@ def _prepare_many(root: Path, jobs: list[tuple[Path, str]], codebook: Codebook, 
         for path, h in jobs:
             yield prepare(root, path, h, codebook, split=workers >= 2)
         return
+    size = max(1, min(16, len(jobs) // (workers * 8)))
+    chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+    window = 2 * workers  # chunks in flight: results wait in memory for the writer, a few seconds of its work at most
+    running: deque = deque()
+    learned: deque = deque(maxlen=window)  # the words lemmatised in the chunks that came back last
     with ProcessPoolExecutor(max_workers=workers, initializer=_parse_worker) as pool:
-        chunk = max(1, min(64, len(jobs) // (workers * 8)))
-        yield from pool.map(_prepare_star, [(root, p, h, codebook) for p, h in jobs], chunksize=chunk)
+        try:
+            for chunk in chunks:
+                done = None
+                if len(running) >= window:
+                    done = running.popleft().result()
+                    learned.append({w: f for p in done for w, f in p.lemmas.items()})
+                known = {w: f for found in learned for w, f in found.items()}
+                running.append(pool.submit(_prepare_chunk, root, chunk, codebook, known))
+                if done is not None:
+                    yield from done
+            while running:
+                yield from running.popleft().result()
+        finally:
+            for future in running:
+                future.cancel()
+
+
+def _prepare_chunk(root: Path, chunk: list[tuple[Path, str]], codebook: Codebook, known: dict) -> list[Prepared]:
+    """Run in a parse worker. ``known``: the words the workers lemmatised in the chunks that came back last, so this
+    one does not analyse them again (a new word takes pymorphy3 about 0.2 ms). Parsing 1,000 generated interviews,
+    two workers lemmatised 15,348 words both (of 19,427); passing them on, 4,405."""
+    search.know_lemmas(known)
+    return [_prepare_star((root, path, h, codebook)) for path, h in chunk]
 
 
 def _prepare_star(args):

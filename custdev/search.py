@@ -122,6 +122,12 @@ def take_new_lemmas() -> dict[str, tuple[str, ...]]:
     return new
 
 
+def know_lemmas(found: dict[str, tuple[str, ...]]) -> None:
+    """Lemmas another build worker computed (and reports itself): known here, not reported again by this process."""
+    for word, forms in found.items():
+        _LEMMAS.setdefault(word, forms)
+
+
 def add_lemmas(found: dict[str, tuple[str, ...]]) -> None:
     """Lemmas another process computed (a build worker): known here from now on, and stored with this process's."""
     for word, forms in found.items():
