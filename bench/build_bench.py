@@ -1,6 +1,6 @@
 """Build and search benchmark on synthetic bases.
 
-    python bench/build_bench.py [--sizes 1000 10000] [--workdir DIR] [--queries 200]
+    python bench/build_bench.py [--sizes 1000 10000] [--workdir DIR] [--queries 200] [--worker-nice N]
 
 For each size: generate a base (bench/generate.py), time a full `build`, then an incremental build after editing
 one file. On the largest base, time `search` (median and p95 over mixed Russian/English queries, including
@@ -53,9 +53,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--keep", action="store_true", help="keep the generated bases")
+    ap.add_argument("--worker-nice", type=int, default=None,
+                    help="niceness the parse workers add (custdev.build.WORKER_NICE, 10 by default; 0 to compare)")
     args = ap.parse_args(argv)
+    if args.worker_nice is not None:
+        import custdev.build
+
+        custdev.build.WORKER_NICE = args.worker_nice
     work = args.workdir or Path(tempfile.mkdtemp(prefix="custdev-bench-"))
-    print(f"cpus={os.cpu_count()} workdir={work}")
+    import custdev.build
+
+    print(f"cpus={os.cpu_count()} workdir={work} worker_nice={custdev.build.WORKER_NICE}")
     last = None
     for n in args.sizes:
         root = work / f"base-{n}"

@@ -288,7 +288,10 @@ def _file_order(rows: list[tuple]) -> list[tuple]:
 # Parse workers run this much "nicer" than the build's own process, which writes the database. The writer is the
 # slower side: when the parser processes outnumber the cores (two workers and the writer on two cores), a fair share
 # gave the writer two thirds of a core while they parsed, then it finished alone with a core idle: 10,000 interviews
-# took 102.5 s for 78.7 s of writer CPU. Nicer workers still use every core the writer leaves free.
+# took 102.5 s for 78.7 s of writer CPU. Nicer workers still use every core the writer leaves free. The other side:
+# on a machine busy with other programs they yield to those too, and the build takes longer (1,000 generated
+# interviews on the shared 2 cores at load 2-5: 23-80 s against 18-40 s at the same priority; CPU unchanged).
+# bench/build_bench.py --worker-nice 0 compares.
 WORKER_NICE = 10
 
 
