@@ -54,16 +54,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--keep", action="store_true", help="keep the generated bases")
     ap.add_argument("--worker-nice", type=int, default=None,
-                    help="niceness the parse workers add (custdev.build.WORKER_NICE, 10 by default; 0 to compare)")
+                    help="niceness the parse workers add (custdev.prepare.WORKER_NICE, 10 by default; 0 to compare)")
     args = ap.parse_args(argv)
     if args.worker_nice is not None:
-        import custdev.build
+        import custdev.prepare
 
-        custdev.build.WORKER_NICE = args.worker_nice
+        custdev.prepare.WORKER_NICE = args.worker_nice
     work = args.workdir or Path(tempfile.mkdtemp(prefix="custdev-bench-"))
-    import custdev.build
+    import custdev.prepare
 
-    print(f"cpus={os.cpu_count()} workdir={work} worker_nice={custdev.build.WORKER_NICE}")
+    print(f"cpus={os.cpu_count()} workdir={work} worker_nice={custdev.prepare.WORKER_NICE}")
     last = None
     for n in args.sizes:
         root = work / f"base-{n}"

@@ -32,7 +32,7 @@ FIRST_SHARE = 0.5
 def turn_rows(turns) -> list[tuple]:
     """What each turn's rows need that depends on the turn alone: (speaker, start, text, stem, line, language,
     confidence, unsure, quotes), a quote as (text, stem, line, pains, tags, hypotheses, confidence, unsure)."""
-    from custdev.build import _unsure_json
+    from custdev.prepare import _unsure_json
 
     out = []
     stem = stem_text
@@ -59,7 +59,7 @@ def _ids(interview_id: str, rows: list[tuple], seen_turns: Counter | None = None
 
 def _read_part(body: str, first_line: int, path: str, codebook: Codebook | None, interview_id: str | None):
     """Run in the worker: the rows of a later part of a body, or ("invalid",) / ("error", line, message)."""
-    from custdev.build import paused_gc
+    from custdev.prepare import paused_gc
 
     with paused_gc():
         return _read_part_rows(body, first_line, path, codebook, interview_id)
@@ -89,10 +89,10 @@ def _keys(texts) -> list[str | None]:
 
 
 def read_split(text: str, path: str, codebook: Codebook | None):
-    """(interview, utterance rows, quote rows, turn ids, quote ids) as custdev.build.prepare makes them, read in two
+    """(interview, utterance rows, quote rows, turn ids, quote ids) as custdev.prepare.prepare makes them, read in two
     processes; None when the file is not for it (too short, another shape): read it in one go.
     Raises ParseError as parse_interview would."""
-    from custdev.build import die_with_parent
+    from custdev.prepare import die_with_parent
 
     if len(text) < SPLIT_BYTES:
         return None

@@ -27,9 +27,9 @@ from custdev.errors import CustdevError, ParseError
 from custdev.importers import AUDIO_EXTS, TRANSCRIPT_EXTS, ImportContext, Imported, ImportError_, import_transcript, kind_of
 from custdev.markdown import parse_interview, render_interview
 from custdev.paths import media_file, media_type
+from custdev.prepare import SIDECAR_SUFFIX
 from custdev.speech import ModelError, TranscribeOptions, Transcriber, cache_dir
 
-SIDECAR_SUFFIX = ".words.json"
 
 
 @dataclass

@@ -20,7 +20,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from custdev.build import interview_files, sidecar_path
+from custdev.build import interview_files
+from custdev.prepare import sidecar_path
 from custdev.config import PRIVATE_DIR, Base, atomic_write_text
 from custdev.errors import CustdevError, ParseError
 from custdev.markdown import parse_interview

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import custdev.bigfile as bigfile
-from custdev.build import prepare
+from custdev.prepare import prepare
 from custdev.models import Codebook, CodebookEntry
 
 LINES = [
