@@ -167,11 +167,11 @@ def test_killed_worker_is_retried_and_a_bad_recording_is_reported(cluster, empty
 def test_interrupted_head_resumes_and_skips_what_it_wrote(cluster, empty_base, tmp_path, model_cache):
     folder = tmp_path / "calls"
     folder.mkdir()
-    # more recordings than the decoders finish between the first interview and the Ctrl-C, all different (a copy of
-    # one would count as already there) and all the cheapest real speech there is: JFK after 0, 0.1, ... 0.4 s of silence
-    jfk = _decode(DATA / "jfk.ogg")
-    for k in range(5):
-        _wav(folder / f"jfk-{k}.wav", np.concatenate([np.zeros(1600 * k, jfk.dtype), jfk]))
+    # more recordings than the decoders finish between the first interview and the Ctrl-C (all different: a copy
+    # of one would count as already there). Not five short copies of JFK: tasks finishing every few seconds made the
+    # Ctrl-C land while Ray completed one, and Ray 2's driver aborted ("Tried to complete task that was not pending")
+    for name in ("jfk.ogg", "call_mono.ogg", "ru_mono.ogg", "call_stereo.ogg", "en_de_switch.ogg"):
+        shutil.copy(DATA / name, folder / name)
     # --ray joins the cluster this machine belongs to (RAY_ADDRESS here), as after "ray start --head"
     env = {**os.environ, "CUSTDEV_CACHE": str(model_cache), "HF_HUB_OFFLINE": "1", "RAY_ADDRESS": cluster}
     cmd = [sys.executable, "-m", "custdev", "import", str(folder), "--base", str(empty_base), "--no-build", "--json", "--ray"]
