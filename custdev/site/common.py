@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -68,6 +69,7 @@ def unsure_words(value) -> list[str]:
     return [str(w) for w in words] if isinstance(words, list) else []
 
 
+@lru_cache(maxsize=8192)  # 100 links a search page, the same interviews again and again; tilde_encode works per byte
 def row_pk(value) -> str:
     from datasette.utils import tilde_encode
 

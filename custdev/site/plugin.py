@@ -26,7 +26,7 @@ from custdev.site.pages import (
     quote_data,
     search_data,
 )
-from custdev.site.queries import table_rows_html
+from custdev.site.queries import search_results_renderer, table_rows_html
 from custdev.site.searchsql import highlight_html, load_base_lemmas, site_fts_query, snippet_sql
 from custdev.site.settings import DB_NAME, STATIC_DIR, STATIC_PREFIX, TEMPLATES_DIR
 
@@ -71,6 +71,7 @@ def prepare_jinja2_environment(env, datasette):
     env.filters["custdev_unsure"] = unsure_words
     env.globals["custdev_static"] = lambda name: datasette.urls.path(STATIC_PREFIX + name)
     install_i18n(env, datasette)
+    env.globals["custdev_search_results"] = search_results_renderer(env)  # after i18n: the copy shares its callables
 
 
 @hookimpl

@@ -256,3 +256,22 @@ def table_rows_html(display_rows) -> Markup:
                        f'{escape(cell["value"])}</td>\n                ')
         out.append("\n            </tr>\n        ")
     return Markup("".join(out))
+
+
+RESULTS_TEMPLATE = "_custdev_search_results.html"
+
+
+def search_results_renderer(env):
+    """The global ``custdev_search_results(hits)`` of the search page: its facets and hits, rendered by a synchronous
+    copy of the site's Jinja environment (same loader, filters, globals and catalogs). Datasette renders pages with
+    Jinja's async mode, where every loop step and call of 50 hits is awaited: ~20 ms of CPU a page, ~3 ms this way."""
+    from jinja2 import pass_context
+
+    sync = env.overlay(cache_size=50)  # its own cache: the async env's compiled templates must not be reused here
+    sync.is_async = False
+
+    @pass_context
+    def render(ctx, hits) -> Markup:
+        return Markup(sync.get_template(RESULTS_TEMPLATE).render({**ctx.get_all(), "hits": hits}))
+
+    return render
