@@ -12,8 +12,8 @@
   in one transaction), so the count is taken on the index alone; the first page takes the first matches from the
   index in id order, instead of collecting every match first. The same numbers and rows, from the index.
 
-Both are installed on the base's Datasette database object at start-up (:func:`install`); any other SQL runs as
-Datasette would run it.
+Both are installed on the base's Datasette database object at start-up (:func:`install`), with the cache of its
+schema questions (:mod:`custdev.site.schema_cache`); any other SQL runs as Datasette would run it.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from collections import Counter
 
 from markupsafe import Markup, escape
 
+from custdev.site import schema_cache
 from custdev.site.common import LRU, db_stamp
 from custdev.site.searchsql import BEST_OF_HITS_SQL, FACETS_OF_HITS_SQL, HITS_SQL, SEARCH_FILTERS, SEARCH_SQL, site_fts_query
 
@@ -132,6 +133,7 @@ def install(datasette, db) -> None:
         return
     db._custdev_queries = True
     original = db.execute
+    schema_cache.install(db)
 
     async def execute(sql, params=None, truncate=False, custom_time_limit=None, page_size=None, log_sql_errors=True):
         if sql is SEARCH_SQL or sql == SEARCH_SQL:
@@ -139,8 +141,13 @@ def install(datasette, db) -> None:
                 return await _search(datasette, db, params, custom_time_limit)
             except _NoTempTable:  # a connection that may not even write its temp tables (PRAGMA query_only)
                 pass
-        return await original(table_search_sql(sql), params, truncate=truncate, custom_time_limit=custom_time_limit,
-                              page_size=page_size, log_sql_errors=log_sql_errors)
+
+        def run():
+            return original(table_search_sql(sql), params, truncate=truncate, custom_time_limit=custom_time_limit,
+                            page_size=page_size, log_sql_errors=log_sql_errors)
+
+        cached = await schema_cache.table_name_rows(db, sql, params, run)
+        return cached if cached is not None else await run()
 
     db.execute = execute
 
