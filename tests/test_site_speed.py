@@ -108,3 +108,31 @@ def test_table_search_count_and_first_page_come_from_the_index_unchanged(ds, bas
     other = count_sql.replace(") ", ") and speaker_role = :p0 ")
     assert queries.table_search_sql(other) == other
     assert queries.table_search_sql(page_sql.replace("order by id", "order by seq")) == page_sql.replace("order by id", "order by seq")
+
+
+def test_table_pages_follow_a_schema_change_while_the_site_runs(tmp_path):
+    """The site answers Datasette's schema questions from a cache (custdev.site.schema_cache): a column added while
+    it runs (as a build's migration would) shows on the next page, and a dropped table is gone."""
+    from conftest import copy_base
+
+    root = copy_base(REPO, tmp_path / "base")
+    assert build_base(root).failed == 0
+    site = make_datasette(load_base(root))
+
+    async def pages():
+        first = await site.client.get("/custdev/tags")
+        await site.client.get("/custdev/tags")  # answered from the cache now
+        with sqlite3.connect(root / "custdev.db") as conn:
+            conn.execute("alter table tags add column custdev_new_column text")
+            conn.execute("create table custdev_scratch (id integer primary key)")
+        added = await site.client.get("/custdev/tags")
+        scratch = await site.client.get("/custdev/custdev_scratch")
+        with sqlite3.connect(root / "custdev.db") as conn:
+            conn.execute("drop table custdev_scratch")
+        gone = await site.client.get("/custdev/custdev_scratch")
+        return first, added, scratch, gone
+
+    first, added, scratch, gone = asyncio.run(pages())
+    assert first.status_code == 200 and "custdev_new_column" not in first.text
+    assert added.status_code == 200 and "custdev_new_column" in added.text
+    assert scratch.status_code == 200 and gone.status_code == 404
