@@ -256,10 +256,15 @@ def table_rows_html(display_rows) -> Markup:
     from datasette.utils import to_css_class
 
     out = []
+    classes: dict = {}  # to_css_class per column (a regex, and an md5 for odd names), not per cell
     for row in display_rows:
         out.append("\n            <tr>\n                ")
         for cell in row:
-            out.append(f'\n                    <td class="col-{escape(to_css_class(cell["column"]))} type-{escape(cell["value_type"])}">'
+            column = cell["column"]
+            css = classes.get(column)
+            if css is None:
+                css = classes[column] = escape(to_css_class(column))
+            out.append(f'\n                    <td class="col-{css} type-{escape(cell["value_type"])}">'
                        f'{escape(cell["value"])}</td>\n                ')
         out.append("\n            </tr>\n        ")
     return Markup("".join(out))
