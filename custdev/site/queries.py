@@ -56,8 +56,9 @@ _maps_cache = LRU(2)
 _maps_lock = threading.Lock()
 
 
-def _facet_maps(conn: sqlite3.Connection, key) -> tuple[dict, dict, dict]:
-    """interview → segments, quote → pains, quote → tags, for the database as it is now (cached per file stamp)."""
+def _facet_maps(conn: sqlite3.Connection, key) -> tuple[dict, dict, dict, dict]:
+    """interview → segments, quote → pains, quote → tags, quote → its turn's speaker role, for the database as it is
+    now (cached per file stamp)."""
     maps = _maps_cache.get(key)
     if maps is None:
         with _maps_lock:
@@ -71,7 +72,8 @@ def _facet_maps(conn: sqlite3.Connection, key) -> tuple[dict, dict, dict]:
 
                 maps = (group("select interview_id, segment from interview_segments"),
                         group("select quote_id, pain from quote_pains"),
-                        group("select quote_id, tag from quote_tags"))
+                        group("select quote_id, tag from quote_tags"),
+                        dict(conn.execute("select q.id, u.speaker_role from quotes q join utterances u on u.id = q.utterance_id")))
                 _maps_cache.put(key, maps)
     return maps
 
@@ -104,17 +106,12 @@ def facet_counts(conn: sqlite3.Connection, stamp_key, *, maps: bool | None = Non
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples: up to 2,000 rows
     hits = cursor.execute("select quote_id, interview_id, role from temp.custdev_hits").fetchall()
-    segments, pains, tags = _facet_maps(conn, stamp_key)
+    segments, pains, tags, roles = _facet_maps(conn, stamp_key)
     quote_ids = [q for q, _, _ in hits if q is not None]
     kind = Counter({"quote": len(quote_ids), "utterance": len(hits) - len(quote_ids)})
     interview = Counter(i for _, i, _ in hits)
     speaker = Counter(r for q, _, r in hits if q is None)
-    # A quote's speaker is its turn's: one look-up per quote hit.
-    for role, n in cursor.execute(
-        "select u.speaker_role, count(*) from temp.custdev_hits h join utterances u on u.id = h.utterance_id "
-        "where h.kind = 'quote' group by u.speaker_role"
-    ):
-        speaker[role] += n
+    speaker.update(roles[q] for q in quote_ids if q in roles)  # a quote's speaker is its turn's
     segment: Counter = Counter()
     for interview_id, n in interview.items():
         for s in segments.get(interview_id, ()):
