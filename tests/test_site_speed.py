@@ -136,3 +136,20 @@ def test_table_pages_follow_a_schema_change_while_the_site_runs(tmp_path):
     assert first.status_code == 200 and "custdev_new_column" not in first.text
     assert added.status_code == 200 and "custdev_new_column" in added.text
     assert scratch.status_code == 200 and gone.status_code == 404
+
+
+def test_the_site_loads_the_facet_maps_and_dictionaries_when_it_starts(base):
+    """`custdev serve` warms each server process in the background at start-up, so the first search page does not
+    wait for the facet maps (and pymorphy3's dictionaries) to load."""
+    from custdev.site.common import db_stamp
+
+    site = make_datasette(load_base(base))
+    queries._maps_cache.data.clear()  # earlier search pages of this module loaded them
+
+    async def start():
+        await site.invoke_startup()
+        await site._custdev_warm_up
+        return site.get_database("custdev")
+
+    db = asyncio.run(start())
+    assert queries._maps_cache.get((db.path, db_stamp(db.path))) is not None

@@ -49,9 +49,14 @@ def prepare_connection(conn, database, datasette):
 @hookimpl
 def startup(datasette):
     if is_custdev(datasette):
-        from custdev.site.queries import install
+        import asyncio
+
+        from custdev.site.queries import install, warm_up
 
         install(datasette, datasette.get_database(DB_NAME))  # the search page's one pass, table-search counts
+        # In the background: `custdev serve` starts each server process at once, and a search in the first
+        # seconds just waits for what the warm-up is loading anyway.
+        datasette._custdev_warm_up = asyncio.get_running_loop().create_task(warm_up(datasette.get_database(DB_NAME)))
 
 
 @hookimpl
