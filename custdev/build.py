@@ -109,6 +109,13 @@ BATCH_INTERVIEWS = 200
 BUILD_CACHE_KB = 65536
 BATCH_SECONDS = 1.0
 
+# A first build keeps its savepoints' journals in memory (PRAGMA temp_store = MEMORY). Each interview's savepoint
+# journals the pages it changes that were there before it, 80-160 KB of a generated interview, and past 64 KB SQLite
+# spilled that journal into a temporary file, page by page: 158,000 write calls for 1,000 interviews, 39,000 without
+# (the writer's system CPU 8.1 -> 6.7 s per 4,000 interviews). A first build's interviews are new, so few of their
+# pages were there before them; a later build's savepoint may journal a whole rewritten interview, and keeps
+# SQLite's default.
+
 
 class _Writer:
     """Writes interviews in batches (see above). ``bulk``: the database held no interview when the build began (a
@@ -126,14 +133,16 @@ class _Writer:
         self.conn = db.conn
         self.bulk = bulk
         self.journal = False
-        self.fts_hash = False
+        self.fts_saved: dict | None = None  # a first build's full-text settings to put back (see _fts_bulk)
         self.pending = 0  # interviews written since BEGIN
         self.batch = 0  # ... and since the full-text changes were last applied
         self.started = 0.0
-        self.fts: list[tuple[str, bool, list[tuple]]] = []  # (FTS table, delete?, rows) to apply before COMMIT
+        self.fts: list[tuple[str, str, list]] = []  # (FTS table, what, rows) to apply before COMMIT (see _fts)
 
     def write(self, fn, *args) -> None:
         if self.pending == 0:
+            if self.bulk:
+                self.conn.execute("PRAGMA temp_store = MEMORY")  # its savepoint journals (see above)
             self.conn.execute("BEGIN IMMEDIATE")
         if not self.started:
             self.started = time.monotonic()
@@ -164,12 +173,14 @@ class _Writer:
         self.batch = 0
         self.started = 0.0
         try:
-            if self.bulk and not self.fts_hash:
-                self.fts_hash = _fts_hashsize(self.conn, FTS_BULK_HASH_BYTES)
+            if self.bulk and self.fts_saved is None:
+                self.fts_saved = _fts_bulk(self.conn) or {}
             _apply_fts(self.conn, self.fts)
         except BaseException:
             self.conn.execute("ROLLBACK")  # the whole transaction, rows and index alike: nothing half-written
             self.pending = 0
+            self.fts_saved = None  # rolled back with it
+            self.conn.execute("PRAGMA temp_store = DEFAULT")
             raise
         finally:
             self.fts.clear()
@@ -177,25 +188,33 @@ class _Writer:
     def commit(self) -> None:
         if self.pending:
             self._apply_queued()
-            if self.fts_hash:  # back to the default, and no trace of it in the tables
-                self.fts_hash = False
-                _fts_hashsize(self.conn, None)
+            if self.fts_saved:  # back as they were, and no trace of the bulk settings in the tables
+                _fts_bulk(self.conn, self.fts_saved)
+            self.fts_saved = None
             if self.bulk:
                 _fts_optimize(self.conn)
             self.pending = 0
             self.conn.execute("COMMIT")
+            self.conn.execute("PRAGMA temp_store = DEFAULT")
         if self.journal:
             self.journal = False
             with contextlib.suppress(sqlite3.OperationalError):  # a reader holds it: the next open_db switches back
                 self.conn.execute("PRAGMA journal_mode=WAL")
 
 
-# A first build lets each full-text index gather this much in memory before it writes a segment (FTS5's default is
-# 1 MB). A batch's terms (a second of interviews, 2-3 MB) then become one segment instead of three or four, and the
-# merging of those small segments was a third of the index's cost: utterances_fts 3.0 -> 2.0 s CPU per 1,000
-# generated interviews. Only the index's layout changes: the same rows match, with the same rank.
-FTS_BULK_HASH_BYTES = 64 << 20
-FTS_DEFAULT_HASH_BYTES = 1 << 20
+# A first build writes each full-text index with these FTS5 settings (fts5.html#fts5_configuration_options), put back
+# before its COMMIT (see _fts_bulk):
+# - hashsize: each index gathers 64 MB of terms in memory before it writes a segment (FTS5's default is 1 MB). A
+#   batch's terms (a second of interviews, 2-3 MB) then become one segment instead of three or four: utterances_fts
+#   3.0 -> 2.0 s CPU per 1,000 generated interviews. (Not in the documented list, but an option since 2015,
+#   fts5_config.c.)
+# - automerge 0, crisismerge at its maximum: no merging of segments while the rows stream in, since _fts_optimize
+#   merges them all into one at the end anyway. With FTS5's defaults (4 and 16) every row's terms were merged again
+#   at each level as the segments piled up: 1.5 million rows (10,000 generated interviews) took 26.9 s to index and
+#   optimize, 18.8 s without (bench, load 3-7).
+# Only the index's layout changes on the way: the same rows match, with the same rank, and it ends as one segment.
+FTS_BULK_SETTINGS = {"hashsize": 64 << 20, "automerge": 0, "crisismerge": 1999}
+FTS_DEFAULT_SETTINGS = {"hashsize": 1 << 20, "automerge": 4, "crisismerge": 16}
 FTS_TABLES = ("utterances_fts", "quotes_fts")
 
 
@@ -209,25 +228,30 @@ def _fts_optimize(conn: sqlite3.Connection) -> None:
         conn.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
 
 
-def _fts_hashsize(conn: sqlite3.Connection, size: int | None) -> bool:
-    """Set FTS5's ``hashsize`` (its pending-terms memory) for this connection's writes, or (``None``) put back the
-    default and remove the setting from the index's ``_config`` table, so the database ends as without it.
-
-    ``hashsize`` is an FTS5 configuration option since 2015 (fts5_config.c), not in the documented list: a SQLite
-    that refuses it leaves the build as it was."""
-    try:
-        for table in FTS_TABLES:
-            conn.execute(f"INSERT INTO {table}({table}, rank) VALUES ('hashsize', ?)", [size or FTS_DEFAULT_HASH_BYTES])
-    except sqlite3.OperationalError:
-        size = None
-        ok = False
-    else:
-        ok = True
-    if size is None:
-        for table in FTS_TABLES:
+def _fts_bulk(conn: sqlite3.Connection, saved: dict | None = None) -> dict | None:
+    """Give this connection's full-text indexes FTS_BULK_SETTINGS, returning what their ``_config`` tables held for
+    those keys (None: SQLite refused a setting, and the indexes keep their own); or, given that (``saved``), put it
+    back, in memory and in the tables, so the database ends as without the bulk settings."""
+    keys = tuple(FTS_BULK_SETTINGS)
+    marks = ",".join("?" * len(keys))
+    if saved is None:
+        saved = {table: conn.execute(f"SELECT k, v FROM {table}_config WHERE k IN ({marks})", keys).fetchall() for table in FTS_TABLES}
+        try:
+            for table in FTS_TABLES:
+                for key, value in FTS_BULK_SETTINGS.items():
+                    conn.execute(f"INSERT INTO {table}({table}, rank) VALUES (?, ?)", [key, value])
+        except sqlite3.OperationalError:
+            _fts_bulk(conn, saved)
+            return None
+        return saved
+    for table in FTS_TABLES:
+        old = dict(saved.get(table, ()))
+        for key, value in FTS_DEFAULT_SETTINGS.items():
             with contextlib.suppress(sqlite3.OperationalError):
-                conn.execute(f"DELETE FROM {table}_config WHERE k = 'hashsize'")
-    return ok
+                conn.execute(f"INSERT INTO {table}({table}, rank) VALUES (?, ?)", [key, old.get(key, value)])
+        conn.execute(f"DELETE FROM {table}_config WHERE k IN ({marks})", keys)
+        conn.executemany(f"INSERT INTO {table}_config(k, v) VALUES (?, ?)", saved.get(table, ()))
+    return None
 
 
 def _rollback_journal(conn: sqlite3.Connection) -> bool:
@@ -246,27 +270,41 @@ def _rollback_journal(conn: sqlite3.Connection) -> bool:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
 
 
-def _fts(db, table: str, rows: list[tuple], *, delete: bool = False) -> None:
+def _fts(db, table: str, rows: list, *, delete: bool = False, stored: bool = False) -> None:
     """Add rows (rowid, text, text_stem) to ``table``'s index, or remove them (``delete``): now, or inside a _Writer
-    at the batch's COMMIT (see above)."""
+    at the batch's COMMIT (see above). ``stored``: ``rows`` are only the rowids, in ascending order, of rows just
+    written to the index's content table (``table`` without ``_fts``) and not changed again before the COMMIT; their
+    text is read back from there."""
     queue = getattr(db, "fts_queue", None)
+    item = (table, "stored" if stored else "delete" if delete else "add", rows)
     if queue is None:
-        _apply_fts(db.conn, [(table, delete, rows)])
+        _apply_fts(db.conn, [item])
     else:
-        queue.append((table, delete, rows))
+        queue.append(item)
 
 
-def _apply_fts(conn, queued: list[tuple[str, bool, list[tuple]]]) -> None:
+def _apply_fts(conn, queued: list[tuple[str, str, list]]) -> None:
     """Removals first, then additions, each in rowid order: FTS5 flushes its in-memory segment whenever a rowid is
     lower than the one before, so a batch applied in order makes one segment instead of one per interview. (A row
-    removed and added again in one batch, an unchanged turn of a rewritten interview, keeps its order.)"""
+    removed and added again in one batch, an unchanged turn of a rewritten interview, keeps its order.)
+
+    Stored rows (a first build's) are added by one statement that reads them back by rowid: each row costs SQLite a
+    look-up of a page it has just written, instead of this process a tuple made, kept, sorted and bound (0.4 s of the
+    writer's CPU per 1,000 generated interviews)."""
     for table in dict.fromkeys(t for t, _, _ in queued):
-        gone = sorted(r for t, d, rows in queued if t == table and d for r in rows)
-        new = sorted(r for t, d, rows in queued if t == table and not d for r in rows)
+        gone = sorted(r for t, k, rows in queued if t == table and k == "delete" for r in rows)
+        new = sorted(r for t, k, rows in queued if t == table and k == "add" for r in rows)
+        stored = sorted(i for t, k, ids in queued if t == table and k == "stored" for i in ids)
         if gone:
             conn.executemany(f"INSERT INTO {table}({table}, rowid, text, text_stem) VALUES ('delete', ?, ?, ?)", gone)
         if new:
             conn.executemany(f"INSERT INTO {table}(rowid, text, text_stem) VALUES (?, ?, ?)", new)
+        if stored:  # CROSS JOIN: in the order of the (sorted) rowids given
+            conn.execute(
+                f"INSERT INTO {table}(rowid, text, text_stem) SELECT c.rowid, c.text, c.text_stem "
+                f"FROM json_each(?) AS j CROSS JOIN {table.removesuffix('_fts')} AS c ON c.rowid = j.value",
+                ["[" + ",".join(map(str, stored)) + "]"],
+            )
 
 
 @contextlib.contextmanager
@@ -480,8 +518,12 @@ def _write(db, p: Prepared, old_id: str | None) -> None:
         "INSERT INTO quote_hypotheses(quote_id, hypothesis, stance) VALUES (?, ?, ?)",
         [(quote_ids[n], h, st) for n, q in enumerate(p.quotes) for h, st in q[8]],
     )
-    _fts(db, "utterances_fts", [(r[0], r[7], r[8]) for r in utt_rows])
-    _fts(db, "quotes_fts", [(r[0], r[5], r[6]) for r in quote_rows])
+    if fresh:  # no row of this interview is changed again in this build (see _fts)
+        _fts(db, "utterances_fts", [r[0] for r in utt_rows], stored=True)
+        _fts(db, "quotes_fts", [r[0] for r in quote_rows], stored=True)
+    else:
+        _fts(db, "utterances_fts", [(r[0], r[7], r[8]) for r in utt_rows])
+        _fts(db, "quotes_fts", [(r[0], r[5], r[6]) for r in quote_rows])
 
 
 def build_base(base: Base | str | Path | None = None, *, full: bool = False, progress: Progress | None = None, workers: int | None = None) -> BuildResult:
