@@ -253,8 +253,10 @@ def fast_turns(lines: list[str], first_line: int, path: str, codebook: Codebook 
                 if m is not None:
                     h, mi, s = m.group(1, 2, 3)
                     if not_plain(content, m.end()) is None:
-                        current = Turn(m.group(4), float(int(h) * 3600 + int(mi) * 60 + int(s)), " ".join(content[m.end():].split()),
-                                       line=first_line + n + 1)
+                        words = content[m.end():].split()
+                        said = " ".join(words)
+                        current = Turn(m.group(4), float(int(h) * 3600 + int(mi) * 60 + int(s)), said, line=first_line + n + 1,
+                                       split=(said, words))
                         turns.append(current)
                         in_notes = False
                         continue

@@ -64,6 +64,9 @@ class Turn:
     words: list[Word] = field(default_factory=list)
     language: str | None = None  # set when the turn is in another language than the interview
     unsure: list[tuple[int, int]] = field(default_factory=list)  # {?…?} / [inaudible] spans in text
+    # (text, text.split()) as the parser made them (a plain one-paragraph turn): whoever needs the words of ``text``
+    # takes them from here while ``text`` is still that same string (custdev.prepare); not part of the turn's value.
+    split: tuple[str, list[str]] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass

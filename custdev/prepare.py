@@ -102,8 +102,13 @@ def _prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook, s
     quote_keys: list[str] = []
     for seq, turn in enumerate(interview.turns, 1):
         said = turn.text
-        tokens = said.split()
-        turn_keys.append(" ".join(tokens))
+        split = turn.split
+        if split is not None and split[0] is said:  # the parser's words of this very text (one space between them)
+            tokens = split[1]
+            turn_keys.append(said)
+        else:
+            tokens = said.split()
+            turn_keys.append(" ".join(tokens))
         prepared.utterances.append(
             (seq, turn.speaker, roles[turn.speaker.strip().casefold()], turn.start_s, turn.end_s, said, stem_tokens(tokens), turn.line,
              turn.language, confidence(said, turn.unsure), _unsure_json(said, turn.unsure) if turn.unsure else None)
