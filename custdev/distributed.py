@@ -4,7 +4,8 @@
   bytes into Ray's object store; a worker writes them to a private temp folder, decodes and transcribes them with
   :func:`custdev.speech.transcribe_file` (the same code as a plain import) and returns the transcript as plain data (speaker
   segments with word times). Only the head turns transcripts into interview files (temp file, then rename) and
-  builds the base, so the base stays consistent whatever happens to workers.
+  builds the base, so the base stays consistent whatever happens to workers. The temp folder goes with the task; one
+  that a killed or cancelled worker left behind is removed by the next task on that machine.
 * **No shared disk.** The Whisper model's files go into the object store once per run; each worker writes them
   into its own cache (by content hash, temp file then rename) on first use and loads the model once per process.
 * **GPU.** When the cluster has GPUs, tasks ask Ray for one (``num_gpus=1``) and transcribe on CUDA in float16;
@@ -21,6 +22,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -212,6 +214,37 @@ def materialize_model(key: str, files: dict[str, bytes]) -> Path:
 # --------------------------------------------------------------------------------------------------------------
 # The task
 
+TASK_DIR_PREFIX = "custdev-ray-"  # + the worker's pid + "-": a task's temp folder, holding a copy of the recording
+_TASK_DIR = re.compile(re.escape(TASK_DIR_PREFIX) + r"(\d+)-")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    try:  # a killed worker its raylet has not reaped yet is dead too
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def sweep_task_dirs(root: Path | None = None) -> list[Path]:
+    """Remove the temp folders that tasks on this machine left behind when their worker died (killed, or cancelled
+    by Ctrl-C on the head: its ``finally`` never ran): each holds a copy of an interview's recording. Folders of
+    live workers stay. Returns what was removed."""
+    import shutil
+
+    removed = []
+    for folder in Path(root or tempfile.gettempdir()).glob(f"{TASK_DIR_PREFIX}*"):
+        m = _TASK_DIR.match(folder.name)
+        if m and folder.is_dir() and not _alive(int(m.group(1))):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
 
 def transcribe_one(model: tuple[str, dict[str, bytes]], audio: bytes, name: str, mtime: float, source: str, options: Any) -> Outcome:
     """Run on a worker: one recording's bytes -> its transcript (plain data). Never raises for a bad recording."""
@@ -225,7 +258,8 @@ def transcribe_one(model: tuple[str, dict[str, bytes]], audio: bytes, name: str,
     gpu = bool(ray.get_gpu_ids())
     node = socket.gethostname()
     key, files = model
-    with tempfile.TemporaryDirectory(prefix="custdev-ray-") as tmp:
+    sweep_task_dirs()
+    with tempfile.TemporaryDirectory(prefix=f"{TASK_DIR_PREFIX}{os.getpid()}-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(audio)
         os.utime(path, (mtime, mtime))  # the interview's date falls back to the file's date

@@ -35,22 +35,46 @@ TASK_TITLE = b"ray::transcribe_one"
 
 
 @pytest.fixture(scope="module")
-def cluster(model_cache):
+def worker_tmp(tmp_path_factory) -> Path:
+    """The temp folder of the cluster's workers (their TMPDIR), where each task writes its copy of a recording."""
+    return tmp_path_factory.mktemp("ray-workers-tmp")
+
+
+@pytest.fixture(scope="module")
+def cluster(model_cache, worker_tmp):
     """One real local cluster (2 CPUs) for the module; this test process is its driver."""
     os.environ["CUSTDEV_CACHE"] = str(model_cache)
-    for attempt in (1, 2):  # Ray gives a node 30 s to start; a very busy machine may need a second try
-        try:
-            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-                     runtime_env={"env_vars": {"CUSTDEV_CACHE": str(model_cache), "HF_HUB_OFFLINE": "1"}})
-            break
-        except Exception:  # noqa: BLE001
-            ray.shutdown()
-            if attempt == 2:
-                raise
+    # the raylet and so every worker (of this driver's job and of a head started later) get TMPDIR=worker_tmp; Ray
+    # keeps its own sessions where it would have (RAY_TMPDIR; a socket path under pytest's folder is too long)
+    saved = {k: os.environ.get(k) for k in ("TMPDIR", "RAY_TMPDIR")}
+    os.environ["RAY_TMPDIR"] = saved["RAY_TMPDIR"] or saved["TMPDIR"] or "/tmp"
+    os.environ["TMPDIR"] = str(worker_tmp)
+    try:
+        for attempt in (1, 2):  # Ray gives a node 30 s to start; a very busy machine may need a second try
+            try:
+                ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+                         runtime_env={"env_vars": {"CUSTDEV_CACHE": str(model_cache), "HF_HUB_OFFLINE": "1",
+                                                   "TMPDIR": str(worker_tmp)}})
+                break
+            except Exception:  # noqa: BLE001
+                ray.shutdown()
+                if attempt == 2:
+                    raise
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     try:
         yield ray.get_runtime_context().gcs_address
     finally:
         ray.shutdown()
+
+
+def _task_dirs_left(worker_tmp: Path) -> list[str]:
+    """Temp folders of tasks (each with a copy of a recording) still on disk."""
+    return sorted(p.name for p in worker_tmp.glob("custdev-ray-*"))
 
 
 def _decode(path: Path) -> np.ndarray:
@@ -105,7 +129,7 @@ def _no_half_files(base: Path) -> None:
             json.loads(side.read_text(encoding="utf-8"))
 
 
-def test_killed_worker_is_retried_and_a_bad_recording_is_reported(cluster, empty_base, tmp_path):
+def test_killed_worker_is_retried_and_a_bad_recording_is_reported(cluster, empty_base, tmp_path, worker_tmp):
     folder = tmp_path / "calls"
     folder.mkdir()
     jfk = _decode(DATA / "jfk.ogg")
@@ -123,8 +147,10 @@ def test_killed_worker_is_retried_and_a_bad_recording_is_reported(cluster, empty
         while not stop.is_set() and not killed:
             now = time.monotonic()
             for pid in _our_task_pids():
+                if not list(worker_tmp.glob(f"custdev-ray-{pid}-*")):
+                    continue  # the task has not written its copy of the recording yet
                 seen.setdefault(pid, now)
-                if now - seen[pid] >= 1.5:  # the task has been decoding/transcribing for a while: kill its worker
+                if now - seen[pid] >= 1.0:  # the task has been decoding/transcribing for a while: kill its worker
                     os.kill(pid, signal.SIGKILL)
                     killed.append(pid)
                     break
@@ -162,16 +188,24 @@ def test_killed_worker_is_retried_and_a_bad_recording_is_reported(cluster, empty
     assert stats[-1]["audio_done_h"] == pytest.approx((22 + 11 + 4) / 3600, abs=0.001)
     assert stats[-1]["speed_x_real_time"] > 0 and stats[-1]["eta_s"] == 0
     _no_half_files(empty_base)
+    # the killed worker's temp folder (a copy of long-call.wav) was removed by the task that ran after it
+    assert _task_dirs_left(worker_tmp) == []
 
 
-def test_interrupted_head_resumes_and_skips_what_it_wrote(cluster, empty_base, tmp_path, model_cache):
+def test_interrupted_head_resumes_and_skips_what_it_wrote(cluster, empty_base, tmp_path, model_cache, worker_tmp):
     folder = tmp_path / "calls"
     folder.mkdir()
     # more recordings than the decoders finish between the first interview and the Ctrl-C (all different: a copy
-    # of one would count as already there). Not five short copies of JFK: tasks finishing every few seconds made the
-    # Ctrl-C land while Ray completed one, and Ray 2's driver aborted ("Tried to complete task that was not pending")
-    for name in ("jfk.ogg", "call_mono.ogg", "ru_mono.ogg", "call_stereo.ogg", "en_de_switch.ogg"):
-        shutil.copy(DATA / name, folder / name)
+    # of one would count as already there), cheap ones: JFK (11 s), then JFK twice, then JFK after 0.1-0.3 s of
+    # silence. Ray runs the first two side by side and the head sends them in name order. The second takes twice
+    # as long as the first, so when the first is written (and the Ctrl-C lands) the other is only half done: with
+    # five near-equal copies the first two finished together, the Ctrl-C landed while Ray completed the second, and
+    # Ray 2's driver aborted ("Tried to complete task that was not pending").
+    jfk = _decode(DATA / "jfk.ogg")
+    shutil.copy(DATA / "jfk.ogg", folder / "a-jfk.ogg")
+    _wav(folder / "b-jfk-twice.wav", np.concatenate([jfk, jfk]))
+    for k, name in enumerate(("c-jfk.wav", "d-jfk.wav", "e-jfk.wav"), 1):
+        _wav(folder / name, np.concatenate([np.zeros(1600 * k, dtype=jfk.dtype), jfk]))
     # --ray joins the cluster this machine belongs to (RAY_ADDRESS here), as after "ray start --head"
     env = {**os.environ, "CUSTDEV_CACHE": str(model_cache), "HF_HUB_OFFLINE": "1", "RAY_ADDRESS": cluster}
     cmd = [sys.executable, "-m", "custdev", "import", str(folder), "--base", str(empty_base), "--no-build", "--json", "--ray"]
@@ -196,6 +230,22 @@ def test_interrupted_head_resumes_and_skips_what_it_wrote(cluster, empty_base, t
     assert second["build"]["total"] == 5
     assert set(written) <= {p.name for p in interviews.glob("*.md")}
     _no_half_files(empty_base)
+    # the tasks the Ctrl-C cancelled (their workers killed) left copies of recordings; the next run removed them
+    assert _task_dirs_left(worker_tmp) == []
+
+
+def test_temp_folders_of_dead_workers_are_swept_and_live_ones_kept(tmp_path):
+    from custdev.distributed import TASK_DIR_PREFIX, sweep_task_dirs
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    dead = tmp_path / f"{TASK_DIR_PREFIX}{int(gone.stdout)}-abc123"
+    live = tmp_path / f"{TASK_DIR_PREFIX}{os.getpid()}-def456"
+    other = tmp_path / f"{TASK_DIR_PREFIX}bench-xyz"  # not a task's folder (bench/ray_bench.py)
+    for folder in (dead, live, other):
+        folder.mkdir()
+        (folder / "call.ogg").write_bytes(b"OggS")
+    assert sweep_task_dirs(tmp_path) == [dead]
+    assert not dead.exists() and live.exists() and other.exists()
 
 
 def test_ray_missing_or_bad_address_is_one_line(empty_base, tmp_path):
