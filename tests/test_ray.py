@@ -196,14 +196,15 @@ def test_interrupted_head_resumes_and_skips_what_it_wrote(cluster, empty_base, t
     folder = tmp_path / "calls"
     folder.mkdir()
     # more recordings than the decoders finish between the first interview and the Ctrl-C (all different: a copy
-    # of one would count as already there), cheap ones: JFK (11 s), then JFK twice, then JFK after 0.1-0.3 s of
-    # silence. Ray runs the first two side by side and the head sends them in name order. The second takes twice
-    # as long as the first, so when the first is written (and the Ctrl-C lands) the other is only half done: with
-    # five near-equal copies the first two finished together, the Ctrl-C landed while Ray completed the second, and
-    # Ray 2's driver aborted ("Tried to complete task that was not pending").
+    # of one would count as already there), cheap ones: JFK (5 CPU s), en_de_switch (12), then JFK after 0.1-0.3 s
+    # of silence (5 each); the five fixtures up to call_stereo (34) and ru_mono took 85 CPU s. The head sends them in
+    # name order and Ray runs the first two side by side: when the first is written (and the Ctrl-C lands) the second
+    # is not even half done. With five near-equal JFK copies the first two finished together, the Ctrl-C landed
+    # while Ray completed the second, and Ray 2's driver aborted ("Tried to complete task that was not pending").
+    # (Not JFK twice in one file: its repeated text sends Whisper through every temperature, 38 CPU s.)
     jfk = _decode(DATA / "jfk.ogg")
     shutil.copy(DATA / "jfk.ogg", folder / "a-jfk.ogg")
-    _wav(folder / "b-jfk-twice.wav", np.concatenate([jfk, jfk]))
+    shutil.copy(DATA / "en_de_switch.ogg", folder / "b-en-de.ogg")
     for k, name in enumerate(("c-jfk.wav", "d-jfk.wav", "e-jfk.wav"), 1):
         _wav(folder / name, np.concatenate([np.zeros(1600 * k, dtype=jfk.dtype), jfk]))
     # --ray joins the cluster this machine belongs to (RAY_ADDRESS here), as after "ray start --head"
