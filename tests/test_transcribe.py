@@ -267,7 +267,9 @@ def test_mono_call_is_split_by_voice(transcriber):
 
 @pytest.mark.model
 def test_russian_with_forced_language():
-    tr = T.Transcriber(T.TranscribeOptions(language="ru", speakers=1)).transcribe(DATA / "ru_mono.ogg")
+    # beam 1: espeak's garbled Russian sends Whisper through every temperature whatever the beam, and the forced
+    # language is the point here (26.7 against 36.6 CPU s with beam 5; coverage[ru_mono] below decodes it with beam 5)
+    tr = T.Transcriber(T.TranscribeOptions(language="ru", speakers=1, beam_size=1)).transcribe(DATA / "ru_mono.ogg")
     text = " ".join(s.text for s in tr.segments)
     assert tr.language == "ru"
     assert len(re.findall(r"[а-яё]", text.lower())) > 20
