@@ -48,7 +48,10 @@ def rank(vectors: store.Vectors, query: np.ndarray, *, limit: int, allowed: set[
         return []
     scores = vectors.scores(query)
     if allowed is not None or exclude:
-        mask = np.fromiter(((allowed is None or i in allowed) and i not in exclude for i in vectors.ids.tolist()), dtype=bool, count=len(vectors))
+        ids = vectors.ids  # one vectorised membership test, not a Python loop over every row (24,000 on 300 interviews)
+        mask = np.ones(len(ids), dtype=bool) if allowed is None else np.isin(ids, np.fromiter(allowed, dtype=ids.dtype, count=len(allowed)))
+        if exclude:
+            mask &= ~np.isin(ids, np.fromiter(exclude, dtype=ids.dtype, count=len(exclude)))
         scores = np.where(mask, scores, -np.inf)
     # A turn has a row per sentence and scores as its best sentence: take enough rows to fill ``limit`` items.
     out: dict[int, float] = {}
