@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,10 @@ def empty_base(tmp_path) -> Path:
 
     root, _ = init_base(tmp_path / "base")
     return root
+
+
+def default_ctrl_c() -> None:
+    """``preexec_fn`` for a child a test stops with Ctrl-C (SIGINT): the child takes SIGINT by default even when the
+    test run ignores it. A CI job started in the background without job control inherits SIGINT ignored, Python
+    then never raises KeyboardInterrupt, and the test waited out its timeout (600 s) instead."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

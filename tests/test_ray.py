@@ -27,6 +27,7 @@ ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.
 from custdev.cli import app  # noqa: E402
 from custdev.config import load_base  # noqa: E402
 from custdev.ingest import ImportOptions, import_paths  # noqa: E402
+from conftest import default_ctrl_c  # noqa: E402
 from custdev.markdown import parse_interview  # noqa: E402
 
 pytestmark = pytest.mark.model
@@ -213,7 +214,7 @@ def test_interrupted_head_resumes_and_skips_what_it_wrote(cluster, empty_base, t
     # --ray joins the cluster this machine belongs to (RAY_ADDRESS here), as after "ray start --head"
     env = {**os.environ, "CUSTDEV_CACHE": str(model_cache), "HF_HUB_OFFLINE": "1", "RAY_ADDRESS": cluster}
     cmd = [sys.executable, "-m", "custdev", "import", str(folder), "--base", str(empty_base), "--no-build", "--json", "--ray"]
-    head = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    head = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_ctrl_c)
     interviews = empty_base / "interviews"
     deadline = time.monotonic() + 120
     while not list(interviews.glob("*.md")) and time.monotonic() < deadline and head.poll() is None:

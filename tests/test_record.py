@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from bench.transcribe_bench import wer
+from conftest import default_ctrl_c
 
 DATA = Path(__file__).parent / "data"
 JFK_TEXT = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
@@ -63,7 +64,7 @@ def test_list_devices_shows_the_pulse_input(pulse, empty_base):
 
 def test_a_killed_recording_keeps_every_second_until_then(pulse, empty_base):
     proc = subprocess.Popen([*CUSTDEV, "record", "--base", str(empty_base), "--name", "crash", "--no-transcribe", "--quiet"],
-                            env=pulse, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=pulse, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_ctrl_c)
     path = empty_base / "audio" / "crash.ogg"
     try:
         _wait_for(path)
@@ -78,7 +79,7 @@ def test_a_killed_recording_keeps_every_second_until_then(pulse, empty_base):
 @pytest.mark.model
 def test_record_a_played_file_stop_with_ctrl_c_and_transcribe_it(pulse, empty_base):
     proc = subprocess.Popen([*CUSTDEV, "record", "--base", str(empty_base), "--name", "2026-03-14-call", "--respondent", "John", "--language", "en"],
-                            env=pulse, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=pulse, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_ctrl_c)
     path = empty_base / "audio" / "2026-03-14-call.ogg"
     try:
         _wait_for(path)
