@@ -103,6 +103,7 @@ def _prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook, s
     for seq, turn in enumerate(interview.turns, 1):
         said = turn.text
         split = turn.split
+        turn.split = None  # for this step only: the interview goes to the writer pickled, and its words would go too
         if split is not None and split[0] is said:  # the parser's words of this very text (one space between them)
             tokens = split[1]
             turn_keys.append(said)
