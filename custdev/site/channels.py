@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from custdev.site.common import LRU, db_stamp, has_tables, link_to
+from custdev.site.common import has_rows, has_tables, link_to
 from custdev.site.settings import DB_NAME, SEARCH_CAP
 
 CHANNEL_LABELS = {"interview": "Interviews", "survey": "Survey comments", "ticket": "Support tickets", "chat": "Chat messages"}
@@ -21,22 +21,9 @@ select channel, count(*) as n from (
 """
 
 
-_responses_cache = LRU(4)
-
-
-async def _has_responses(db) -> bool:
-    """Whether the base holds any channel response (asked once per database state, not on every search page)."""
-    key = (db.path, db_stamp(db.path))
-    known = _responses_cache.get(key)
-    if known is None:
-        known = bool((await db.execute("select exists(select 1 from responses)")).rows[0][0])
-        _responses_cache.put(key, known)
-    return known
-
-
 async def channel_facet(datasette, db, q: str, current: dict, interview_hits: int | None) -> dict | None:
     """The Channel facet for the search page, or None when the base has no channel responses matching."""
-    if not q or not await has_tables(db, "responses", "responses_fts") or not await _has_responses(db):
+    if not q or not await has_tables(db, "responses", "responses_fts") or not await has_rows(db, "responses"):
         return None
     from datasette.database import QueryInterrupted
 

@@ -37,6 +37,17 @@ async def has_tables(db, *names: str) -> bool:
     return all(n in present for n in names)
 
 
+async def has_rows(db, table: str) -> bool:
+    """Whether ``table`` holds any row (asked on every search page: kept until the database file changes)."""
+    key = (db.path, db_stamp(db.path), table) if db.path else None
+    known = _rows_cache.get(key) if key else None
+    if known is None:
+        known = bool((await db.execute(f"select exists(select 1 from [{table}])")).rows[0][0])
+        if key:
+            _rows_cache.put(key, known)
+    return known
+
+
 async def fetch_rows(db, sql: str, params=None) -> list[dict]:
     result = await db.execute(sql, params or [])
     return [dict(r) for r in result.rows]
@@ -110,6 +121,7 @@ class LRU:
 
 
 _codebook_cache = LRU(8)
+_rows_cache = LRU(16)
 _names_cache = LRU(8)
 
 

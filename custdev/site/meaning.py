@@ -7,7 +7,7 @@ milliseconds. A base without vectors shows neither, silently.
 
 from __future__ import annotations
 
-from custdev.site.common import db_stamp, has_tables
+from custdev.site.common import has_rows, has_tables
 
 # Meaning hits are shown from MIN_SCORE and within WITHIN of the best one: unrelated sentences of the model sit around
 # 0.1-0.2, and a one-word query ("дорого") reaches only about 0.2 even with its best paraphrase.
@@ -17,20 +17,8 @@ SIMILAR_MIN = 0.25  # the quote panel compares whole quotes, which score higher
 SHOWN = 8
 
 
-_vectors_cache: dict = {}
-
-
 async def _has_vectors(db) -> bool:
-    if not await has_tables(db, "embeddings", "embedded_interviews"):
-        return False
-    key = (db.path, db_stamp(db.path)) if db.path else None
-    if key is None or key not in _vectors_cache:  # asked on every search page: kept until the database file changes
-        row = (await db.execute("select exists(select 1 from embedded_interviews)")).rows
-        if key is None:
-            return bool(row and row[0][0])
-        _vectors_cache.clear()
-        _vectors_cache[key] = bool(row and row[0][0])
-    return _vectors_cache[key]
+    return await has_tables(db, "embeddings", "embedded_interviews") and await has_rows(db, "embedded_interviews")
 
 
 # Reciprocal rank fusion (Cormack et al. 2009; the hybrid ranking of Elasticsearch, OpenSearch and Vespa): a hit's score
