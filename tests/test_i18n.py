@@ -260,3 +260,28 @@ def test_russian_base_agreement_table_is_russian(russian_base):
     assert result.exit_code == 0, result.output
     assert "Согласие" in result.stdout and "все коды" in result.stdout and english_leftovers(result.stdout) == []
     assert re.search(r"\d,\d{3}", result.stdout)  # kappa 1,000: the decimal comma
+
+
+def test_russian_base_import_lines_are_russian(tmp_path):
+    """`custdev import` into a Russian base (the first command after init): its per-file lines and its summary read
+    as Russian, with Russian plurals; an English base says "1 interview", not "1 interviews"."""
+    env = {"TERMINAL_WIDTH": "200", "NO_COLOR": "1"}
+    ru, en = tmp_path / "ru", tmp_path / "en"
+    for root, language in ((ru, "ru"), (en, "en")):
+        assert runner.invoke(app, ["init", str(root), "--language", language]).exit_code == 0
+    (tmp_path / "call.txt").write_text("Интервьюер: Как вы выставляете счета?\nРеспондент: Вручную, в экселе.\n", encoding="utf-8")
+    (tmp_path / "nps.csv").write_text("text,nps\nДолго ждать ответа,5\nВсё отлично,10\n", encoding="utf-8")
+    first = runner.invoke(app, ["import", str(tmp_path / "call.txt"), "--base", str(ru)], env=env)
+    again = runner.invoke(app, ["import", str(tmp_path / "call.txt"), "--base", str(ru)], env=env)
+    survey = runner.invoke(app, ["import", "--channel", "survey", str(tmp_path / "nps.csv"), "--base", str(ru)], env=env)
+    for result in (first, again, survey):
+        assert result.exit_code == 0, result.output
+        assert english_leftovers(result.stdout) == [] and english_runs(result.stdout) == [], result.stdout
+    assert f"Создано: interviews/call.md (2 реплики) из {tmp_path / 'call.txt'}" in first.stdout
+    assert "Импортировано 1, уже были 0, с ошибками 0; custdev.db: 1 интервью" in first.stdout
+    assert f"Пропущено: {tmp_path / 'call.txt'} уже импортирован как interviews/call.md" in again.stdout
+    assert "Импортирован nps.csv: 2 ответа в channels/survey/" in survey.stdout and "(1 файл)" in survey.stdout
+    assert "custdev.db: 1 интервью, 2 ответа из каналов" in survey.stdout
+    english = runner.invoke(app, ["import", str(tmp_path / "call.txt"), "--base", str(en)], env=env)
+    assert f"Created interviews/call.md (2 turns) from {tmp_path / 'call.txt'}" in english.stdout
+    assert "1 imported, 0 already there, 0 failed; custdev.db: 1 interview\n" in english.stdout

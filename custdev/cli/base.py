@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, errors, fail, out, print_json
-from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, translator
+from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, decimal, translator
 
 SPEAKER_ROLES = {"respondent": N_("respondent"), "interviewer": N_("interviewer")}
 
@@ -71,7 +71,9 @@ def build(
             out.print(line.format(total=result.total, db=b.db_path.name, built=result.built, skipped=result.skipped,
                                   removed=result.removed, failed=result.failed) + extra, markup=False)
         if not quiet and result.embedded:
-            out.print(f"Embedded {result.embedded:,} turns and quotes in {result.embed_s:.1f} s (custdev search --similar, suggest, clusters)", markup=False)
+            out.print(translator(b.config.language).gettext(
+                "Embedded {n} turns and quotes in {s} s (custdev search --similar, suggest, clusters)").format(
+                n=decimal(result.embedded, b.config.language, 0), s=decimal(result.embed_s, b.config.language, 1, fixed=True)), markup=False)
     if result.failed:
         raise typer.Exit(1)
 

@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, errors, out, print_json
-from custdev.i18n import LANGUAGES
+from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES, decimal, translator
 
 
 def _check_language(language: str) -> None:
@@ -118,7 +118,7 @@ def import_(
             build=build, ray=_ray_address(ray, ray_address, b),
         )
         summary = _run_import(b, paths, options, quiet=quiet, json_=json_)
-    _finish(summary, quiet=quiet, json_=json_, strict=strict)
+    _finish(summary, quiet=quiet, json_=json_, strict=strict, language=b.config.language)
 
 
 @app.command()
@@ -177,7 +177,7 @@ def sample(
             build=build, contexts=file_contexts(b, record, ctx), ray=_ray_address(ray, ray_address, b),
         )
         summary = _run_import(b, record.paths(), options, quiet=quiet, json_=json_)
-    _finish(summary, quiet=quiet, json_=json_, extra={"sample": {k: v for k, v in record.to_dict().items() if k != "files"}, "notes": notes})
+    _finish(summary, quiet=quiet, json_=json_, language=b.config.language, extra={"sample": {k: v for k, v in record.to_dict().items() if k != "files"}, "notes": notes})
 
 
 def _run_import(b, paths, options, *, quiet: bool, json_: bool):
@@ -185,7 +185,7 @@ def _run_import(b, paths, options, *, quiet: bool, json_: bool):
     from custdev.ingest import import_paths
 
     if quiet or json_:
-        return import_paths(b, paths, options, progress=(lambda e: _report(e.result, quiet or json_) if e.kind == "done" else None))
+        return import_paths(b, paths, options, progress=(lambda e: _report(e.result, quiet or json_, b.config.language) if e.kind == "done" else None))
     with Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[detail]}"),
         TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True,
@@ -208,7 +208,7 @@ def _run_import(b, paths, options, *, quiet: bool, json_: bool):
                     finished[0] += 1  # a Ray import finishes files out of order
                     bar.update(batch, completed=finished[0])
                     bar.update(current, visible=False)
-                _report(event.result, quiet)
+                _report(event.result, quiet, b.config.language)
 
         return import_paths(b, paths, options, progress=on_event)
 
@@ -222,21 +222,26 @@ def _cluster_line(st: dict) -> str:
     return line
 
 
-def _finish(summary, *, quiet: bool, json_: bool, extra: dict | None = None, strict: bool = False) -> None:
-    """The summary line (or JSON) and the exit code of an import."""
+def _db_line(tr, total: int) -> str:
+    return tr.ngettext("{db}: {total} interview", "{db}: {total} interviews", total).format(db="custdev.db", total=total)
+
+
+def _finish(summary, *, quiet: bool, json_: bool, extra: dict | None = None, strict: bool = False, language: str | None = None) -> None:
+    """The summary line (or JSON) and the exit code of an import, in the base's language."""
+    tr = translator(language or DEFAULT_LANGUAGE)
     if json_:
         print_json({**(extra or {}), **summary.to_dict()})
     elif not quiet or not summary.ok:
-        line = (f"{summary.count('created')} imported, {summary.count('skipped')} already there, "
-                f"{summary.count('failed')} failed")
+        line = tr.gettext("{created} imported, {skipped} already there, {failed} failed").format(
+            created=summary.count("created"), skipped=summary.count("skipped"), failed=summary.count("failed"))
         if summary.build:
-            line += f"; custdev.db: {summary.build['total']} interviews"
+            line += "; " + _db_line(tr, summary.build["total"])
         out.print(line, markup=False)
         if summary.build and summary.build.get("errors"):
             for message in summary.build["errors"]:
                 err.print(f"Error: {message}", markup=False)
     if summary.interrupted:
-        err.print("Interrupted: run the same command again to resume.", markup=False)
+        err.print(tr.gettext("Interrupted: run the same command again to resume."), markup=False)
         raise typer.Exit(130)
     if not summary.ok or (strict and summary.warned):
         raise typer.Exit(1)
@@ -267,6 +272,7 @@ def _import_channel(paths: list[Path], channel: str | None, column: list[str], e
     results, failed = [], False
     with errors():
         b = load_base(base)
+    tr = translator(b.config.language)
     for path in paths:
         try:
             with errors():
@@ -280,9 +286,13 @@ def _import_channel(paths: list[Path], channel: str | None, column: list[str], e
                 out.print(f"Skipped {result.message}", markup=False)
             continue
         if not (quiet or json_):
-            noun = "conversations" if channel == "chat" else "responses" if channel == "survey" else "tickets"
-            out.print(f"Imported {path.name}: {result.items:,} {noun} into {result.folder}/ ({result.parts} file{'s' if result.parts != 1 else ''})"
-                      + (f", {result.bad.count:,} bad rows skipped" if result.bad.count else ""), markup=False)
+            items = (tr.ngettext("{n} conversation", "{n} conversations", result.items) if channel == "chat" else
+                     tr.ngettext("{n} response", "{n} responses", result.items) if channel == "survey" else
+                     tr.ngettext("{n} ticket", "{n} tickets", result.items)).format(n=decimal(result.items, tr.language, 0))
+            parts = tr.ngettext("{n} file", "{n} files", result.parts).format(n=result.parts)
+            bad = tr.ngettext(", {n} bad row skipped", ", {n} bad rows skipped", result.bad.count).format(n=decimal(result.bad.count, tr.language, 0))
+            out.print(tr.gettext("Imported {file}: {items} into {folder}/ ({parts})").format(
+                file=path.name, items=items, folder=result.folder, parts=parts) + (bad if result.bad.count else ""), markup=False)
         for line in result.bad.lines():
             err.print(f"Warning: {path.name}: {line}", markup=False)
         if result.unknown_segments:
@@ -297,7 +307,8 @@ def _import_channel(paths: list[Path], channel: str | None, column: list[str], e
         for message in build_result.errors:
             err.print(f"Error: {message}", markup=False)
         if not (quiet or json_):
-            out.print(f"custdev.db: {build_result.total} interviews, {build_result.responses:,} channel responses", markup=False)
+            out.print(_db_line(tr, build_result.total) + tr.ngettext(", {n} channel response", ", {n} channel responses",
+                                                                      build_result.responses).format(n=decimal(build_result.responses, tr.language, 0)), markup=False)
         failed |= bool(build_result.failed)
     if json_:
         data = [r.to_dict() for r in results]
@@ -316,6 +327,7 @@ def _import_projects(projects: list[Path], base, build: bool, json_: bool, quiet
     results, failed, waiting = [], False, False
     with errors():
         b = load_base(base)
+    tr = translator(b.config.language)
     for project in projects:
         try:
             result = import_qdpx(b, project, build=build)
@@ -340,9 +352,11 @@ def _import_projects(projects: list[Path], base, build: bool, json_: bool, quiet
                       f"then run the same command again to import.", markup=False)
             continue
         if not (quiet or json_):
-            out.print(f"Imported {project.name}: {len(result.created)} interviews, {result.quotes} quotes"
-                      + (f", {len(result.skipped)} already there" if result.skipped else "")
-                      + (f"; custdev.db: {result.build['total']} interviews" if result.build else ""), markup=False)
+            out.print(tr.gettext("Imported {file}: {interviews}, {quotes}").format(
+                file=project.name, interviews=tr.ngettext("{n} interview", "{n} interviews", len(result.created)).format(n=len(result.created)),
+                quotes=tr.ngettext("{n} quote", "{n} quotes", result.quotes).format(n=result.quotes))
+                + (tr.gettext(", {n} already there").format(n=len(result.skipped)) if result.skipped else "")
+                + ("; " + _db_line(tr, result.build["total"]) if result.build else ""), markup=False)
         if result.build and result.build.get("errors"):
             failed = True
             for message in result.build["errors"]:
@@ -353,21 +367,24 @@ def _import_projects(projects: list[Path], base, build: bool, json_: bool, quiet
         raise typer.Exit(1)
 
 
-def _report(result, quiet: bool) -> None:
-    """One line per file: created/skipped on stdout, failures and warnings on stderr."""
+def _report(result, quiet: bool, language: str | None = None) -> None:
+    """One line per file: created/skipped on stdout (in the base's language), failures and warnings on stderr."""
     if result is None:
         return
+    tr = translator(language or DEFAULT_LANGUAGE)
     if result.status == "created":
         if not quiet:
-            what = f"{result.turns} turn{'s' if result.turns != 1 else ''}"
+            what = tr.ngettext("{n} turn", "{n} turns", result.turns).format(n=result.turns)
             if result.kind == "recording":
-                what += f", {_clock(result.duration_s)}, {result.language or 'language ?'}"
-            out.print(f"Created {result.interview} ({what}) from {result.source}", markup=False)
+                what += f", {_clock(result.duration_s)}, {result.language or tr.gettext('language ?')}"
+            out.print(tr.gettext("Created {interview} ({what}) from {source}").format(
+                interview=result.interview, what=what, source=result.source), markup=False)
         for warning in result.warnings:
             err.print(f"Warning: {result.source}: {warning}", markup=False)
     elif result.status == "skipped":
         if not quiet:
-            out.print(f"Skipped {result.message}", markup=False)
+            out.print(tr.gettext("Skipped {source}: already imported as {interview}").format(
+                source=result.source, interview=result.interview) if result.interview else f"Skipped {result.message}", markup=False)
     elif result.status == "ignored":
         if not quiet:
             err.print(f"Note: {result.message}", markup=False)
