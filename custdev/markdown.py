@@ -220,6 +220,9 @@ def fast_lines_ok(lines: list[str], start: int, prev_blank: bool = True) -> bool
 _PLAIN_TURN = re.compile(r"\*\*\[(\d{1,2}):([0-5]\d):([0-5]\d)\] ([^\s*_=`\\\[\]:](?:[^*_=`\\\[\]:\n]*[^\s*_=`\\\[\]:])?):\*\*(?= |$)")
 # Characters after which a paragraph is not plain text for this path (markup, codes, {?unsure?}, [inaudible]).
 _NOT_PLAIN = re.compile(r"[*_=`\\#\[{]")
+# A whole line that is a plain turn: _PLAIN_TURN, then text with none of _NOT_PLAIN's characters (one match instead of a
+# match and a search: the search's character class tried at every position was the dearest step of a plain turn).
+_PLAIN_LINE = re.compile(_PLAIN_TURN.pattern + r"([^*_=`\\#\[{]*)\Z")
 
 
 def fast_turns(lines: list[str], first_line: int, path: str, codebook: Codebook | None) -> list[Turn] | None:
@@ -235,9 +238,22 @@ def fast_turns(lines: list[str], first_line: int, path: str, codebook: Codebook 
     prev_blank = True
     block, plain_turn, not_plain, atx = _BLOCK_START.match, _PLAIN_TURN.match, _NOT_PLAIN.search, _ATX.match
     fast_inline = mdparagraph.FAST_INLINE
+    plain_line = _PLAIN_LINE.match if fast_inline else None
     n = -1
     try:
         for n, line in enumerate(lines):
+            # The commonest line, a plain turn after a blank line: what the general steps below make of it (a line
+            # that starts "**[" is no block start; its text, stripped or not, splits into the same words).
+            if prev_blank and plain_line is not None and (m := plain_line(line)) is not None:
+                h, mi, s, name, rest = m.group(1, 2, 3, 4, 5)
+                words = rest.split()
+                said = " ".join(words)
+                # positional, with the lists written out: a third of the keyword call with default_factory lists
+                current = Turn(name, float(int(h) * 3600 + int(mi) * 60 + int(s)), said, None, [], first_line + n + 1, [], None, [],
+                               (said, words))
+                turns.append(current)
+                in_notes = prev_blank = False
+                continue
             content = line.strip()
             if not content:
                 prev_blank = True

@@ -53,7 +53,9 @@ class Quote:
 
 @dataclass
 class Turn:
-    """One speaker turn. ``text`` is plain text: highlights unwrapped, ``#codes`` removed."""
+    """One speaker turn. ``text`` is plain text: highlights unwrapped, ``#codes`` removed.
+
+    custdev.markdown.fast_turns makes turns with positional arguments (the fields in this order)."""
 
     speaker: str
     start_s: float | None

@@ -8,10 +8,12 @@ from pathlib import Path, PurePosixPath
 from custdev.config import AUDIO_DIR, MEDIA_TYPES
 
 
-def outside_base(base_root: Path, path: Path) -> bool:
-    """True when ``path`` (a symlink, or inside a symlinked folder) really lives outside the base folder."""
+def outside_base(base_root: Path, path: Path, resolved_root: Path | None = None) -> bool:
+    """True when ``path`` (a symlink, or inside a symlinked folder) really lives outside the base folder.
+    ``resolved_root``: ``base_root.resolve()`` when the caller has it already (a parse worker, once per chunk of files:
+    resolving costs about 35 µs, half of this check)."""
     try:
-        path.resolve().relative_to(base_root.resolve())
+        path.resolve().relative_to(base_root.resolve() if resolved_root is None else resolved_root)
     except (ValueError, OSError, RuntimeError):
         return True
     return False

@@ -16,7 +16,7 @@ from pathlib import Path
 from custdev import links, search
 from custdev.errors import ParseError
 from custdev.markdown import confidence, markdown_body, parse_interview, unsure_words
-from custdev.models import Codebook, Interview
+from custdev.models import Codebook, Interview, speaker_roles
 from custdev.paths import outside_base
 from custdev.search import stem_tokens
 
@@ -45,11 +45,12 @@ class Prepared:
     utterance_rows: list[tuple] | None = None
 
 
-def prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook, split: bool = False) -> Prepared:
+def prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook, split: bool = False,
+            resolved_root: Path | None = None) -> Prepared:
     """Parse one file into rows. ``split``: a very long file may be read by this process and a worker at once
-    (custdev.bigfile)."""
+    (custdev.bigfile). ``resolved_root``: ``root.resolve()``, when the caller has it (see outside_base)."""
     with paused_gc():
-        return _prepare(root, md_path, content_hash, codebook, split)
+        return _prepare(root, md_path, content_hash, codebook, split, resolved_root)
 
 
 @contextlib.contextmanager
@@ -65,11 +66,11 @@ def paused_gc():
             gc.enable()
 
 
-def _prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook, split: bool) -> Prepared:
+def _prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook, split: bool, resolved_root: Path | None = None) -> Prepared:
     rel = md_path.relative_to(root).as_posix()
     prepared = Prepared(rel=rel, content_hash=content_hash)
     try:
-        if outside_base(root, md_path) or (sidecar_path(md_path).exists() and outside_base(root, sidecar_path(md_path))):
+        if outside_base(root, md_path, resolved_root) or (sidecar_path(md_path).exists() and outside_base(root, sidecar_path(md_path), resolved_root)):
             raise ParseError(rel, None, "a symbolic link to a file outside the research base; refused (copy the file into the base instead)")
         try:
             text = md_path.read_bytes().decode("utf-8")
@@ -97,28 +98,36 @@ def _prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook, s
     except RecursionError:
         prepared.error = f"{rel}: the file is nested too deeply to read"
         return prepared
-    roles = interview.speaker_roles()
+    # Each distinct speaker string once (the parser makes a new one per turn): its role (Interview.speaker_roles keys
+    # them case-folded), and one string object for all its turns, so the rows pickled for the writer hold it once.
+    speakers = dict.fromkeys(turn.speaker for turn in interview.turns)
+    roles = speaker_roles(interview.interviewer, interview.respondent, speakers)
+    who = {name: (name, roles[name.strip().casefold()]) for name in speakers}
     turn_keys: list[str] = []  # each text whitespace-collapsed, as links.derived_ids keys it (one split for both)
     quote_keys: list[str] = []
+    add_utterance = prepared.utterances.append
+    add_key = turn_keys.append
     for seq, turn in enumerate(interview.turns, 1):
         said = turn.text
         split = turn.split
         turn.split = None  # for this step only: the interview goes to the writer pickled, and its words would go too
         if split is not None and split[0] is said:  # the parser's words of this very text (one space between them)
             tokens = split[1]
-            turn_keys.append(said)
+            add_key(said)
         else:
             tokens = said.split()
-            turn_keys.append(" ".join(tokens))
-        prepared.utterances.append(
-            (seq, turn.speaker, roles[turn.speaker.strip().casefold()], turn.start_s, turn.end_s, said, stem_tokens(tokens), turn.line,
-             turn.language, confidence(said, turn.unsure), _unsure_json(said, turn.unsure) if turn.unsure else None)
+            add_key(" ".join(tokens))
+        speaker, role = who[turn.speaker]
+        unsure = turn.unsure
+        add_utterance(
+            (seq, speaker, role, turn.start_s, turn.end_s, said, stem_tokens(tokens), turn.line,
+             turn.language, confidence(said, unsure) if unsure else 1.0, _unsure_json(said, unsure) if unsure else None)
         )
         for q in turn.quotes:
             tokens = q.text.split()
             quote_keys.append(" ".join(tokens))
             prepared.quotes.append((seq, q.start_s, q.end_s, q.text, stem_tokens(tokens), q.line, q.pains, q.tags, q.hypotheses, q.confidence,
-                                    _unsure_json(said, turn.unsure, q.char_start, q.char_end) if turn.unsure else None))
+                                    _unsure_json(said, unsure, q.char_start, q.char_end) if unsure else None))
     prepared.turn_ids = links.derived_ids(interview.id, "turn", turn_keys, normalised=True)
     prepared.quote_ids = links.derived_ids(interview.id, "quote", quote_keys, normalised=True)
     interview.turns = []  # the rows carry the turns from here on (keeps worker results small)
@@ -186,7 +195,11 @@ def _prepare_chunk(root: Path, chunk: list[tuple[Path, str]], codebook: Codebook
     one does not analyse them again (a new word takes pymorphy3 about 0.2 ms). Parsing 1,000 generated interviews,
     two workers lemmatised 15,348 words both (of 19,427); passing them on, 4,405."""
     search.know_lemmas(known)
-    return [_prepare_star((root, path, h, codebook)) for path, h in chunk]
+    try:
+        resolved_root = root.resolve()
+    except (OSError, RuntimeError):
+        resolved_root = None  # each file's check resolves it (and finds what is wrong)
+    return [_prepare_star((root, path, h, codebook, False, resolved_root)) for path, h in chunk]
 
 
 def _prepare_star(args):
