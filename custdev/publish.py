@@ -280,7 +280,20 @@ def _write_site_files(base: Base, out: Path, redactor: Redactor | None) -> None:
     metadata = load_metadata(base)
     metadata["title"] = str(metadata.get("title") or base.config.title)
     if redactor:
-        metadata = redact_json(metadata, redactor)
+        from custdev.site.settings import packaged_metadata_path
+
+        def strings(value):
+            if isinstance(value, str):
+                yield value
+            elif isinstance(value, dict):
+                for v in value.values():
+                    yield from strings(v)
+            elif isinstance(value, list):
+                for v in value:
+                    yield from strings(v)
+
+        own = frozenset(strings(json.loads(packaged_metadata_path().read_text(encoding="utf-8"))))
+        metadata = redact_json(metadata, redactor, own)
     title = (redactor.text(base.config.title, strict=True) if redactor else base.config.title).replace('"', "'")
     description = (redactor.text(base.config.description) if redactor else base.config.description).replace('"', "'").replace("\n", " ")
     files = {
@@ -302,17 +315,24 @@ def _write_site_files(base: Base, out: Path, redactor: Redactor | None) -> None:
 # Sentence embeddings (custdev.meaning) are made from the unredacted text, and their text hashes would let anyone
 # confirm a guessed sentence: a redacted copy leaves them out (its site then has no meaning search).
 NOT_REDACTABLE = frozenset({"embeddings", "embedded_interviews"})
+# custdev's own settings and stamps (hashes, model names, thresholds): copied as they are. Text redaction read a
+# hash's digits as a card number and a model name@version as an e-mail address. The leak check still reads them.
+VERBATIM = frozenset({"meta"})
 
 
-def redact_json(value, redactor: Redactor):
-    """Every string of the site metadata (titles, descriptions, canned queries and their SQL, sources, keys)."""
+def redact_json(value, redactor: Redactor, own: frozenset[str] = frozenset()):
+    """Every string of the site metadata (titles, descriptions, canned queries and their SQL, sources, keys), except
+    custdev's own words (``own``: the strings of the metadata custdev ships), which name no one: a name model read
+    "Interviews, what was said…" and "NPS from survey responses…" as companies."""
     if isinstance(value, str):
-        return redactor.text(value)
+        return value if value in own else redactor.text(value)
     if isinstance(value, list):
-        return [redact_json(v, redactor) for v in value]
+        return [redact_json(v, redactor, own) for v in value]
     if isinstance(value, dict):
-        # SQL is checked for known names and contact details only: a model must not rewrite a query's words.
-        return {redactor.text(k, strict=True): redactor.probe().text(v) if k == "sql" and isinstance(v, str) else redact_json(v, redactor)
+        # Keys (table, column and query names) and SQL are checked for the base's known names and contact details
+        # only: guessing must not rewrite identifiers (the copy's pages are found by them) or a query's words.
+        probe = redactor.probe()
+        return {probe.text(k, strict=True): probe.text(v) if k == "sql" and isinstance(v, str) else redact_json(v, redactor, own)
                 for k, v in value.items()}
     return value
 
@@ -353,6 +373,10 @@ def _write_redacted(src: sqlite3.Connection, tmp: Path, redactor: Redactor, base
             label = ("Интервьюер" if russian else "Interviewer") if role == "interviewer" else ("Респондент" if russian else "Respondent")
             speaker_labels[(iid, speaker)] = label if seen[k] == 1 else f"{label} {seen[k]}"
 
+    gone_quotes: set = set()
+    if excluded and "quotes" in dst_tables:
+        marks = ",".join("?" * len(excluded))
+        gone_quotes = {q for (q,) in src.execute(f"SELECT id FROM quotes WHERE interview_id IN ({marks})", sorted(excluded))}
     copied = []
     todo = [t for t, _ in _tables(src) if t not in NOT_REDACTABLE]
     total = sum(src.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in todo) if progress else 0
@@ -376,14 +400,25 @@ def _write_redacted(src: sqlite3.Connection, tmp: Path, redactor: Redactor, base
         all_ids = {**interview_ids, **respondent_ids}
         insert = f"INSERT OR IGNORE INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) VALUES ({', '.join('?' * len(cols))})"
         cursor = src.execute(f"SELECT {', '.join(f'[{c}]' for c in cols)} FROM [{table}]")
+        # The rows of interviews left out (and their quotes' codes) are not redacted, nor counted in the replacements
+        # the copy reports: the copy never holds them. drop_interviews still removes whatever else hangs off them.
+        own = "id" if table == "interviews" else next((c for c in cols if mapped.get(c) is interview_ids), None)
+        skip = [(cols.index(own), excluded)] if own and excluded else []
+        if "quote_id" in cols and gone_quotes:
+            skip.append((cols.index("quote_id"), gone_quotes))
         while True:
             batch = cursor.fetchmany(2000)
             if not batch:
                 break
-            redactor.prefetch(v for r in batch for v in r)
-            rows = [_redact_row(table, cols, list(r), mapped, all_ids, redactor, respondent_names, speaker_labels, russian) for r in batch]
-            dst.executemany(insert, rows)
             done += len(batch)
+            for i, gone in skip:
+                batch = [r for r in batch if r[i] not in gone]
+            if table in VERBATIM:
+                dst.executemany(insert, batch)
+            else:
+                redactor.prefetch(v for r in batch for v in r)
+                rows = [_redact_row(table, cols, list(r), mapped, all_ids, redactor, respondent_names, speaker_labels, russian) for r in batch]
+                dst.executemany(insert, rows)
             if progress:
                 progress(done, total, table)
         copied.append(table)
@@ -467,7 +502,10 @@ def find_leaks(conn: sqlite3.Connection, redactor: Redactor, old_ids: list[str])
                     continue
                 if v in ids:
                     return f"an original id in {table}.{c}, row {rowid}"
-                spans = probe.find(v, strict=True)
+                spans = probe.find(v, strict=table not in VERBATIM)
+                if table in VERBATIM:  # keys, hashes and model names: only the people and companies the base knows,
+                    # written as names are ("meaning.dim" is no Dima)
+                    spans = [span for span in spans if span[2] in ("name", "company") and v[span[0]].isupper()]
                 if spans:
                     return f"a {spans[0][2]} in {table}.{c}, row {rowid}"
     return None

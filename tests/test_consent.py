@@ -78,13 +78,13 @@ def test_publish_takes_only_interviews_with_consent_unless_told(base, tmp_path):
     withdraw(base)
     result = run("publish", tmp_path / "shared", "--base", base)
     assert result.exit_code == 0, result.output
-    assert "4 interview(s) left out" in result.output
+    assert "4 interviews left out" in result.output
     said = words(tmp_path / "shared" / "custdev.db")
     assert all(w in said for w in ("zebrafish", "pangolin", "saxophone"))
     assert not any(w in said for w in ("quasar", "marmalade", "kumquat", "xylophone"))  # all of a withdrawn respondent
     wide = run("publish", tmp_path / "wide", "--base", base, "--include-unconsented")
     assert wide.exit_code == 0, wide.output
-    assert "--include-unconsented: 2 interview(s) without 'consent: publish' are in this copy" in wide.output
+    assert "--include-unconsented: 2 interviews without 'consent: publish' are in this copy" in wide.output
     said = words(tmp_path / "wide" / "custdev.db")
     assert "quasar" in said and "marmalade" in said and "kumquat" not in said and "xylophone" not in said  # withdrawn: never
 

@@ -282,6 +282,11 @@ def test_russian_base_import_lines_are_russian(tmp_path):
     assert f"Пропущено: {tmp_path / 'call.txt'} уже импортирован как interviews/call.md" in again.stdout
     assert "Импортирован nps.csv: 2 ответа в channels/survey/" in survey.stdout and "(1 файл)" in survey.stdout
     assert "custdev.db: 1 интервью, 2 ответа из каналов" in survey.stdout
+    shared = runner.invoke(app, ["publish", str(tmp_path / "shared"), "--base", str(ru)], env=env)
+    assert shared.exit_code == 0, shared.output
+    assert "Записана обезличенная копия" in shared.stdout and "Открыть её на сайте: custdev serve --base" in shared.stdout
+    assert "Примечание: 1 интервью не вошло в копию" in shared.stderr  # no consent to publish
+    assert english_leftovers(shared.output) == []
     english = runner.invoke(app, ["import", str(tmp_path / "call.txt"), "--base", str(en)], env=env)
     assert f"Created interviews/call.md (2 turns) from {tmp_path / 'call.txt'}" in english.stdout
     assert "1 imported, 0 already there, 0 failed; custdev.db: 1 interview\n" in english.stdout

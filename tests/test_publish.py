@@ -177,6 +177,46 @@ def test_the_published_folder_is_a_site_that_serves_as_it_is(published):
     assert interview.status_code == 200 and "Анна" not in interview.text
 
 
+
+def test_the_copy_keeps_what_names_no_one(published, source):
+    """Redaction takes names, not the site's own words: every table, view and canned query of the metadata keeps its
+    name and its SQL (the copy's pages are found by them), custdev's settings keep their values, and English words
+    that read like names in Cyrillic ("When", "Have", "Slow") or a known name's short form ("an") stay as written."""
+    import json
+
+    from custdev.site import load_metadata
+
+    shared = json.loads((published / "datasette_metadata.json").read_text(encoding="utf-8"))["databases"]["custdev"]
+    own = load_metadata(load_base(source))["databases"]["custdev"]
+    assert set(shared["tables"]) == set(own["tables"])
+    assert {name: q.get("sql") for name, q in shared["queries"].items()} == {name: q.get("sql") for name, q in own["queries"].items()}
+    conn = sqlite3.connect(published / "custdev.db")
+    assert dict(conn.execute("SELECT key, value FROM meta")) == dict(sqlite3.connect(source / "custdev.db").execute("SELECT key, value FROM meta"))
+    titles = {r[0] for r in conn.execute("SELECT title FROM pains")}
+    assert {"Slow month-end close", "Slow support", "Errors in invoices"} <= titles
+    said = [r[0] for r in conn.execute("SELECT text FROM utterances")]
+    for sentence in ("Have you tried to fix that before?", "When did that last cause a problem?"):
+        assert sentence in said
+    assert any("for an extra fee" in t for t in said)
+    ds_pages = __import__("custdev.site", fromlist=["make_datasette"]).make_datasette(load_base(published))
+    page = asyncio.run(ds_pages.client.get("/custdev/quotes_of_pain", params={"pain": "late-payments"}))
+    assert page.status_code == 200
+
+
+def test_the_replacements_it_reports_are_those_in_the_copy(tmp_path):
+    """An interview left out (no consent) is not redacted nor counted: the copy never holds it."""
+    runner = CliRunner()
+    root = tmp_path / "base"
+    assert runner.invoke(app, ["init", str(root)]).exit_code == 0
+    (root / "interviews" / "a.md").write_text(CONTACTS.replace("consent: publish\n", ""), encoding="utf-8")
+    r = runner.invoke(app, ["publish", str(tmp_path / "out"), "--base", str(root), "--json"])
+    assert r.exit_code == 0, r.output
+    import json
+
+    data = json.loads(r.stdout)
+    assert data["interviews"] == 0 and data["replacements"] == 0
+
+
 def test_publish_again_replaces_the_earlier_copy(source, published):
     before = (published / "custdev.db").stat().st_ino
     result = publish_base(load_base(source), published)

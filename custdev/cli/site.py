@@ -121,19 +121,27 @@ def publish(
     if json_:
         print_json(result.to_dict())
         return
+    from custdev.i18n import decimal, translator
+
+    tr = translator(b.config.language)
     if result.unconsented:
-        err.print(f"Note: --include-unconsented: {result.unconsented} interview(s) without 'consent: publish' are in this copy.", markup=False)
+        err.print(tr.ngettext(
+            "Note: --include-unconsented: {n} interview without 'consent: publish' is in this copy.",
+            "Note: --include-unconsented: {n} interviews without 'consent: publish' are in this copy.", result.unconsented,
+        ).format(n=result.unconsented), markup=False)
     for note in result.notes:
         err.print(f"Warning: {note}.", markup=False)
     if result.left_out:
-        err.print(f"Note: {result.left_out} interview(s) left out: no 'consent: publish' in their front matter, or withdrawn.", markup=False)
+        err.print(tr.ngettext(
+            "Note: {n} interview left out: no 'consent: publish' in its front matter, or withdrawn.",
+            "Note: {n} interviews left out: no 'consent: publish' in their front matter, or withdrawn.", result.left_out,
+        ).format(n=result.left_out), markup=False)
+    interviews = tr.ngettext("{n} interview", "{n} interviews", result.interviews).format(n=result.interviews)
     if result.redacted:
-        out.print(
-            f"Wrote a redacted copy to {result.db_path}: {result.interviews} interviews; "
-            f"{result.replacements:,} names, companies, contact details and identity numbers replaced.",
-            markup=False,
-        )
+        out.print(tr.gettext("Wrote a redacted copy to {db}: {interviews}; {n} names, companies, contact details and "
+                             "identity numbers replaced.").format(
+            db=result.db_path, interviews=interviews, n=decimal(result.replacements, tr.language, 0)), markup=False)
     else:
-        err.print("Warning: this copy is NOT redacted: it holds names, companies and contact details.", markup=False)
-        out.print(f"Wrote a copy to {result.db_path}: {result.interviews} interviews.", markup=False)
-    out.print(f"Serve it with: custdev serve --base {result.directory}", markup=False)
+        err.print(tr.gettext("Warning: this copy is NOT redacted: it holds names, companies and contact details."), markup=False)
+        out.print(tr.gettext("Wrote a copy to {db}: {interviews}.").format(db=result.db_path, interviews=interviews), markup=False)
+    out.print(tr.gettext("Serve it with: {command}").format(command=f"custdev serve --base {result.directory}"), markup=False)

@@ -108,6 +108,39 @@ def name_score(word: str) -> float:
     return sum(p.score for p in morph().parse(norm(word)) if {"Name", "Surn", "Patr"} & _tags(p))
 
 
+_SURNAME_ENDINGS = ("ов", "ова", "ев", "ева", "ёв", "ёва", "ин", "ина", "ын", "ына", "ский", "ская", "цкий", "цкая", "енко",
+                    "ук", "юк", "ых", "их")
+
+
+@lru_cache(maxsize=100_000)
+def latin_name_scores(word: str) -> tuple[float, float]:
+    """How sure pymorphy3 is that a Latin word is a Russian name written in Latin (Andrey, Svetlana, Orlova), as
+    (known, guessed), each 0..1.
+
+    ``known``: its Cyrillic reading is a name the dictionary knows: a first name or patronymic, or a surname of five
+    letters or more with a Russian ending. ``guessed``: pymorphy3 only guesses a name, for a word it does not know.
+    Guesses are names ("Becker" -> «бекер») as often as English words ("Pains" -> «паинс» 1.0, "When", "Highlighted",
+    "Full"), so the redactor takes them only where a capital letter says something: not at a sentence start."""
+    first = to_cyrillic(word)
+    readings = [first]  # Sofia -> софиа, софия; Dmitri -> дмитри, дмитрий; Dmitry -> дмитри, дмитрий
+    if first.endswith("иа"):
+        readings.append(first[:-2] + "ия")
+    if first.endswith("и"):
+        readings.append(first + "й")
+    known = guessed = 0.0
+    for cyr in readings:
+        k = g = 0.0
+        for p in morph().parse(cyr):
+            tags = _tags(p)
+            if p.is_known:
+                if {"Name", "Patr"} & tags or ("Surn" in tags and len(cyr) >= 5 and norm(p.normal_form).endswith(_SURNAME_ENDINGS)):
+                    k += p.score
+            elif {"Name", "Surn", "Patr"} & tags and cyr is first:  # the other readings only for known names
+                g += p.score
+        known, guessed = max(known, k), max(guessed, g)
+    return known, guessed
+
+
 def to_latin(word: str) -> set[str]:
     """Common Latin spellings of a Cyrillic word (Орловой -> orlovoy, orlovoi, orlovoj)."""
     out = [""]

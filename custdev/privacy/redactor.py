@@ -123,6 +123,8 @@ class Redactor:
         n = norm(word)
         if n not in self.people or n in self.keep:
             return False
+        if len(n) < 3 and not word[0].isupper():  # «Ян», «Ли» capitalised; "an", "ли" in lower case are words
+            return False
         return word[0].isupper() or not ordinary_word(word)
 
     def _guess_name(self, word: str, text: str, start: int, strict: bool = False) -> bool:
@@ -135,12 +137,18 @@ class Redactor:
                 return False
             if CYRILLIC.search(word):
                 return nm.name_score(word) >= 0.9
-            return len(word) >= 4 and word.isascii() and norm(word) not in nm.EN_COMMON_WORDS and nm.name_score(nm.to_cyrillic(word)) >= 0.9
+            return len(word) >= 4 and word.isascii() and norm(word) not in nm.EN_COMMON_WORDS and nm.latin_name_scores(word)[0] >= 0.9
         if CYRILLIC.search(word):
             sure = nm.name_score(word)
         elif len(word) >= 4 and word.isascii():
-            sure = nm.name_score(nm.to_cyrillic(word)) if not ordinary_word(word) and norm(word) not in nm.EN_COMMON_WORDS else 0.0
-            sure = sure if sure >= 0.9 else 0.0  # only clear Russian names: Andrey, Svetlana, Orlova
+            if ordinary_word(word) or norm(word) in nm.EN_COMMON_WORDS:
+                return False
+            # Clear names (Andrey, Svetlana, Orlova) anywhere; a guessed one (Becker) mid-sentence, or opening a sentence
+            # as a name does ("Sofia, our account manager", "Sofia Brown said"), not as "When did", "Half of" or "Slow support".
+            known, guessed = nm.latin_name_scores(word)
+            if known >= 0.9:
+                return True
+            return guessed >= 0.9 and (not _sentence_start(text, start) or bool(_NAME_OPENS.match(text, start + len(word))))
         else:
             return False
         return sure >= 0.9 or (sure >= 0.5 and not _sentence_start(text, start))
@@ -282,6 +290,12 @@ def _inside_placeholder(text: str, s: int, e: int) -> bool:
     return any(m.start() <= s and e <= m.end() for m in _PLACEHOLDER_TEXT.finditer(text, max(0, s - 12), min(len(text), e + 12)))
 
 
+_NAME_OPENS = re.compile(r",|\s+[A-Z][a-z]")  # after a sentence's first word: a comma, or a capitalised word
+_TITLE_BEFORE = re.compile(r"(?:^|[\s(«\"“])(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Mme|г-н|г-жа|Г-н|Г-жа)\.?$")
+
+
 def _sentence_start(text: str, pos: int) -> bool:
     before = text[:pos].rstrip(" \t«\"“„'(—-")
+    if _TITLE_BEFORE.search(before):  # "Ms. Mitchell": the period is the title's, the word after it a name
+        return False
     return not before or before[-1] in ".!?…:\n"
