@@ -297,7 +297,7 @@ def open_analysis_db(base: Base) -> Database:
     from custdev.db import open_db
 
     if not base.db_path.exists():
-        raise AnalysisError(f"{base.root} has no database yet; run 'custdev build' first")
+        raise AnalysisError(N_("{root} has no database yet; run 'custdev build' first"), root=base.root)
     db = open_db(base.db_path)
     _ensure_sqrt(db)
     sync_settings(db, base.config)
@@ -311,7 +311,7 @@ def interview_count(db: Database) -> int:
 def require_interviews(db: Database) -> int:
     n = interview_count(db)
     if n == 0:
-        raise AnalysisError("the base has no interviews yet; add markdown files to interviews/ and run 'custdev build'")
+        raise AnalysisError(N_("the base has no interviews yet; add markdown files to interviews/ and run 'custdev build'"))
     return n
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from custdev.i18n import N_
 from custdev.errors import CustdevError
 from custdev.migrations import migrations
 
@@ -45,7 +46,7 @@ def open_db(path: Path | str, *, migrate: bool = True) -> Database:
     return db
 
 
-LOCKED_MESSAGE = "the database is locked by another program (a running custdev build, import or publish?); try again when it is done"
+LOCKED_MESSAGE = N_("the database is locked by another program (a running custdev build, import or publish?); try again when it is done")
 
 
 def is_locked(exc: BaseException) -> bool:

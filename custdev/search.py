@@ -24,6 +24,7 @@ from functools import lru_cache
 import Stemmer
 
 from custdev.errors import SearchError
+from custdev.i18n import N_
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
@@ -211,7 +212,7 @@ def fts_query(query: str) -> str:
     :class:`SearchError` for an empty query.
     """
     if not query or not query.strip():
-        raise SearchError("the search query is empty")
+        raise SearchError(N_("the search query is empty"))
     out: list[tuple[str, str]] = []  # (FTS5 text, kind: "op", "(", ")", "phrase", "word" or "stop")
     for raw in _QUERY_TOKEN.findall(query):
         if raw in _OPERATORS:

@@ -290,3 +290,21 @@ def test_russian_base_import_lines_are_russian(tmp_path):
     english = runner.invoke(app, ["import", str(tmp_path / "call.txt"), "--base", str(en)], env=env)
     assert f"Created interviews/call.md (2 turns) from {tmp_path / 'call.txt'}" in english.stdout
     assert "1 imported, 0 already there, 0 failed; custdev.db: 1 interview\n" in english.stdout
+
+
+def test_errors_of_a_russian_base_read_as_russian(tmp_path):
+    """The error a new user meets first (an analysis of a base with no interviews yet) in the base's language; a
+    base in English, or no base at all, keeps English."""
+    for root, language in ((tmp_path / "ru", "ru"), (tmp_path / "en", "en")):
+        assert runner.invoke(app, ["init", str(root), "--language", language]).exit_code == 0
+    ru = runner.invoke(app, ["pains", "--base", str(tmp_path / "ru")])  # right after init: no database yet
+    assert ru.exit_code == 1 and ru.stderr == f"Ошибка: в {tmp_path / 'ru'} ещё нет базы данных; сначала запустите 'custdev build'\n"
+    assert runner.invoke(app, ["build", "--base", str(tmp_path / "ru")]).exit_code == 0
+    ru = runner.invoke(app, ["pains", "--base", str(tmp_path / "ru")])
+    assert ru.exit_code == 1 and ru.stderr.startswith("Ошибка: в базе ещё нет интервью") and english_leftovers(ru.stderr) == []
+    empty = runner.invoke(app, ["search", "  ", "--base", str(tmp_path / "ru")])
+    assert empty.exit_code == 1 and empty.stderr == "Ошибка: пустой поисковый запрос\n"
+    en = runner.invoke(app, ["pains", "--base", str(tmp_path / "en")])
+    assert en.exit_code == 1 and en.stderr.startswith("Error: ") and "has no database yet; run 'custdev build' first" in en.stderr
+    none = runner.invoke(app, ["pains", "--base", str(tmp_path / "missing")])
+    assert none.exit_code == 1 and none.stderr.startswith("Error: ") and "is not a custdev research base" in none.stderr

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 
 from custdev.errors import CustdevError
+from custdev.i18n import N_
 
 app = typer.Typer(
     name="custdev",
@@ -47,9 +48,33 @@ def print_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"Error: {message}", markup=False)
+def fail(message: str | CustdevError, code: int = 1) -> typer.Exit:
+    """One ``Error: …`` line on stderr, in the base's language where the catalogs have the message."""
+    language = _error_language()
+    if language != "en":
+        from custdev.i18n import translator
+
+        tr = translator(language)
+        text = message.localized(tr) if isinstance(message, CustdevError) else tr.gettext(message)
+        err.print(tr.gettext("Error: {message}").format(message=text), markup=False)
+    else:
+        err.print(f"Error: {message}", markup=False)
     return typer.Exit(code)
+
+
+def _error_language() -> str:
+    """The language of the base the failing command was pointed at (--base, $CUSTDEV_BASE or the current folder),
+    read from its custdev.toml; English when there is none or it cannot be read."""
+    try:
+        from typer._click.globals import get_current_context  # typer bundles its click; fallback: English
+
+        from custdev.config import CONFIG_NAME, find_base_root, load_config
+
+        ctx = get_current_context(silent=True)
+        base = ctx.params.get("base") if ctx is not None else None
+        return load_config(find_base_root(base) / CONFIG_NAME).language
+    except Exception:  # noqa: BLE001 - an error message must never fail
+        return "en"
 
 
 @contextlib.contextmanager
@@ -58,7 +83,7 @@ def errors() -> Iterator[None]:
     try:
         yield
     except CustdevError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     except KeyboardInterrupt:
         raise fail("interrupted", 130) from None
     except (typer.Exit, typer.Abort, SystemExit):
@@ -69,7 +94,7 @@ def errors() -> Iterator[None]:
         if is_locked(exc):
             raise fail(LOCKED_MESSAGE) from None
         if is_readonly(exc):
-            raise fail("the research base is read only here (this command needs to write to it); copy it to a writable folder") from None
+            raise fail(N_("the research base is read only here (this command needs to write to it); copy it to a writable folder")) from None
         if os.environ.get("CUSTDEV_DEBUG"):
             raise
         raise fail(f"database error ({exc}); rerun with CUSTDEV_DEBUG=1 to see the traceback") from None

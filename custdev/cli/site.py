@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, errors, out, print_json
+from custdev.i18n import N_
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -72,7 +73,7 @@ def serve(
             raise ConfigError(f"--language {language_error(language)}")
         share = share or site.site_config(b).get("share") is True
         if share and not site.password_hash_for(b):
-            raise ConfigError("a shared site needs a password: run 'custdev serve --set-password' first")
+            raise ConfigError(N_("a shared site needs a password: run 'custdev serve --set-password' first"))
         if build:
             _build_first(b, quiet)
         if host not in LOOPBACK and not share:

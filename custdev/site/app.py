@@ -15,7 +15,7 @@ from typing import Callable
 
 from custdev.config import Base, load_base
 from custdev.errors import ConfigError, CustdevError
-from custdev.i18n import is_language, language_error
+from custdev.i18n import N_, is_language, language_error
 from custdev.site.auth import Guard, login_days, password_hash_for, password_path
 from custdev.site.settings import (
     DEFAULT_PORT,
@@ -70,7 +70,7 @@ def make_datasette(base: Base, *, share: bool = False, secret: str | None = None
     if share:
         password_hash = password_hash_for(base)
         if not password_hash:
-            raise ConfigError("a shared site needs a password: run 'custdev serve --set-password' first")
+            raise ConfigError(N_("a shared site needs a password: run 'custdev serve --set-password' first"))
         if not password_hash.startswith("pbkdf2_sha256$"):
             raise ConfigError(f"{password_path(base)}: not a password hash; run 'custdev serve --set-password'")
         guard = Guard(base, username, days=login_days(base), password_hash=password_hash)

@@ -34,6 +34,7 @@ from datasette.utils.asgi import Request, Response
 
 from custdev.config import PRIVATE_DIR, Base
 from custdev.errors import ConfigError
+from custdev.i18n import N_
 from custdev.site.common import site_options
 from custdev.site.ratelimit import FILE as FAILURES_FILE, MemoryFailures, SharedFailures
 from custdev.site.settings import PASSWORD_ENV, STATIC_PREFIX, site_config
@@ -132,7 +133,7 @@ def password_hash_for(base: Base) -> str | None:
 def set_password(base: Base, password: str) -> Path:
     """Store a hash of ``password`` in ``.custdev/site_password``: every login made with the old one ends."""
     if len(password) < 8:
-        raise ConfigError("the site password must have at least 8 characters")
+        raise ConfigError(N_("the site password must have at least 8 characters"))
     path = password_path(base)
     try:
         _write_private(path, hash_password(password) + "\n")
