@@ -361,7 +361,7 @@ def _write_redacted(src: sqlite3.Connection, tmp: Path, redactor: Redactor, base
     if "respondents" in dst_tables:
         for n, (rid,) in enumerate(src.execute("SELECT id FROM respondents ORDER BY id"), 1):
             respondent_ids[rid] = f"respondent-{n:03d}"
-            respondent_names[rid] = f"Respondent {n}"
+            respondent_names[rid] = f"{'Респондент' if russian else 'Respondent'} {n}"
     id_maps = {"interviews": interview_ids, "respondents": respondent_ids}
 
     speaker_labels: dict[tuple[str, str], str] = {}
@@ -448,7 +448,7 @@ def _redact_row(table, cols, row, mapped, all_ids, redactor: Redactor, responden
         elif isinstance(v, str) and v in all_ids:
             values[c] = all_ids[v]
     if table == "respondents":
-        values["name"] = respondent_names.get(original.get("id"), "Respondent")
+        values["name"] = respondent_names.get(original.get("id"), "Респондент" if russian else "Respondent")
         if "company" in values:
             values["company"] = None
     if table == "interviews":

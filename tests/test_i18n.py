@@ -287,6 +287,14 @@ def test_russian_base_import_lines_are_russian(tmp_path):
     assert "Записана обезличенная копия" in shared.stdout and "Открыть её на сайте: custdev serve --base" in shared.stdout
     assert "Примечание: 1 интервью не вошло в копию" in shared.stderr  # no consent to publish
     assert english_leftovers(shared.output) == []
+    md = ru / "interviews" / "call.md"
+    md.write_text(md.read_text(encoding="utf-8").replace("\n---\n", "\nconsent: publish\n---\n", 1), encoding="utf-8")
+    shared = runner.invoke(app, ["publish", str(tmp_path / "shared"), "--base", str(ru)], env=env)
+    assert shared.exit_code == 0 and ": 1 интервью;" in shared.stdout, shared.output
+    import sqlite3
+
+    people = sqlite3.connect(tmp_path / "shared" / "custdev.db").execute("SELECT name FROM respondents").fetchall()
+    assert people == [("Респондент 1",)]  # a Russian copy's neutral labels are Russian, as its speakers are
     english = runner.invoke(app, ["import", str(tmp_path / "call.txt"), "--base", str(en)], env=env)
     assert f"Created interviews/call.md (2 turns) from {tmp_path / 'call.txt'}" in english.stdout
     assert "1 imported, 0 already there, 0 failed; custdev.db: 1 interview\n" in english.stdout
