@@ -117,3 +117,17 @@ def test_russian_plurals_on_the_home_page(site):
     page = get(site, "/").text
     assert re.search(r"<strong>4</strong> интервью", page)
     assert re.search(r"<strong>\d+</strong> (цитата|цитаты|цитат)<", page)
+
+
+def test_serve_first_line_is_russian(ru_base):
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "custdev", "serve", "--base", str(ru_base), "--port", "0", "--no-open", "--no-build"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        first = proc.stdout.readline()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert re.fullmatch(r"Сайт «Исследование Ledgerly» открыт по адресу http://127\.0\.0\.1:\d+/\n", first), first

@@ -85,13 +85,19 @@ def serve(
         if open_browser is None:
             open_browser = sys.stdout.isatty() and sys.stdin.isatty()
 
+        from custdev.i18n import translator
+
+        tr = translator(b.config.language)
+
         def ready(info) -> None:
-            out.print(f"Serving {info.title} at {info.url}", markup=False)
+            out.print(tr.gettext("Serving {title} at {url}").format(title=info.title, url=info.url), markup=False)
             if info.host not in LOOPBACK:
-                out.print(f"Listening on {info.host}: others reach it at this computer's network address, port {info.port}.", markup=False)
+                out.print(tr.gettext("Listening on {host}: others reach it at this computer's network address, port {port}.").format(
+                    host=info.host, port=info.port), markup=False)
             if info.share:
-                out.print(f"Shared: every page needs the password (username: {info.username}); arbitrary SQL is off.", markup=False)
-            out.print("Press Ctrl+C to stop.", markup=False)
+                out.print(tr.gettext("Shared: every page needs the password (username: {username}); arbitrary SQL is off.").format(
+                    username=info.username), markup=False)
+            out.print(tr.gettext("Press Ctrl+C to stop."), markup=False)
             sys.stdout.flush()
 
         site.serve_base(b, host=host, port=port, share=share, open_browser=open_browser, workers=workers, language=language, on_ready=ready)
