@@ -49,7 +49,7 @@ def build(
 
     with errors():
         b = load_base(base)
-        with _progress(quiet or json_, "Building") as advance:
+        with _progress(quiet or json_, N_("Building"), b.config.language) as advance:
             result = build_base(b, full=full, progress=advance)
     if json_:
         print_json(result.to_dict())
@@ -78,9 +78,12 @@ def build(
         raise typer.Exit(1)
 
 
-def _progress(disabled: bool, label: str):
-    """A context manager yielding a progress(done, total, name) callback that drives a rich progress bar."""
+def _progress(disabled: bool, label: str, language: str = DEFAULT_LANGUAGE):
+    """A context manager yielding a progress(done, total, name) callback that drives a rich progress bar, its label
+    (a catalog message) in ``language``."""
     import contextlib
+
+    label = translator(language).gettext(label)
 
     @contextlib.contextmanager
     def manager():

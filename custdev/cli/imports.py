@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, errors, out, print_json
-from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES, decimal, translator
+from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, decimal, translator
 
 
 def _check_language(language: str) -> None:
@@ -190,7 +190,7 @@ def _run_import(b, paths, options, *, quiet: bool, json_: bool):
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[detail]}"),
         TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True,
     ) as bar:
-        batch = bar.add_task("Importing", total=None, detail="")
+        batch = bar.add_task(translator(b.config.language).gettext(N_("Importing")), total=None, detail="")
         current = bar.add_task("", total=None, detail="", visible=False)
         finished = [0]
 

@@ -22,21 +22,26 @@ def _build_first(base, quiet: bool) -> None:
         return
     from custdev.db import writable
 
+    from custdev.i18n import translator
+
+    tr = translator(base.config.language)
     if base.db_path.exists() and not writable(base.db_path):
-        err.print(f"Note: {base.root} is read only here; serving {base.db_path.name} as it is, without a build.", markup=False)
+        err.print(tr.gettext("Note: {root} is read only here; serving {db} as it is, without a build.").format(
+            root=base.root, db=base.db_path.name), markup=False)
         return
     from custdev.cli.base import _progress
 
-    with _progress(quiet, "Building") as advance:
+    with _progress(quiet, N_("Building"), base.config.language) as advance:
         result = build_base(base, progress=advance)
     if result.failed:
-        err.print(
-            f"Warning: {result.failed} interview file(s) could not be built; the site shows their last good version. "
-            "Run 'custdev build' to see why.",
-            markup=False,
-        )
+        err.print(tr.ngettext(
+            "Warning: {n} interview file could not be built; the site shows its last good version. Run 'custdev build' to see why.",
+            "Warning: {n} interview files could not be built; the site shows their last good version. Run 'custdev build' to see why.",
+            result.failed).format(n=result.failed), markup=False)
     elif not quiet and (result.built or result.removed):
-        err.print(f"Built {result.built}, removed {result.removed}; {result.total} interviews in {base.db_path.name}.", markup=False)
+        err.print(tr.ngettext("Built {built}, removed {removed}; {total} interview in {db}.",
+                              "Built {built}, removed {removed}; {total} interviews in {db}.", result.total).format(
+            built=result.built, removed=result.removed, total=result.total, db=base.db_path.name), markup=False)
 
 
 @app.command()
@@ -123,7 +128,7 @@ def publish(
             _build_first(b, quiet or json_)
         from custdev.cli.base import _progress
 
-        with _progress(quiet or json_ or not redact or not err.is_terminal, "Redacting") as advance:
+        with _progress(quiet or json_ or not redact or not err.is_terminal, N_("Redacting"), b.config.language) as advance:
             result = publish_base(b, directory, redact=redact, include_unconsented=include_unconsented, progress=advance)
     if json_:
         print_json(result.to_dict())
