@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import json
 import os
 import time
@@ -27,17 +28,28 @@ def sidecar_path(md_path: Path) -> Path:
     return md_path.with_name(md_path.stem + SIDECAR_SUFFIX)
 
 
+def hash_content(data: bytes, side: Path) -> str:
+    """The content hash of an interview file whose bytes are ``data``, with its word-timestamp sidecar ``side`` when
+    there is one (custdev.build.file_hash)."""
+    h = hashlib.sha256(data)
+    if side.exists():
+        h.update(b"\0sidecar\0")
+        h.update(side.read_bytes())
+    return h.hexdigest()
+
+
 
 @dataclass
 class Prepared:
     rel: str
-    content_hash: str
+    content_hash: str  # None when the build left it to the parse (a file new to the base): then set from the bytes read
     interview: Interview | None = None
     error: str | None = None
     utterances: list[tuple] = field(default_factory=list)  # (seq, speaker, role, start, end, text, stem, line, language, confidence, unsure)
     quotes: list[tuple] = field(default_factory=list)  # (utterance seq, start, end, text, stem, line, pains, tags, hyps, confidence, unsure)
     lemmas: dict = field(default_factory=dict)  # words a worker process lemmatised for this file (custdev.search)
     fresh: bool = False  # set by build: the database holds no rows and no link aliases of this interview
+    stamp: str | None = None  # set by build: the file's stamp, stored with the interview (a file the parse hashed)
     turn_ids: list[int] = field(default_factory=list)  # derived permanent ids (custdev.links), computed in the worker
     quote_ids: list[int] = field(default_factory=list)
     # Set by a parse worker instead of ``utterances``: the rows as the utterances table takes them (id, interview id,
@@ -72,10 +84,13 @@ def _prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook, s
     try:
         if outside_base(root, md_path, resolved_root) or (sidecar_path(md_path).exists() and outside_base(root, sidecar_path(md_path), resolved_root)):
             raise ParseError(rel, None, "a symbolic link to a file outside the research base; refused (copy the file into the base instead)")
+        data = md_path.read_bytes()
+        if content_hash is None:  # hashed here, from the very bytes parsed, instead of by the build before the parse
+            prepared.content_hash = hash_content(data, sidecar_path(md_path))
         try:
-            text = md_path.read_bytes().decode("utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise ParseError(rel, _line_of_offset(md_path.read_bytes(), exc.start), "the file is not UTF-8 text; re-save it as UTF-8") from None
+            raise ParseError(rel, _line_of_offset(data, exc.start), "the file is not UTF-8 text; re-save it as UTF-8") from None
         side = sidecar_path(md_path)
         if split and not side.exists():
             from custdev.bigfile import read_split
