@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -279,7 +280,7 @@ def test_suggest_proposes_pains_for_uncoded_turns_and_apply_writes_only_accepted
     answers[pos(second)] = "a"
     applied = CliRunner().invoke(app, ["suggest", "--base", str(root), "--apply"], input="\n".join(answers) + "\n")
     assert applied.exit_code == 0, applied.output
-    assert "1 codes written to 1 files, 1 suggestions rejected" in applied.stdout
+    assert "Codes written: 1, files changed: 1, suggestions rejected: 1" in applied.stdout
     after = (root / "interviews" / "ru1.md").read_text(encoding="utf-8")
     assert after == before.replace("за такой сервис.", "за такой сервис. #pain/pricing")
     assert (root / "interviews" / "en1.md").read_text(encoding="utf-8") == EN
@@ -301,6 +302,16 @@ def test_suggest_evaluate_beats_bm25_on_the_sample(sample_meaning):
 
 def test_clusters_group_uncoded_turns_and_turn_a_theme_into_a_pain(sample_meaning):
     root = sample_meaning
+    text = run("clusters", "--base", root)
+    assert text.exit_code == 0 and "Theme 1: " in text.stdout and "Make a theme a pain:" in text.stdout, text.output
+    toml = root / "custdev.toml"
+    english = toml.read_text(encoding="utf-8")
+    toml.write_text(english.replace('language = "en"', 'language = "ru"'), encoding="utf-8")
+    try:
+        ru = run("clusters", "--base", root)  # a Russian base: the same themes, in Russian
+    finally:
+        toml.write_text(english, encoding="utf-8")
+    assert re.search(r"Тема 1: \d+ реплик[аи]? в \d+ интервью", ru.stdout) and "Сделать тему болью" in ru.stdout, ru.stdout
     result = run("clusters", "--base", root, "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, errors, fail, out, print_json
+from custdev.i18n import decimal, translator
 
 
 def _open(base):
@@ -57,16 +58,17 @@ def suggest(
     if json_ and not apply:
         print_json([t.to_dict() for t in turns])
         return
+    tr = translator(b.config.language)
     if not turns:
-        out.print("No suggestions: every respondent turn is coded, or none is close enough to a code.", markup=False)
+        out.print(tr.gettext("No suggestions: every respondent turn is coded, or none is close enough to a code."), markup=False)
         return
     if not apply:
-        _show(turns)
+        _show(turns, tr)
         return
     _review(b, db, turns, quiet)
 
 
-def _show(turns) -> None:
+def _show(turns, tr) -> None:
     from rich.markup import escape
 
     from custdev.markdown import format_timestamp
@@ -77,7 +79,8 @@ def _show(turns) -> None:
         out.print(f"[cyan]{escape(t.interview_id)}[/cyan] [dim]{ts} {escape(t.path)}:{t.line}[/dim] [green]{escape(t.speaker)}[/green]: {escape(text)}")
         for s in t.suggestions:
             sup = "; ".join(f"“{escape(x.text[:70])}” ({escape(x.interview_id)}, {x.similarity:.2f})" for x in s.support)
-            out.print(f"    [bold]#{escape(s.code)}[/bold] {s.score:.2f}" + (f"  [dim]like {sup}[/dim]" if sup else ""))
+            like = "  [dim]" + escape(tr.gettext("like {quotes}")).format(quotes=sup) + "[/dim]" if sup else ""
+            out.print(f"    [bold]#{escape(s.code)}[/bold] {decimal(s.score, tr.language, 2, fixed=True)}" + like)
 
 
 def _review(b, db, turns, quiet: bool) -> None:
@@ -97,7 +100,7 @@ def _review(b, db, turns, quiet: bool) -> None:
     for t in turns:
         if stop:
             break
-        _show([t])
+        _show([t], translator(b.config.language))
         for s in t.suggestions:
             answer = typer.prompt(f"  #{s.code}? [a]ccept, [r]eject, [s]kip, [q]uit", default="s", show_default=False).strip().lower()[:1]
             if answer == "a":
@@ -127,8 +130,10 @@ def _review(b, db, turns, quiet: bool) -> None:
         if written:
             result = build_base(b)
     if not quiet:
-        out.print(f"{sum(len(c) for c in accepted.values())} codes written to {len({k[1] for k in accepted})} files, "
-                  f"{len(rejected)} suggestions rejected (remembered in {sg.REJECTED_FILE}).", markup=False)
+        tr = translator(b.config.language)
+        codes, files = sum(len(c) for c in accepted.values()), len({k[1] for k in accepted})
+        out.print(tr.gettext("Codes written: {codes}, files changed: {files}, suggestions rejected: {rejected} (remembered in {path}).").format(
+            codes=codes, files=files, rejected=len(rejected), path=sg.REJECTED_FILE), markup=False)
     if accepted and result.failed:
         for m in result.errors:
             err.print(f"Error: {escape(m)}", markup=False)
@@ -165,24 +170,29 @@ def clusters(
         if json_:
             print_json({"added": slug, "theme": to_pain})
         else:
-            out.print(f"Added pain '{slug}' ({title}) to {b.codebook_path.name}; code its quotes with #pain/{slug}.", markup=False)
+            out.print(translator(b.config.language).gettext("Added pain '{slug}' ({title}) to {codebook}; code its quotes with #pain/{slug}.").format(
+                slug=slug, title=title, codebook=b.codebook_path.name), markup=False)
         return
     if json_:
         print_json(result.to_dict())
         return
+    tr = translator(b.config.language)
     if not result.themes:
-        out.print("No themes: too few uncoded respondent turns, or none close enough to each other.", markup=False)
+        out.print(tr.gettext("No themes: too few uncoded respondent turns, or none close enough to each other."), markup=False)
         return
     from rich.markup import escape
 
     from custdev.markdown import format_timestamp
 
-    note = f" (the newest {cl.MAX_TURNS:,})" if result.sampled else ""
-    out.print(f"{len(result.themes)} themes among {result.turns:,} uncoded respondent turns{note}:", markup=False)
+    note = tr.gettext(" (the newest {n})").format(n=decimal(cl.MAX_TURNS, tr.language, 0)) if result.sampled else ""
+    out.print(tr.gettext("Themes: {themes}, among uncoded respondent turns: {turns}{note}:").format(
+        themes=len(result.themes), turns=decimal(result.turns, tr.language, 0), note=note), markup=False)
     for t in result.themes[:limit]:
-        out.print(f"[bold]Theme {t.number}[/bold]: {t.size} turns in {t.interviews} interviews")
+        size = tr.ngettext("{n} turn", "{n} turns", t.size).format(n=t.size)
+        span = tr.ngettext("{n} interview", "{n} interviews", t.interviews).format(n=t.interviews)
+        out.print(f"[bold]{escape(tr.gettext('Theme {n}').format(n=t.number))}[/bold]: " + escape(tr.gettext("{size} in {interviews}").format(size=size, interviews=span)))
         for m in t.central:
             ts = format_timestamp(m.start_s) if m.start_s is not None else "--:--:--"
             text = m.text if len(m.text) <= 140 else m.text[:140].rsplit(" ", 1)[0] + "…"
             out.print(f"    [cyan]{escape(m.interview_id)}[/cyan] [dim]{ts}[/dim] {escape(text)}")
-    out.print("[dim]Make a theme a pain: custdev clusters --to-pain N --slug SLUG --title TITLE[/dim]")
+    out.print("[dim]" + escape(tr.gettext("Make a theme a pain: {command}").format(command="custdev clusters --to-pain N --slug SLUG --title TITLE")) + "[/dim]")
