@@ -36,6 +36,7 @@ class PurgeAction:
     path: str  # relative to the base, or the copy's folder
     reason: str
     interview: str | None = None
+    until: str | None = None  # the retain_audio_until date that passed (a retention action)
 
     def to_dict(self) -> dict:
         return {"action": self.action, "path": self.path, "reason": self.reason, "interview": self.interview}
@@ -94,8 +95,8 @@ def plan_purge(base: Base, *, today: _dt.date | None = None) -> PurgePlan:
             reason = f"audio retention ended {until}"
             audio = media_file(base.root, iv.audio)
             if audio is not None:
-                plan.actions.append(PurgeAction("delete", audio.relative_to(base.root.resolve()).as_posix(), reason, iv.id))
-            plan.actions.append(PurgeAction("drop-audio-line", rel, reason, iv.id))
+                plan.actions.append(PurgeAction("delete", audio.relative_to(base.root.resolve()).as_posix(), reason, iv.id, until))
+            plan.actions.append(PurgeAction("drop-audio-line", rel, reason, iv.id, until))
     for folder, copy_ids in _known_copies(base).items():
         for iid in plan.withdrawn:
             if iid in copy_ids and (Path(folder) / base.db_path.name).is_file():

@@ -99,6 +99,17 @@ def test_purge_shows_first_then_deletes_everything_of_a_withdrawn_respondent(bas
     assert "Would delete interviews/leaving.md (consent withdrawn)" in dry.output
     assert "Would delete audio/expired.ogg (audio retention ended 2020-01-31)" in dry.output
     assert "Dry run: nothing was deleted" in dry.output
+    toml = base / "custdev.toml"
+    english = toml.read_text(encoding="utf-8")
+    toml.write_text(english.replace("[base]\n", '[base]\nlanguage = "ru"\n', 1) if "language" not in english
+                    else english.replace('language = "en"', 'language = "ru"'), encoding="utf-8")
+    try:
+        ru = run("purge", "--base", base)  # the same plan, said in a Russian base's language
+    finally:
+        toml.write_text(english, encoding="utf-8")
+    assert "Будет удалён interviews/leaving.md (согласие отозвано)" in ru.output, ru.output
+    assert "Будет удалён audio/expired.ogg (срок хранения записи истёк 2020-01-31)" in ru.output
+    assert "Пробный запуск: ничего не удалено" in ru.output
     assert (base / "interviews" / "leaving.md").exists() and (base / "audio" / "expired.ogg").exists()
 
     done = run("purge", "--base", base, "--yes", "--json")

@@ -8,7 +8,18 @@ import typer
 
 from custdev.cli import BaseOpt, JsonOpt, app, errors, out, print_json
 
-_VERBS = {"delete": "delete", "drop-audio-line": "remove the audio: line of", "delete-from-copy": "remove the interview from the published copy"}
+from custdev.i18n import N_, translator
+
+# (action, applied) -> the line; the reason and path are filled in.
+_LINES = {
+    ("delete", False): N_("Would delete {path} ({reason})"),
+    ("delete", True): N_("Done: delete {path} ({reason})"),
+    ("drop-audio-line", False): N_("Would remove the audio: line of {path} ({reason})"),
+    ("drop-audio-line", True): N_("Done: remove the audio: line of {path} ({reason})"),
+    ("delete-from-copy", False): N_("Would remove the interview from the published copy {path} ({reason})"),
+    ("delete-from-copy", True): N_("Done: remove the interview from the published copy {path} ({reason})"),
+}
+_REASONS = {"consent withdrawn": N_("consent withdrawn")}
 
 
 @app.command()
@@ -29,13 +40,21 @@ def purge(
     if json_:
         print_json(plan.to_dict())
         return
+    tr = translator(b.config.language)
     if not plan.actions:
-        out.print("Nothing to purge: no withdrawn consent, no recording past its retention date.", markup=False)
+        out.print(tr.gettext("Nothing to purge: no withdrawn consent, no recording past its retention date."), markup=False)
         return
     for a in plan.actions:
-        prefix = "Done:" if plan.applied else "Would"
-        out.print(f"{prefix} {_VERBS[a.action]} {a.path} ({a.reason})", markup=False)
+        if a.until:
+            reason = tr.gettext("audio retention ended {date}").format(date=a.until)
+        else:
+            reason = tr.gettext(_REASONS[a.reason]) if a.reason in _REASONS else a.reason
+        out.print(tr.gettext(_LINES[a.action, plan.applied]).format(path=a.path, reason=reason), markup=False)
+    n = len(plan.actions)
     if plan.applied:
-        out.print(f"Purged {len(plan.actions)} item(s); each is logged in .custdev/audit.log.", markup=False)
+        out.print(tr.ngettext("Purged {n} item; it is logged in .custdev/audit.log.",
+                              "Purged {n} items; each is logged in .custdev/audit.log.", n).format(n=n), markup=False)
     else:
-        out.print(f"Dry run: nothing was deleted. Run 'custdev purge --yes' to delete these {len(plan.actions)} item(s).", markup=False)
+        out.print(tr.ngettext("Dry run: nothing was deleted. Run 'custdev purge --yes' to delete this {n} item.",
+                              "Dry run: nothing was deleted. Run 'custdev purge --yes' to delete these {n} items.", n).format(n=n),
+                  markup=False)
