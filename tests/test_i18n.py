@@ -316,3 +316,10 @@ def test_errors_of_a_russian_base_read_as_russian(tmp_path):
     assert en.exit_code == 1 and en.stderr.startswith("Error: ") and "has no database yet; run 'custdev build' first" in en.stderr
     none = runner.invoke(app, ["pains", "--base", str(tmp_path / "missing")])
     assert none.exit_code == 1 and none.stderr.startswith("Error: ") and "is not a custdev research base" in none.stderr
+
+
+def test_russian_base_matrix_file_line_is_russian(russian_base, tmp_path):
+    result = runner.invoke(app, ["matrix", "--out", str(tmp_path / "m.csv"), "--base", str(russian_base)], env={"NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    assert re.search(r"Записан \S+m\.csv \(csv, 7 интервью × \d+ код(а|ов)?\)\.", result.stdout), result.stdout
+    assert english_leftovers(result.stdout) == []

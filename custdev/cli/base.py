@@ -195,7 +195,7 @@ def _search_channel(query: str, base, channel: str, segment, pain, tag, limit: i
         print_json([{**h.to_dict(), "snippet": h.snippet.replace("\x00", "[").replace("\x01", "]")} for h in hits])
         return
     if not hits:
-        out.print("No matches.", markup=False)
+        out.print(translator(b.config.language).gettext("No matches."), markup=False)
         return
     on, off = ("[bold yellow]", "[/bold yellow]") if out.is_terminal else ("\\[", "]")
     for h in hits:
@@ -226,7 +226,7 @@ def _similar(text, base, segment, pain, tag, speaker, quotes, limit, json_) -> N
         print_json([h.to_dict() for h in hits])
         return
     if not hits:
-        out.print("No matches.", markup=False)
+        out.print(translator(b.config.language).gettext("No matches."), markup=False)
         return
     from rich.markup import escape
 

@@ -72,7 +72,13 @@ def matrix(
         sys.stdout.write(result.text or "")
         sys.stdout.flush()
     else:
-        out.print(f"Wrote {result.path} ({result.format}, {result.interviews} interviews x {result.codes} codes).", markup=False)
+        from custdev.i18n import translator
+
+        tr = translator(b.config.language)
+        out.print(tr.gettext("Wrote {path} ({format}, {interviews} × {codes}).").format(
+            path=result.path, format=result.format,
+            interviews=tr.ngettext("{n} interview", "{n} interviews", result.interviews).format(n=result.interviews),
+            codes=tr.ngettext("{n} code", "{n} codes", result.codes).format(n=result.codes)), markup=False)
 
 
 def _stat(x: float | None, lang: str = "en") -> str:

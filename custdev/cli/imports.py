@@ -159,10 +159,12 @@ def sample(
             for note in notes:
                 err.print(f"Note: {note}", markup=False)
             if not quiet:
-                out.print(f"Drew {record.n} of {record.archive_size} files from {record.archive} "
-                          f"({'by ' + record.by if record.by else 'simple random sample'}, seed {record.seed}):", markup=False)
+                tr = translator(b.config.language)
+                how = tr.gettext("by {field}").format(field=record.by) if record.by else tr.gettext("simple random sample")
+                out.print(tr.gettext("Drew {n} of {size} files from {archive} ({how}, seed {seed}):").format(
+                    n=record.n, size=record.archive_size, archive=record.archive, how=how, seed=record.seed), markup=False)
                 for h, s in record.strata.items():
-                    out.print(f"  {h}: {s['sample']} of {s['archive']}", markup=False)
+                    out.print("  " + tr.gettext("{stratum}: {sample} of {archive}").format(stratum=h, sample=s["sample"], archive=s["archive"]), markup=False)
         if dry_run:
             if json_:
                 print_json({"sample": record.to_dict(), "notes": notes})
@@ -451,7 +453,10 @@ def record(
             result = run_record(path, device=device, seconds=seconds)
         rel = path.relative_to(b.root).as_posix()
         if not json_ and not quiet:
-            out.print(f"Recorded {rel} ({_clock(result.duration_s)}; {100 * result.cpu_s / max(result.wall_s, 1e-9):.1f} % of one CPU core)", markup=False)
+            tr = translator(b.config.language)
+            share = decimal(100 * result.cpu_s / max(result.wall_s, 1e-9), tr.language, 1, fixed=True)
+            out.print(tr.gettext("Recorded {path} ({duration}; {share} % of one CPU core)").format(
+                path=rel, duration=_clock(result.duration_s), share=share), markup=False)
     if not transcribe:
         if json_:
             print_json({"audio": rel, "duration_s": round(result.duration_s, 1), "cpu_share": round(result.cpu_s / max(result.wall_s, 1e-9), 3)})

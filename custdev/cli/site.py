@@ -67,9 +67,12 @@ def serve(
         if set_password:
             password = typer.prompt("Site password", hide_input=True, confirmation_prompt=True)
             path = site.set_password(b, password)
-            out.print(f"Stored the password hash in {path}; earlier logins no longer work.", markup=False)
+            from custdev.i18n import translator
+
+            tr = translator(b.config.language)
+            out.print(tr.gettext("Stored the password hash in {path}; earlier logins no longer work.").format(path=path), markup=False)
             if not share:
-                out.print("Start the shared site with: custdev serve --share", markup=False)
+                out.print(tr.gettext("Start the shared site with: {command}").format(command="custdev serve --share"), markup=False)
                 return
             b = load_base(b.root)
         from custdev.i18n import is_language, language_error
