@@ -87,7 +87,8 @@ STAMP_SETTLE_S = 2.0
 
 
 def file_hash(md_path: Path) -> str:
-    return hash_content(md_path.read_bytes(), sidecar_path(md_path))
+    side = sidecar_path(md_path)
+    return hash_content(md_path.read_bytes(), side.read_bytes() if side.exists() else None)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -28,13 +28,13 @@ def sidecar_path(md_path: Path) -> Path:
     return md_path.with_name(md_path.stem + SIDECAR_SUFFIX)
 
 
-def hash_content(data: bytes, side: Path) -> str:
-    """The content hash of an interview file whose bytes are ``data``, with its word-timestamp sidecar ``side`` when
-    there is one (custdev.build.file_hash)."""
+def hash_content(data: bytes, side: bytes | None) -> str:
+    """The content hash of an interview file whose bytes are ``data``, with the bytes of its word-timestamp sidecar
+    when it has one (custdev.build.file_hash)."""
     h = hashlib.sha256(data)
-    if side.exists():
+    if side is not None:
         h.update(b"\0sidecar\0")
-        h.update(side.read_bytes())
+        h.update(side)
     return h.hexdigest()
 
 
@@ -82,17 +82,18 @@ def _prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook, s
     rel = md_path.relative_to(root).as_posix()
     prepared = Prepared(rel=rel, content_hash=content_hash)
     try:
-        if outside_base(root, md_path, resolved_root) or (sidecar_path(md_path).exists() and outside_base(root, sidecar_path(md_path), resolved_root)):
+        side = sidecar_path(md_path)
+        has_side = side.exists()  # looked up once (a stat call)
+        if outside_base(root, md_path, resolved_root) or (has_side and outside_base(root, side, resolved_root)):
             raise ParseError(rel, None, "a symbolic link to a file outside the research base; refused (copy the file into the base instead)")
         data = md_path.read_bytes()
         if content_hash is None:  # hashed here, from the very bytes parsed, instead of by the build before the parse
-            prepared.content_hash = hash_content(data, sidecar_path(md_path))
+            prepared.content_hash = hash_content(data, side.read_bytes() if has_side else None)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ParseError(rel, _line_of_offset(data, exc.start), "the file is not UTF-8 text; re-save it as UTF-8") from None
-        side = sidecar_path(md_path)
-        if split and not side.exists():
+        if split and not has_side:
             from custdev.bigfile import read_split
 
             both = read_split(text, rel, codebook)
@@ -102,7 +103,7 @@ def _prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook, s
                 prepared.interview = interview
                 return prepared
         interview = parse_interview(text, rel, codebook)
-        if side.exists():
+        if has_side:
             _apply_sidecar(interview, side, rel)
     except ParseError as exc:
         prepared.error = str(exc)
