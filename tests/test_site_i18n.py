@@ -123,7 +123,7 @@ def test_serve_first_line_is_russian(ru_base):
     import subprocess
     import sys
 
-    proc = subprocess.Popen([sys.executable, "-m", "custdev", "serve", "--base", str(ru_base), "--port", "0", "--no-open", "--no-build"],
+    proc = subprocess.Popen([sys.executable, "-m", "custdev", "serve", "--base", str(ru_base), "--port", "0", "--no-open", "--no-build", "--workers", "1"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         first = proc.stdout.readline()
