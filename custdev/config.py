@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from custdev.errors import BaseNotFound, ConfigError, UnknownSlug
-from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES, is_language, language_error
+from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, is_language, language_error
 from custdev.models import Codebook, CodebookEntry
 
 CONFIG_NAME = "custdev.toml"
@@ -242,10 +242,22 @@ def suggest(word: str, choices) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+_UNKNOWN_SLUG = {  # (kind, with a closest slug?) -> the message, for the catalogs
+    ("segment", False): N_("unknown segment '{slug}'"), ("segment", True): N_("unknown segment '{slug}' (did you mean '{close}'?)"),
+    ("pain", False): N_("unknown pain '{slug}'"), ("pain", True): N_("unknown pain '{slug}' (did you mean '{close}'?)"),
+    ("hypothesis", False): N_("unknown hypothesis '{slug}'"),
+    ("hypothesis", True): N_("unknown hypothesis '{slug}' (did you mean '{close}'?)"),
+}
+
+
 def check_slug(kind: str, slug: str, known) -> None:
     """Raise UnknownSlug naming the closest known slug. ``kind`` is 'segment', 'pain' or 'hypothesis'."""
     if slug not in known:
-        raise UnknownSlug(f"unknown {kind} '{slug}'{suggest(slug, known)}")
+        close = difflib.get_close_matches(slug, list(known), n=1, cutoff=0.5)
+        message = _UNKNOWN_SLUG.get((kind, bool(close)))
+        if message is None:
+            raise UnknownSlug(f"unknown {kind} '{slug}'{suggest(slug, known)}")
+        raise UnknownSlug(message, slug=slug, close=close[0] if close else "")
 
 
 CONFIG_TEMPLATE = """\

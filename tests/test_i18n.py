@@ -312,6 +312,8 @@ def test_errors_of_a_russian_base_read_as_russian(tmp_path):
     assert ru.exit_code == 1 and ru.stderr.startswith("Ошибка: в базе ещё нет интервью") and english_leftovers(ru.stderr) == []
     empty = runner.invoke(app, ["search", "  ", "--base", str(tmp_path / "ru")])
     assert empty.exit_code == 1 and empty.stderr == "Ошибка: пустой поисковый запрос\n"
+    slug = runner.invoke(app, ["search", "счёт", "--segment", "example-segmen", "--base", str(tmp_path / "ru")])
+    assert slug.exit_code == 1 and slug.stderr == "Ошибка: неизвестный сегмент 'example-segmen' (может быть, 'example-segment'?)\n"
     en = runner.invoke(app, ["pains", "--base", str(tmp_path / "en")])
     assert en.exit_code == 1 and en.stderr.startswith("Error: ") and "has no database yet; run 'custdev build' first" in en.stderr
     none = runner.invoke(app, ["pains", "--base", str(tmp_path / "missing")])
