@@ -236,10 +236,16 @@ def load_codebook(path: Path) -> Codebook:
     return codebook
 
 
+def closest(word: str, choices) -> str | None:
+    """The choice closest to ``word``, or None when none is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return close[0] if close else None
+
+
 def suggest(word: str, choices) -> str:
     """' (did you mean 'x'?)' for the closest choice, or ''."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    close = closest(word, choices)
+    return f" (did you mean '{close}'?)" if close else ""
 
 
 _UNKNOWN_SLUG = {  # (kind, with a closest slug?) -> the message, for the catalogs
@@ -253,11 +259,11 @@ _UNKNOWN_SLUG = {  # (kind, with a closest slug?) -> the message, for the catalo
 def check_slug(kind: str, slug: str, known) -> None:
     """Raise UnknownSlug naming the closest known slug. ``kind`` is 'segment', 'pain' or 'hypothesis'."""
     if slug not in known:
-        close = difflib.get_close_matches(slug, list(known), n=1, cutoff=0.5)
-        message = _UNKNOWN_SLUG.get((kind, bool(close)))
+        close = closest(slug, known)
+        message = _UNKNOWN_SLUG.get((kind, close is not None))
         if message is None:
             raise UnknownSlug(f"unknown {kind} '{slug}'{suggest(slug, known)}")
-        raise UnknownSlug(message, slug=slug, close=close[0] if close else "")
+        raise UnknownSlug(message, slug=slug, close=close)
 
 
 CONFIG_TEMPLATE = """\

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from custdev.i18n import N_
 from custdev.errors import CustdevError
+from custdev.i18n import N_
 from custdev.migrations import migrations
 
 

@@ -320,19 +320,19 @@ NOT_REDACTABLE = frozenset({"embeddings", "embedded_interviews"})
 VERBATIM = frozenset({"meta"})
 
 
-def redact_json(value, redactor: Redactor, own: frozenset[str] = frozenset()):
+def redact_json(value, redactor: Redactor, own: frozenset[str] = frozenset(), probe: Redactor | None = None):
     """Every string of the site metadata (titles, descriptions, canned queries and their SQL, sources, keys), except
     custdev's own words (``own``: the strings of the metadata custdev ships), which name no one: a name model read
     "Interviews, what was said…" and "NPS from survey responses…" as companies."""
     if isinstance(value, str):
         return value if value in own else redactor.text(value)
+    probe = probe or redactor.probe()
     if isinstance(value, list):
-        return [redact_json(v, redactor, own) for v in value]
+        return [redact_json(v, redactor, own, probe) for v in value]
     if isinstance(value, dict):
         # Keys (table, column and query names) and SQL are checked for the base's known names and contact details
         # only: guessing must not rewrite identifiers (the copy's pages are found by them) or a query's words.
-        probe = redactor.probe()
-        return {probe.text(k, strict=True): probe.text(v) if k == "sql" and isinstance(v, str) else redact_json(v, redactor, own)
+        return {probe.text(k, strict=True): probe.text(v) if k == "sql" and isinstance(v, str) else redact_json(v, redactor, own, probe)
                 for k, v in value.items()}
     return value
 

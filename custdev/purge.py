@@ -24,10 +24,13 @@ from custdev.build import interview_files
 from custdev.prepare import sidecar_path
 from custdev.config import PRIVATE_DIR, Base, atomic_write_text
 from custdev.errors import CustdevError, ParseError
+from custdev.i18n import N_
 from custdev.markdown import parse_interview
 from custdev.paths import media_file
 
 AUDIT_LOG = "audit.log"
+WITHDRAWN = N_("consent withdrawn")
+EXPIRED = N_("audio retention ended {date}")
 
 
 @dataclass
@@ -37,6 +40,10 @@ class PurgeAction:
     reason: str
     interview: str | None = None
     until: str | None = None  # the retain_audio_until date that passed (a retention action)
+
+    def reason_in(self, translator) -> str:
+        """The reason in a :class:`custdev.i18n.Translator`'s language (``reason`` is the English)."""
+        return translator.gettext(EXPIRED).format(date=self.until) if self.until else translator.gettext(self.reason)
 
     def to_dict(self) -> dict:
         return {"action": self.action, "path": self.path, "reason": self.reason, "interview": self.interview}
@@ -80,7 +87,7 @@ def plan_purge(base: Base, *, today: _dt.date | None = None) -> PurgePlan:
         who = _respondent_key(iv.respondent, iv.company)
         if iv.extra.get("consent") == "withdrawn" or (who is not None and who in withdrawn_people):
             plan.withdrawn.append(iv.id)
-            reason = "consent withdrawn"
+            reason = WITHDRAWN
             plan.actions.append(PurgeAction("delete", rel, reason, iv.id))
             side = sidecar_path(md)
             if side.exists():
@@ -92,7 +99,7 @@ def plan_purge(base: Base, *, today: _dt.date | None = None) -> PurgePlan:
         until = iv.extra.get("retain_audio_until")
         if until and iv.audio and _dt.date.fromisoformat(until) < today:
             plan.expired_audio.append(iv.id)
-            reason = f"audio retention ended {until}"
+            reason = EXPIRED.format(date=until)
             audio = media_file(base.root, iv.audio)
             if audio is not None:
                 plan.actions.append(PurgeAction("delete", audio.relative_to(base.root.resolve()).as_posix(), reason, iv.id, until))
@@ -100,7 +107,7 @@ def plan_purge(base: Base, *, today: _dt.date | None = None) -> PurgePlan:
     for folder, copy_ids in _known_copies(base).items():
         for iid in plan.withdrawn:
             if iid in copy_ids and (Path(folder) / base.db_path.name).is_file():
-                plan.actions.append(PurgeAction("delete-from-copy", folder, "consent withdrawn", copy_ids[iid]))
+                plan.actions.append(PurgeAction("delete-from-copy", folder, WITHDRAWN, copy_ids[iid]))
     # Audio shared by a withdrawn and a kept interview is still deleted: the withdrawn person's voice is on it.
     seen: set[tuple[str, str]] = set()
     plan.actions = [a for a in plan.actions if (a.action, a.path, a.interview) not in seen and not seen.add((a.action, a.path, a.interview))]

@@ -50,15 +50,11 @@ def print_json(data: Any) -> None:
 
 def fail(message: str | CustdevError, code: int = 1) -> typer.Exit:
     """One ``Error: …`` line on stderr, in the base's language where the catalogs have the message."""
-    language = _error_language()
-    if language != "en":
-        from custdev.i18n import translator
+    from custdev.i18n import translator
 
-        tr = translator(language)
-        text = message.localized(tr) if isinstance(message, CustdevError) else tr.gettext(message)
-        err.print(tr.gettext("Error: {message}").format(message=text), markup=False)
-    else:
-        err.print(f"Error: {message}", markup=False)
+    tr = translator(_error_language())
+    text = message.localized(tr) if isinstance(message, CustdevError) else tr.gettext(message)
+    err.print(tr.gettext("Error: {message}").format(message=text), markup=False)
     return typer.Exit(code)
 
 

@@ -228,9 +228,9 @@ def _db_line(tr, total: int) -> str:
     return tr.ngettext("{db}: {total} interview", "{db}: {total} interviews", total).format(db="custdev.db", total=total)
 
 
-def _finish(summary, *, quiet: bool, json_: bool, extra: dict | None = None, strict: bool = False, language: str | None = None) -> None:
+def _finish(summary, *, quiet: bool, json_: bool, extra: dict | None = None, strict: bool = False, language: str = DEFAULT_LANGUAGE) -> None:
     """The summary line (or JSON) and the exit code of an import, in the base's language."""
-    tr = translator(language or DEFAULT_LANGUAGE)
+    tr = translator(language)
     if json_:
         print_json({**(extra or {}), **summary.to_dict()})
     elif not quiet or not summary.ok:
@@ -369,11 +369,11 @@ def _import_projects(projects: list[Path], base, build: bool, json_: bool, quiet
         raise typer.Exit(1)
 
 
-def _report(result, quiet: bool, language: str | None = None) -> None:
+def _report(result, quiet: bool, language: str = DEFAULT_LANGUAGE) -> None:
     """One line per file: created/skipped on stdout (in the base's language), failures and warnings on stderr."""
     if result is None:
         return
-    tr = translator(language or DEFAULT_LANGUAGE)
+    tr = translator(language)
     if result.status == "created":
         if not quiet:
             what = tr.ngettext("{n} turn", "{n} turns", result.turns).format(n=result.turns)

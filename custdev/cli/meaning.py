@@ -93,6 +93,7 @@ def _review(b, db, turns, quiet: bool) -> None:
     from custdev.meaning import suggest as sg
     from custdev.meaning.store import text_hash
 
+    tr = translator(b.config.language)
     hashes = {iid: h for iid, h in db.execute("SELECT id, content_hash FROM interviews")}
     accepted: dict[tuple[str, str, int], list[str]] = {}
     rejected: list[dict] = []
@@ -100,7 +101,7 @@ def _review(b, db, turns, quiet: bool) -> None:
     for t in turns:
         if stop:
             break
-        _show([t], translator(b.config.language))
+        _show([t], tr)
         for s in t.suggestions:
             answer = typer.prompt(f"  #{s.code}? [a]ccept, [r]eject, [s]kip, [q]uit", default="s", show_default=False).strip().lower()[:1]
             if answer == "a":
@@ -130,7 +131,6 @@ def _review(b, db, turns, quiet: bool) -> None:
         if written:
             result = build_base(b)
     if not quiet:
-        tr = translator(b.config.language)
         codes, files = sum(len(c) for c in accepted.values()), len({k[1] for k in accepted})
         out.print(tr.gettext("Codes written: {codes}, files changed: {files}, suggestions rejected: {rejected} (remembered in {path}).").format(
             codes=codes, files=files, rejected=len(rejected), path=sg.REJECTED_FILE), markup=False)

@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from custdev.cli import BaseOpt, JsonOpt, app, errors, out, print_json
-
 from custdev.i18n import N_, translator
 
 # (action, applied) -> the line; the reason and path are filled in.
@@ -19,7 +18,6 @@ _LINES = {
     ("delete-from-copy", False): N_("Would remove the interview from the published copy {path} ({reason})"),
     ("delete-from-copy", True): N_("Done: remove the interview from the published copy {path} ({reason})"),
 }
-_REASONS = {"consent withdrawn": N_("consent withdrawn")}
 
 
 @app.command()
@@ -45,11 +43,7 @@ def purge(
         out.print(tr.gettext("Nothing to purge: no withdrawn consent, no recording past its retention date."), markup=False)
         return
     for a in plan.actions:
-        if a.until:
-            reason = tr.gettext("audio retention ended {date}").format(date=a.until)
-        else:
-            reason = tr.gettext(_REASONS[a.reason]) if a.reason in _REASONS else a.reason
-        out.print(tr.gettext(_LINES[a.action, plan.applied]).format(path=a.path, reason=reason), markup=False)
+        out.print(tr.gettext(_LINES[a.action, plan.applied]).format(path=a.path, reason=a.reason_in(tr)), markup=False)
     n = len(plan.actions)
     if plan.applied:
         out.print(tr.ngettext("Purged {n} item; it is logged in .custdev/audit.log.",
