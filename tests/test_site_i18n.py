@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 import shutil
 import sqlite3
@@ -131,3 +132,49 @@ def test_serve_first_line_is_russian(ru_base):
         proc.terminate()
         proc.wait(timeout=30)
     assert re.fullmatch(r"Сайт «Исследование Ledgerly» открыт по адресу http://127\.0\.0\.1:\d+/\n", first), first
+
+
+def _schema(root: Path) -> dict[str, list[str]]:
+    """Every table and view of a built base (not SQLite's or FTS5's own) with its columns."""
+    conn = sqlite3.connect(root / "custdev.db")
+    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE "
+                                        "'sqlite_%' AND name NOT LIKE '%_fts' AND name NOT LIKE '%_fts_%' ORDER BY name")]
+    out = {name: [r[1] for r in conn.execute(f'PRAGMA table_info("{name}")')] for name in names}
+    conn.close()
+    return out
+
+
+def test_every_table_and_column_of_a_base_has_a_heading(ru_base):
+    """A migration that adds a table or a column adds its heading too (custdev/site/labels.py)."""
+    from custdev.site.labels import COLUMN_LABELS, TABLE_LABELS
+
+    schema = _schema(ru_base)
+    assert len(schema) > 30
+    assert [t for t in schema if t not in TABLE_LABELS] == []
+    assert sorted({c for cols in schema.values() for c in cols} - set(COLUMN_LABELS)) == []
+
+
+def _headings(page: str, tag: str) -> list[str]:
+    return [" ".join(re.sub(r"<[^>]+>|[▼▲]|&nbsp;", " ", h).split()) for h in re.findall(rf"(?s)<{tag}[^>]*>(.*?)</{tag}>", page)]
+
+
+def test_every_table_page_of_a_russian_base_has_russian_headings(site, ru_base):
+    """Seen: "utterances", "respondents", "quote_pains" as page titles, "title", "turn_count", "description" as column
+    headings, "home" in the crumbs of an interview or quote, "sorted by date descending" under a table's title."""
+    latin_only = {"id", "NPS", "Markdown"}
+    for table in _schema(ru_base):
+        page = get(site, f"/custdev/{table}?_nofacet=1").text
+        headings = _headings(page, "h1") + _headings(page, "th")
+        assert headings, table
+        assert [h for h in headings if not re.search("[а-яё]", h, re.I) and h not in latin_only] == [], table
+    conn = sqlite3.connect(ru_base / "custdev.db")
+    interview, quote = conn.execute("SELECT interview_id, id FROM quotes LIMIT 1").fetchone()
+    conn.close()
+    for path in (f"/custdev/interviews/{interview}", f"/custdev/quotes/{quote}"):
+        crumbs = re.search(r'(?s)<p class="crumbs">(.*?)</p>', get(site, path).text).group(1)
+        assert " ".join(re.sub(r"<[^>]+>", " ", crumbs).split()) == "главная / custdev / " + ("Интервью" if "interviews" in path else "Цитаты")
+    page = get(site, "/custdev/utterances?_search=счета&speaker_role=respondent&_sort_desc=start_s").text
+    assert "где поиск находит «счета» и Роль говорящего = «respondent»; сортировка: Время, по убыванию" in page
+    assert "sorted by" not in get(site, "/custdev/interviews").text
+    english = get(site, "/custdev/utterances?_search=invoice&speaker_role=respondent&_sort_desc=start_s&_lang=en").text
+    assert 'where search matches "invoice" and Speaker role = "respondent" sorted by Time descending' in html.unescape(english)

@@ -13,6 +13,7 @@ from jinja2 import pass_context
 
 from custdev.i18n import LANGUAGES, N_, decimal, is_language, translator
 from custdev.site.common import site_options
+from custdev.site.labels import COLUMN_LABELS, TABLE_LABELS
 from custdev.site.settings import LANG_ARG, LANG_COOKIE
 
 
@@ -64,11 +65,20 @@ def install(env, datasette) -> None:
 
     @pass_context
     def table_title(ctx, name):
-        """A table's name as a heading: interviews → «Интервью» where the catalogs know it, else the name itself."""
+        """A table's name as a heading: utterances → «Реплики» (custdev.site.labels), else the name itself."""
         name = str(name)
-        return translator(language(ctx)).gettext(COLUMN_LABELS[name]) if name in COLUMN_LABELS else name
+        label = TABLE_LABELS.get(name) or COLUMN_LABELS.get(name)
+        return translator(language(ctx)).gettext(label) if label else name
 
     env.globals["custdev_table"] = table_title
+
+    @pass_context
+    def describe(ctx):
+        """The table page's «где … ; сортировка …» line (:func:`describe_table`)."""
+        return describe_table(language(ctx), ctx.get("request"), ctx.get("filters"), ctx.get("sort"), ctx.get("sort_desc"),
+                              ctx.get("human_description_en"))
+
+    env.globals["custdev_describe"] = describe
 
 
 def remember_language(app):
@@ -92,17 +102,6 @@ def remember_language(app):
     return wrapped
 
 
-# Column and parameter names of the canned queries, as headings (anything else: the name, underscores as spaces).
-COLUMN_LABELS = {
-    "segment": N_("Segment"), "pain": N_("Pain"), "interviews": N_("Interviews"), "segment_interviews": N_("Interviews in the segment"),
-    "share_pct": N_("Share"), "quotes": N_("Quotes"), "quote": N_("Quote"), "interview": N_("Interview"),
-    "respondent": N_("Respondent"), "company": N_("Company"), "segments": N_("Segments"), "start_s": N_("Time"),
-    "date": N_("Date"), "role": N_("Role"), "nps": N_("NPS"), "pains": N_("Pains"), "seq": N_("Turn"),
-    "speaker": N_("Speaker"), "speaker_role": N_("Speaker role"), "position": N_("Position"), "text": N_("Text"),
-    "tag": N_("Tag"), "q": N_("Words"), "quote_id": N_("Quote id"), "interview_id": N_("Interview id"),
-}
-
-
 def column_label(language: str, name: str) -> str:
     if name in COLUMN_LABELS:
         return translator(language).gettext(COLUMN_LABELS[name])
@@ -120,3 +119,72 @@ DATASETTE_WORDS = (
     N_("array contains"), N_("array does not contain"), N_("date"), N_("is null"), N_("is not null"), N_("is blank"),
     N_("is not blank"),
 )
+
+
+# What a filtered, searched or sorted table page shows (Datasette's ``human_description_en``), in the page's language.
+_CLAUSES = {
+    "exact": "{column} = {value}", "not": "{column} ≠ {value}", "gt": "{column} > {value}", "gte": "{column} ≥ {value}",
+    "lt": "{column} < {value}", "lte": "{column} ≤ {value}",
+    "contains": N_("{column} contains {value}"), "endswith": N_("{column} ends with {value}"),
+    "startswith": N_("{column} starts with {value}"), "like": N_("{column} like {value}"),
+    "notlike": N_("{column} not like {value}"), "glob": N_("{column} glob {value}"), "in": N_("{column} is one of {value}"),
+    "notin": N_("{column} is none of {value}"), "arraycontains": N_("{column} contains {value}"),
+    "arraynotcontains": N_("{column} does not contain {value}"), "date": N_("{column} is on date {value}"),
+    "isnull": N_("{column} is null"), "notnull": N_("{column} is not null"), "isblank": N_("{column} is blank"),
+    "notblank": N_("{column} is not blank"),
+}
+
+
+def describe_table(language: str, request, filters, sort: str | None, sort_desc: str | None, english: str) -> str:
+    """«где Сегмент = «smb» и поиск находит «счёт»; сортировка: Дата, по убыванию»: what the table page shows, with
+    column labels, in ``language``. ``english`` (Datasette's own text) is kept where a filter is one custdev does not
+    describe (``_through``, a per-column ``_search_…``)."""
+    args = request.args if request is not None else {}
+    if filters is None or any(key == "_through" or key.startswith("_search_") for key in args):
+        return english or ""
+    tr = translator(language)
+
+    def quoted(value: str) -> str:
+        return value if value.isdigit() else tr.gettext('"{value}"').format(value=value)
+
+    clauses = []
+    if args.get("_search"):
+        clauses.append(tr.gettext("search matches {value}").format(value=quoted(args.get("_search"))))
+    for column, lookup, value in filters.selections():
+        template = _CLAUSES.get(lookup)
+        if template is None:
+            return english or ""
+        if lookup in ("in", "notin"):
+            value = ", ".join(quoted(str(v)) for v in _split(value))
+        elif lookup not in ("gt", "gte", "lt", "lte"):
+            value = quoted(str(value))
+        clauses.append(tr.gettext(template).format(column=column_label(language, column), value=value))
+    text = ""
+    if clauses:
+        joined = clauses[0] if len(clauses) == 1 else tr.gettext("{conditions} and {last}").format(
+            conditions=", ".join(clauses[:-1]), last=clauses[-1])
+        text = tr.gettext("where {conditions}").format(conditions=joined)
+    if sort or sort_desc:
+        label = column_label(language, sort or sort_desc)
+        template = "sorted by {column} descending" if sort_desc else "sorted by {column}"
+        by = tr.gettext(template).format(column=label)
+        text = tr.gettext("{conditions} {sorting}").format(conditions=text, sorting=by) if text else by
+    return text
+
+
+def _split(value) -> list:
+    """The values of an ``__in`` filter, as Datasette reads them: a JSON list, else comma-separated."""
+    import json
+
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            parsed = json.loads(value)
+            if isinstance(parsed, list):
+                return parsed
+        except ValueError:
+            pass
+    return [v.strip() for v in str(value).split(",")]
+
+
+DESCRIPTION_WORDS = (N_('"{value}"'), N_("search matches {value}"), N_("{conditions} and {last}"),
+                     N_("where {conditions}"), N_("{conditions} {sorting}"), N_("sorted by {column} descending"), N_("sorted by {column}"))
