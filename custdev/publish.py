@@ -452,6 +452,8 @@ def _redact_row(table, cols, row, mapped, all_ids, redactor: Redactor, responden
         if "company" in values:
             values["company"] = None
     if table == "interviews":
+        if isinstance(values.get("body"), str):  # still redacted below, with its speakers' labels in place
+            values["body"] = original["body"] = _labelled_turns(values["body"], original.get("id"), speaker_labels)
         for c in ("company", "audio"):
             if c in values:
                 values[c] = None
@@ -476,6 +478,20 @@ def _redact_row(table, cols, row, mapped, all_ids, redactor: Redactor, responden
         elif c.endswith("_stem") and isinstance(values[c], str):
             values[c] = stem_text(redactor.text(values[c]))
     return [values[c] for c in cols]
+
+
+# A turn's first line in an interview file: "**[00:01:02] Ольга:**" or "**Ольга:**" (custdev.markdown's turn syntax).
+_TURN_HEAD = re.compile(r"(?m)^(\*\*(?:\[\d{1,2}:[0-5]\d:[0-5]\d\] )?)([^*\n]+?)(:\*\*)")
+
+
+def _labelled_turns(body: str, interview_id: str | None, speaker_labels: dict[tuple[str, str], str]) -> str:
+    """The interview's markdown with each turn's speaker replaced by the label its rows get in the copy ("Респондент",
+    "Interviewer 2"), so the file shown as it is names speakers as the transcript above it does, not "[имя]"."""
+    def label(m: re.Match) -> str:
+        new = speaker_labels.get((interview_id, m.group(2).strip()))
+        return m.group(1) + new + m.group(3) if new else m.group(0)
+
+    return _TURN_HEAD.sub(label, body)
 
 
 def find_text_leak(text: str, redactor: Redactor) -> str | None:

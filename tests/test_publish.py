@@ -136,6 +136,10 @@ def test_ids_speakers_and_people_are_replaced_by_neutral_labels(published):
     speakers = {r[0] for r in conn.execute("SELECT DISTINCT speaker FROM utterances")}
     assert speakers <= {"Interviewer", "Respondent", "Интервьюер", "Респондент"}
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    # the interview file shown as it is names each turn's speaker as the transcript does (it said "**[name]:**")
+    for iid, body in conn.execute("SELECT id, body FROM interviews"):
+        in_file = set(re.findall(r"(?m)^\*\*(?:\[[\d:]+\] )?([^*\n]+?):\*\*", body))
+        assert in_file and in_file == {r[0] for r in conn.execute("SELECT DISTINCT speaker FROM utterances WHERE interview_id = ?", [iid])}, iid
 
 
 def test_what_was_said_stays_readable_and_searchable(published):
