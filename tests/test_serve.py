@@ -607,6 +607,9 @@ def test_serve_builds_a_missing_database_and_listens_on_loopback(tmp_path):
         status, page = fetch(url + "/")
         assert status == 200 and "Ledgerly customer discovery 2026" in page
         assert (root / "custdev.db").exists()
+        # a viewer's bad filter or sort is an error page, and the terminal gets neither the SQL nor its values
+        assert fetch(url + "/custdev/interviews?respondent_id=olga-kuznetsova&segment__in=smb")[0] == 400
+        assert fetch(url + "/custdev/interviews?_sort=nope")[0] >= 400
         port = int(url.rsplit(":", 1)[1])
         busy = subprocess.run(CUSTDEV + ["serve", "--base", str(root), "--port", str(port), "--no-open", "--no-build"],
                               capture_output=True, text=True, timeout=60)
@@ -614,6 +617,8 @@ def test_serve_builds_a_missing_database_and_listens_on_loopback(tmp_path):
         assert busy.stderr.strip() == f"Error: port {port} on 127.0.0.1 is in use; pass another --port (or --port 0 for any free one)"
     finally:
         stop(proc)
+    log = "".join(p.read_text(encoding="utf-8") for p in tmp_path.glob("serve-*.log"))
+    assert "kuznetsova" not in log and "select" not in log.lower(), log[-500:]
 
 
 def test_pages_keep_working_while_custdev_build_rewrites_the_base(tmp_path):

@@ -19,6 +19,7 @@ schema questions (:mod:`custdev.site.schema_cache`); any other SQL runs as Datas
 from __future__ import annotations
 
 import heapq
+import os
 import re
 import sqlite3
 import threading
@@ -165,8 +166,12 @@ def install(datasette, db) -> None:
     db._custdev_queries = True
     original = db.execute
     schema_cache.install(db)
+    # Datasette writes each failing query to stderr with its parameters ("ERROR: …, params = {'p0':
+    # 'olga-kuznetsova'}"): a viewer's filter values, respondents' ids among them. The page still shows the error;
+    # the terminal gets nothing unless CUSTDEV_DEBUG=1 (as with tracebacks, custdev.site.app.quiet_tracebacks).
+    log_errors = bool(os.environ.get("CUSTDEV_DEBUG"))
 
-    async def execute(sql, params=None, truncate=False, custom_time_limit=None, page_size=None, log_sql_errors=True):
+    async def execute(sql, params=None, truncate=False, custom_time_limit=None, page_size=None, log_sql_errors=log_errors):
         if sql is SEARCH_SQL or sql == SEARCH_SQL:
             try:
                 return await _search(datasette, db, params, custom_time_limit)
