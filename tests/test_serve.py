@@ -610,6 +610,7 @@ def test_serve_builds_a_missing_database_and_listens_on_loopback(tmp_path):
         # a viewer's bad filter or sort is an error page, and the terminal gets neither the SQL nor its values
         assert fetch(url + "/custdev/interviews?respondent_id=olga-kuznetsova&segment__in=smb")[0] == 400
         assert fetch(url + "/custdev/interviews?_sort=nope")[0] >= 400
+        assert fetch(url + "/custdev?sql=select+body+from+interviews+where+kuznetsova")[0] == 400  # custom SQL too
         port = int(url.rsplit(":", 1)[1])
         busy = subprocess.run(CUSTDEV + ["serve", "--base", str(root), "--port", str(port), "--no-open", "--no-build"],
                               capture_output=True, text=True, timeout=60)

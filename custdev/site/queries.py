@@ -168,10 +168,11 @@ def install(datasette, db) -> None:
     schema_cache.install(db)
     # Datasette writes each failing query to stderr with its parameters ("ERROR: …, params = {'p0':
     # 'olga-kuznetsova'}"): a viewer's filter values, respondents' ids among them. The page still shows the error;
-    # the terminal gets nothing unless CUSTDEV_DEBUG=1 (as with tracebacks, custdev.site.app.quiet_tracebacks).
+    # the terminal gets nothing unless CUSTDEV_DEBUG=1 (as with tracebacks, custdev.site.app.quiet_tracebacks), even
+    # where Datasette asks for the log (its custom SQL and canned query pages always do).
     log_errors = bool(os.environ.get("CUSTDEV_DEBUG"))
 
-    async def execute(sql, params=None, truncate=False, custom_time_limit=None, page_size=None, log_sql_errors=log_errors):
+    async def execute(sql, params=None, truncate=False, custom_time_limit=None, page_size=None, log_sql_errors=False):
         if sql is SEARCH_SQL or sql == SEARCH_SQL:
             try:
                 return await _search(datasette, db, params, custom_time_limit)
@@ -180,7 +181,7 @@ def install(datasette, db) -> None:
 
         def run():
             return original(table_search_sql(sql), params, truncate=truncate, custom_time_limit=custom_time_limit,
-                            page_size=page_size, log_sql_errors=log_sql_errors)
+                            page_size=page_size, log_sql_errors=log_sql_errors and log_errors)
 
         cached = await schema_cache.table_name_rows(db, sql, params, run)
         return cached if cached is not None else await run()
