@@ -178,3 +178,16 @@ def test_every_table_page_of_a_russian_base_has_russian_headings(site, ru_base):
     assert "sorted by" not in get(site, "/custdev/interviews").text
     english = get(site, "/custdev/utterances?_search=invoice&speaker_role=respondent&_sort_desc=start_s&_lang=en").text
     assert 'where search matches "invoice" and Speaker role = "respondent" sorted by Time descending' in html.unescape(english)
+
+
+def test_error_pages_of_a_russian_base_are_russian(site, ru_base):
+    """Seen: a mistyped link showed "Error 404 / Table not found" on a Russian site."""
+    for path, status, text in (("/custdev/nosuchtable", 404, "Таблица не найдена"), ("/custdev/quotes/999", 404, "Запись не найдена"),
+                               ("/custdev/interviews?_sort=nope", 500, "Таблицу нельзя сортировать по nope")):
+        r = get(site, path)
+        assert r.status_code == status and f"Ошибка {status}" in r.text and text in r.text, path
+        assert '<html lang="ru">' in r.text
+    from custdev.site import make_datasette
+
+    english = get(make_datasette(load_base(ru_base), language="en"), "/custdev/nosuchtable").text
+    assert "Error 404" in english and "Table not found" in english and '<html lang="en">' in english

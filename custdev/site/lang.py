@@ -7,9 +7,11 @@ The language of a page: ``?_lang=`` (remembered in a cookie, so the next pages f
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs
 
 from jinja2 import pass_context
+from markupsafe import Markup
 
 from custdev.i18n import LANGUAGES, N_, decimal, is_language, translator
 from custdev.site.common import site_options
@@ -79,6 +81,17 @@ def install(env, datasette) -> None:
                               ctx.get("human_description_en"))
 
     env.globals["custdev_describe"] = describe
+
+    @pass_context
+    def error(ctx, message):
+        """An error page's message (error.html): Datasette's own messages through the catalogs, anything else (an
+        SQLite message, custdev's own HTML) as it is."""
+        return error_message(language(ctx), message)
+
+    env.globals["custdev_error"] = error
+    # The page's language for <html lang>: error pages have no viewer context (Datasette renders them bare), so
+    # they follow the site's language.
+    env.globals["custdev_page_language"] = pass_context(language)
 
 
 def remember_language(app):
@@ -188,3 +201,18 @@ def _split(value) -> list:
 
 DESCRIPTION_WORDS = (N_('"{value}"'), N_("search matches {value}"), N_("{conditions} and {last}"),
                      N_("where {conditions}"), N_("{conditions} {sorting}"), N_("sorted by {column} descending"), N_("sorted by {column}"))
+
+
+# Messages Datasette's error pages show (error.html translates them; titles such as "Invalid SQL" too).
+DATASETTE_ERRORS = (N_("Table not found"), N_("Record not found"), N_("Database not found"), N_("Invalid SQL"))
+_SORT_ERROR = re.compile(r"Cannot sort table by (.+)")
+
+
+def error_message(language: str, message):
+    if isinstance(message, Markup) or not isinstance(message, str):
+        return message
+    tr = translator(language)
+    sort = _SORT_ERROR.fullmatch(message)
+    if sort:
+        return tr.gettext("Cannot sort table by {column}").format(column=sort.group(1))
+    return tr.gettext(message) if message in DATASETTE_ERRORS else message
