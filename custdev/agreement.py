@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from custdev.errors import CustdevError
+from custdev.i18n import N_
 from custdev.models import Codebook
 from custdev.stats import cohen_kappa, krippendorff_alpha_nominal
 
@@ -118,15 +119,15 @@ def _parse_star(args) -> _Copy | str:
     try:
         return _parse(*args)
     except CustdevError as exc:
-        return str(exc)
+        return exc.as_message()
 
 
 def _files(folder: Path) -> list[Path]:
     if not folder.exists():
-        raise CustdevError(f"{folder} does not exist")
+        raise CustdevError(N_("{folder} does not exist"), folder=folder)
     files = [folder] if folder.is_file() else sorted(folder.rglob("*.md"))
     if not files:
-        raise CustdevError(f"{folder} holds no interview files (*.md)")
+        raise CustdevError(N_("{folder} holds no interview files (*.md)"), folder=folder)
     return files
 
 
@@ -135,7 +136,7 @@ def _load(path: Path) -> tuple[str, str]:
         data = path.read_bytes()
         return hashlib.sha256(data).hexdigest(), data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise CustdevError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise CustdevError(N_("cannot read {path}: {error}"), path=path, error=getattr(exc, 'strerror', None) or exc) from None
 
 
 def _parse_many(jobs: list[tuple[str, str, Codebook | None]]) -> list[_Copy]:
@@ -211,7 +212,7 @@ def _read_pair(a: Path, b: Path, codebook: Codebook | None, db_path: Path | None
         for path, (h, _text) in loaded.items():
             c = copies[h]
             if c.id in side:
-                raise CustdevError(f"{path}: interview id '{c.id}' appears twice in {folder}")
+                raise CustdevError(N_("{path}: interview id '{id}' appears twice in {folder}"), path=path, id=c.id, folder=folder)
             side[c.id] = c if c.path == path or not c.full else _Copy(c.id, path, c.paragraphs, c.turns, c.full)
         sides.append(side)
     return sides[0], sides[1]
@@ -249,14 +250,14 @@ def compare(a: Path, b: Path, *, codebook: Codebook | None = None, include_uncod
     left, right = _read_pair(Path(a), Path(b), codebook, db_path)
     common = sorted(set(left) & set(right))
     if not common:
-        raise CustdevError(f"{a} and {b} share no interview (matched by the id in the front matter)")
+        raise CustdevError(N_("{a} and {b} share no interview (matched by the id in the front matter)"), a=a, b=b)
     units: list[Unit] = []
     paragraphs = 0
     empty: frozenset[str] = frozenset()
     for iid in common:
         ca_, cb_ = left[iid], right[iid]
         if ca_.paragraphs != cb_.paragraphs:
-            raise CustdevError(f"interview '{iid}': {ca_.path} has {ca_.paragraphs} paragraphs but {cb_.path} has {cb_.paragraphs}; code copies of the same transcript")
+            raise CustdevError(N_("interview '{iid}': {path} has {paragraphs} paragraphs but {path2} has {paragraphs2}; code copies of the same transcript"), iid=iid, path=ca_.path, paragraphs=ca_.paragraphs, path2=cb_.path, paragraphs2=cb_.paragraphs)
         paragraphs += ca_.paragraphs
         if ca_ is cb_ or ca_.turns is cb_.turns:  # the same bytes: every paragraph agrees
             seqs = range(1, ca_.paragraphs + 1) if include_uncoded else [n for n in sorted(ca_.turns) if ca_.turns[n][3]]
@@ -270,7 +271,7 @@ def compare(a: Path, b: Path, *, codebook: Codebook | None = None, include_uncod
         for n in range(1, ca_.paragraphs + 1):
             ta, tb = ca_.turns.get(n), cb_.turns.get(n)
             if ca_.full and cb_.full and (ta[0], ta[1], ta[2]) != (tb[0], tb[1], tb[2]):
-                raise CustdevError(f"interview '{iid}': paragraph {n} differs between {ca_.path} (line {ta[4]}) and {cb_.path} (line {tb[4]}); code copies of the same transcript")
+                raise CustdevError(N_("interview '{iid}': paragraph {n} differs between {path} (line {ta}) and {path2} (line {tb}); code copies of the same transcript"), iid=iid, n=n, path=ca_.path, ta=ta[4], path2=cb_.path, tb=tb[4])
             codes_a = ta[3] if ta else empty
             codes_b = tb[3] if tb else empty
             if codes_a or codes_b or include_uncoded:

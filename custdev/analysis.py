@@ -328,7 +328,12 @@ def check_known(db: Database, kind: str, slug: str, base: Base | None = None) ->
     if base is not None:
         in_codebook = {"segment": base.codebook.segments, "pain": base.codebook.pains, "hypothesis": base.codebook.hypotheses}[kind]
         if slug in in_codebook:
-            raise UnknownSlug(f"{kind} '{slug}' is in the codebook but not in the database yet; run 'custdev build'")
+            message = {
+                "segment": N_("segment '{slug}' is in the codebook but not in the database yet; run 'custdev build'"),
+                "pain": N_("pain '{slug}' is in the codebook but not in the database yet; run 'custdev build'"),
+                "hypothesis": N_("hypothesis '{slug}' is in the codebook but not in the database yet; run 'custdev build'"),
+            }[kind]
+            raise UnknownSlug(message, slug=slug)
     check_slug(kind, slug, known)
 
 
@@ -386,7 +391,7 @@ def pain_prevalence(
             title, stage, desc = meta.get(slug, (slug, None, ""))
             stats.append(PainStat(slug, title, stage, s.interviews, s.segment_interviews, s.share, s.ci_low, s.ci_high, s.quotes, s.verdict, desc, segs, s.more_interviews))
         if total == 0:
-            raise AnalysisError(f"segment '{segment}' has no interviews yet; list interviews in it with 'segments: [{segment}]' in their front matter")
+            raise AnalysisError(N_("segment '{segment}' has no interviews yet; list interviews in it with 'segments: [{segment}]' in their front matter"), segment=segment)
     if pain is not None:
         stats = [p for p in stats if p.pain == pain]
     money = pain_money(db, by_segment)
@@ -432,7 +437,7 @@ def saturation(db: Database, window: int, *, segment: str | None = None) -> Satu
     """Interview-by-interview new pains in date order, and whether the last ``window`` interviews added none."""
     require_interviews(db)
     if window < 1:
-        raise AnalysisError("the saturation window must be at least 1 interview")
+        raise AnalysisError(N_("the saturation window must be at least 1 interview"))
     if segment is None:
         rows = db.execute(
             "SELECT seq, interview_id, date, pains, new_pains, new_pain_slugs, cumulative_pains FROM saturation ORDER BY seq"
@@ -451,7 +456,7 @@ def saturation(db: Database, window: int, *, segment: str | None = None) -> Satu
     ]
     n = len(steps)
     if n == 0:
-        raise AnalysisError(f"segment '{segment}' has no interviews yet; list interviews in it with 'segments: [{segment}]' in their front matter")
+        raise AnalysisError(N_("segment '{segment}' has no interviews yet; list interviews in it with 'segments: [{segment}]' in their front matter"), segment=segment)
     total = steps[-1].cumulative_pains
     last = steps[-window:]
     added = sum(len(s.new_pains) for s in last)

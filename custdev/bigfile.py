@@ -18,6 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from custdev import links, markdown, search
 from custdev.errors import ParseError
+from custdev.i18n import N_
 from custdev.markdown import confidence
 from custdev.models import Codebook, Interview, speaker_roles
 from custdev.search import stem_text
@@ -157,7 +158,8 @@ def read_split(text: str, path: str, codebook: Codebook | None):
         start = row[1]
         if start is not None:
             if last is not None and start < last:
-                raise ParseError(path, row[4], f"timestamp {markdown.format_timestamp(start)} is earlier than the turn before it ({markdown.format_timestamp(last)})")
+                raise ParseError(path, row[4], N_("timestamp {ts} is earlier than the turn before it ({before})"),
+                                 ts=markdown.format_timestamp(start), before=markdown.format_timestamp(last))
             last = start
     ends: list = [None] * len(rows)
     nxt = None

@@ -21,7 +21,8 @@ from typing import Callable
 from custdev.config import Base, load_base
 from custdev.db import BUSY_TIMEOUT_S, get_meta, open_db, set_meta
 from custdev import links
-from custdev.errors import CustdevError
+from custdev.errors import CustdevError, Message
+from custdev.i18n import N_
 from custdev.models import Codebook, Interview
 from custdev import search
 from custdev.prepare import Prepared, _file_order, _prepare_many, hash_content, paused_gc, sidecar_path
@@ -580,7 +581,7 @@ def build_base(base: Base | str | Path | None = None, *, full: bool = False, pro
                 h = file_hash(f) if rel in stored else None
             except OSError as exc:
                 result.failed += 1
-                result.errors.append(f"{rel}: cannot read ({exc.strerror})")
+                result.errors.append(Message(N_("{path}: cannot read ({error})"), path=rel, error=exc.strerror))
                 continue
             if h is None:
                 if changed_at < settled:
@@ -618,7 +619,8 @@ def build_base(base: Base | str | Path | None = None, *, full: bool = False, pro
                     assert p.interview is not None
                     owner = id_owner.get(p.interview.id)
                     if owner is not None and owner != p.rel and owner in present:
-                        p.error = f"{p.rel}: duplicate interview id '{p.interview.id}' (already used by {owner}); give each interview its own id"
+                        p.error = Message(N_("{path}: duplicate interview id '{id}' (already used by {owner}); give each interview its own id"),
+                                          path=p.rel, id=p.interview.id, owner=owner)
                 if p.error is not None:
                     result.failed += 1
                     result.errors.append(p.error)
@@ -632,7 +634,7 @@ def build_base(base: Base | str | Path | None = None, *, full: bool = False, pro
                         writer.write(_write, db, p, old[0] if old else None)
                     except sqlite3.IntegrityError as exc:
                         result.failed += 1
-                        result.errors.append(f"{p.rel}: cannot store the interview ({exc})")
+                        result.errors.append(Message(N_("{path}: cannot store the interview ({error})"), path=p.rel, error=exc))
                     else:
                         if old and old[0] in id_owner and id_owner[old[0]] == p.rel:
                             del id_owner[old[0]]
@@ -698,7 +700,7 @@ def _embed(db, base: Base, result: BuildResult, progress: Progress | None) -> No
     except CustdevError as exc:  # the model is missing or damaged: the base still builds
         if store.setting(base.config) == "on":
             raise
-        result.warnings.append(f"no sentence embeddings: {exc}")
+        result.warnings.append(Message(N_("no sentence embeddings: {error}"), error=exc))
         result.embeddings = str(exc)
         return
     result.embedded = done.texts
@@ -709,8 +711,8 @@ def _check_buildable(base: Base) -> None:
     """Refuse to build where a build would only remove data: a published copy, or a base that lost interviews/."""
     if base.is_published_copy:
         raise CustdevError(
-            f"{base.root} is a published copy (custdev publish): it has no interview files, and building would empty "
-            "its database; build in the original research base and publish again"
+            N_("{root} is a published copy (custdev publish): it has no interview files, and building would empty its "
+               "database; build in the original research base and publish again"), root=base.root,
         )
     if not base.interviews_dir.is_dir() and base.db_path.exists():
         try:
@@ -723,8 +725,8 @@ def _check_buildable(base: Base) -> None:
             stored = 0
         if stored:
             raise CustdevError(
-                f"{base.root} has no {base.interviews_dir.name}/ folder but its database holds {stored} interviews; "
-                "building would remove them all (restore the folder, or create it empty to really start over)"
+                N_("{root} has no {folder}/ folder but its database holds {n} interviews; building would remove them all "
+                   "(restore the folder, or create it empty to really start over)"), root=base.root, folder=base.interviews_dir.name, n=stored,
             )
 
 

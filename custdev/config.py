@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from custdev.errors import BaseNotFound, ConfigError, UnknownSlug
-from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, is_language, language_error
+from custdev.errors import BaseNotFound, ConfigError, Message, UnknownSlug
+from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, is_language
 from custdev.models import Codebook, CodebookEntry
 
 CONFIG_NAME = "custdev.toml"
@@ -107,8 +107,8 @@ def find_base_root(base: str | Path | None = None) -> Path:
     root = Path(base).expanduser().resolve()
     if not (root / CONFIG_NAME).is_file():
         raise BaseNotFound(
-            f"{root} is not a custdev research base (no {CONFIG_NAME}); "
-            f"create one with 'custdev init {root}' or point --base / CUSTDEV_BASE at one"
+            N_("{root} is not a custdev research base (no {config}); create one with 'custdev init {root}' or point "
+               "--base / CUSTDEV_BASE at one"), root=root, config=CONFIG_NAME,
         )
     return root
 
@@ -118,13 +118,35 @@ def load_base(base: str | Path | None = None) -> Base:
     return Base(root=root, config=load_config(root / CONFIG_NAME), codebook=load_codebook(root / CODEBOOK_NAME))
 
 
+def language_choices() -> Message:
+    """The languages as a message: 'en' or 'ru' (said in the base's language where an error shows it)."""
+    return Message(N_("{choices} or {last}"), choices=", ".join(repr(x) for x in LANGUAGES[:-1]), last=repr(LANGUAGES[-1]))
+
+
+def declared_language(path: Path) -> str:
+    """The language ``path`` (a custdev.toml) declares, also when the file is otherwise wrong (its errors are then
+    said in it); English when it declares none or cannot be read. Never raises."""
+    import re
+
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            language = tomllib.loads(text).get("base", {}).get("language")
+        except (tomllib.TOMLDecodeError, AttributeError):
+            m = re.search(r"^\s*language\s*=\s*[\"']([A-Za-z]+)[\"']", text, re.M)
+            language = m.group(1) if m else None
+    except OSError:
+        return DEFAULT_LANGUAGE
+    return language if is_language(language) else DEFAULT_LANGUAGE
+
+
 def load_config(path: Path) -> Config:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: invalid TOML ({exc})") from None
+        raise ConfigError(N_("{path}: invalid TOML ({error})"), path=path, error=exc) from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+        raise ConfigError(N_("{path}: cannot read ({error})"), path=path, error=exc.strerror) from None
     base = data.get("base", {})
     analysis = data.get("analysis", {})
     transcription = data.get("transcription", {})
@@ -133,32 +155,32 @@ def load_config(path: Path) -> Config:
     cfg.description = str(base.get("description", cfg.description))
     cfg.language = str(base.get("language", cfg.language))
     if not is_language(cfg.language):
-        raise ConfigError(f"{path}: base.language {language_error(cfg.language)}")
+        raise ConfigError(N_("{path}: base.language must be {choices}, not {value!r}"), path=path, choices=language_choices(), value=cfg.language)
     try:
         cfg.systemic_threshold = float(analysis.get("systemic_threshold", cfg.systemic_threshold))
         cfg.saturation_window = int(analysis.get("saturation_window", cfg.saturation_window))
     except (TypeError, ValueError):
-        raise ConfigError(f"{path}: analysis.systemic_threshold must be a number and saturation_window an integer") from None
+        raise ConfigError(N_("{path}: analysis.systemic_threshold must be a number and saturation_window an integer"), path=path) from None
     try:
         cfg.hypothesis_min_interviews = int(analysis.get("hypothesis_min_interviews", cfg.hypothesis_min_interviews))
     except (TypeError, ValueError):
-        raise ConfigError(f"{path}: analysis.hypothesis_min_interviews must be a whole number") from None
+        raise ConfigError(N_("{path}: analysis.hypothesis_min_interviews must be a whole number"), path=path) from None
     if not 0 < cfg.systemic_threshold <= 1:
-        raise ConfigError(f"{path}: analysis.systemic_threshold must be between 0 and 1")
+        raise ConfigError(N_("{path}: analysis.systemic_threshold must be between 0 and 1"), path=path)
     if cfg.hypothesis_min_interviews < 1:
-        raise ConfigError(f"{path}: analysis.hypothesis_min_interviews must be at least 1")
+        raise ConfigError(N_("{path}: analysis.hypothesis_min_interviews must be at least 1"), path=path)
     cfg.model = str(transcription.get("model", cfg.model))
     meaning = data.get("meaning", {})
     cfg.embeddings = str(meaning.get("embeddings", cfg.embeddings)).strip().lower()
     if cfg.embeddings not in ("auto", "on", "off"):
-        raise ConfigError(f"{path}: meaning.embeddings must be \"auto\", \"on\" or \"off\", not {cfg.embeddings!r}")
+        raise ConfigError(N_("{path}: meaning.embeddings must be \"auto\", \"on\" or \"off\", not {value!r}"), path=path, value=cfg.embeddings)
     try:
         cfg.embeddings_auto_max = int(meaning.get("auto_max_interviews", cfg.embeddings_auto_max))
     except (TypeError, ValueError):
-        raise ConfigError(f"{path}: meaning.auto_max_interviews must be a whole number") from None
+        raise ConfigError(N_("{path}: meaning.auto_max_interviews must be a whole number"), path=path) from None
     ray = transcription.get("ray")
     if ray is not None and not (isinstance(ray, str) and ray.strip()):
-        raise ConfigError(f"{path}: transcription.ray must be \"auto\" or a Ray address such as \"ray://host:10001\"")
+        raise ConfigError(N_("{path}: transcription.ray must be \"auto\" or a Ray address such as \"ray://host:10001\""), path=path)
     cfg.ray = ray.strip() if isinstance(ray, str) and ray.strip() not in ("off", "no") else None
     return cfg
 
@@ -166,20 +188,21 @@ def load_config(path: Path) -> Config:
 def _entries(path: Path, data: dict, key: str, *, stage: bool = False) -> dict[str, CodebookEntry]:
     items = data.get(key) or []
     if not isinstance(items, list):
-        raise ConfigError(f"{path}: '{key}' must be a list of entries with slug and title")
+        raise ConfigError(N_("{path}: '{key}' must be a list of entries with slug and title"), path=path, key=key)
     out: dict[str, CodebookEntry] = {}
     for n, item in enumerate(items, 1):
         if not isinstance(item, dict) or not item.get("slug"):
-            raise ConfigError(f"{path}: {key} entry {n} needs a 'slug'")
+            raise ConfigError(N_("{path}: {key} entry {n} needs a 'slug'"), path=path, key=key, n=n)
         slug = str(item["slug"]).strip()
         if slug in out:
-            raise ConfigError(f"{path}: {key} slug '{slug}' is defined twice")
+            raise ConfigError(N_("{path}: {key} slug '{slug}' is defined twice"), path=path, key=key, slug=slug)
         money = {}
         if key == "segments":
             for field_ in ("size", "revenue"):
                 value = item.get(field_)
                 if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
-                    raise ConfigError(f"{path}: segment '{slug}': {field_} must be a number of at least 0, not {value!r}")
+                    raise ConfigError(N_("{path}: segment '{slug}': {field} must be a number of at least 0, not {value!r}"),
+                                      path=path, slug=slug, field=field_, value=value)
                 money[field_] = None if value is None else float(value)
         out[slug] = CodebookEntry(
             slug=slug,
@@ -195,16 +218,16 @@ def _stages(path: Path, data: dict) -> dict[str, CodebookEntry]:
     """Journey stages in order: a list of slugs, or of entries with slug and title."""
     items = data.get("stages") or []
     if not isinstance(items, list):
-        raise ConfigError(f"{path}: 'stages' must be a list of journey stages, in order")
+        raise ConfigError(N_("{path}: 'stages' must be a list of journey stages, in order"), path=path)
     out: dict[str, CodebookEntry] = {}
     for n, item in enumerate(items, 1):
         if isinstance(item, str) and item.strip():
             item = {"slug": item.strip()}
         if not isinstance(item, dict) or not item.get("slug"):
-            raise ConfigError(f"{path}: stages entry {n} needs a 'slug'")
+            raise ConfigError(N_("{path}: stages entry {n} needs a 'slug'"), path=path, n=n)
         slug = str(item["slug"]).strip()
         if slug in out:
-            raise ConfigError(f"{path}: stages slug '{slug}' is defined twice")
+            raise ConfigError(N_("{path}: stages slug '{slug}' is defined twice"), path=path, slug=slug)
         out[slug] = CodebookEntry(slug=slug, title=str(item.get("title") or slug), description=str(item.get("description") or ""))
     return out
 
@@ -217,11 +240,11 @@ def load_codebook(path: Path) -> Codebook:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}{line}: invalid YAML in the codebook") from None
+        raise ConfigError(N_("{path}: invalid YAML in the codebook"), path=f"{path}{line}") from None
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: the codebook is not UTF-8 text") from None
+        raise ConfigError(N_("{path}: the codebook is not UTF-8 text"), path=path) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the codebook must be a mapping with segments, pains and hypotheses")
+        raise ConfigError(N_("{path}: the codebook must be a mapping with segments, pains and hypotheses"), path=path)
     codebook = Codebook(
         segments=_entries(path, data, "segments"),
         pains=_entries(path, data, "pains", stage=True),
@@ -232,7 +255,11 @@ def load_codebook(path: Path) -> Codebook:
     if codebook.stages:
         for pain in codebook.pains.values():
             if pain.stage is not None and pain.stage not in codebook.stages:
-                raise ConfigError(f"{path}: pain '{pain.slug}': unknown stage '{pain.stage}'{suggest(pain.stage, codebook.stages)}")
+                close = closest(pain.stage, codebook.stages)
+                if close is None:
+                    raise ConfigError(N_("{path}: pain '{pain}': unknown stage '{stage}'"), path=path, pain=pain.slug, stage=pain.stage)
+                raise ConfigError(N_("{path}: pain '{pain}': unknown stage '{stage}' (did you mean '{close}'?)"),
+                                  path=path, pain=pain.slug, stage=pain.stage, close=close)
     return codebook
 
 
@@ -242,10 +269,10 @@ def closest(word: str, choices) -> str | None:
     return close[0] if close else None
 
 
-def suggest(word: str, choices) -> str:
-    """' (did you mean 'x'?)' for the closest choice, or ''."""
+def suggest(word: str, choices) -> Message:
+    """' (did you mean 'x'?)' for the closest choice, or '' (a message: said in the base's language in an error)."""
     close = closest(word, choices)
-    return f" (did you mean '{close}'?)" if close else ""
+    return Message(N_(" (did you mean '{close}'?)"), close=close) if close else Message("")
 
 
 _UNKNOWN_SLUG = {  # (kind, with a closest slug?) -> the message, for the catalogs
@@ -256,14 +283,20 @@ _UNKNOWN_SLUG = {  # (kind, with a closest slug?) -> the message, for the catalo
 }
 
 
+def unknown_slug(kind: str, slug: str, known) -> Message:
+    """"unknown segment 'x' (did you mean 'y'?)", as a message the catalogs translate. ``kind``: see check_slug."""
+    close = closest(slug, known)
+    message = _UNKNOWN_SLUG.get((kind, close is not None))
+    if message is None:
+        return Message(f"unknown {kind} '{slug}'{suggest(slug, known)}")
+    return Message(message, slug=slug, close=close)
+
+
 def check_slug(kind: str, slug: str, known) -> None:
     """Raise UnknownSlug naming the closest known slug. ``kind`` is 'segment', 'pain' or 'hypothesis'."""
     if slug not in known:
-        close = closest(slug, known)
-        message = _UNKNOWN_SLUG.get((kind, close is not None))
-        if message is None:
-            raise UnknownSlug(f"unknown {kind} '{slug}'{suggest(slug, known)}")
-        raise UnknownSlug(message, slug=slug, close=close)
+        message = unknown_slug(kind, slug, known)
+        raise UnknownSlug(message.template, **message.params)
 
 
 CONFIG_TEMPLATE = """\
@@ -308,9 +341,9 @@ def init_base(directory: str | Path, *, title: str | None = None, language: str 
     root = Path(directory).expanduser().resolve()
     created: list[str] = []
     if root.exists() and not root.is_dir():
-        raise ConfigError(f"{root} exists and is not a folder")
+        raise ConfigError(N_("{root} exists and is not a folder"), root=root)
     if not is_language(language):
-        raise ConfigError(f"language {language_error(language)}")
+        raise ConfigError(N_("language must be {choices}, not {value!r}"), choices=language_choices(), value=language)
     try:
         root.mkdir(parents=True, exist_ok=True)
         interviews = root / INTERVIEWS_DIR
@@ -326,7 +359,7 @@ def init_base(directory: str | Path, *, title: str | None = None, language: str 
             atomic_write_text(root / CODEBOOK_NAME, CODEBOOK_TEMPLATE)
             created.append(CODEBOOK_NAME)
     except OSError as exc:
-        raise ConfigError(f"{root}: cannot create the base ({exc.strerror})") from None
+        raise ConfigError(N_("{root}: cannot create the base ({error})"), root=root, error=exc.strerror) from None
     return root, created
 
 

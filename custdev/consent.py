@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import datetime as _dt
 
+from custdev.errors import Message
+from custdev.i18n import N_
+
 CONSENT_VALUES = ("internal", "publish", "withdrawn")
 DEFAULT_CONSENT = "internal"
 
@@ -20,7 +23,8 @@ def check_consent(value) -> str | None:
         return None
     text = str(value).strip().lower()
     if text not in CONSENT_VALUES:
-        raise ValueError(f"front matter 'consent' must be {', '.join(CONSENT_VALUES[:-1])} or {CONSENT_VALUES[-1]}, not {value!r}")
+        raise ValueError(Message(N_("front matter 'consent' must be {choices} or {last}, not {value!r}"),
+                                 choices=", ".join(CONSENT_VALUES[:-1]), last=CONSENT_VALUES[-1], value=value))
     return text
 
 
@@ -34,4 +38,4 @@ def check_date(value) -> str | None:
     try:
         return _dt.date.fromisoformat(str(value).strip()).isoformat()
     except ValueError:
-        raise ValueError(f"front matter 'retain_audio_until' must be a date (YYYY-MM-DD), not {value!r}") from None
+        raise ValueError(Message(N_("front matter 'retain_audio_until' must be a date (YYYY-MM-DD), not {value!r}"), value=value)) from None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from custdev.errors import CustdevError
+from custdev.errors import CustdevError, Message
 from custdev.i18n import N_
 from custdev.migrations import migrations
 
@@ -37,12 +37,12 @@ def open_db(path: Path | str, *, migrate: bool = True) -> Database:
             migrations.apply(db)
     except sqlite3.OperationalError as exc:
         if is_locked(exc):
-            raise CustdevError(f"{path}: {LOCKED_MESSAGE}") from None
+            raise CustdevError(N_("{path}: {error}"), path=path, error=Message(LOCKED_MESSAGE)) from None
         if Path(path).is_file() and not writable(Path(path)):
             return open_readonly(path)
-        raise CustdevError(f"{path}: cannot open the database ({exc}); run 'custdev build --full' to rebuild it") from None
+        raise CustdevError(N_("{path}: cannot open the database ({error}); run 'custdev build --full' to rebuild it"), path=path, error=exc) from None
     except sqlite3.DatabaseError as exc:
-        raise CustdevError(f"{path}: cannot open the database ({exc}); run 'custdev build --full' to rebuild it") from None
+        raise CustdevError(N_("{path}: cannot open the database ({error}); run 'custdev build --full' to rebuild it"), path=path, error=exc) from None
     return db
 
 
@@ -65,7 +65,7 @@ def writable(path: Path) -> bool:
 def open_built(base) -> Database:
     """The database of a base (a :class:`custdev.config.Base`) that was built; one clear error if it never was."""
     if not base.db_path.exists():
-        raise CustdevError(f"{base.root} has no {base.db_path.name} yet; run 'custdev build' first")
+        raise CustdevError(N_("{root} has no {name} yet; run 'custdev build' first"), root=base.root, name=base.db_path.name)
     return open_db(base.db_path)
 
 
@@ -77,11 +77,10 @@ def open_readonly(path: Path | str) -> Database:
         db = Database(conn)
         pending = migrations.pending(db)
     except sqlite3.DatabaseError as exc:
-        raise CustdevError(f"{path}: cannot read the database ({exc})") from None
+        raise CustdevError(N_("{path}: cannot read the database ({error})"), path=path, error=exc) from None
     if pending:
         raise CustdevError(
-            f"{path}: the database is read only here and was built by an older custdev; "
-            "copy the base to a writable folder and run 'custdev build'"
+            N_("{path}: the database is read only here and was built by an older custdev; copy the base to a writable folder and run 'custdev build'"), path=path
         )
     return db
 

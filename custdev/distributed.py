@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from custdev.errors import CustdevError
+from custdev.i18n import N_
 
-INSTALL_HINT = "Ray is not installed; install the extra: pip install 'custdev[ray]'"
+INSTALL_HINT = N_("Ray is not installed; install the extra: pip install 'custdev[ray]'")
 MAX_RETRIES = 3  # retries of a task whose worker or node died
 
 
@@ -55,7 +56,7 @@ def check_address(address: str) -> str:
     host, _, port = address.rpartition(":")
     if host and port.isdigit():
         return address
-    raise ClusterError(f"Ray address '{address}': use auto, local, ray://HOST:PORT or HOST:PORT")
+    raise ClusterError(N_("Ray address '{address}': use auto, local, ray://HOST:PORT or HOST:PORT"), address=address)
 
 
 def require(address: str) -> str:
@@ -144,8 +145,10 @@ class Cluster:
             try:
                 ray.init(address=address, **kwargs)
             except Exception as exc:  # noqa: BLE001 - Ray raises plain Exception when a local node does not start in 30 s
-                what = "start a local Ray cluster" if local else f"reach the Ray cluster at {self.address}"
-                raise ClusterError(f"cannot {what} ({(str(exc).splitlines() or [type(exc).__name__])[0][:160]})") from None
+                error = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+                if local:
+                    raise ClusterError(N_("cannot start a local Ray cluster ({error})"), error=error) from None
+                raise ClusterError(N_("cannot reach the Ray cluster at {address} ({error})"), address=self.address, error=error) from None
             self.connected, self.started = True, local
         self.resources = dict(ray.cluster_resources())
         self.startup_s = time.perf_counter() - t0

@@ -23,7 +23,8 @@ from typing import Callable
 import yaml
 
 from custdev.config import AUDIO_DIR, Base, atomic_write_text, check_slug, sha256_file
-from custdev.errors import CustdevError, ParseError
+from custdev.errors import CustdevError, Message, ParseError
+from custdev.i18n import N_
 from custdev.importers import AUDIO_EXTS, TRANSCRIPT_EXTS, ImportContext, Imported, ImportError_, import_transcript, kind_of
 from custdev.markdown import parse_interview, render_interview
 from custdev.paths import media_file, media_type
@@ -126,11 +127,11 @@ def collect(paths: list[Path], base: Base) -> tuple[list[_Job], list[FileResult]
     for given in paths:
         path = Path(given).expanduser()
         if not path.exists():
-            problems.append(FileResult(str(given), "failed", message=f"{given}: no such file or folder"))
+            problems.append(FileResult(str(given), "failed", message=Message(N_("{path}: no such file or folder"), path=given)))
             continue
         if path.is_dir():
             if not os.access(path, os.R_OK | os.X_OK):
-                problems.append(FileResult(str(given), "failed", message=f"{given}: cannot read the folder (permission denied)"))
+                problems.append(FileResult(str(given), "failed", message=Message(N_("{path}: cannot read the folder (permission denied)"), path=given)))
                 continue
             found = []
             for p in sorted(path.rglob("*")):
@@ -143,14 +144,15 @@ def collect(paths: list[Path], base: Base) -> tuple[list[_Job], list[FileResult]
                     if kind_of(p):
                         found.append(p)
                     else:
-                        problems.append(FileResult(str(p), "ignored", message=f"{p}: not a recording or transcript, ignored"))
+                        problems.append(FileResult(str(p), "ignored", message=Message(N_("{path}: not a recording or transcript, ignored"), path=p)))
             files = found
         else:
             if not kind_of(path):
                 problems.append(FileResult(
                     str(given), "failed",
-                    message=f"{given}: unsupported file type '{path.suffix or '(none)'}' (recordings: mp3, m4a, wav, ogg, "
-                            f"flac, webm, mp4…; transcripts: {', '.join(sorted(e[1:] for e in TRANSCRIPT_EXTS))})",
+                    message=Message(N_("{path}: unsupported file type '{suffix}' (recordings: mp3, m4a, wav, ogg, flac, webm, mp4…; "
+                                       "transcripts: {transcripts})"), path=given, suffix=path.suffix or "(none)",
+                                    transcripts=", ".join(sorted(e[1:] for e in TRANSCRIPT_EXTS))),
                 ))
                 continue
             files = [path]
@@ -160,7 +162,7 @@ def collect(paths: list[Path], base: Base) -> tuple[list[_Job], list[FileResult]
                 continue
             seen.add(key)
             if not os.access(f, os.R_OK):
-                problems.append(FileResult(str(f), "failed", message=f"{f}: cannot read the file (permission denied)"))
+                problems.append(FileResult(str(f), "failed", message=Message(N_("{path}: cannot read the file (permission denied)"), path=f)))
                 continue
             jobs.append(_Job(f, kind_of(f)))
     # A transcript and a recording with the same name in the same folder: one interview.
@@ -311,7 +313,7 @@ def _write(base: Base, imported: Imported, rel: str) -> None:
         len(parsed.turns) != len(imported.interview.turns)
         or any(" ".join(a.text.split()) != " ".join(b.text.split()) for a, b in zip(parsed.turns, imported.interview.turns))
     ):
-        raise ImportError_(f"{rel}: the transcript did not survive writing as markdown (please report this file)")
+        raise ImportError_(N_("{rel}: the transcript did not survive writing as markdown (please report this file)"), rel=rel)
     md = base.root / rel
     md.parent.mkdir(parents=True, exist_ok=True)
     side = md.with_name(md.stem + SIDECAR_SUFFIX)
@@ -353,7 +355,7 @@ def import_paths(base: Base, paths: list[str | Path], options: ImportOptions | N
             source = str(job.path)
             emit(ImportEvent("start", index, total, source, job.kind))
             if job.kind == "recording" and model_error:
-                result = FileResult(source, "failed", job.kind, message=f"{source}: not transcribed ({model_error})")
+                result = FileResult(source, "failed", job.kind, message=Message(N_("{source}: not transcribed ({error})"), source=source, error=model_error))
             else:
                 def tick(done: float, tot: float | None, i: int = index, s: str = source, k: str = job.kind) -> None:
                     emit(ImportEvent("progress", i, total, s, k, done_s=done, total_s=tot))
@@ -363,9 +365,9 @@ def import_paths(base: Base, paths: list[str | Path], options: ImportOptions | N
                     placeholder += 1
                     job_ctx.respondent_number = placeholder  # "Respondent 3": one stranger per source
                 result = _import_one(base, job, job_ctx, transcriber, known, taken, tick)
-                if result.status == "failed" and result.message and result.message.startswith("model: "):
-                    model_error = result.message[len("model: "):]
-                    result.message = f"{source}: not transcribed ({model_error})"
+                if result.status == "failed" and isinstance(result.message, Message) and result.message.template == MODEL_FAILED:
+                    model_error = result.message.params["error"]
+                    result.message = Message(N_("{source}: not transcribed ({error})"), source=source, error=model_error)
             summary.files.append(result)
             emit(ImportEvent("done", index, total, source, job.kind, result=result))
     except KeyboardInterrupt:
@@ -409,7 +411,7 @@ def _import_on_cluster(base: Base, jobs: list[_Job], options: ImportOptions, kno
             try:
                 duration = probe(job.path).duration or 0.0
             except CustdevError as exc:
-                done = FileResult(str(job.path), "failed", job.kind, message=str(exc) if str(job.path) in str(exc) else f"{job.path}: {exc}")
+                done = FileResult(str(job.path), "failed", job.kind, message=exc.as_message() if str(job.path) in str(exc) else Message(N_("{path}: {error}"), path=job.path, error=exc))
         if done is not None:
             finish(index, job, done)
             continue
@@ -434,17 +436,20 @@ def _import_on_cluster(base: Base, jobs: list[_Job], options: ImportOptions, kno
             finish(index, job, result)
 
 
+MODEL_FAILED = "model: {error}"  # the transcriber could not load: said once per file as "not transcribed (...)"
+
+
 def _digest(job: _Job, known: dict[str, str]) -> tuple[str | None, FileResult | None]:
     """(SHA-256 of the source, None) to import it, or (None, result) when it cannot be read or is already there."""
     result = FileResult(str(job.path), "failed", job.kind)
     try:
         digest = sha256_file(job.path)
     except OSError as exc:
-        result.message = f"{job.path}: cannot read the file ({exc.strerror})"
+        result.message = Message(N_("{path}: cannot read the file ({error})"), path=job.path, error=exc.strerror)
         return None, result
     if digest in known:
         result.status, result.interview = "skipped", known[digest]
-        result.message = f"{job.path}: already imported as {known[digest]}"
+        result.message = Message(N_("{path}: already imported as {interview}"), path=job.path, interview=known[digest])
         return None, result
     return digest, None
 
@@ -478,21 +483,21 @@ def _store(base: Base, job: _Job, digest: str, make: Callable[[], Imported], kno
             interview.audio = _audio_path(base, recording, digest if job.kind == "recording" else sha256_file(recording))
         elif interview.audio and media_file(base.root, interview.audio) is None:
             # An imported file's own `audio:` must name a recording under audio/, never any other file of the base.
-            imported.warnings.append(f"dropped 'audio: {interview.audio}' (not a recording in the base's {AUDIO_DIR}/ folder)")
+            imported.warnings.append(Message(N_("dropped 'audio: {audio}' (not a recording in the base's {folder}/ folder)"), audio=interview.audio, folder=AUDIO_DIR))
             interview.audio = None
         interview.extra["source"] = job.path.name
         interview.extra["source_sha256"] = digest
         rel = f"interviews/{interview.id}.md"
         _write(base, imported, rel)
     except ModelError as exc:
-        result.message = f"model: {exc}"
+        result.message = Message(MODEL_FAILED, error=exc)
         return result
     except CustdevError as exc:
-        result.message = str(exc) if str(job.path) in str(exc) or isinstance(exc, ParseError) else f"{job.path}: {exc}"
+        result.message = exc.as_message() if str(job.path) in str(exc) or isinstance(exc, ParseError) else Message(N_("{path}: {error}"), path=job.path, error=exc)
         _drop_checkpoint(digest)  # the same file would fail the same way: nothing to resume
         return result
     except OSError as exc:
-        result.message = f"{job.path}: {exc.strerror or type(exc).__name__}"
+        result.message = Message(N_("{path}: {error}"), path=job.path, error=exc.strerror or type(exc).__name__)
         return result
     _drop_checkpoint(digest)
     known[digest] = rel

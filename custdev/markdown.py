@@ -40,10 +40,10 @@ from dataclasses import dataclass
 import yaml
 
 from custdev import mdparagraph
-from custdev.config import suggest
+from custdev.config import closest, language_choices, unknown_slug
 from custdev.consent import check_consent, check_date
 from custdev.errors import ParseError
-from custdev.i18n import is_language, language_error
+from custdev.i18n import N_, is_language
 from custdev.mdparagraph import (  # noqa: F401  (parse_timestamp and confidence are imported from here elsewhere)
     _INAUDIBLE, _MD, UNSURE_CLOSE, UNSURE_OPEN, _add_paragraph, _paragraph, _paragraph_at, _place_paragraph,
     _quick_paragraph, confidence, parse_timestamp,
@@ -105,7 +105,7 @@ def fast_block_tokens(text: str) -> list | None:
 def parse_interview(text: str, path: str = "<interview>", codebook: Codebook | None = None) -> Interview:
     """Parse one interview file's text. Raises :class:`ParseError` naming ``path`` and the line."""
     if not text.strip():
-        raise ParseError(path, None, "the file is empty")
+        raise ParseError(path, None, N_("the file is empty"))
     if text.startswith("\ufeff"):
         text = text[1:]
     interview = _fast_interview(text, path, codebook)
@@ -125,7 +125,7 @@ def _token_interview(text: str, path: str, codebook: Codebook | None) -> Intervi
     """The general path: markdown-it's block tokens."""
     tokens = _MD.parse(text)
     if not tokens or tokens[0].type != "front_matter":
-        raise ParseError(path, 1, "missing YAML front matter (the file must start with a '---' line)")
+        raise ParseError(path, 1, N_("missing YAML front matter (the file must start with a '---' line)"))
     interview = _interview_head(tokens[0].content, path, codebook)
 
     turns: list[Turn] = []
@@ -317,7 +317,8 @@ def finish_turns(turns: list[Turn], path: str) -> None:
     for turn in turns:
         if turn.start_s is not None:
             if last_ts is not None and turn.start_s < last_ts:
-                raise ParseError(path, turn.line, f"timestamp {format_timestamp(turn.start_s)} is earlier than the turn before it ({format_timestamp(last_ts)})")
+                raise ParseError(path, turn.line, N_("timestamp {ts} is earlier than the turn before it ({before})"),
+                                 ts=format_timestamp(turn.start_s), before=format_timestamp(last_ts))
             last_ts = turn.start_s
     nxt: float | None = None  # the next timed turn's start, walking backwards (linear, also for untimed transcripts)
     for turn in reversed(turns):
@@ -334,9 +335,9 @@ def _front_matter(content: str, path: str) -> dict:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ParseError(path, (mark.line + 2) if mark else 1, f"malformed YAML front matter: {problem}") from None
+        raise ParseError(path, (mark.line + 2) if mark else 1, N_("malformed YAML front matter: {problem}"), problem=problem) from None
     if not isinstance(meta, dict):
-        raise ParseError(path, 2, "the front matter must be 'key: value' lines")
+        raise ParseError(path, 2, N_("the front matter must be 'key: value' lines"))
     return meta
 
 
@@ -347,7 +348,7 @@ def _meta_str(meta: dict, key: str, path: str, lines: dict[str, int]) -> str | N
     if isinstance(value, (_dt.date, _dt.datetime)):
         return value.isoformat()
     if isinstance(value, (dict, list)):
-        raise ParseError(path, lines.get(key, 2), f"front matter '{key}' must be text")
+        raise ParseError(path, lines.get(key, 2), N_("front matter '{key}' must be text"), key=key)
     return str(value).strip()
 
 
@@ -361,20 +362,21 @@ def _interview_from_meta(meta: dict, lines: dict[str, int], path: str, codebook:
     if isinstance(segments, str):
         segments = [s.strip() for s in segments.split(",") if s.strip()]
     if not isinstance(segments, list) or not all(isinstance(s, str) for s in segments):
-        raise ParseError(path, lines.get("segments", 2), "front matter 'segments' must be a list of segment slugs")
+        raise ParseError(path, lines.get("segments", 2), N_("front matter 'segments' must be a list of segment slugs"))
     if codebook is not None:
         for slug in segments:
             if slug not in codebook.segments:
-                raise ParseError(path, lines.get("segments", 2), f"unknown segment '{slug}'{suggest(slug, codebook.segments)}")
+                raise ParseError(path, lines.get("segments", 2), unknown_slug("segment", slug, codebook.segments))
     interview.segments = list(dict.fromkeys(segments))
     nps = meta.get("nps")
     if nps is not None and nps != "":
         if isinstance(nps, bool) or not isinstance(nps, int) or not 0 <= nps <= 10:
-            raise ParseError(path, lines.get("nps", 2), f"front matter 'nps' must be a whole number from 0 to 10, not {nps!r}")
+            raise ParseError(path, lines.get("nps", 2), N_("front matter 'nps' must be a whole number from 0 to 10, not {value!r}"), value=nps)
         interview.nps = nps
     language = _meta_str(meta, "language", path, lines)
     if language is not None and not is_language(language):
-        raise ParseError(path, lines.get("language", 2), f"front matter 'language' {language_error(language)}")
+        raise ParseError(path, lines.get("language", 2), N_("front matter 'language' must be {choices}, not {value!r}"),
+                         choices=language_choices(), value=language)
     interview.language = language
     interview.extra = {k: v for k, v in meta.items() if k not in FRONT_MATTER_KEYS}
     interview.nps_by_stage = _nps_by_stage(meta, lines, path, codebook)
@@ -383,7 +385,7 @@ def _interview_from_meta(meta: dict, lines: dict[str, int], path: str, codebook:
             try:
                 interview.extra[key] = check(interview.extra[key])
             except ValueError as exc:
-                raise ParseError(path, lines.get(key, 2), str(exc)) from None
+                raise ParseError(path, lines.get(key, 2), exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)) from None
             if interview.extra[key] is None:
                 del interview.extra[key]
     return interview
@@ -396,14 +398,18 @@ def _nps_by_stage(meta: dict, lines: dict[str, int], path: str, codebook: Codebo
         return {}
     line = lines.get("nps_by_stage", 2)
     if not isinstance(scores, dict):
-        raise ParseError(path, line, "front matter 'nps_by_stage' must map journey stages to scores, e.g. {onboarding: 6}")
+        raise ParseError(path, line, N_("front matter 'nps_by_stage' must map journey stages to scores, e.g. {example}"), example="{onboarding: 6}")
     out: dict[str, int] = {}
     for stage, score in scores.items():
         stage = str(stage)
         if codebook is not None and codebook.stages and stage not in codebook.stages:
-            raise ParseError(path, line, f"unknown stage '{stage}' in nps_by_stage{suggest(stage, codebook.stages)}")
+            close = closest(stage, codebook.stages)
+            if close is None:
+                raise ParseError(path, line, N_("unknown stage '{stage}' in nps_by_stage"), stage=stage)
+            raise ParseError(path, line, N_("unknown stage '{stage}' in nps_by_stage (did you mean '{close}'?)"), stage=stage, close=close)
         if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 10:
-            raise ParseError(path, line, f"nps_by_stage score for '{stage}' must be a whole number from 0 to 10, not {score!r}")
+            raise ParseError(path, line, N_("nps_by_stage score for '{stage}' must be a whole number from 0 to 10, not {value!r}"),
+                             stage=stage, value=score)
         out[stage] = score
     return out
 

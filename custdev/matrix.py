@@ -20,6 +20,7 @@ from sqlite_utils import Database
 
 from custdev.config import Base
 from custdev.errors import CustdevError
+from custdev.i18n import N_
 
 FORMATS = ("csv", "xlsx")
 FIXED = ["interview", "date", "respondent", "company", "segments", "nps"]
@@ -76,7 +77,7 @@ def resolve_format(fmt: str | None, out: Path | None) -> str:
         return "xlsx" if out is not None and out.suffix.lower() == ".xlsx" else "csv"
     fmt = fmt.lower()
     if fmt not in FORMATS:
-        raise CustdevError(f"unknown matrix format '{fmt}'; use csv or xlsx")
+        raise CustdevError(N_("unknown matrix format '{fmt}'; use csv or xlsx"), fmt=fmt)
     return fmt
 
 
@@ -103,9 +104,9 @@ def to_xlsx_bytes(m: Matrix) -> bytes:
 
 def _write_atomic(path: Path, data: bytes) -> None:
     if path.is_dir():
-        raise CustdevError(f"cannot write the matrix to {path}: it is a folder")
+        raise CustdevError(N_("cannot write the matrix to {path}: it is a folder"), path=path)
     if not path.parent.is_dir():
-        raise CustdevError(f"cannot write the matrix to {path}: folder {path.parent} does not exist")
+        raise CustdevError(N_("cannot write the matrix to {path}: folder {parent} does not exist"), path=path, parent=path.parent)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
@@ -116,7 +117,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
             Path(tmp).unlink(missing_ok=True)
             raise
     except OSError as exc:
-        raise CustdevError(f"cannot write the matrix to {path}: {exc.strerror or exc}") from None
+        raise CustdevError(N_("cannot write the matrix to {path}: {error}"), path=path, error=exc.strerror or exc) from None
 
 
 @dataclass
@@ -137,7 +138,7 @@ def export_matrix(base: Base, *, out: Path | None = None, fmt: str | None = None
 
     fmt = resolve_format(fmt, out)
     if fmt == "xlsx" and out is None:
-        raise CustdevError("an XLSX matrix needs --out FILE.xlsx (it is not text for the terminal)")
+        raise CustdevError(N_("an XLSX matrix needs --out FILE.xlsx (it is not text for the terminal)"))
     db = open_analysis_db(base)
     try:
         m = build_matrix(db)

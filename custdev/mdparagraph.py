@@ -16,8 +16,9 @@ from markdown_it import MarkdownIt
 from markdown_it.common.utils import isMdAsciiPunct, isPunctChar, isWhiteSpace
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from custdev.config import suggest
+from custdev.config import unknown_slug
 from custdev.errors import ParseError
+from custdev.i18n import N_
 from custdev.mdmark import mark_plugin
 from custdev.models import Codebook, Quote, Turn
 
@@ -179,7 +180,7 @@ def _header(inner: str, path: str, line: int) -> tuple[str, float | None, str | 
         try:
             start = parse_timestamp(m.group("ts"))
         except ValueError:
-            raise ParseError(path, line, f"bad timestamp [{m.group('ts')}] (use HH:MM:SS)") from None
+            raise ParseError(path, line, N_("bad timestamp [{ts}] (use HH:MM:SS)"), ts=m.group("ts")) from None
         return m.group("name").strip(), start, m.group("lang")
     if not inner.lstrip().startswith("[") and (m2 := _HEADER_NO_TS.match(inner)):
         return m2.group("name").strip(), None, m2.group("lang")
@@ -271,7 +272,7 @@ def _paragraph_at(content: str, line: int, path: str) -> _Para:
             piece = content
         elif kind == "text":
             if "==" in content:
-                raise ParseError(path, cur_line, "a highlight '==' is never closed")
+                raise ParseError(path, cur_line, N_("a highlight '==' is never closed"))
             if "#" in content:
                 for m in _CODE.finditer(content):
                     para.codes.append((m.group("code"), cur_line))
@@ -346,7 +347,7 @@ def _place_paragraph(para: _Para, current: Turn | None, in_notes: bool, turns: l
         in_notes = False
     if in_notes or current is None:
         if para.quotes:
-            raise ParseError(path, para.quotes[0][3], "a highlight outside a speaker turn (start the paragraph with **[00:00:00] Name:**)")
+            raise ParseError(path, para.quotes[0][3], N_("a highlight outside a speaker turn (start the paragraph with **[00:00:00] Name:**)"))
         return current, in_notes
     _add_paragraph(current, para, path, codebook)
     return current, in_notes
@@ -366,7 +367,7 @@ def _add_paragraph(turn: Turn, para: _Para, path: str, codebook: Codebook | None
         if code.startswith("pain/"):
             slug = code[5:]
             if codebook is not None and slug not in codebook.pains:
-                raise ParseError(path, ln, f"unknown pain '{slug}'{suggest(slug, codebook.pains)}")
+                raise ParseError(path, ln, unknown_slug("pain", slug, codebook.pains))
             pains.append(slug)
         elif code.startswith("h/"):
             rest = code[2:]
@@ -374,7 +375,7 @@ def _add_paragraph(turn: Turn, para: _Para, path: str, codebook: Codebook | None
             if rest.endswith("/against"):
                 rest, stance = rest[: -len("/against")], "against"
             if codebook is not None and rest not in codebook.hypotheses:
-                raise ParseError(path, ln, f"unknown hypothesis '{rest}'{suggest(rest, codebook.hypotheses)}")
+                raise ParseError(path, ln, unknown_slug("hypothesis", rest, codebook.hypotheses))
             hyps.append((rest, stance))
         else:
             tags.append(code)

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from custdev import links, search
-from custdev.errors import ParseError
+from custdev.errors import Message, ParseError
+from custdev.i18n import N_
 from custdev.markdown import confidence, markdown_body, parse_interview, unsure_words
 from custdev.models import Codebook, Interview, speaker_roles
 from custdev.paths import outside_base
@@ -85,14 +86,14 @@ def _prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook, s
         side = sidecar_path(md_path)
         has_side = side.exists()  # looked up once (a stat call)
         if outside_base(root, md_path, resolved_root) or (has_side and outside_base(root, side, resolved_root)):
-            raise ParseError(rel, None, "a symbolic link to a file outside the research base; refused (copy the file into the base instead)")
+            raise ParseError(rel, None, N_("a symbolic link to a file outside the research base; refused (copy the file into the base instead)"))
         data = md_path.read_bytes()
         if content_hash is None:  # hashed here, from the very bytes parsed, instead of by the build before the parse
             prepared.content_hash = hash_content(data, side.read_bytes() if has_side else None)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise ParseError(rel, _line_of_offset(data, exc.start), "the file is not UTF-8 text; re-save it as UTF-8") from None
+            raise ParseError(rel, _line_of_offset(data, exc.start), N_("the file is not UTF-8 text; re-save it as UTF-8")) from None
         if split and not has_side:
             from custdev.bigfile import read_split
 
@@ -106,13 +107,13 @@ def _prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook, s
         if has_side:
             _apply_sidecar(interview, side, rel)
     except ParseError as exc:
-        prepared.error = str(exc)
+        prepared.error = exc.as_message()
         return prepared
     except OSError as exc:
-        prepared.error = f"{rel}: cannot read ({exc.strerror})"
+        prepared.error = Message(N_("{path}: cannot read ({error})"), path=rel, error=exc.strerror)
         return prepared
     except RecursionError:
-        prepared.error = f"{rel}: the file is nested too deeply to read"
+        prepared.error = Message(N_("{path}: the file is nested too deeply to read"), path=rel)
         return prepared
     # Each distinct speaker string once (the parser makes a new one per turn): its role (Interview.speaker_roles keys
     # them case-folded), and one string object for all its turns, so the rows pickled for the writer hold it once.
@@ -163,13 +164,13 @@ def _apply_sidecar(interview: Interview, side: Path, rel: str) -> None:
     try:
         data = json.loads(side.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError):
-        raise ParseError(rel, None, f"the word-timestamp file {side.name} is not valid JSON; delete it to use turn times") from None
+        raise ParseError(rel, None, N_("the word-timestamp file {name} is not valid JSON; delete it to use turn times"), name=side.name) from None
     except RecursionError:
-        raise ParseError(rel, None, f"the word-timestamp file {side.name} is nested too deeply; delete it to use turn times") from None
+        raise ParseError(rel, None, N_("the word-timestamp file {name} is nested too deeply; delete it to use turn times"), name=side.name) from None
     try:
         apply_sidecar(interview, data)
     except (RecursionError, TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError):
-        raise ParseError(rel, None, f"the word-timestamp file {side.name} is malformed; delete it to use turn times") from None
+        raise ParseError(rel, None, N_("the word-timestamp file {name} is malformed; delete it to use turn times"), name=side.name) from None
 
 
 def _line_of_offset(data: bytes, offset: int) -> int:

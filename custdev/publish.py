@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Callable
 
 from custdev.config import CONFIG_NAME, INTERVIEWS_DIR, PUBLISHED_MARK, Base, atomic_write_text
-from custdev.errors import CustdevError
+from custdev.errors import CustdevError, Message
+from custdev.i18n import N_
 from custdev.privacy.names import LABEL
 from custdev.privacy.redactor import Redactor
 from custdev.search import stem_text
@@ -65,16 +66,16 @@ class PublishResult:
 def _check_target(base: Base, directory: Path) -> Path:
     out = directory.expanduser().resolve()
     if out == base.root.resolve():
-        raise CustdevError("publish into another folder, not the research base itself")
+        raise CustdevError(N_("publish into another folder, not the research base itself"))
     if out.exists() and not out.is_dir():
-        raise CustdevError(f"{out} exists and is not a folder")
+        raise CustdevError(N_("{out} exists and is not a folder"), out=out)
     is_base = (out / INTERVIEWS_DIR).is_dir() or ((out / CONFIG_NAME).is_file() and not (out / PUBLISHED_MARK).is_file())
     if is_base:
-        raise CustdevError(f"{out} is a research base; publish into an empty folder or an earlier published copy")
+        raise CustdevError(N_("{out} is a research base; publish into an empty folder or an earlier published copy"), out=out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise CustdevError(f"{out}: cannot create the folder ({exc.strerror})") from None
+        raise CustdevError(N_("{out}: cannot create the folder ({error})"), out=out, error=exc.strerror) from None
     return out
 
 
@@ -195,7 +196,7 @@ def publish_base(base: Base, directory: str | Path, *, redact: bool = True, incl
     consent or with ``internal``); a withdrawn interview never does. ``progress(rows done, rows, table)`` hears how
     the redaction goes."""
     if not base.db_path.exists():
-        raise CustdevError(f"{base.root} has no {base.db_path.name} yet; run 'custdev build' first")
+        raise CustdevError(N_("{root} has no {name} yet; run 'custdev build' first"), root=base.root, name=base.db_path.name)
     out = _check_target(base, Path(directory))
     target = out / base.db_path.name
     tmp = out / f".{target.name}.tmp-{os.getpid()}"
@@ -233,7 +234,7 @@ def publish_base(base: Base, directory: str | Path, *, redact: bool = True, incl
         for stale in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
             if stale.exists():
                 stale.unlink()
-        raise CustdevError(f"cannot write the copy ({exc})") from None
+        raise CustdevError(N_("cannot write the copy ({error})"), error=exc) from None
     except BaseException:
         for stale in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
             if stale.exists():
@@ -249,8 +250,8 @@ def publish_base(base: Base, directory: str | Path, *, redact: bool = True, incl
     remember_copy(base, out, id_map)
     result = PublishResult(out, target, redact, interviews, redactor.count if redactor else 0, tables, len(excluded), unconsented)
     if redact and english_text and not english_model:
-        result.notes.append("the English name model is not installed (pip install 'custdev[english-ner]'): English names of "
-                            "people nobody listed in the base were found only next to known names; read the copy before sharing it")
+        result.notes.append(Message(N_("the English name model is not installed (pip install 'custdev[english-ner]'): English names of "
+                                       "people nobody listed in the base were found only next to known names; read the copy before sharing it")))
     return result
 
 
@@ -306,7 +307,7 @@ def _write_site_files(base: Base, out: Path, redactor: Redactor | None) -> None:
         for name, text in files.items():
             leak = find_text_leak(text, redactor)
             if leak:
-                raise CustdevError(f"redaction check failed: {leak} in {name}; nothing was published")
+                raise CustdevError(N_("redaction check failed: {leak} in {name}; nothing was published"), leak=leak, name=name)
     for name, text in files.items():
         atomic_write_text(out / name, text)
     (out / PUBLISHED_MARK).write_text("redacted\n" if redactor else "not redacted\n", encoding="utf-8")
@@ -428,10 +429,10 @@ def _write_redacted(src: sqlite3.Connection, tmp: Path, redactor: Redactor, base
     dst.commit()
     problems = dst.execute("PRAGMA foreign_key_check").fetchall()
     if problems:
-        raise CustdevError(f"the redacted copy has {len(problems)} broken references (first in table {problems[0][0]})")
+        raise CustdevError(N_("the redacted copy has {n} broken references (first in table {problems})"), n=len(problems), problems=problems[0][0])
     leak = find_leaks(dst, redactor, list(interview_ids) + list(respondent_ids) + list(excluded))
     if leak:
-        raise CustdevError(f"redaction check failed: {leak}; nothing was published")
+        raise CustdevError(N_("redaction check failed: {leak}; nothing was published"), leak=leak)
     dst.execute("PRAGMA journal_mode = DELETE")
     dst.execute("VACUUM")
     dst.close()

@@ -70,7 +70,7 @@ def _respondent_key(respondent: str | None, company: str | None) -> str | None:
 def plan_purge(base: Base, *, today: _dt.date | None = None) -> PurgePlan:
     """What a purge would delete (nothing is touched)."""
     if base.is_published_copy:
-        raise CustdevError(f"{base.root} is a published copy; run 'custdev purge' in the research base it came from")
+        raise CustdevError(N_("{root} is a published copy; run 'custdev purge' in the research base it came from"), root=base.root)
     today = today or _dt.date.today()
     plan = PurgePlan()
     parsed = []
@@ -79,7 +79,7 @@ def plan_purge(base: Base, *, today: _dt.date | None = None) -> PurgePlan:
         try:
             interview = parse_interview(md.read_text(encoding="utf-8"), rel)
         except (ParseError, OSError, UnicodeDecodeError) as exc:
-            raise CustdevError(f"{rel}: cannot read it to check consent ({exc}); fix the file and purge again") from None
+            raise CustdevError(N_("{rel}: cannot read it to check consent ({error}); fix the file and purge again"), rel=rel, error=exc) from None
         parsed.append((md, rel, interview))
     withdrawn_people = {_respondent_key(iv.respondent, iv.company) for _, _, iv in parsed if iv.extra.get("consent") == "withdrawn"}
     withdrawn_people.discard(None)

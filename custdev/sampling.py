@@ -56,7 +56,7 @@ def allocate(sizes: dict[str, int], n: int) -> dict[str, int]:
     """Proportional allocation of ``n`` over strata of ``sizes`` with largest-remainder rounding (see module doc)."""
     total = sum(sizes.values())
     if n < 0 or n > total:
-        raise SampleError(f"cannot draw {n} of {total}")
+        raise SampleError(N_("cannot draw {n} of {total}"), n=n, total=total)
     if total == 0:
         return {}
     quotas = {h: n * size / total for h, size in sizes.items()}
@@ -80,7 +80,7 @@ def wilson_fpc(k: float, n: int, population: int | None, z: float | None = None)
     if population is None:
         return wilson_interval(k, n, z)
     if population < n:
-        raise SampleError(f"{n} interviews cannot be a sample of an archive of {population}")
+        raise SampleError(N_("{n} interviews cannot be a sample of an archive of {population}"), n=n, population=population)
     if population == n:
         return k / n, k / n
     n_eff = n * (population - 1) / (population - n)
@@ -148,9 +148,9 @@ def read_metadata(path: Path, files: list[str], by: str) -> tuple[dict[str, str]
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise SampleError(f"{path}: no metadata CSV (--by {by} needs one; see --metadata)") from None
+        raise SampleError(N_("{path}: no metadata CSV (--by {by} needs one; see --metadata)"), path=path, by=by) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise SampleError(f"{path}: cannot read the metadata CSV ({getattr(exc, 'strerror', None) or 'not UTF-8'})") from None
+        raise SampleError(N_("{path}: cannot read the metadata CSV ({error})"), path=path, error=getattr(exc, 'strerror', None) or 'not UTF-8') from None
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -159,12 +159,12 @@ def read_metadata(path: Path, files: list[str], by: str) -> tuple[dict[str, str]
     columns = {(c or "").strip().casefold(): c for c in reader.fieldnames or []}
     file_col = columns.get("file") or columns.get("path") or columns.get("filename")
     if not file_col:
-        raise SampleError(f"{path}: the metadata CSV needs a 'file' column (found: {', '.join(columns) or 'none'})")
+        raise SampleError(N_("{path}: the metadata CSV needs a 'file' column (found: {columns})"), path=path, columns=', '.join(columns) or 'none')
     value_col = columns.get(by)
     date_col = columns.get("date") if by == "month" and not value_col else None
     if not value_col and not date_col:
         wanted = "a 'month' or 'date'" if by == "month" else f"a '{by}'"
-        raise SampleError(f"{path}: --by {by} needs {wanted} column in the metadata CSV")
+        raise SampleError(N_("{path}: --by {by} needs {wanted} column in the metadata CSV"), path=path, by=by, wanted=wanted)
     by_rel = set(files)
     by_name: dict[str, list[str]] = {}
     for f in files:
@@ -174,7 +174,7 @@ def read_metadata(path: Path, files: list[str], by: str) -> tuple[dict[str, str]
     try:
         rows = list(reader)
     except csv.Error as exc:
-        raise SampleError(f"{path}: malformed CSV ({exc})") from None
+        raise SampleError(N_("{path}: malformed CSV ({error})"), path=path, error=exc) from None
     for line, row in enumerate(rows, 2):
         name = (row.get(file_col) or "").strip().replace("\\", "/").lstrip("./") if row.get(file_col) else ""
         if not name:
@@ -201,12 +201,12 @@ def stratify(folder: Path, by: str | None, metadata: Path | None) -> tuple[dict[
     """Stratum -> sorted files; notes; the metadata file used."""
     files = archive_files(folder)
     if not files:
-        raise SampleError(f"{folder}: no recordings or transcripts found")
+        raise SampleError(N_("{folder}: no recordings or transcripts found"), folder=folder)
     notes: list[str] = []
     if by is None:
         return {NONE: files}, notes, None
     if by not in STRATA:
-        raise SampleError(f"--by {by}: use one of {', '.join(STRATA)}")
+        raise SampleError(N_("--by {by}: use one of {choices}"), by=by, choices=', '.join(STRATA))
     meta_path = metadata or folder / METADATA_NAME
     if by == "month" and metadata is None and not meta_path.exists():
         values, meta_path = {}, None
@@ -234,10 +234,10 @@ def draw(folder: str | Path, n: int, *, by: str | None = None, seed: int | None 
     """Draw the sample (no import, no hashing). Returns the record and notes to show."""
     root = Path(folder).expanduser()
     if not root.is_dir():
-        raise SampleError(f"{folder}: not a folder")
+        raise SampleError(N_("{folder}: not a folder"), folder=folder)
     root = root.resolve()
     if n < 1:
-        raise SampleError("--n must be at least 1")
+        raise SampleError(N_("--n must be at least 1"))
     groups, notes, meta_path = stratify(root, by, Path(metadata).expanduser() if metadata else None)
     total = sum(len(v) for v in groups.values())
     if n > total:
@@ -284,7 +284,7 @@ def load_record(base: Base) -> SampleRecord | None:
     try:
         return SampleRecord.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError) as exc:
-        raise SampleError(f"{path}: unreadable sample record ({type(exc).__name__}); draw the sample again") from None
+        raise SampleError(N_("{path}: unreadable sample record ({error}); draw the sample again"), path=path, error=type(exc).__name__) from None
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -221,7 +221,7 @@ def fts_query(query: str) -> str:
             out.append((raw, raw))
         elif raw.startswith('"'):
             if len(raw) < 2 or not raw.endswith('"'):
-                raise SearchError(f"unbalanced quote in the search query {query!r}")
+                raise SearchError(N_("unbalanced quote in the search query {query!r}"), query=query)
             stems = [stem_word(w) for w in words(raw[1:-1])]
             if stems:
                 out.append(('"' + " ".join(stems) + '"', "phrase"))
@@ -245,7 +245,7 @@ def fts_query(query: str) -> str:
     # Operators at the ends or doubled would be FTS syntax errors; report them as the user's.
     expr = " ".join(terms).strip()
     if not expr:
-        raise SearchError(f"nothing to search for in {query!r}")
+        raise SearchError(N_("nothing to search for in {query!r}"), query=query)
     return "text_stem : (" + expr + ")"
 
 
@@ -344,7 +344,7 @@ def filter_clauses(kind: str, *, segment=None, pain=None, tag=None, speaker=None
 
     The one definition of the filters, for keyword search and search by meaning."""
     if speaker not in (None, "respondent", "interviewer"):
-        raise SearchError(f"--speaker must be 'respondent' or 'interviewer', not {speaker!r}")
+        raise SearchError(N_("--speaker must be 'respondent' or 'interviewer', not {speaker!r}"), speaker=speaker)
     where, params = [], []
     if speaker:
         if kind == "quote":
@@ -379,7 +379,7 @@ def _run(db, sql: str, params: list, query: str):
     except sqlite3.OperationalError as exc:
         msg = str(exc)
         if "fts5" in msg or "syntax error" in msg or "no such column" in msg:
-            raise SearchError(f"cannot understand the search query {query!r} ({msg.removeprefix('fts5: ')})") from None
+            raise SearchError(N_("cannot understand the search query {query!r} ({error})"), query=query, error=msg.removeprefix('fts5: ')) from None
         raise
 
 
@@ -399,7 +399,7 @@ def search(
 ) -> list[Hit]:
     """Ranked (bm25) hits for ``query``. With ``pain``/``tag`` or ``quotes_only``, searches quotes; else utterances."""
     if limit < 1:
-        raise SearchError("--limit must be at least 1")
+        raise SearchError(N_("--limit must be at least 1"))
     kind, matches, params = _match_sql(query, segment=segment, pain=pain, tag=tag, speaker=speaker, quotes_only=quotes_only)
     if kind == "quote":
         select = """SELECT q.id, q.interview_id, i.title, u.speaker, u.speaker_role, q.start_s, q.text, m.rank, q.confidence, q.unsure

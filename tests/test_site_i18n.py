@@ -111,7 +111,7 @@ def test_serve_language_overrides_the_base(ru_base):
     assert "Most mentioned pains" in get(ds, "/").text
     result = CliRunner().invoke(__import__("custdev.cli", fromlist=["app"]).app,
                                 ["serve", "--base", str(ru_base), "--language", "de", "--no-build", "--no-open"])
-    assert result.exit_code == 1 and "Ошибка: --language must be 'en' or 'ru', not 'de'" in result.stderr  # a Russian base
+    assert result.exit_code == 1 and "Ошибка: --language должен быть 'en' или 'ru', а не 'de'" in result.stderr  # a Russian base
 
 
 def test_russian_plurals_on_the_home_page(site):

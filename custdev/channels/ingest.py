@@ -21,6 +21,8 @@ from typing import Callable
 
 from custdev.channels.read import CHANNELS, BadRows, ChannelError, Row, read_rows
 from custdev.config import Base, atomic_write_text, sha256_file
+from custdev.errors import Message
+from custdev.i18n import N_
 from custdev.markdown import escape_text
 
 CHANNELS_DIR = "channels"
@@ -83,16 +85,16 @@ def import_responses(base: Base, source: str | Path, channel: str, *, columns: d
                      encoding: str | None = None, progress: Callable[[int], None] | None = None) -> ChannelImport:
     """Import one export file into ``channels/``. Raises ChannelError (one line, nothing written) for an unusable file."""
     if channel not in CHANNELS:
-        raise ChannelError(f"unknown channel '{channel}' (use {', '.join(CHANNELS)})")
+        raise ChannelError(N_("unknown channel '{channel}' (use {choices})"), channel=channel, choices=', '.join(CHANNELS))
     source = Path(source)
     result = ChannelImport(str(source), channel)
     if not source.is_file():
-        raise ChannelError(f"{source}: no such file")
+        raise ChannelError(N_("{source}: no such file"), source=source)
     digest = sha256_file(source)
     done = existing_imports(base).get(digest)
     if done:
         result.skipped, result.folder = True, done
-        result.message = f"{source}: already imported as {done}"
+        result.message = Message(N_("{path}: already imported as {interview}"), path=source, interview=done)
         return result
     given = {**saved_columns(base, channel), **(columns or {})}
     segments = {}
@@ -108,7 +110,9 @@ def import_responses(base: Base, source: str | Path, channel: str, *, columns: d
         else:
             _write_responses(base, folder, source, digest, channel, rows, result, written, progress)
         if not result.responses:
-            raise ChannelError(f"{source.name}: no usable rows" + (f" ({result.bad.count:,} bad)" if result.bad.count else ""))
+            if result.bad.count:
+                raise ChannelError(N_("{name}: no usable rows ({bad:,} bad)"), name=source.name, bad=result.bad.count)
+            raise ChannelError(N_("{name}: no usable rows"), name=source.name)
         atomic_write_text(folder / "import.json", json.dumps({
             "channel": channel, "source": source.name, "source_sha256": digest, "imported": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "items": result.items, "responses": result.responses, "bad_rows": result.bad.count,

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterator
 
 from custdev.errors import CustdevError
+from custdev.i18n import N_
 
 CHANNELS = ("survey", "ticket", "chat")
 FIELDS = ("text", "date", "respondent", "segment", "nps", "id", "speaker", "conversation")
@@ -88,13 +89,13 @@ def resolve_columns(headers: list[str], channel: str, given: dict[str, str], lab
     out: dict[str, int] = {}
     for name, column in given.items():
         if name not in FIELDS:
-            raise ChannelError(f"unknown field '{name}' in the column mapping (fields: {', '.join(FIELDS)})")
+            raise ChannelError(N_("unknown field '{name}' in the column mapping (fields: {fields})"), name=name, fields=', '.join(FIELDS))
         if column in index:
             out[name] = index[column]
         elif _norm(column) in normed:
             out[name] = normed[_norm(column)]
         else:
-            raise ChannelError(f"{label}: no column {column!r} for {name} (columns: {', '.join(repr(h) for h in headers[:20])})")
+            raise ChannelError(N_("{label}: no column {column!r} for {name} (columns: {columns})"), label=label, column=column, name=name, columns=', '.join(repr(h) for h in headers[:20]))
     taken = set(out.values())
     for name, guesses in GUESSES.items():
         if name in out:
@@ -106,9 +107,9 @@ def resolve_columns(headers: list[str], channel: str, given: dict[str, str], lab
                 taken.add(n)
                 break
     if "text" not in out:
-        raise ChannelError(f"{label}: which column holds the text? Say --column text=HEADER (columns: {', '.join(repr(h) for h in headers[:20])})")
+        raise ChannelError(N_("{label}: which column holds the text? Say --column text=HEADER (columns: {columns})"), label=label, columns=', '.join(repr(h) for h in headers[:20]))
     if channel == "chat" and "conversation" not in out:
-        raise ChannelError(f"{label}: which column holds the conversation? Say --column conversation=HEADER")
+        raise ChannelError(N_("{label}: which column holds the conversation? Say --column conversation=HEADER"), label=label)
     return out
 
 
@@ -187,7 +188,7 @@ def _raw_rows_xlsx(path: Path) -> Iterator[tuple[int, list, bool]]:
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
-        raise ChannelError(f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__})") from None
+        raise ChannelError(N_("{name}: not a readable .xlsx workbook ({error})"), name=path.name, error=type(exc).__name__) from None
     try:
         ws = wb.worksheets[0]
         for number, values in enumerate(ws.iter_rows(values_only=True), 1):
@@ -239,11 +240,11 @@ def read_rows(path: Path, channel: str, given: dict[str, str], bad: BadRows, *, 
     elif suffix in (".csv", ".tsv", ".txt"):
         raw = _raw_rows_csv(path, encoding)
     else:
-        raise ChannelError(f"{label}: unsupported export '{suffix or '(none)'}' (use .csv, .xlsx or .jsonl)")
+        raise ChannelError(N_("{label}: unsupported export '{suffix}' (use .csv, .xlsx or .jsonl)"), label=label, suffix=suffix or '(none)')
     for number, cells, undecodable in raw:
         if columns is None:
             if undecodable:
-                raise ChannelError(f"{label}: the header row is not UTF-8; if the file is from Excel in cp1251, add --encoding cp1251")
+                raise ChannelError(N_("{label}: the header row is not UTF-8; if the file is from Excel in cp1251, add --encoding cp1251"), label=label)
             headers = [str(c).strip() if c is not None else "" for c in cells]
             columns = resolve_columns(headers, channel, given, label)
             continue
@@ -254,7 +255,7 @@ def read_rows(path: Path, channel: str, given: dict[str, str], bad: BadRows, *, 
             continue  # blank spreadsheet rows are not responses
         yield from _check(number, cells, columns, bad, seen, segments)
     if columns is None:
-        raise ChannelError(f"{label}: the file is empty (no header row)")
+        raise ChannelError(N_("{label}: the file is empty (no header row)"), label=label)
 
 
 def _check(number: int, cells: list, columns: dict[str, int], bad: BadRows, seen: dict[str, int],

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 
 from custdev.search import RANK_WINDOW, _run, fts_query, highlight, tag_condition
 from custdev.errors import SearchError
+from custdev.i18n import N_
 
 
 @dataclass
@@ -30,7 +31,7 @@ class ResponseHit:
 def search_responses(db, query: str, *, channel: str | None = None, segment: str | None = None, pain: str | None = None,
                      tag: str | None = None, limit: int = 20, before: str = "[", after: str = "]") -> list[ResponseHit]:
     if limit < 1:
-        raise SearchError("--limit must be at least 1")
+        raise SearchError(N_("--limit must be at least 1"))
     where, params = ["responses_fts MATCH ?"], [fts_query(query)]
     join = ""
     if channel or segment or pain or tag:

@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 
 from custdev.channels.ingest import CHANNELS_DIR, SIDECAR
-from custdev.errors import ParseError
+from custdev.errors import Message, ParseError
+from custdev.i18n import N_
 from custdev.markdown import parse_interview
 from custdev.search import stem_text
 
@@ -38,21 +39,21 @@ def _rows(root: Path, md: Path, codebook):
     try:
         text = md.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
-        raise ParseError(rel, None, "the file is not UTF-8 text; re-save it as UTF-8") from None
+        raise ParseError(rel, None, N_("the file is not UTF-8 text; re-save it as UTF-8")) from None
     iv = parse_interview(text, rel, codebook)
     channel = str(iv.extra.get("channel") or md.relative_to(root / CHANNELS_DIR).parts[0])
     if channel not in ("survey", "ticket", "chat"):
-        raise ParseError(rel, 2, f"front matter 'channel' must be survey, ticket or chat, not {channel!r}")
+        raise ParseError(rel, 2, N_("front matter 'channel' must be survey, ticket or chat, not {value!r}"), value=channel)
     side = md.with_name(md.stem + SIDECAR)
     metas: list[dict] = []
     if side.exists():
         try:
             metas = json.loads(side.read_text(encoding="utf-8")).get("turns", [])
         except (ValueError, UnicodeDecodeError, AttributeError):
-            raise ParseError(rel, None, f"{side.name} is not valid JSON; re-import the export to rebuild it") from None
+            raise ParseError(rel, None, N_("{name} is not valid JSON; re-import the export to rebuild it"), name=side.name) from None
     if metas and len(metas) != len(iv.turns):
-        raise ParseError(rel, None, f"{len(iv.turns)} turns but {len(metas)} entries in {side.name}: a response was added or "
-                                    "removed by hand; edit only the text and codes, or re-import")
+        raise ParseError(rel, None, N_("{turns} turns but {entries} entries in {name}: a response was added or removed by hand; "
+                                       "edit only the text and codes, or re-import"), turns=len(iv.turns), entries=len(metas), name=side.name)
     rows = []
     for seq, turn in enumerate(iv.turns, 1):
         meta = metas[seq - 1] if metas else {}
@@ -81,7 +82,7 @@ def _prepare(args):
     try:
         return (rel, h, *_rows(root, md, codebook))
     except ParseError as exc:
-        return (rel, str(exc))
+        return (rel, exc.as_message())
 
 
 def _prepared(jobs: list, workers: int):
@@ -115,7 +116,7 @@ def build_channels(db, base, result, *, full: bool = False, workers: int | None 
             h = _hash(md)
         except OSError as exc:
             result.failed += 1
-            result.errors.append(f"{rel}: cannot read ({exc.strerror})")
+            result.errors.append(Message(N_("{path}: cannot read ({error})"), path=rel, error=exc.strerror))
             continue
         if full or stored.get(rel) != h:
             jobs.append((root, md, h, base.codebook))

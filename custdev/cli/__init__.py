@@ -17,7 +17,7 @@ from typing import Annotated, Any, Iterator, Optional
 import typer
 from rich.console import Console
 
-from custdev.errors import CustdevError
+from custdev.errors import CustdevError, Message
 from custdev.i18n import N_
 
 app = typer.Typer(
@@ -48,27 +48,46 @@ def print_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-def fail(message: str | CustdevError, code: int = 1) -> typer.Exit:
+def fail(message: str | Message | CustdevError, code: int = 1) -> typer.Exit:
     """One ``Error: …`` line on stderr, in the base's language where the catalogs have the message."""
+    return say(N_("Error: {message}"), message, code)
+
+
+def say(kind: str, message: str | Message | CustdevError, code: int = 1, language: str | None = None) -> typer.Exit:
+    """One ``Error: …``, ``Warning: …`` or ``Note: …`` line (``kind``) on stderr, in the base's language (``language``,
+    else the one of the base the command was pointed at)."""
     from custdev.i18n import translator
 
-    tr = translator(_error_language())
-    text = message.localized(tr) if isinstance(message, CustdevError) else tr.gettext(message)
-    err.print(tr.gettext("Error: {message}").format(message=text), markup=False)
+    tr = translator(language or _error_language())
+    text = message.localized(tr) if callable(getattr(message, "localized", None)) else tr.gettext(message)
+    err.print(tr.gettext(kind).format(message=text), markup=False)
     return typer.Exit(code)
+
+
+def error_line(message: str | Message | CustdevError, language: str | None = None) -> None:
+    """Print one ``Error: …`` line (a bad file among good ones; the command goes on)."""
+    say(N_("Error: {message}"), message, 1, language)
+
+
+def warning_line(message: str | Message | CustdevError, language: str | None = None) -> None:
+    say(N_("Warning: {message}"), message, 1, language)
+
+
+def note_line(message: str | Message | CustdevError, language: str | None = None) -> None:
+    say(N_("Note: {message}"), message, 1, language)
 
 
 def _error_language() -> str:
     """The language of the base the failing command was pointed at (--base, $CUSTDEV_BASE or the current folder),
-    read from its custdev.toml; English when there is none or it cannot be read."""
+    read from its custdev.toml (also when the rest of that file is wrong); English when there is none."""
     try:
         from typer._click.globals import get_current_context  # typer bundles its click; fallback: English
 
-        from custdev.config import CONFIG_NAME, find_base_root, load_config
+        from custdev.config import CONFIG_NAME, declared_language, find_base_root
 
         ctx = get_current_context(silent=True)
         base = ctx.params.get("base") if ctx is not None else None
-        return load_config(find_base_root(base) / CONFIG_NAME).language
+        return declared_language(find_base_root(base) / CONFIG_NAME)
     except Exception:  # noqa: BLE001 - an error message must never fail
         return "en"
 
@@ -81,7 +100,7 @@ def errors() -> Iterator[None]:
     except CustdevError as exc:
         raise fail(exc) from None
     except KeyboardInterrupt:
-        raise fail("interrupted", 130) from None
+        raise fail(N_("interrupted"), 130) from None
     except (typer.Exit, typer.Abort, SystemExit):
         raise
     except sqlite3.OperationalError as exc:
@@ -93,11 +112,11 @@ def errors() -> Iterator[None]:
             raise fail(N_("the research base is read only here (this command needs to write to it); copy it to a writable folder")) from None
         if os.environ.get("CUSTDEV_DEBUG"):
             raise
-        raise fail(f"database error ({exc}); rerun with CUSTDEV_DEBUG=1 to see the traceback") from None
+        raise fail(Message(N_("database error ({error}); rerun with CUSTDEV_DEBUG=1 to see the traceback"), error=exc)) from None
     except Exception as exc:  # noqa: BLE001 - last line of defence
         if os.environ.get("CUSTDEV_DEBUG"):
             raise
-        raise fail(f"unexpected {type(exc).__name__}; rerun with CUSTDEV_DEBUG=1 to see the traceback") from None
+        raise fail(Message(N_("unexpected {error}; rerun with CUSTDEV_DEBUG=1 to see the traceback"), error=type(exc).__name__)) from None
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, errors, fail, out, print_json
+from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, error_line, errors, fail, out, print_json, warning_line
 from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, decimal, translator
 
 SPEAKER_ROLES = {"respondent": N_("respondent"), "interviewer": N_("interviewer")}
@@ -55,9 +55,9 @@ def build(
         print_json(result.to_dict())
     else:
         for message in result.errors:
-            err.print(f"Error: {message}", markup=False)
+            error_line(message, b.config.language)
         for message in result.warnings:
-            err.print(f"Warning: {message}", markup=False)
+            warning_line(message, b.config.language)
         if not quiet or result.failed:
             line = translator(b.config.language).ngettext(
                 "{total} interview in {db}: {built} built, {skipped} unchanged, {removed} removed, {failed} with errors",
@@ -118,10 +118,10 @@ def search(
     """Full-text search over what was said, matching Russian and English word forms; --similar searches by meaning."""
     if similar is not None:
         if query is not None:
-            raise fail("give either words to find or --similar TEXT, not both")
+            raise fail(N_("give either words to find or --similar TEXT, not both"))
         return _similar(similar, base, segment, pain, tag, speaker, quotes, limit, json_)
     if query is None:
-        raise fail('give words to find (custdev search "проблемы с оплатой") or --similar TEXT')
+        raise fail(N_('give words to find (custdev search "проблемы с оплатой") or --similar TEXT'))
     if channel is not None:
         _search_channel(query, base, channel, segment, pain, tag, limit, json_)
         return
@@ -164,7 +164,7 @@ def search(
         on, off = ("[bold yellow]", "[/bold yellow]") if out.is_terminal else ("\\[", "]")
         snippet = escape(h.snippet).replace("\x00", on).replace("\x01", off)
         role = tr.gettext(SPEAKER_ROLES[h.speaker_role]) if h.speaker_role in SPEAKER_ROLES else h.speaker_role
-        doubt = f" [magenta](uncertain words: {escape(', '.join(h.unsure))})[/magenta]" if h.unsure else ""
+        doubt = " [magenta](" + escape(tr.gettext("uncertain words: {words}").format(words=", ".join(h.unsure))) + ")[/magenta]" if h.unsure else ""
         out.print(f"[cyan]{escape(h.interview_id)}[/cyan] [dim]{ts}[/dim] [green]{escape(h.speaker)}[/green] ({escape(role)}): {snippet}{doubt}")
     if total > len(hits):
         line = tr.ngettext("{shown} of {total} match shown; use --limit, more words or filters to see others.",
@@ -184,7 +184,7 @@ def _search_channel(query: str, base, channel: str, segment, pain, tag, limit: i
 
     with errors():
         if channel not in ("survey", "ticket", "chat", "all"):
-            raise CustdevError(f"unknown channel '{channel}' (use survey, ticket, chat or all)")
+            raise CustdevError(N_("unknown channel '{channel}' (use survey, ticket, chat or all)"), channel=channel)
         b = load_base(base)
         db = open_built(b)
         if pain:
@@ -198,8 +198,9 @@ def _search_channel(query: str, base, channel: str, segment, pain, tag, limit: i
         out.print(translator(b.config.language).gettext("No matches."), markup=False)
         return
     on, off = ("[bold yellow]", "[/bold yellow]") if out.is_terminal else ("\\[", "]")
+    tr = translator(b.config.language)
     for h in hits:
-        where = f"{h.channel} row {h.row}" if h.row else h.channel
+        where = tr.gettext("{channel} row {row}").format(channel=h.channel, row=h.row) if h.row else h.channel
         extra = ", ".join(x for x in (h.date, h.segment, f"NPS {h.nps}" if h.nps is not None else None) if x)
         snippet = escape(" ".join(h.snippet.split())).replace("\x00", on).replace("\x01", off)
         out.print(f"[cyan]{escape(where)}[/cyan] [dim]{escape(extra)}[/dim] {snippet}")
@@ -230,7 +231,10 @@ def _similar(text, base, segment, pain, tag, speaker, quotes, limit, json_) -> N
         return
     from rich.markup import escape
 
+    tr = translator(b.config.language)
     for h in hits:
         ts = format_timestamp(h.start_s) if h.start_s is not None else "--:--:--"
         text_ = h.text if len(h.text) <= 200 else h.text[:200].rsplit(" ", 1)[0] + "…"
-        out.print(f"[cyan]{escape(h.interview_id)}[/cyan] [dim]{ts}[/dim] [green]{escape(h.speaker)}[/green] ({h.speaker_role}) [dim]{h.score:.2f}[/dim]: {escape(text_)}")
+        role = tr.gettext(SPEAKER_ROLES[h.speaker_role]) if h.speaker_role in SPEAKER_ROLES else h.speaker_role
+        score = decimal(h.score, b.config.language, 2, fixed=True)
+        out.print(f"[cyan]{escape(h.interview_id)}[/cyan] [dim]{ts}[/dim] [green]{escape(h.speaker)}[/green] ({escape(role)}) [dim]{score}[/dim]: {escape(text_)}")

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from custdev.cli import BaseOpt, JsonOpt, app, errors, out, print_json
+from custdev.i18n import N_
 
 
 @app.command()
@@ -29,7 +30,7 @@ def channels(
         if pain:
             check_slug("pain", pain, b.codebook.pains)
         if channel and channel not in ("interview", "survey", "ticket", "chat"):
-            raise CustdevError(f"unknown channel '{channel}' (use interview, survey, ticket or chat)")
+            raise CustdevError(N_("unknown channel '{channel}' (use interview, survey, ticket or chat)"), channel=channel)
         result = channel_pains(db, combine=combine, pain=pain, channel=channel)
     if json_:
         print_json(result.to_dict())

@@ -8,7 +8,8 @@ from typing import Annotated, List, Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, errors, out, print_json
+from custdev.cli import BaseOpt, JsonOpt, QuietOpt, _error_language, app, err, error_line, errors, note_line, out, print_json, warning_line
+from custdev.errors import Message, localize
 from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, decimal, translator
 
 
@@ -157,7 +158,7 @@ def sample(
         record, notes = draw_for_base(b, folder, n, by=by, seed=seed, metadata=metadata)
         if not json_:
             for note in notes:
-                err.print(f"Note: {note}", markup=False)
+                note_line(note, b.config.language)
             if not quiet:
                 tr = translator(b.config.language)
                 how = tr.gettext("by {field}").format(field=record.by) if record.by else tr.gettext("simple random sample")
@@ -192,15 +193,16 @@ def _run_import(b, paths, options, *, quiet: bool, json_: bool):
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[detail]}"),
         TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True,
     ) as bar:
-        batch = bar.add_task(translator(b.config.language).gettext(N_("Importing")), total=None, detail="")
+        tr = translator(b.config.language)
+        batch = bar.add_task(tr.gettext(N_("Importing")), total=None, detail="")
         current = bar.add_task("", total=None, detail="", visible=False)
         finished = [0]
 
         def on_event(event) -> None:
             if event.kind == "cluster" and event.stats:
-                bar.update(batch, total=event.total, detail=_cluster_line(event.stats))
+                bar.update(batch, total=event.total, detail=_cluster_line(event.stats, tr))
             elif event.kind == "start" and event.index:
-                bar.update(batch, total=event.total, completed=event.index - 1, detail=f"file {event.index}/{event.total}")
+                bar.update(batch, total=event.total, completed=event.index - 1, detail=tr.gettext("file {n}/{total}").format(n=event.index, total=event.total))
                 bar.update(current, description=Path(event.source).name[:40], completed=0, total=None, detail="", visible=True)
             elif event.kind == "progress" and event.total_s:
                 bar.update(current, total=event.total_s, completed=min(event.done_s, event.total_s),
@@ -215,12 +217,15 @@ def _run_import(b, paths, options, *, quiet: bool, json_: bool):
         return import_paths(b, paths, options, progress=on_event)
 
 
-def _cluster_line(st: dict) -> str:
-    """Files done, hours of audio done, speed (× real time) and ETA of a Ray import."""
-    line = (f"{st['files_done']}/{st['files_total']} recordings, {st['audio_done_h']:.2f} of {st['audio_total_h']:.2f} h "
-            f"on {st['workers']} Ray {'GPU' if st['device'] == 'cuda' else 'CPU'} slot{'s' if st['workers'] != 1 else ''}")
+def _cluster_line(st: dict, tr) -> str:
+    """Files done, hours of audio done, speed (× real time) and ETA of a Ray import, in ``tr``'s language."""
+    lang = tr.language
+    line = tr.ngettext("{done}/{total} recordings, {hours_done} of {hours} h on {n} Ray {device} slot",
+                       "{done}/{total} recordings, {hours_done} of {hours} h on {n} Ray {device} slots", st["workers"]).format(
+        done=st["files_done"], total=st["files_total"], hours_done=decimal(st["audio_done_h"], lang, 2, fixed=True),
+        hours=decimal(st["audio_total_h"], lang, 2, fixed=True), n=st["workers"], device="GPU" if st["device"] == "cuda" else "CPU")
     if st.get("speed_x_real_time"):
-        line += f", {st['speed_x_real_time']:.1f}× real time, ETA {_clock(st['eta_s'])}"
+        line += tr.gettext(", {speed}× real time, ETA {eta}").format(speed=decimal(st["speed_x_real_time"], lang, 1, fixed=True), eta=_clock(st["eta_s"]))
     return line
 
 
@@ -241,7 +246,7 @@ def _finish(summary, *, quiet: bool, json_: bool, extra: dict | None = None, str
         out.print(line, markup=False)
         if summary.build and summary.build.get("errors"):
             for message in summary.build["errors"]:
-                err.print(f"Error: {message}", markup=False)
+                error_line(message, language)
     if summary.interrupted:
         err.print(tr.gettext("Interrupted: run the same command again to resume."), markup=False)
         raise typer.Exit(130)
@@ -285,7 +290,7 @@ def _import_channel(paths: list[Path], channel: str | None, column: list[str], e
         results.append(result)
         if result.skipped:
             if not quiet and not json_:
-                out.print(f"Skipped {result.message}", markup=False)
+                out.print(tr.gettext("Skipped {message}").format(message=localize(result.message, tr)), markup=False)
             continue
         if not (quiet or json_):
             items = (tr.ngettext("{n} conversation", "{n} conversations", result.items) if channel == "chat" else
@@ -296,10 +301,10 @@ def _import_channel(paths: list[Path], channel: str | None, column: list[str], e
             out.print(tr.gettext("Imported {file}: {items} into {folder}/ ({parts})").format(
                 file=path.name, items=items, folder=result.folder, parts=parts) + (bad if result.bad.count else ""), markup=False)
         for line in result.bad.lines():
-            err.print(f"Warning: {path.name}: {line}", markup=False)
+            warning_line(Message("{file}: {message}", file=path.name, message=line), tr.language)
         if result.unknown_segments:
             shown = ", ".join(f"{s!r} ({n:,})" for s, n in list(result.unknown_segments.items())[:10])
-            err.print(f"Note: {path.name}: segments not in the codebook, kept as written: {shown}", markup=False)
+            note_line(Message(N_("{file}: segments not in the codebook, kept as written: {segments}"), file=path.name, segments=shown), tr.language)
     build_result = None
     if build and any(not r.skipped for r in results):
         from custdev.build import build_base
@@ -307,7 +312,7 @@ def _import_channel(paths: list[Path], channel: str | None, column: list[str], e
         with errors():
             build_result = build_base(b)
         for message in build_result.errors:
-            err.print(f"Error: {message}", markup=False)
+            error_line(message, tr.language)
         if not (quiet or json_):
             out.print(_db_line(tr, build_result.total) + tr.ngettext(", {n} channel response", ", {n} channel responses",
                                                                       build_result.responses).format(n=decimal(build_result.responses, tr.language, 0)), markup=False)
@@ -336,22 +341,22 @@ def _import_projects(projects: list[Path], base, build: bool, json_: bool, quiet
         except Exception as exc:  # noqa: BLE001 - CustdevError is one line; anything else must not leak a traceback
             from custdev.errors import CustdevError
 
-            message = str(exc) if isinstance(exc, CustdevError) else f"{project.name}: unexpected {type(exc).__name__}; nothing imported"
-            err.print(f"Error: {message}", markup=False)
+            message = exc if isinstance(exc, CustdevError) else Message(N_("{file}: unexpected {error}; nothing imported"), file=project.name, error=type(exc).__name__)
+            error_line(message, tr.language)
             failed = True
             continue
         results.append(result)
         for warning in result.warnings:
-            err.print(f"Warning: {project.name}: {warning}", markup=False)
+            warning_line(Message("{file}: {message}", file=project.name, message=warning), tr.language)
         if result.unknown_codes:
-            err.print(f"Note: {project.name}: {len(result.unknown_codes)} code(s) not in the codebook, imported as tags "
-                      f"(map them in {result.mapping}):", markup=False)
+            note_line(Message(N_("{file}: {n} code(s) not in the codebook, imported as tags (map them in {mapping}):"),
+                              file=project.name, n=len(result.unknown_codes), mapping=result.mapping), tr.language)
             for line in result.unknown_codes:
                 err.print(f"  {line}", markup=False)
         if result.waiting_for_mapping:
             waiting = True
-            err.print(f"Wrote {result.mapping}: review how the project's codes map to pains, hypotheses and tags, "
-                      f"then run the same command again to import.", markup=False)
+            err.print(tr.gettext("Wrote {mapping}: review how the project's codes map to pains, hypotheses and tags, "
+                                 "then run the same command again to import.").format(mapping=result.mapping), markup=False)
             continue
         if not (quiet or json_):
             out.print(tr.gettext("Imported {file}: {interviews}, {quotes}").format(
@@ -362,7 +367,7 @@ def _import_projects(projects: list[Path], base, build: bool, json_: bool, quiet
         if result.build and result.build.get("errors"):
             failed = True
             for message in result.build["errors"]:
-                err.print(f"Error: {message}", markup=False)
+                error_line(message, tr.language)
     if json_:
         print_json([r.to_dict() for r in results] if len(projects) > 1 else (results[0].to_dict() if results else {}))
     if failed or waiting:
@@ -382,16 +387,17 @@ def _report(result, quiet: bool, language: str = DEFAULT_LANGUAGE) -> None:
             out.print(tr.gettext("Created {interview} ({what}) from {source}").format(
                 interview=result.interview, what=what, source=result.source), markup=False)
         for warning in result.warnings:
-            err.print(f"Warning: {result.source}: {warning}", markup=False)
+            warning_line(Message("{file}: {message}", file=result.source, message=warning), language)
     elif result.status == "skipped":
         if not quiet:
             out.print(tr.gettext("Skipped {source}: already imported as {interview}").format(
-                source=result.source, interview=result.interview) if result.interview else f"Skipped {result.message}", markup=False)
+                source=result.source, interview=result.interview) if result.interview else
+                tr.gettext("Skipped {message}").format(message=localize(result.message, tr)), markup=False)
     elif result.status == "ignored":
         if not quiet:
-            err.print(f"Note: {result.message}", markup=False)
+            note_line(result.message, language)
     else:
-        err.print(f"Error: {result.message}", markup=False)
+        error_line(result.message, language)
 
 
 @app.command()
@@ -432,21 +438,24 @@ def record(
                 for d in found:
                     out.print(f"{d.index:>3} {'*' if d.default else ' '} {d.name} ({d.channels} ch, {d.rate:.0f} Hz)", markup=False)
                 if not found:
-                    err.print("No input devices found.", markup=False)
+                    err.print(translator(_error_language()).gettext("No input devices found."), markup=False)
             return
         b = load_base(base)
         stem = name or dt.datetime.now().strftime("%Y-%m-%d-%H%M%S")
         if "/" in stem or stem.startswith("."):
-            raise RecordError(f"--name '{stem}' must be a plain file name")
+            raise RecordError(N_("--name '{stem}' must be a plain file name"), stem=stem)
         path = b.root / "audio" / f"{stem}.ogg"
         if path.exists():
-            raise RecordError(f"{path} already exists; choose another --name")
+            raise RecordError(N_("{path} already exists; choose another --name"), path=path)
         show = not (quiet or json_)
         if show:
+            from rich.markup import escape
+
+            stops = translator(b.config.language).gettext("Ctrl-C stops")
             with Live("", console=err, transient=True, refresh_per_second=8) as live:
                 def meter(level) -> None:
                     db = f"{level.rms_db:6.1f} dB" if level.rms_db > -200 else "  -inf dB"
-                    live.update(f"[red]● REC[/red] {_clock(level.elapsed_s)}  {level_bar(level)} {db}   Ctrl-C stops")
+                    live.update(f"[red]● REC[/red] {_clock(level.elapsed_s)}  {level_bar(level)} {db}   " + escape(stops))
 
                 result = run_record(path, device=device, seconds=seconds, on_level=meter)
         else:
@@ -474,9 +483,11 @@ def doctor(base: BaseOpt = None, json_: JsonOpt = False) -> None:
     from custdev.errors import BaseNotFound
     from custdev.speech import model_report
 
+    language = DEFAULT_LANGUAGE
     with errors():
         try:
-            configured = load_base(base).config.model
+            b = load_base(base)
+            configured, language = b.config.model, b.config.language
         except BaseNotFound:
             configured = None
         report = model_report(configured)
@@ -490,18 +501,22 @@ def doctor(base: BaseOpt = None, json_: JsonOpt = False) -> None:
     if json_:
         print_json(report)
     else:
-        out.print(f"Model cache: {report['cache']}", markup=False)
+        tr = translator(language)
+        out.print(tr.gettext("Model cache: {path}").format(path=report["cache"]), markup=False)
         for m in report["models"]:
             mark = "ok " if m["available"] else "-- "
-            out.print(f"  {mark} {m['model']:<9} {m['detail']}  [{m['source']}]", markup=False)
+            out.print(f"  {mark} {m['model']:<9} {localize(m['detail'], tr)}  [{localize(m['source'], tr)}]", markup=False)
         cpu, cuda = report["devices"]["cpu"], report["devices"]["cuda"]
-        out.print(f"CPU: {cpu['threads']} threads, int8", markup=False)
-        out.print(f"CUDA: {'yes, ' + str(cuda['devices']) + ' device(s), float16' if cuda['available'] else cuda['detail']}", markup=False)
-        out.print(f"Default model '{wanted}': {'ready' if ready else 'NOT available'}", markup=False)
+        out.print(tr.ngettext("CPU: {n} thread, int8", "CPU: {n} threads, int8", cpu["threads"]).format(n=cpu["threads"]), markup=False)
+        cuda_line = (tr.ngettext("yes, {n} device, float16", "yes, {n} devices, float16", cuda["devices"]).format(n=cuda["devices"])
+                     if cuda["available"] else localize(cuda["detail"], tr))
+        out.print(tr.gettext("CUDA: {detail}").format(detail=cuda_line), markup=False)
+        out.print((tr.gettext("Default model '{model}': ready") if ready else tr.gettext("Default model '{model}': NOT available")).format(model=wanted), markup=False)
         m = report["meaning"]
         out.print(
-            f"Sentence embeddings: {'ok ' if m['available'] else '-- '} {m['model']} ({m['dim']} dimensions, "
-            f"{m['size'] / 1e6:.0f} MB, {m['license']}): {m['detail']}  [PyPI {m['package']}]",
+            tr.gettext("Sentence embeddings: {mark} {model} ({dim} dimensions, {size} MB, {license}): {detail}  [PyPI {package}]").format(
+                mark="ok " if m["available"] else "-- ", model=m["model"], dim=m["dim"], size=decimal(m["size"] / 1e6, language, 0),
+                license=m["license"], detail=localize(m["detail"], tr), package=m["package"]),
             markup=False,
         )
     if not ready:

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, errors, out, print_json
+from custdev.i18n import NP_, translator
 
 export_app = typer.Typer(
     help="Hand the base to other tools: REFI-QDA projects and codebooks (QualCoder, NVivo, ATLAS.ti, MAXQDA), spreadsheets.",
@@ -16,11 +17,16 @@ export_app = typer.Typer(
 app.add_typer(export_app, name="export")
 
 
-def _done(result, json_: bool, quiet: bool, line: str) -> None:
+def _done(result, json_: bool, quiet: bool, line) -> None:
+    """JSON, or ``line`` (in the base's language)."""
     if json_:
         print_json(result.to_dict())
     elif not quiet:
         out.print(line, markup=False)
+
+
+def _counts(tr, *items: tuple[tuple[str, str], int]) -> str:
+    return ", ".join(tr.ngettext(one, many, n).format(n=n) for (one, many), n in items)
 
 
 @export_app.command("qdpx")
@@ -38,8 +44,12 @@ def export_qdpx(
     from custdev.interchange.qdpx_export import export_qdpx as run
 
     with errors():
-        result = run(load_base(base), file)
-    _done(result, json_, quiet, f"Wrote {file}: {result.interviews} interviews, {result.quotes} coded quotes, {result.codes} codes, {result.cases} cases")
+        b = load_base(base)
+        result = run(b, file)
+    tr = translator(b.config.language)
+    counts = _counts(tr, (NP_("{n} interview", "{n} interviews"), result.interviews), (NP_("{n} coded quote", "{n} coded quotes"), result.quotes),
+                     (NP_("{n} code", "{n} codes"), result.codes), (NP_("{n} case", "{n} cases"), result.cases))
+    _done(result, json_, quiet, tr.gettext("Wrote {file}: {counts}").format(file=file, counts=counts))
 
 
 @export_app.command("qdc")
@@ -54,8 +64,10 @@ def export_qdc(
     from custdev.interchange.qdpx_export import export_qdc as run
 
     with errors():
-        result = run(load_base(base), file)
-    _done(result, json_, quiet, f"Wrote {file}: {result.codes} codes")
+        b = load_base(base)
+        result = run(b, file)
+    tr = translator(b.config.language)
+    _done(result, json_, quiet, tr.gettext("Wrote {file}: {counts}").format(file=file, counts=_counts(tr, (NP_("{n} code", "{n} codes"), result.codes))))
 
 
 @export_app.command("quotes")
@@ -87,4 +99,6 @@ def export_quotes(
 
             build_base(b)
         result = run(b, file, fmt=format_, site_url=site_url, segment=segment, pain=pain, delimiter=delimiter)
-    _done(result, json_, quiet, f"Wrote {file}: {result.rows} quotes ({result.format})")
+    tr = translator(b.config.language)
+    _done(result, json_, quiet, tr.gettext("Wrote {file}: {quotes} ({format})").format(
+        file=file, quotes=tr.ngettext("{n} quote", "{n} quotes", result.rows).format(n=result.rows), format=result.format))

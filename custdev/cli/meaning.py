@@ -6,8 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, errors, fail, out, print_json
-from custdev.i18n import decimal, translator
+from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, error_line, errors, fail, out, print_json
+from custdev.i18n import N_, decimal, percent, translator
 
 
 def _open(base):
@@ -44,16 +44,20 @@ def suggest(
                 from custdev.errors import CustdevError
 
                 ids = [r[0] for r in db.execute("SELECT id FROM interviews")]
-                raise CustdevError(f"unknown interview '{interview}'{closest(interview, ids)}")
+                raise CustdevError(N_("unknown interview '{interview}'{hint}"), interview=interview, hint=closest(interview, ids))
             turns = sg.suggest(db, b.root, interview, min_similarity=min_score)
     if evaluate:
         if json_:
             print_json(report)
             return
         e, k = report["embeddings"], report["bm25"]
-        out.print(f"Leave-one-interview-out on {e['turns']} coded respondent turns of {report['interviews']} interviews ({report['coded_quotes']} pain-coded quotes):", markup=False)
-        out.print(f"  meaning (codebook + coded quotes): precision@1 {e['p_at_1']:.0%}, recall@3 {e['recall_at_3']:.0%}, right pain in top 3 {e['hit_at_3']:.0%}", markup=False)
-        out.print(f"  BM25 over pain titles/descriptions: precision@1 {k['p_at_1']:.0%}, recall@3 {k['recall_at_3']:.0%}, right pain in top 3 {k['hit_at_3']:.0%}", markup=False)
+        tr = translator(b.config.language)
+        lang = tr.language
+        out.print(tr.gettext("Leave-one-interview-out on {turns} coded respondent turns of {interviews} interviews ({quotes} pain-coded quotes):").format(
+            turns=decimal(e["turns"], lang, 0), interviews=decimal(report["interviews"], lang, 0), quotes=decimal(report["coded_quotes"], lang, 0)), markup=False)
+        scores = tr.gettext("precision@1 {p1}, recall@3 {r3}, right pain in top 3 {hit3}")
+        for label, r in ((tr.gettext("meaning (codebook + coded quotes)"), e), (tr.gettext("BM25 over pain titles/descriptions"), k)):
+            out.print(f"  {label}: " + scores.format(p1=percent(r["p_at_1"], lang, 0), r3=percent(r["recall_at_3"], lang, 0), hit3=percent(r["hit_at_3"], lang, 0)), markup=False)
         return
     if json_ and not apply:
         print_json([t.to_dict() for t in turns])
@@ -103,7 +107,7 @@ def _review(b, db, turns, quiet: bool) -> None:
             break
         _show([t], tr)
         for s in t.suggestions:
-            answer = typer.prompt(f"  #{s.code}? [a]ccept, [r]eject, [s]kip, [q]uit", default="s", show_default=False).strip().lower()[:1]
+            answer = typer.prompt("  " + tr.gettext("#{code}? [a]ccept, [r]eject, [s]kip, [q]uit").format(code=s.code), default="s", show_default=False).strip().lower()[:1]
             if answer == "a":
                 accepted.setdefault((t.interview_id, t.path, t.line), []).append(s.code)
             elif answer == "r":
@@ -136,7 +140,7 @@ def _review(b, db, turns, quiet: bool) -> None:
             codes=codes, files=files, rejected=len(rejected), path=sg.REJECTED_FILE), markup=False)
     if accepted and result.failed:
         for m in result.errors:
-            err.print(f"Error: {escape(m)}", markup=False)
+            error_line(m, b.config.language)
         raise typer.Exit(1)
 
 
@@ -156,16 +160,17 @@ def clusters(
     with errors():
         b, db = _open(base)
         if to_pain is not None and not (slug and title):
-            raise fail("--to-pain needs --slug and --title for the new pain")
+            raise fail(N_("--to-pain needs --slug and --title for the new pain"))
         result = cl.clusters(db, min_interviews=min_interviews)
         if to_pain is not None:
             theme = next((t for t in result.themes if t.number == to_pain), None)
             if theme is None:
                 from custdev.errors import CustdevError
 
-                raise CustdevError(f"there is no theme {to_pain} (this base has {len(result.themes)}); run 'custdev clusters' to see them")
+                raise CustdevError(N_("there is no theme {to_pain} (this base has {n}); run 'custdev clusters' to see them"), to_pain=to_pain, n=len(result.themes))
             description = " / ".join(m.text[:120] for m in theme.central[:2])
-            cl.add_pain(b.codebook_path, slug, title, f"Theme {to_pain} of custdev clusters, e.g.: {description}")
+            cl.add_pain(b.codebook_path, slug, title, translator(b.config.language).gettext(
+                "Theme {n} of custdev clusters, e.g.: {description}").format(n=to_pain, description=description))
     if to_pain is not None:
         if json_:
             print_json({"added": slug, "theme": to_pain})

@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, errors, out, print_json
+from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, errors, out, print_json, warning_line
+from custdev.errors import Message
 from custdev.i18n import N_
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -75,21 +76,19 @@ def serve(
                 out.print(tr.gettext("Start the shared site with: {command}").format(command="custdev serve --share"), markup=False)
                 return
             b = load_base(b.root)
-        from custdev.i18n import is_language, language_error
+        from custdev.config import language_choices
+        from custdev.i18n import is_language
 
         if language is not None and not is_language(language):
-            raise ConfigError(f"--language {language_error(language)}")
+            raise ConfigError(N_("--language must be {choices}, not {value!r}"), choices=language_choices(), value=language)
         share = share or site.site_config(b).get("share") is True
         if share and not site.password_hash_for(b):
             raise ConfigError(N_("a shared site needs a password: run 'custdev serve --set-password' first"))
         if build:
             _build_first(b, quiet)
         if host not in LOOPBACK and not share:
-            err.print(
-                f"Warning: listening on {host} without a password: anyone who can reach this computer can read the base. "
-                "Use --share to require one.",
-                markup=False,
-            )
+            warning_line(Message(N_("listening on {host} without a password: anyone who can reach this computer can read the base. "
+                                    "Use --share to require one."), host=host), b.config.language)
         if open_browser is None:
             open_browser = sys.stdout.isatty() and sys.stdin.isatty()
 
@@ -145,7 +144,7 @@ def publish(
             "Note: --include-unconsented: {n} interviews without 'consent: publish' are in this copy.", result.unconsented,
         ).format(n=result.unconsented), markup=False)
     for note in result.notes:
-        err.print(f"Warning: {note}.", markup=False)
+        warning_line(Message("{note}.", note=note), b.config.language)
     if result.left_out:
         err.print(tr.ngettext(
             "Note: {n} interview left out: no 'consent: publish' in its front matter, or withdrawn.",

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Callable
 
 from custdev.config import MEDIA_TYPES
-from custdev.errors import CustdevError
-from custdev.i18n import is_language
+from custdev.errors import CustdevError, Message
+from custdev.i18n import N_, is_language
 from custdev.models import Codebook, Interview, Turn
 
 AUDIO_EXTS = frozenset(MEDIA_TYPES)  # recordings: every media type the site can serve
@@ -199,14 +199,14 @@ def build_interview(
     rows = [RawTurn(clean_name(r.speaker) if r.speaker else None, r.start, clean_text(r.text), r.end) for r in rows]
     rows = [r for r in rows if r.text]
     if not rows:
-        raise ImportError_(f"{source}: no transcript text found")
+        raise ImportError_(N_("{source}: no transcript text found"), source=source)
     language = ctx.language or language
     default_interviewer, default_respondent = default_names(ctx, language)
     unnamed = all(r.speaker is None for r in rows)
     if unnamed and ctx.speaker_names:
-        warnings.append("--speakers: the file names no speakers, so the names cannot be matched to its lines")
+        warnings.append(Message(N_("--speakers: the file names no speakers, so the names cannot be matched to its lines")))
     if unnamed:
-        warnings.append(f"no speaker names in the file; every line is attributed to {default_respondent}")
+        warnings.append(Message(N_("no speaker names in the file; every line is attributed to {speaker}"), speaker=default_respondent))
         for r in rows:
             r.speaker = default_respondent
     else:
@@ -224,7 +224,8 @@ def build_interview(
     if interviewer_label is None and len(speakers) > 1:
         interviewer_label = pick_interviewer(turns, speakers)
         if ctx.interviewer and not is_generic(interviewer_label):
-            warnings.append(f"--interviewer '{ctx.interviewer}' does not speak in the file; taking '{interviewer_label}' (asks the most questions)")
+            warnings.append(Message(N_("--interviewer '{interviewer}' does not speak in the file; taking '{label}' (asks the most questions)"),
+                                    interviewer=ctx.interviewer, label=interviewer_label))
     others = [s for s in speakers if s != interviewer_label]
     words = {s: sum(len(t.text.split()) for t in turns if t.speaker == s) for s in others}
     respondent_label = None
@@ -324,7 +325,7 @@ TranscriptParser = Callable[[Path, str], list[RawTurn]]
 def read_text(path: Path) -> str:
     data = path.read_bytes()
     if not data.strip():
-        raise ImportError_(f"{path}: the file is empty")
+        raise ImportError_(N_("{path}: the file is empty"), path=path)
     for enc in ("utf-8-sig", "utf-16"):
         try:
             text = data.decode(enc)
@@ -336,7 +337,7 @@ def read_text(path: Path) -> str:
     try:
         return data.decode("cp1251").replace("\r\n", "\n")
     except UnicodeDecodeError:
-        raise ImportError_(f"{path}: not a text file (unknown encoding)") from None
+        raise ImportError_(N_("{path}: not a text file (unknown encoding)"), path=path) from None
 
 
 def import_transcript(path: Path, ctx: ImportContext) -> Imported:
@@ -369,7 +370,7 @@ def import_transcript(path: Path, ctx: ImportContext) -> Imported:
     if spoken:
         interview.extra["languages"] = [spoken]
     if spoken and spoken not in ("ru", "en"):
-        warnings.append(f"the text is in '{spoken}': kept verbatim, never translated; search finds its exact words "
-                        f"(word forms are matched for Russian and English only)")
+        warnings.append(Message(N_("the text is in '{language}': kept verbatim, never translated; search finds its exact words "
+                                   "(word forms are matched for Russian and English only)"), language=spoken))
     end = max((r.end or r.start or 0.0) for r in rows) if rows else None
     return Imported(interview=interview, warnings=warnings, duration=end or None, kind="transcript")

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Callable
 
 from custdev.importers import ImportContext, Imported, ImportError_, clean_name, clean_text, dated, default_names, humanize, slug
+from custdev.errors import Message
+from custdev.i18n import N_
 from custdev.models import Interview, Segment, Turn, Word
 from custdev.speech import LANGUAGES, Transcriber, TranscribeOptions, Transcript, probe
 from custdev.wordtimes import sidecar_data
@@ -93,12 +95,12 @@ def recording_interview(path: Path, ctx: ImportContext, transcript: Transcript, 
     info = probe(path)
     warnings = list(transcript.warnings)
     if not transcript.has_speech:
-        raise NoSpeech(f"no speech found in {path}; nothing imported ({transcript.duration:.1f} s of silence or noise)")
+        raise NoSpeech(N_("no speech found in {path}; nothing imported ({duration:.1f} s of silence or noise)"), path=path, duration=transcript.duration)
     language = ctx.language or transcript.language
     others = [lang for lang in transcript.languages if lang not in LANGUAGES]
     if others:
-        warnings.append(f"speech in {', '.join(others)} is kept verbatim, never translated; search finds its exact words "
-                        f"(word forms are matched for Russian and English only)")
+        warnings.append(Message(N_("speech in {languages} is kept verbatim, never translated; search finds its exact words "
+                                   "(word forms are matched for Russian and English only)"), languages=", ".join(others)))
     interviewer, respondent = default_names(ctx, language)
     names = {"interviewer": interviewer, "respondent": respondent}
     order = list(dict.fromkeys(s.speaker or "respondent" for s in transcript.segments))

@@ -6,6 +6,7 @@ import zipfile
 from pathlib import Path
 
 from custdev.importers import ImportError_
+from custdev.i18n import N_
 
 
 def read_docx(path: Path) -> tuple[str, str | None, str | None]:
@@ -16,7 +17,7 @@ def read_docx(path: Path) -> tuple[str, str | None, str | None]:
     try:
         document = docx.Document(str(path))
     except (zipfile.BadZipFile, OpcError, KeyError, ValueError) as exc:
-        raise ImportError_(f"{path}: not a readable .docx file ({type(exc).__name__})") from None
+        raise ImportError_(N_("{path}: not a readable .docx file ({error})"), path=path, error=type(exc).__name__) from None
     lines: list[str] = []
     title = None
     for para in document.paragraphs:
@@ -39,5 +40,5 @@ def read_docx(path: Path) -> tuple[str, str | None, str | None]:
     title = title or (document.core_properties.title or None)
     created = None
     if not lines:
-        raise ImportError_(f"{path}: the document has no text")
+        raise ImportError_(N_("{path}: the document has no text"), path=path)
     return "\n".join(lines), title, created

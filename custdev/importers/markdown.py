@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from custdev.errors import ParseError
+from custdev.i18n import N_
 from custdev.importers import ImportContext, Imported, ImportError_, RawTurn, build_interview, file_date, guess_language, read_text
 from custdev.markdown import markdown_body, parse_interview
 
@@ -17,9 +18,9 @@ def import_markdown(path: Path, ctx: ImportContext) -> Imported:
         try:
             interview = parse_interview(text, str(path), ctx.codebook)
         except ParseError as exc:
-            raise ImportError_(str(exc)) from None
+            raise ImportError_(exc.as_message()) from None
         if not interview.turns:
-            raise ImportError_(f"{path}: no speaker turns found (start paragraphs with **[00:00:00] Name:**)")
+            raise ImportError_(N_("{path}: no speaker turns found (start paragraphs with **[00:00:00] Name:**)"), path=path)
         for key in ("respondent", "interviewer", "company", "role", "language"):
             value = getattr(ctx, key)
             if value:

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from custdev.importers import ImportError_, RawTurn
+from custdev.i18n import N_
 from custdev.importers.txt import split_speaker
 from custdev.importers.vtt import cue_time
 
@@ -30,5 +31,5 @@ def parse_srt(path: Path, text: str) -> list[RawTurn]:
             if said.strip():
                 rows.append(RawTurn(speaker, start, said.strip(), end))
     if not rows:
-        raise ImportError_(f"{path}: not a SubRip file (no '00:00:01,000 --> 00:00:04,000' cues found)")
+        raise ImportError_(N_("{path}: not a SubRip file (no '00:00:01,000 --> 00:00:04,000' cues found)"), path=path)
     return rows

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from custdev.importers import ImportError_, RawTurn
+from custdev.i18n import N_
 
 _TS = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d+)?"
 _NAME = r"[^\W\d_][^:\[\]()\n]{0,48}?"
@@ -89,5 +90,5 @@ def parse_txt(path: Path, text: str) -> list[RawTurn]:
             rows.pop(0)  # a title or date line above the first speaker
     rows = [r for r in rows if r.text.strip()]
     if not named:
-        raise ImportError_(f"{path}: no speaker lines found (expected 'Name: text' lines)")
+        raise ImportError_(N_("{path}: no speaker lines found (expected 'Name: text' lines)"), path=path)
     return rows

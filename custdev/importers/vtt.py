@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from custdev.importers import ImportError_, RawTurn
+from custdev.i18n import N_
 from custdev.importers.txt import split_speaker
 
 _TIMING = re.compile(
@@ -30,7 +31,7 @@ def cue_time(ts: str) -> float:
 def parse_vtt(path: Path, text: str) -> list[RawTurn]:
     lines = text.split("\n")
     if not lines or not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
-        raise ImportError_(f"{path}: not a WebVTT file (the first line must be 'WEBVTT')")
+        raise ImportError_(N_("{path}: not a WebVTT file (the first line must be 'WEBVTT')"), path=path)
     rows: list[RawTurn] = []
     i = 1
     while i < len(lines):
@@ -58,5 +59,5 @@ def parse_vtt(path: Path, text: str) -> list[RawTurn]:
             if said.strip():
                 rows.append(RawTurn(speaker, start, said.strip(), end))
     if not rows:
-        raise ImportError_(f"{path}: no cues with text found")
+        raise ImportError_(N_("{path}: no cues with text found"), path=path)
     return rows

@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from custdev.errors import CustdevError
+from custdev.i18n import N_
 
 MAX_MEMBERS = 20_000
 MAX_TOTAL = 4 << 30  # 4 GiB of media and text in one project
@@ -35,28 +36,27 @@ class SafeArchive:
         try:
             self.zf = zipfile.ZipFile(self.path)
         except zipfile.BadZipFile:
-            raise ArchiveError(f"{self.label}: not a REFI-QDA project (not a zip archive); nothing imported") from None
+            raise ArchiveError(N_("{label}: not a REFI-QDA project (not a zip archive); nothing imported"), label=self.label) from None
         except OSError as exc:
-            raise ArchiveError(f"{self.label}: cannot read ({exc.strerror})") from None
+            raise ArchiveError(N_("{label}: cannot read ({error})"), label=self.label, error=exc.strerror) from None
         infos = self.zf.infolist()
         if len(infos) > MAX_MEMBERS:
-            raise ArchiveError(f"{self.label}: {len(infos):,} files in the archive (at most {MAX_MEMBERS:,}); nothing imported")
+            raise ArchiveError(N_("{label}: {n:,} files in the archive (at most {limit:,}); nothing imported"), label=self.label, n=len(infos), limit=MAX_MEMBERS)
         total = 0
         self.members: dict[str, zipfile.ZipInfo] = {}
         for info in infos:
             name = info.filename
             if not _safe_name(name):
-                raise ArchiveError(f"{self.label}: unsafe path {name!r} inside the archive (it points outside the project); nothing imported")
+                raise ArchiveError(N_("{label}: unsafe path {name!r} inside the archive (it points outside the project); nothing imported"), label=self.label, name=name)
             total += info.file_size
             if info.file_size > _RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
                 raise ArchiveError(
-                    f"{self.label}: {name!r} would expand {info.file_size // max(info.compress_size, 1):,} times "
-                    f"(a zip bomb?); nothing imported"
+                    N_("{label}: {name!r} would expand {ratio:,} times (a zip bomb?); nothing imported"), label=self.label, name=name, ratio=info.file_size // max(info.compress_size, 1)
                 )
             if not info.is_dir():
                 self.members[name] = info
         if total > MAX_TOTAL:
-            raise ArchiveError(f"{self.label}: the archive would expand to {total / (1 << 30):.1f} GiB (at most {MAX_TOTAL >> 30} GiB); nothing imported")
+            raise ArchiveError(N_("{label}: the archive would expand to {size:.1f} GiB (at most {limit} GiB); nothing imported"), label=self.label, size=total / (1 << 30), limit=MAX_TOTAL >> 30)
 
     def close(self) -> None:
         self.zf.close()
@@ -77,7 +77,7 @@ class SafeArchive:
     def read(self, name: str, limit: int = MAX_TEXT) -> bytes:
         info = self.members[name]
         if info.file_size > limit:
-            raise ArchiveError(f"{self.label}: {name!r} is {info.file_size / (1 << 20):.0f} MiB (at most {limit >> 20} MiB); nothing imported")
+            raise ArchiveError(N_("{label}: {name!r} is {size:.0f} MiB (at most {limit} MiB); nothing imported"), label=self.label, name=name, size=info.file_size / (1 << 20), limit=limit >> 20)
         return self._read_capped(name, limit)
 
     def _read_capped(self, name: str, limit: int) -> bytes:
@@ -87,10 +87,10 @@ class SafeArchive:
                 while chunk := fh.read(1 << 20):
                     size += len(chunk)
                     if size > limit or size > self.members[name].file_size:
-                        raise ArchiveError(f"{self.label}: {name!r} expands past its declared size (a zip bomb?); nothing imported")
+                        raise ArchiveError(N_("{label}: {name!r} expands past its declared size (a zip bomb?); nothing imported"), label=self.label, name=name)
                     chunks.append(chunk)
         except (zipfile.BadZipFile, EOFError, OSError, RuntimeError) as exc:
-            raise ArchiveError(f"{self.label}: {name!r} is damaged ({type(exc).__name__}); nothing imported") from None
+            raise ArchiveError(N_("{label}: {name!r} is damaged ({error}); nothing imported"), label=self.label, name=name, error=type(exc).__name__) from None
         return b"".join(chunks)
 
     def copy_to(self, name: str, dest: Path) -> None:
@@ -102,10 +102,10 @@ class SafeArchive:
                 while chunk := src.read(1 << 20):
                     size += len(chunk)
                     if size > info.file_size:
-                        raise ArchiveError(f"{self.label}: {name!r} expands past its declared size (a zip bomb?)")
+                        raise ArchiveError(N_("{label}: {name!r} expands past its declared size (a zip bomb?)"), label=self.label, name=name)
                     out.write(chunk)
         except (zipfile.BadZipFile, EOFError, RuntimeError) as exc:
-            raise ArchiveError(f"{self.label}: {name!r} is damaged ({type(exc).__name__})") from None
+            raise ArchiveError(N_("{label}: {name!r} is damaged ({error})"), label=self.label, name=name, error=type(exc).__name__) from None
 
 
 def _safe_name(name: str) -> bool:

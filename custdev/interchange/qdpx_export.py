@@ -29,6 +29,7 @@ from pathlib import Path
 from custdev import __version__
 from custdev.config import Base, atomic_write_bytes
 from custdev.errors import CustdevError, ParseError
+from custdev.i18n import N_
 from custdev.interchange.refi import CODEBOOK_NS, ORIGIN, PROJECT_NS, CodeNode, code_guids, code_tree, guid
 from custdev.markdown import format_timestamp, parse_interview
 from custdev.models import Interview
@@ -83,13 +84,13 @@ def read_interviews(base: Base) -> list[tuple[str, Interview]]:
         try:
             text = path.read_bytes().decode("utf-8")
         except UnicodeDecodeError:
-            raise ExportError(f"{rel}: the file is not UTF-8 text; re-save it as UTF-8") from None
+            raise ExportError(N_("{rel}: the file is not UTF-8 text; re-save it as UTF-8"), rel=rel) from None
         except OSError as exc:
-            raise ExportError(f"{rel}: cannot read ({exc.strerror})") from None
+            raise ExportError(N_("{rel}: cannot read ({error})"), rel=rel, error=exc.strerror) from None
         try:
             out.append((rel, parse_interview(text, rel, base.codebook)))
         except ParseError as exc:
-            raise ExportError(f"{exc} (fix it, then export again)") from None
+            raise ExportError(N_("{error} (fix it, then export again)"), error=exc) from None
     return out
 
 
@@ -269,7 +270,7 @@ def codebook_xml(base: Base, tags: list[str]) -> bytes:
     root = ET.Element(f"{{{ns}}}CodeBook", {"origin": f"{ORIGIN} {__version__}"})
     tree = code_tree(base.codebook, tags)
     if not tree:
-        raise ExportError("the codebook has no pains, hypotheses or tags to export")
+        raise ExportError(N_("the codebook has no pains, hypotheses or tags to export"))
     _codes_xml(_el(root, "Codes", ns), tree, ns)
     return _xml_bytes(root, ns)
 
@@ -287,10 +288,10 @@ def export_qdc(base: Base, dest: str | Path) -> ExportResult:
 
 def _write(dest: Path, data: bytes) -> None:
     if dest.is_dir():
-        raise ExportError(f"{dest} is a folder; give a file name")
+        raise ExportError(N_("{dest} is a folder; give a file name"), dest=dest)
     if not dest.parent.is_dir():
-        raise ExportError(f"{dest.parent}: no such folder")
+        raise ExportError(N_("{parent}: no such folder"), parent=dest.parent)
     try:
         atomic_write_bytes(dest, data)
     except OSError as exc:
-        raise ExportError(f"{dest}: cannot write ({exc.strerror})") from None
+        raise ExportError(N_("{dest}: cannot write ({error})"), dest=dest, error=exc.strerror) from None

@@ -26,7 +26,8 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from custdev.config import Base, atomic_write_text, suggest
-from custdev.errors import CustdevError, ParseError
+from custdev.errors import Counted, CustdevError, Message, ParseError
+from custdev.i18n import N_, NP_
 from custdev.interchange.archive import ArchiveError, SafeArchive
 from custdev.interchange.refi import PROJECT_NS, marker_of
 from custdev.markdown import FRONT_MATTER_KEYS, escape_text, format_timestamp, parse_interview
@@ -90,17 +91,16 @@ class QdpxResult:
 def _read_project(archive: SafeArchive) -> ET.Element:
     name = archive.find("project.qde") or next((m for m in archive.members if "/" not in m and m.lower().endswith(".qde")), None)
     if name is None:
-        raise QdpxError(f"{archive.label}: no project.qde inside; not a REFI-QDA project, nothing imported")
+        raise QdpxError(N_("{label}: no project.qde inside; not a REFI-QDA project, nothing imported"), label=archive.label)
     data = archive.read(name)
     if b"<!ENTITY" in data[:4096] or b"<!DOCTYPE" in data[:4096]:
-        raise QdpxError(f"{archive.label}: project.qde declares a DOCTYPE/entities, which REFI-QDA never needs; nothing imported")
+        raise QdpxError(N_("{label}: project.qde declares a DOCTYPE/entities, which REFI-QDA never needs; nothing imported"), label=archive.label)
     try:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
-        raise QdpxError(f"{archive.label}: project.qde is not well-formed XML (line {exc.position[0]}); nothing imported") from None
+        raise QdpxError(N_("{label}: project.qde is not well-formed XML (line {line}); nothing imported"), label=archive.label, line=exc.position[0]) from None
     if root.tag != f"{Q}Project":
-        raise QdpxError(f"{archive.label}: project.qde is not a REFI-QDA project (root {root.tag.split('}')[-1]!r}, "
-                        f"namespace must be {PROJECT_NS}); nothing imported")
+        raise QdpxError(N_("{label}: project.qde is not a REFI-QDA project (root {tag!r}, namespace must be {namespace}); nothing imported"), label=archive.label, tag=root.tag.split('}')[-1], namespace=PROJECT_NS)
     return root
 
 
@@ -135,19 +135,18 @@ def _int(value: str | None, what: str, label: str) -> int:
     try:
         return int(value or "")
     except ValueError:
-        raise QdpxError(f"{label}: {what} is not a whole number ({value!r}); nothing imported") from None
+        raise QdpxError(N_("{label}: {what} is not a whole number ({value!r}); nothing imported"), label=label, what=what, value=value) from None
 
 
 def _member_of(path: str | None, archive: SafeArchive, source_name: str) -> str:
     if not path:
-        raise QdpxError(f"{archive.label}: source {source_name!r} has neither text nor a path; nothing imported")
+        raise QdpxError(N_("{label}: source {source_name!r} has neither text nor a path; nothing imported"), label=archive.label, source_name=source_name)
     if not path.startswith("internal://"):
-        raise QdpxError(f"{archive.label}: source {source_name!r} refers to a file outside the archive ({path}); "
-                        "export the project with its sources embedded; nothing imported")
+        raise QdpxError(N_("{label}: source {source_name!r} refers to a file outside the archive ({path}); export the project with its sources embedded; nothing imported"), label=archive.label, source_name=source_name, path=path)
     rel = path[len("internal://"):].lstrip("/")
     member = archive.find(f"sources/{rel}")
     if member is None or ".." in PurePosixPath(rel).parts:
-        raise QdpxError(f"{archive.label}: source {source_name!r} ({path}) is missing from the archive; nothing imported")
+        raise QdpxError(N_("{label}: source {source_name!r} ({path}) is missing from the archive; nothing imported"), label=archive.label, source_name=source_name, path=path)
     return member
 
 
@@ -160,7 +159,7 @@ def _text_of(el: ET.Element, archive: SafeArchive, name: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise QdpxError(f"{archive.label}: source {name!r} is not UTF-8 text; nothing imported") from None
+        raise QdpxError(N_("{label}: source {name!r} is not UTF-8 text; nothing imported"), label=archive.label, name=name) from None
 
 
 def _read_sources(root: ET.Element, archive: SafeArchive, variables: dict[str, str], warnings: list[str]) -> list[RawSource]:
@@ -175,8 +174,7 @@ def _read_sources(root: ET.Element, archive: SafeArchive, variables: dict[str, s
                 start = _int(sel.get("startPosition"), "a selection's startPosition", archive.label)
                 end = _int(sel.get("endPosition"), "a selection's endPosition", archive.label)
                 if not 0 <= start <= end <= len(src.text):
-                    raise QdpxError(f"{archive.label}: a selection of {name!r} ({start}–{end}) lies outside its text "
-                                    f"({len(src.text)} characters); nothing imported")
+                    raise QdpxError(N_("{label}: a selection of {name!r} ({start}–{end}) lies outside its text ({n} characters); nothing imported"), label=archive.label, name=name, start=start, end=end, n=len(src.text))
                 src.spans.append(Span(start, end, _codings(sel)))
         elif kind in ("AudioSource", "VideoSource"):
             src = RawSource(el.get("guid", ""), name, "audio" if kind == "AudioSource" else "video")
@@ -206,7 +204,8 @@ def _read_sources(root: ET.Element, archive: SafeArchive, variables: dict[str, s
         src.created = el.get("creationDateTime")
         sources.append(src)
     for kind, n in skipped.items():
-        warnings.append(f"{n} {kind.replace('Source', '').lower()} source{'s' if n != 1 else ''} not imported (custdev keeps text, audio and video)")
+        warnings.append(Counted(NP_("{n} {kind} source not imported (custdev keeps text, audio and video)",
+                                    "{n} {kind} sources not imported (custdev keeps text, audio and video)"), n, n=n, kind=kind.replace("Source", "").lower()))
     return sources
 
 
@@ -261,13 +260,13 @@ def _check_mapped(code: str, refi: str, codebook, label: str) -> str:
     if code.startswith("pain/"):
         slug = code[5:]
         if slug not in codebook.pains:
-            raise QdpxError(f"{label}: code {refi!r} maps to unknown pain '{slug}'{suggest(slug, codebook.pains)}")
+            raise QdpxError(N_("{label}: code {refi!r} maps to unknown pain '{slug}'{hint}"), label=label, refi=refi, slug=slug, hint=suggest(slug, codebook.pains))
     elif code.startswith("h/"):
         slug = code[2:].removesuffix("/against")
         if slug not in codebook.hypotheses:
-            raise QdpxError(f"{label}: code {refi!r} maps to unknown hypothesis '{slug}'{suggest(slug, codebook.hypotheses)}")
+            raise QdpxError(N_("{label}: code {refi!r} maps to unknown hypothesis '{slug}'{hint}"), label=label, refi=refi, slug=slug, hint=suggest(slug, codebook.hypotheses))
     elif not _TAG.match(code):
-        raise QdpxError(f"{label}: code {refi!r} maps to {code!r}, which is neither pain/<slug>, h/<slug>[/against] nor a tag")
+        raise QdpxError(N_("{label}: code {refi!r} maps to {code!r}, which is neither pain/<slug>, h/<slug>[/against] nor a tag"), label=label, refi=refi, code=code)
     return code
 
 
@@ -288,10 +287,10 @@ def _load_mapping(path: Path, label: str) -> dict[str, str]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError):
-        raise QdpxError(f"{path}: not a valid mapping file (YAML with a 'codes:' mapping); fix or delete it") from None
+        raise QdpxError(N_("{path}: not a valid mapping file (YAML with a 'codes:' mapping); fix or delete it"), path=path) from None
     codes = data.get("codes") if isinstance(data, dict) else None
     if not isinstance(codes, dict):
-        raise QdpxError(f"{path}: not a valid mapping file (YAML with a 'codes:' mapping); fix or delete it")
+        raise QdpxError(N_("{path}: not a valid mapping file (YAML with a 'codes:' mapping); fix or delete it"), path=path)
     return {str(k): str(v) for k, v in codes.items() if v is not None}
 
 
@@ -389,7 +388,8 @@ def source_markdown(src: RawSource, code_of: dict[str, str], default_speaker: st
             if cs < ce:
                 per_block.setdefault(n, []).append((cs, ce, codes))
     if split:
-        warnings.append(f"{src.name}: {split} selection{'s' if split != 1 else ''} spanning several paragraphs became one quote per paragraph")
+        warnings.append(Counted(NP_("{name}: {n} selection spanning several paragraphs became one quote per paragraph",
+                                    "{name}: {n} selections spanning several paragraphs became one quote per paragraph"), split, name=src.name, n=split))
     paragraphs: list[str] = []
     quotes = 0
     current_speaker = None
@@ -425,7 +425,9 @@ def source_markdown(src: RawSource, code_of: dict[str, str], default_speaker: st
         paragraphs.append(head + " ".join(p.strip() for p in parts[:1]))
         paragraphs.extend(p.strip() for p in parts[1:])
     if merged_total:
-        warnings.append(f"{src.name}: {merged_total} overlapping selection{'s' if merged_total != 1 else ''} merged into one quote (custdev highlights do not nest)")
+        warnings.append(Counted(NP_("{name}: {n} overlapping selection merged into one quote (custdev highlights do not nest)",
+                                    "{name}: {n} overlapping selections merged into one quote (custdev highlights do not nest)"), merged_total,
+                                name=src.name, n=merged_total))
     for begin, end, codes, name in sorted(extra_turns):
         tags = " ".join(f"#{c}" for c in dict.fromkeys(code_of[g] for g in codes if g in code_of))
         label = _escape(name.strip() or f"{src.kind} {format_timestamp(begin)}–{format_timestamp(end)}", True)
@@ -456,7 +458,7 @@ def import_qdpx(base: Base, project: str | Path, *, build: bool = True) -> QdpxR
     result = QdpxResult(project=str(project))
     label = project.name
     if not project.is_file():
-        raise QdpxError(f"{project}: no such file")
+        raise QdpxError(N_("{project}: no such file"), project=project)
     digest = hashlib.sha256(project.read_bytes()).hexdigest()
     with SafeArchive(project) as archive:
         root = _read_project(archive)
@@ -473,7 +475,7 @@ def import_qdpx(base: Base, project: str | Path, *, build: bool = True) -> QdpxR
         used = {g for s in sources for sp in s.spans for g in sp.codes} | {g for s in sources for t in s.timed for g in t[2]}
         missing = used - set(codes)
         if missing:
-            raise QdpxError(f"{label}: {len(missing)} coding(s) refer to codes missing from the codebook; nothing imported")
+            raise QdpxError(N_("{label}: {n} coding(s) refer to codes missing from the codebook; nothing imported"), label=label, n=len(missing))
         map_file = mapping_path(base, project)
         result.mapping = map_file.relative_to(base.root).as_posix()
         saved = _load_mapping(map_file, label) if map_file.exists() else {}
@@ -528,10 +530,10 @@ def import_qdpx(base: Base, project: str | Path, *, build: bool = True) -> QdpxR
             try:
                 parsed = parse_interview(text, rel, base.codebook)
             except ParseError as exc:
-                raise QdpxError(f"{label}: source {src.name!r} cannot be written as an interview ({exc.message}); nothing imported") from None
+                raise QdpxError(N_("{label}: source {name!r} cannot be written as an interview ({message}); nothing imported"), label=label, name=src.name, message=exc.message) from None
             count = sum(len(t.quotes) for t in parsed.turns)
             if count != n_quotes:
-                raise QdpxError(f"{label}: source {src.name!r}: {n_quotes} selections became {count} quotes (please report this file); nothing imported")
+                raise QdpxError(N_("{label}: source {name!r}: {n_quotes} selections became {count} quotes (please report this file); nothing imported"), label=label, name=src.name, n_quotes=n_quotes, count=count)
             result.quotes += count
             planned.append((rel, text, src, meta.get("audio")))
 
@@ -587,7 +589,9 @@ def _front_matter(src: RawSource, v: dict[str, str], case_name: str, base: Base,
         meta["segments"] = known
     if unknown:
         meta["segment_labels"] = unknown
-        warnings.append(f"{src.name}: segment{'s' if len(unknown) != 1 else ''} {', '.join(unknown)} not in the codebook (kept as segment_labels)")
+        warnings.append(Counted(NP_("{name}: segment {segments} not in the codebook (kept as segment_labels)",
+                                    "{name}: segments {segments} not in the codebook (kept as segment_labels)"), len(unknown),
+                                name=src.name, segments=", ".join(unknown)))
     nps = v.get("nps")
     if nps:
         try:
@@ -596,7 +600,7 @@ def _front_matter(src: RawSource, v: dict[str, str], case_name: str, base: Base,
                 raise ValueError
             meta["nps"] = score
         except ValueError:
-            warnings.append(f"{src.name}: NPS {nps!r} is not a score from 0 to 10 (kept as nps_label)")
+            warnings.append(Message(N_("{name}: NPS {value!r} is not a score from 0 to 10 (kept as nps_label)"), name=src.name, value=nps))
             meta["nps_label"] = nps
     language = (v.get("language") or "").lower()
     if language in ("ru", "en"):

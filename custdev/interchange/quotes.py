@@ -17,6 +17,7 @@ from pathlib import Path
 
 from custdev.config import Base, atomic_write_bytes
 from custdev.errors import CustdevError
+from custdev.i18n import N_
 from custdev.markdown import format_timestamp
 
 COLUMNS = ("quote_id", "interview", "date", "speaker", "role", "time", "quote", "pains", "hypotheses", "tags", "segments", "link")
@@ -78,15 +79,15 @@ def export_quotes(base: Base, dest: str | Path, *, fmt: str | None = None, site_
     dest = Path(dest)
     fmt = (fmt or dest.suffix.lstrip(".") or "csv").lower()
     if fmt not in ("csv", "xlsx"):
-        raise QuotesExportError(f"unknown format '{fmt}' (use csv or xlsx)")
+        raise QuotesExportError(N_("unknown format '{fmt}' (use csv or xlsx)"), fmt=fmt)
     if segment:
         check_slug("segment", segment, base.codebook.segments)
     if pain:
         check_slug("pain", pain, base.codebook.pains)
     if not base.db_path.exists():
-        raise QuotesExportError(f"{base.root} has no {base.db_path.name} yet; run 'custdev build' first")
+        raise QuotesExportError(N_("{root} has no {name} yet; run 'custdev build' first"), root=base.root, name=base.db_path.name)
     if dest.is_dir() or not dest.parent.is_dir():
-        raise QuotesExportError(f"{dest}: give a file name in an existing folder")
+        raise QuotesExportError(N_("{dest}: give a file name in an existing folder"), dest=dest)
     db = open_db(base.db_path)
     rows = list(quote_rows(db, site_url, segment=segment, pain=pain))
     if fmt == "csv":
@@ -102,7 +103,7 @@ def export_quotes(base: Base, dest: str | Path, *, fmt: str | None = None, site_
     try:
         atomic_write_bytes(dest, data)
     except OSError as exc:
-        raise QuotesExportError(f"{dest}: cannot write ({exc.strerror})") from None
+        raise QuotesExportError(N_("{dest}: cannot write ({error})"), dest=dest, error=exc.strerror) from None
     return QuotesResult(str(dest), len(rows), fmt)
 
 

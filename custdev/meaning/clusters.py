@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from custdev.errors import CustdevError
+from custdev.i18n import N_
 from custdev.meaning import store
 
 DISTANCE = 0.70  # cosine distance within which average linkage joins two groups (tried 0.6-0.8 on the sample base)
@@ -130,10 +131,10 @@ def add_pain(codebook_path: Path, slug: str, title: str, description: str = "") 
     from custdev.config import atomic_write_text, load_codebook
 
     if not _SLUG.match(slug):
-        raise CustdevError(f"'{slug}' is not a valid slug: use lower-case letters, digits and hyphens")
+        raise CustdevError(N_("'{slug}' is not a valid slug: use lower-case letters, digits and hyphens"), slug=slug)
     current = load_codebook(codebook_path)
     if slug in current.pains:
-        raise CustdevError(f"the codebook already has a pain '{slug}'")
+        raise CustdevError(N_("the codebook already has a pain '{slug}'"), slug=slug)
     text = codebook_path.read_text(encoding="utf-8") if codebook_path.exists() else ""
 
     def q(s: str) -> str:
@@ -159,7 +160,7 @@ def add_pain(codebook_path: Path, slug: str, title: str, description: str = "") 
     try:
         tmp.write_text(new, encoding="utf-8")
         if slug not in load_codebook(tmp).pains:
-            raise CustdevError(f"could not add '{slug}' to {codebook_path.name}; add it by hand")
+            raise CustdevError(N_("could not add '{slug}' to {name}; add it by hand"), slug=slug, name=codebook_path.name)
     finally:
         tmp.unlink(missing_ok=True)
     atomic_write_text(codebook_path, new)

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from custdev.errors import CustdevError
+from custdev.errors import CustdevError, Message
+from custdev.i18n import N_
 
 
 class MeaningModelError(CustdevError):
@@ -67,7 +68,7 @@ def package_dir(model: EmbeddingModel = MODEL) -> Path:
     except (ImportError, ValueError):
         spec = None
     if spec is None or not spec.submodule_search_locations:
-        raise MeaningModelError(f"the sentence-embedding model is not installed (pip install {model.pip})")
+        raise MeaningModelError(N_("the sentence-embedding model is not installed (pip install {pip})"), pip=model.pip)
     return Path(list(spec.submodule_search_locations)[0])
 
 
@@ -81,12 +82,12 @@ def verify(model: EmbeddingModel = MODEL) -> Path:
         try:
             st = path.stat()
         except OSError:
-            raise MeaningModelError(f"{path} is missing; reinstall the model: pip install --force-reinstall {model.pip}") from None
+            raise MeaningModelError(N_("{path} is missing; reinstall the model: pip install --force-reinstall {pip}"), path=path, pip=model.pip) from None
         key = (str(path), st.st_size, st.st_mtime_ns, sha)
         if key not in _verified:
             _verified[key] = st.st_size == size and sha256_file(path) == sha
         if not _verified[key]:
-            raise MeaningModelError(f"{path} does not match the pinned SHA-256; reinstall: pip install --force-reinstall {model.pip}")
+            raise MeaningModelError(N_("{path} does not match the pinned SHA-256; reinstall: pip install --force-reinstall {pip}"), path=path, pip=model.pip)
     return root
 
 
@@ -125,8 +126,8 @@ def model_report(model: EmbeddingModel = MODEL) -> dict:
     try:
         entry["path"] = str(verify(model))
         entry["available"] = True
-        entry["detail"] = "ready (SHA-256 verified)"
+        entry["detail"] = Message(N_("ready (SHA-256 verified)"))
     except MeaningModelError as exc:
         entry["available"] = False
-        entry["detail"] = str(exc)
+        entry["detail"] = exc.as_message()
     return entry

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from custdev.errors import SearchError
+from custdev.i18n import N_
 from custdev.meaning import store
 from custdev.search import filter_clauses
 
@@ -87,7 +88,7 @@ def item_scores(vectors: store.Vectors, query: np.ndarray, ids: list[int]) -> di
 
 def embed_query(text: str) -> np.ndarray:
     if not text or not text.strip():
-        raise SearchError("the text to find similar passages for is empty")
+        raise SearchError(N_("the text to find similar passages for is empty"))
     from custdev.meaning.model import load_model
 
     return load_model().embed([text])[0]
@@ -123,7 +124,7 @@ def similar(
     """Respondent turns (or, with ``quotes_only``/``pain``/``tag``, quotes) closest in meaning to ``text``
     (``query_vector``: its embedding, when the caller has it already)."""
     if limit < 1:
-        raise SearchError("--limit must be at least 1")
+        raise SearchError(N_("--limit must be at least 1"))
     kind = "quote" if (quotes_only or pain or tag) else "utterance"
     store.require_vectors(db)
     vectors = store.load_vectors(db, kind, db_key)

@@ -24,7 +24,8 @@ from typing import Callable
 import numpy as np
 
 from custdev.db import get_meta, set_meta
-from custdev.errors import CustdevError
+from custdev.errors import CustdevError, Message
+from custdev.i18n import N_
 
 Progress = Callable[[int, int, str], None]
 
@@ -59,17 +60,17 @@ def enabled(config, interviews: int, turns: int | None = None) -> tuple[bool, st
     if value in ("on", "true", "1", "yes"):
         return True, "on"
     if value in ("off", "false", "0", "no"):
-        return False, "embeddings are off ([meaning] embeddings = \"off\" in custdev.toml)"
+        return False, Message(N_("embeddings are off ([meaning] embeddings = \"off\" in custdev.toml)"))
     if interviews <= config.embeddings_auto_max and turns is not None and turns > EMBEDDINGS_AUTO_MAX_TURNS:
-        return False, (
-            f"embeddings are off for bases over {EMBEDDINGS_AUTO_MAX_TURNS:,} respondent turns (this one has {turns:,}); "
-            "set [meaning] embeddings = \"on\" in custdev.toml and run 'custdev build'"
+        return False, Message(
+            N_("embeddings are off for bases over {limit:,} respondent turns (this one has {n:,}); "
+               "set [meaning] embeddings = \"on\" in custdev.toml and run 'custdev build'"), limit=EMBEDDINGS_AUTO_MAX_TURNS, n=turns,
         )
     if interviews <= config.embeddings_auto_max:
         return True, "auto"
-    return False, (
-        f"embeddings are off for bases over {config.embeddings_auto_max:,} interviews (this one has {interviews:,}); "
-        "set [meaning] embeddings = \"on\" in custdev.toml and run 'custdev build'"
+    return False, Message(
+        N_("embeddings are off for bases over {limit:,} interviews (this one has {n:,}); "
+           "set [meaning] embeddings = \"on\" in custdev.toml and run 'custdev build'"), limit=config.embeddings_auto_max, n=interviews,
     )
 
 
@@ -333,4 +334,4 @@ def require_vectors(db, base_config=None) -> None:
             on, reason = enabled(base_config, st["interviews"])
             if not on:
                 why = reason
-        raise MeaningOff(why or "the base has no sentence embeddings yet; run 'custdev build' (with [meaning] embeddings on)")
+        raise MeaningOff(why or Message(N_("the base has no sentence embeddings yet; run 'custdev build' (with [meaning] embeddings on)")))

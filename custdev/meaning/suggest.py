@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from custdev.meaning import store
+from custdev.i18n import N_
 
 K = 10  # neighbours that vote for tags
 FLOOR = 0.15  # similarity that earns no vote (unrelated sentences of this model sit around 0.1-0.2)
@@ -266,10 +267,10 @@ def apply_codes(root: Path, rel_path: str, line: int, codes: list[str], expected
 
     path = root / rel_path
     if file_hash(path) != expected_hash:
-        raise CustdevError(f"{rel_path} changed since the last build; run 'custdev build' and then suggest again")
+        raise CustdevError(N_("{path} changed since the last build; run 'custdev build' and then suggest again"), path=rel_path)
     lines = path.read_text(encoding="utf-8").split("\n")
     if not 1 <= line <= len(lines) or not lines[line - 1].strip():
-        raise CustdevError(f"{rel_path}:{line}: the turn is not where the base says; run 'custdev build --full'")
+        raise CustdevError(N_("{path}:{line}: the turn is not where the base says; run 'custdev build --full'"), path=rel_path, line=line)
     end = line - 1
     while end + 1 < len(lines) and lines[end + 1].strip():
         end += 1

