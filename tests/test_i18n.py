@@ -325,3 +325,133 @@ def test_russian_base_matrix_file_line_is_russian(russian_base, tmp_path):
     assert result.exit_code == 0, result.output
     assert re.search(r"Записан \S+m\.csv \(csv, 7 интервью × \d+ код(а|ов)?\)\.", result.stdout), result.stdout
     assert english_leftovers(result.stdout) == []
+
+
+@pytest.fixture(scope="module")
+def new_bases(tmp_path_factory) -> dict[str, Path]:
+    """A base in each language right after 'custdev init' (the tests below put back what they change)."""
+    root = tmp_path_factory.mktemp("new")
+    for language in ("ru", "en"):
+        assert runner.invoke(app, ["init", str(root / language), "--language", language]).exit_code == 0
+    return {language: root / language for language in ("ru", "en")}
+
+
+def error_lines(result) -> list[str]:
+    """The stderr lines of a command that failed as a user should see it: exit 1, no traceback."""
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result.stderr.splitlines()
+
+
+def test_a_config_error_of_a_russian_base_reads_as_russian(new_bases):
+    """A wrong value in custdev.toml, a custdev.toml that is not TOML at all and a broken codebook: said in the
+    language the base declares (also when the rest of the file cannot be read), in English in an English base."""
+    said = {
+        "ru": ("Ошибка: {toml}: analysis.systemic_threshold должен быть от 0 до 1", "Ошибка: {toml}: ошибка в TOML (",
+               "Ошибка: {codebook}: 'segments' должен быть списком записей со slug и title"),
+        "en": ("Error: {toml}: analysis.systemic_threshold must be between 0 and 1", "Error: {toml}: invalid TOML (",
+               "Error: {codebook}: 'segments' must be a list of entries with slug and title"),
+    }
+    for language, (threshold, toml_error, codebook_error) in said.items():
+        base = new_bases[language]
+        toml, codebook = base / "custdev.toml", base / "codebook.yml"
+        text, book = toml.read_text(encoding="utf-8"), codebook.read_text(encoding="utf-8")
+        try:
+            toml.write_text(text.replace("systemic_threshold = 0.30", "systemic_threshold = 5"), encoding="utf-8")
+            assert error_lines(runner.invoke(app, ["pains", "--base", str(base)])) == [threshold.format(toml=toml)]
+            toml.write_text(text + "\n[base\n", encoding="utf-8")
+            lines = error_lines(runner.invoke(app, ["build", "--base", str(base)]))
+            assert len(lines) == 1 and lines[0].startswith(toml_error.format(toml=toml)), lines
+            toml.write_text(text, encoding="utf-8")
+            codebook.write_text("segments: 5\n", encoding="utf-8")
+            assert error_lines(runner.invoke(app, ["build", "--base", str(base)])) == [codebook_error.format(codebook=codebook)]
+        finally:
+            toml.write_text(text, encoding="utf-8")
+            codebook.write_text(book, encoding="utf-8")
+
+
+BAD_FILES = {  # an interview file a user gets wrong -> what build says of it, in Russian and in English
+    "a.md": ("---\nid: a\ntitle: A\nsegments: [example-segmen]\n---\n\n**[00:00:05] Анна:** Счета выставляю вручную.\n",
+             "interviews/a.md:4: неизвестный сегмент 'example-segmen' (может быть, 'example-segment'?)",
+             "interviews/a.md:4: unknown segment 'example-segmen' (did you mean 'example-segment'?)"),
+    "b.md": ("Просто заметки без заголовка.\n",
+             "interviews/b.md:1: нет заголовка YAML (файл должен начинаться со строки '---')",
+             "interviews/b.md:1: missing YAML front matter (the file must start with a '---' line)"),
+    "c.md": ("---\nid: c\nnps: 11\n---\n\n**[00:00:05] Анна:** Всё хорошо.\n",
+             "interviews/c.md:3: поле заголовка 'nps' должно быть целым числом от 0 до 10, а не 11",
+             "interviews/c.md:3: front matter 'nps' must be a whole number from 0 to 10, not 11"),
+    "d.md": ("---\nid: d\n---\n\n**[00:00:75] Анна:** Всё хорошо.\n",
+             "interviews/d.md:5: неверная отметка времени [00:00:75] (формат ЧЧ:ММ:СС)",
+             "interviews/d.md:5: bad timestamp [00:00:75] (use HH:MM:SS)"),
+    "e.md": ("---\nid: e\nconsent: maybe\n---\n\n**[00:00:05] Анна:** ==Дорого #pain/example-pai==\n",
+             "interviews/e.md:3: поле заголовка 'consent' должно быть internal, publish или withdrawn, а не 'maybe'",
+             "interviews/e.md:3: front matter 'consent' must be internal, publish or withdrawn, not 'maybe'"),
+    "f.md": ("---\nid: f\n---\n\n**[00:00:05] Анна:** ==Дорого #pain/example-pai==\n",
+             "interviews/f.md:5: неизвестная боль 'example-pai' (может быть, 'example-pain'?)",
+             "interviews/f.md:5: unknown pain 'example-pai' (did you mean 'example-pain'?)"),
+}
+
+
+def test_parse_errors_of_bad_interview_files_read_as_russian(new_bases):
+    """`custdev build` over bad interview files: one line per file, in the base's language, exit 1."""
+    for language, (prefix, at) in {"ru": ("Ошибка: ", 1), "en": ("Error: ", 2)}.items():
+        folder = new_bases[language] / "interviews"
+        for name, (text, *_) in BAD_FILES.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        try:
+            result = runner.invoke(app, ["build", "--base", str(new_bases[language])], env={"NO_COLOR": "1"})
+        finally:
+            for name in BAD_FILES:
+                (folder / name).unlink()
+        lines = [line for line in error_lines(result) if line.strip()]
+        assert sorted(lines) == [prefix + said[at] for said in BAD_FILES.values()], lines
+        if language == "ru":
+            assert result.stdout.strip().endswith("с ошибками 6") and english_leftovers(result.output) == []
+
+
+def test_a_parse_error_keeps_its_english_text_and_says_it_in_russian():
+    import pickle
+
+    from custdev.errors import ParseError
+    from custdev.i18n import N_
+
+    exc = ParseError("interviews/a.md", 7, N_("bad timestamp [{ts}] (use HH:MM:SS)"), ts="1:2:3:4")
+    assert (exc.path, exc.line, exc.message) == ("interviews/a.md", 7, "bad timestamp [1:2:3:4] (use HH:MM:SS)")
+    assert str(exc) == "interviews/a.md:7: bad timestamp [1:2:3:4] (use HH:MM:SS)"
+    assert exc.localized(translator("ru")) == "interviews/a.md:7: неверная отметка времени [1:2:3:4] (формат ЧЧ:ММ:СС)"
+    copy = pickle.loads(pickle.dumps(exc))  # a big build parses in worker processes
+    assert str(copy) == str(exc) and copy.localized(translator("ru")) == exc.localized(translator("ru"))
+    again = ParseError(copy.path, copy.line, copy.message)  # rebuilt from its parts (bigfile's parts)
+    assert again.localized(translator("ru")) == exc.localized(translator("ru"))
+    plain = ParseError("x.md", None, "a message the catalogs do not have")
+    assert str(plain) == "x.md: a message the catalogs do not have" == plain.localized(translator("ru"))
+
+
+def test_import_errors_of_a_russian_base_read_as_russian(new_bases, tmp_path):
+    (tmp_path / "call.vtt").write_text("00:00:01.000 --> 00:00:02.000\nАнна: привет\n", encoding="utf-8")
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4\n")
+    said = {
+        "ru": ["Ошибка: {vtt}: не файл WebVTT (первая строка должна быть 'WEBVTT')",
+               "Ошибка: {pdf}: неподдерживаемый тип файла '.pdf' (записи: mp3, m4a, wav, ogg, flac, webm, mp4…; расшифровки: "],
+        "en": ["Error: {vtt}: not a WebVTT file (the first line must be 'WEBVTT')",
+               "Error: {pdf}: unsupported file type '.pdf' (recordings: mp3, m4a, wav, ogg, flac, webm, mp4…; transcripts: "],
+    }
+    for language, (vtt, pdf) in said.items():
+        result = runner.invoke(app, ["import", str(tmp_path / "call.vtt"), str(tmp_path / "notes.pdf"), "--base",
+                                     str(new_bases[language]), "--no-build"], env={"NO_COLOR": "1", "TERMINAL_WIDTH": "300"})
+        lines = error_lines(result)
+        assert vtt.format(vtt=tmp_path / "call.vtt") in lines, lines
+        assert any(line.startswith(pdf.format(pdf=tmp_path / "notes.pdf")) for line in lines), lines
+        if language == "ru":
+            assert english_leftovers(result.output) == []
+
+
+def test_doctor_in_a_russian_base_reads_as_russian(new_bases):
+    env = {"NO_COLOR": "1", "TERMINAL_WIDTH": "300"}
+    ru = runner.invoke(app, ["doctor", "--base", str(new_bases["ru"])], env=env)
+    assert "Кэш моделей: " in ru.stdout and "Модель по умолчанию 'base': " in ru.stdout and "CPU: " in ru.stdout
+    assert "Векторы предложений: " in ru.stdout and english_leftovers(ru.stdout) == [], ru.stdout
+    en = runner.invoke(app, ["doctor", "--base", str(new_bases["en"])], env=env)
+    assert ru.exit_code == en.exit_code
+    assert "Model cache: " in en.stdout and "Default model 'base': " in en.stdout and "Sentence embeddings: " in en.stdout

@@ -300,6 +300,23 @@ def test_suggest_evaluate_beats_bm25_on_the_sample(sample_meaning):
     assert report["embeddings"]["hit_at_3"] > report["bm25"]["hit_at_3"]
 
 
+def test_suggest_evaluate_in_a_russian_base_reads_as_russian(sample_meaning):
+    from test_i18n import english_leftovers
+
+    toml = sample_meaning / "custdev.toml"
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(text.replace('language = "en"', 'language = "ru"'), encoding="utf-8")
+    try:
+        result = run("suggest", "--evaluate", "--base", sample_meaning)
+    finally:
+        toml.write_text(text, encoding="utf-8")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Проверка с исключением по одному интервью: размеченных реплик респондентов — "), result.stdout
+    assert "  по смыслу (кодбук + размеченные цитаты): точность@1 " in result.stdout
+    assert "  BM25 по названиям и описаниям болей: точность@1 " in result.stdout
+    assert re.search(r"верная боль в первой тройке \d+%", result.stdout) and english_leftovers(result.stdout) == []
+
+
 def test_clusters_group_uncoded_turns_and_turn_a_theme_into_a_pain(sample_meaning):
     root = sample_meaning
     text = run("clusters", "--base", root)
