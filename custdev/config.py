@@ -299,41 +299,79 @@ def check_slug(kind: str, slug: str, known) -> None:
         raise UnknownSlug(message.template, **message.params)
 
 
+# The files `custdev init` writes. Their comments and example titles go through the catalogs (`_TEMPLATE_TEXTS`),
+# so a Russian base starts with a Russian config and codebook; keys, slugs and defaults are the same in every language.
 CONFIG_TEMPLATE = """\
-# custdev research base configuration
+# {head}
 [base]
 title = "{title}"
 description = ""
-language = "{language}"     # labels in reports, tables and on the site: {languages}
+language = "{language}"     # {language_note}
 
 [analysis]
-systemic_threshold = {systemic_threshold:.2f}  # a pain mentioned in at least this share of interviews is systemic
-saturation_window = {saturation_window}      # saturation: the last K interviews added no new pain
+systemic_threshold = {systemic_threshold:.2f}  # {threshold_note}
+saturation_window = {saturation_window}      # {window_note}
 
 [transcription]
-model = "base"             # offline default; or a faster-whisper model name / a local CTranslate2 folder
+model = "base"             # {model_note}
 
 [meaning]
-embeddings = "auto"        # sentence embeddings for similar quotes, suggest, clusters: "auto", "on" or "off"
-                           # auto = on for bases up to auto_max_interviews interviews
+embeddings = "auto"        # {embeddings_note}
+                           # {auto_note}
 """
 
 CODEBOOK_TEMPLATE = """\
-# The codebook: the slugs interviews may use.
-# segments: who the respondent is (front matter `segments: [slug]`)
-# pains: what hurts (`#pain/slug` next to a ==highlight==); stage = customer journey stage
-# hypotheses: CustDev hypotheses (`#h/slug` supports, `#h/slug/against` refutes)
+# {intro}
+# {segments_note}
+# {pains_note}
+# {hypotheses_note}
+# {stages_note}
 segments:
   - slug: example-segment
-    title: Example segment
-    description: Replace with your target segments.
+    title: {segment_title}
+    description: {segment_description}
 pains:
   - slug: example-pain
-    title: Example pain
-    description: Replace with the pains you hear.
+    title: {pain_title}
+    description: {pain_description}
     stage: onboarding
 hypotheses: []
+stages:
+  - slug: onboarding
+    title: {stage_title}
 """
+
+_TEMPLATE_TEXTS = {
+    "head": N_("custdev research base configuration"),
+    "language_note": N_("labels in reports, tables and on the site: {languages}"),
+    "threshold_note": N_("a pain mentioned in at least this share of interviews is systemic"),
+    "window_note": N_("saturation: the last K interviews added no new pain"),
+    "model_note": N_("offline default; or a faster-whisper model name / a local CTranslate2 folder"),
+    "embeddings_note": N_('sentence embeddings for similar quotes, suggest, clusters: "auto", "on" or "off"'),
+    "auto_note": N_("auto = on for bases up to auto_max_interviews interviews"),
+    "intro": N_("The codebook: the slugs interviews may use."),
+    "segments_note": N_("segments: who the respondent is (front matter `segments: [slug]`)"),
+    "pains_note": N_("pains: what hurts (`#pain/slug` next to a ==highlight==); stage = customer journey stage"),
+    "hypotheses_note": N_("hypotheses: CustDev hypotheses (`#h/slug` supports, `#h/slug/against` refutes)"),
+    "stages_note": N_("stages: the customer journey in order (a pain's `stage:`)"),
+    "segment_title": N_("Example segment"),
+    "segment_description": N_("Replace with your target segments."),
+    "pain_title": N_("Example pain"),
+    "pain_description": N_("Replace with the pains you hear."),
+    "stage_title": N_("Getting started"),
+}
+
+
+def starter_files(title: str, language: str) -> tuple[str, str]:
+    """(custdev.toml, codebook.yml) of a new base in ``language``."""
+    from custdev.i18n import translator
+
+    tr = translator(language)
+    texts = {key: tr.gettext(text) for key, text in _TEMPLATE_TEXTS.items()}
+    choices = tr.gettext("{choices} or {last}").format(choices=", ".join(f'"{x}"' for x in LANGUAGES[:-1]), last=f'"{LANGUAGES[-1]}"')
+    texts["language_note"] = texts["language_note"].format(languages=choices)
+    config = CONFIG_TEMPLATE.format(title=title.replace('"', "'"), language=language, **ANALYSIS_DEFAULTS, **texts)
+    return config, CODEBOOK_TEMPLATE.format(**texts)
 
 
 def init_base(directory: str | Path, *, title: str | None = None, language: str = DEFAULT_LANGUAGE) -> tuple[Path, list[str]]:
@@ -350,13 +388,12 @@ def init_base(directory: str | Path, *, title: str | None = None, language: str 
         if not interviews.is_dir():
             interviews.mkdir()
             created.append(f"{INTERVIEWS_DIR}/")
+        config, codebook = starter_files(title or root.name, language)
         if not (root / CONFIG_NAME).exists():
-            text = CONFIG_TEMPLATE.format(title=(title or root.name).replace('"', "'"), language=language,
-                                          languages=" or ".join(f'"{x}"' for x in LANGUAGES), **ANALYSIS_DEFAULTS)
-            atomic_write_text(root / CONFIG_NAME, text)
+            atomic_write_text(root / CONFIG_NAME, config)
             created.append(CONFIG_NAME)
         if not (root / CODEBOOK_NAME).exists():
-            atomic_write_text(root / CODEBOOK_NAME, CODEBOOK_TEMPLATE)
+            atomic_write_text(root / CODEBOOK_NAME, codebook)
             created.append(CODEBOOK_NAME)
     except OSError as exc:
         raise ConfigError(N_("{root}: cannot create the base ({error})"), root=root, error=exc.strerror) from None

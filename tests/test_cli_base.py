@@ -117,3 +117,26 @@ def test_every_command_has_help_text():
     for name, command in group.commands.items():
         assert (command.help or "").strip(), f"custdev {name} has no help text"
         assert run(name, "--help").exit_code == 0
+
+
+def test_init_of_a_russian_base_writes_a_russian_config_and_codebook(tmp_path):
+    """Seen: `custdev init --language ru` wrote English comments and an "Example segment" / "Example pain" codebook,
+    which the Russian site, reports and tables then showed."""
+    import re
+
+    from custdev.config import load_base
+
+    assert run("init", str(tmp_path / "ru"), "--language", "ru").exit_code == 0
+    assert run("init", str(tmp_path / "en")).exit_code == 0
+    for name in ("custdev.toml", "codebook.yml"):
+        text = (tmp_path / "ru" / name).read_text(encoding="utf-8")
+        comments_and_titles = [line.split("#", 1)[-1] if "#" in line else line.split(":", 1)[-1]
+                               for line in text.splitlines() if "#" in line or re.match(r"\s+(title|description):", line)]
+        assert comments_and_titles and all(re.search("[а-яё]", part, re.I) for part in comments_and_titles), name
+    ru, en = load_base(tmp_path / "ru"), load_base(tmp_path / "en")
+    assert ru.config.language == "ru" and en.config.language == "en"
+    assert [p.title for p in ru.codebook.pains.values()] == ["Пример боли"]
+    assert [s.title for s in ru.codebook.segments.values()] == ["Пример сегмента"]
+    assert [s.title for s in ru.codebook.stages.values()] == ["Подключение"]
+    assert [p.title for p in en.codebook.pains.values()] == ["Example pain"]
+    assert '"en" or "ru"' in (tmp_path / "en" / "custdev.toml").read_text() and '"en" или "ru"' in (tmp_path / "ru" / "custdev.toml").read_text()
