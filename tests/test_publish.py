@@ -264,3 +264,14 @@ def test_redactor_handles_inflections_phrases_and_leaves_ordinary_words():
     assert r.text("Вера в продукт есть.") == "Вера в продукт есть."  # an ordinary word at the start of a sentence
     assert r.text("Mail a.b-c@example.org, call 8 912 345-67-89 or +44 20 7946 0958.") == "Mail [email], call [phone] or [phone]."
     assert r.text("Invoice 2026-02-10 for 1 200 000 rubles, 52 days, 00:12:30") == "Invoice 2026-02-10 for 1 200 000 rubles, 52 days, 00:12:30"
+
+
+def test_a_kind_of_organisation_is_no_one_but_a_named_one_is_still_redacted():
+    """Seen publishing a Russian base: «Банк возвращает платёж» became «[компания] возвращает платёж» (natasha takes a
+    capitalised common noun at a sentence's start for a company, and «Маркетплейс» for a person)."""
+    r = Redactor.for_names(["Ольга Петрова"], ["ООО Хлебный двор"])
+    for text in ("Банк возвращает платёж, а клиент ждёт.", "Министерство поменяло форму.", "Фонд ответил.",
+                 "Пенсионный фонд прислал письмо.", "Маркетплейс удерживает комиссию.", "Клиент-банк не грузит выписку."):
+        assert r.text(text) == text
+    assert r.text("Банк Точка заблокировал счёт.") == "[компания] заблокировал счёт."
+    assert r.text("Ольга Петрова из Хлебного двора звонила.") == "[имя] [имя] из [компания] звонила."

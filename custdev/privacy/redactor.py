@@ -35,6 +35,13 @@ KEEP_DEFAULT = frozenset(
     "paypal notion trello jira confluence asana salesforce hubspot sap oracle microsoft apple android iphone ios windows "
     "linux chatgpt openai yandex яндекс сбер сбербанк тинькофф альфа avito авито ozon озон wildberries".split()
 )
+# Words that name a kind of organisation, not one (dictionary forms). natasha takes «Банк», «Фонд», «Министерство» or
+# «Маркетплейс» at a sentence's start for a company or a person; an entity made only of such words is no one.
+GENERIC_ORGS_RU = frozenset(
+    "банк фонд министерство ведомство налоговый инспекция суд администрация мэрия правительство компания фирма "
+    "организация магазин маркетплейс интернет сервис поддержка бухгалтерия отдел служба склад офис поставщик клиент "
+    "партнёр контрагент подрядчик касса казначейство биржа эквайер пенсионный госуслуга фнс пфр фсс цб".split()
+)
 LABELS = {("name", True): "[имя]", ("name", False): "[name]", ("company", True): "[компания]", ("company", False): "[company]"}
 _PLACEHOLDER_TEXT = re.compile(r"\[(?:имя|name|компания|company|email|url|handle|phone|ИНН|СНИЛС|passport|card|address)\]")
 
@@ -209,7 +216,8 @@ class Redactor:
 
             for s, e, kind in entities(text):
                 s, e = _trim(text, s, e)
-                if e > s and free(s, e) and not _inside_placeholder(text, s, e) and not self._kept(text[s:e]) and not nm.LABEL.match(text[s:e]):
+                if (e > s and free(s, e) and not _inside_placeholder(text, s, e) and not self._kept(text[s:e])
+                        and not nm.LABEL.match(text[s:e]) and not _generic(text[s:e])):
                     add(s, e, kind)
         if self.guess_names:
             spans = self._neighbours(text, tokens, spans)
@@ -276,6 +284,20 @@ class Redactor:
         out.append(text[pos:])
         self.count += len(spans)
         return "".join(out)
+
+
+def _generic(phrase: str) -> bool:
+    """An entity that only names a kind of organisation: «Банк», «Клиент-банк», «Пенсионный фонд», "Finance"."""
+    words = WORD.findall(phrase)
+    if not words:
+        return False
+    for w in words:
+        if CYRILLIC.search(w):
+            if nm.morph().parse(w.lower())[0].normal_form not in GENERIC_ORGS_RU:
+                return False
+        elif norm(w) not in GENERIC_LATIN:
+            return False
+    return True
 
 
 def _trim(text: str, s: int, e: int) -> tuple[int, int]:
