@@ -38,6 +38,10 @@ def NP_(singular: str, plural: str) -> tuple[str, str]:
     return singular, plural
 
 
+# A turn's speaker role as a reader sees it (CLI search lines, the site's speaker facet, the quotes spreadsheet).
+SPEAKER_ROLES = {"respondent": N_("respondent"), "interviewer": N_("interviewer")}
+
+
 def is_language(value: object) -> bool:
     return value in LANGUAGES
 

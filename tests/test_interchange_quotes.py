@@ -69,4 +69,14 @@ def test_bad_options_give_one_line(base, tmp_path):
     toml = (ru / "custdev.toml").read_text(encoding="utf-8").replace('language = "en"', 'language = "ru"')
     (ru / "custdev.toml").write_text(toml, encoding="utf-8")
     r = runner.invoke(app, ["export", "quotes", str(tmp_path / "ru.csv"), "--base", str(ru)])
-    assert r.exit_code == 0 and (tmp_path / "ru.csv").read_bytes().decode("utf-8-sig").startswith("quote_id;interview;")
+    # a Russian base's spreadsheet is for Russian readers: ';' for Excel's Russian locale, headers, roles and "(против)"
+    # in Russian (seen: the headers, the roles and "(against)" were English)
+    text = (tmp_path / "ru.csv").read_bytes().decode("utf-8-sig")
+    assert r.exit_code == 0 and text.startswith("id цитаты;Интервью;Дата;Говорящий;Роль говорящего;Время;Цитата;")
+    assert ";респондент;" in text and ";respondent;" not in text
+    assert " (против)" in text and "(against)" not in text
+    r = runner.invoke(app, ["export", "quotes", str(tmp_path / "ru.xlsx"), "--base", str(ru)])
+    from openpyxl import load_workbook
+
+    ws = load_workbook(tmp_path / "ru.xlsx").active
+    assert r.exit_code == 0 and ws.title == "Цитаты" and ws["G1"].value == "Цитата"

@@ -9,9 +9,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, error_line, errors, fail, out, print_json, warning_line
-from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, decimal, translator
+from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, SPEAKER_ROLES, decimal, translator
 
-SPEAKER_ROLES = {"respondent": N_("respondent"), "interviewer": N_("interviewer")}
 
 
 @app.command()

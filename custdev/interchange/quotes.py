@@ -1,7 +1,8 @@
 """``custdev export quotes --format csv|xlsx``: every quote as a spreadsheet row for stakeholders.
 
 Columns: quote id, interview, date, speaker, role, time, quote, pains, hypotheses, tags, segments, link (the quote's
-page on the research site). The CSV is UTF-8 with a byte-order mark, so Excel shows Cyrillic as Cyrillic, with CRLF
+page on the research site). A Russian base's spreadsheet reads as Russian: its headers, sheet, speaker roles and the
+"(against)" of a refuting quote come from the catalogs; an English one keeps the column names as headers. The CSV is UTF-8 with a byte-order mark, so Excel shows Cyrillic as Cyrillic, with CRLF
 row ends; the XLSX (openpyxl, imported only here) has a bold frozen header, filters, wrapped quotes and clickable
 links. A cell that would start with ``=``, ``+``, ``-``, ``@`` or a tab is never written as a formula (CSV: it is
 prefixed with ``'``; XLSX: it is stored as text), so a quote cannot run anything in a spreadsheet.
@@ -11,16 +12,21 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from custdev.config import Base, atomic_write_bytes
 from custdev.errors import CustdevError
-from custdev.i18n import N_
+from custdev.i18n import N_, SPEAKER_ROLES, translator
 from custdev.markdown import format_timestamp
 
 COLUMNS = ("quote_id", "interview", "date", "speaker", "role", "time", "quote", "pains", "hypotheses", "tags", "segments", "link")
+HEADERS = {  # the columns' headers in a base of another language than English
+    "quote_id": N_("Quote id"), "interview": N_("Interview"), "date": N_("Date"), "speaker": N_("Speaker"),
+    "role": N_("Speaker role"), "time": N_("Time"), "quote": N_("Quote"), "pains": N_("Pains"),
+    "hypotheses": N_("Hypotheses"), "tags": N_("Tags"), "segments": N_("Segments"), "link": N_("Link"),
+}
+_AGAINST = "\x01"  # where the SQL marks a refuting quote's hypothesis; written as the catalog's " (against)"
 DEFAULT_SITE = "http://127.0.0.1:8001"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -39,8 +45,12 @@ class QuotesResult:
         return {"path": self.path, "rows": self.rows, "format": self.format}
 
 
-def quote_rows(db, site_url: str, *, segment: str | None = None, pain: str | None = None):
-    """(column values) per quote, in interview date order, then the order of the file (ids need not follow it)."""
+def quote_rows(db, site_url: str, *, segment: str | None = None, pain: str | None = None, language: str = "en"):
+    """(column values) per quote, in interview date order, then the order of the file (ids need not follow it); roles
+    and "(against)" in ``language``."""
+    tr = translator(language)
+    against = tr.gettext(" (against)")
+    roles = {k: (k if language == "en" else tr.gettext(v)) for k, v in SPEAKER_ROLES.items()}
     where, params = [], []
     if segment:
         where.append("q.interview_id IN (SELECT interview_id FROM interview_segments WHERE segment = ?)")
@@ -51,7 +61,7 @@ def quote_rows(db, site_url: str, *, segment: str | None = None, pain: str | Non
     sql = f"""
         SELECT q.id, q.interview_id, i.date, u.speaker, u.speaker_role, q.start_s, q.text,
           (SELECT group_concat(pain, ', ') FROM (SELECT pain FROM quote_pains WHERE quote_id = q.id ORDER BY pain)),
-          (SELECT group_concat(h, ', ') FROM (SELECT hypothesis || CASE stance WHEN 'against' THEN ' (against)' ELSE '' END AS h
+          (SELECT group_concat(h, ', ') FROM (SELECT hypothesis || CASE stance WHEN 'against' THEN char(1) ELSE '' END AS h
                                               FROM quote_hypotheses WHERE quote_id = q.id ORDER BY hypothesis)),
           (SELECT group_concat(tag, ', ') FROM (SELECT tag FROM quote_tags WHERE quote_id = q.id ORDER BY tag)),
           (SELECT group_concat(segment, ', ') FROM (SELECT segment FROM interview_segments WHERE interview_id = q.interview_id ORDER BY segment))
@@ -62,8 +72,8 @@ def quote_rows(db, site_url: str, *, segment: str | None = None, pain: str | Non
     site = site_url.rstrip("/")
     for row in db.conn.execute(sql, params):
         qid, iid, date, speaker, role, start, text, pains, hyps, tags, segments = row
-        yield (qid, iid, date or "", speaker, role, format_timestamp(start), text, pains or "", hyps or "", tags or "",
-               segments or "", f"{site}/custdev/quotes/{qid}")
+        yield (qid, iid, date or "", speaker, roles.get(role, role), format_timestamp(start), text, pains or "",
+               (hyps or "").replace(_AGAINST, against), tags or "", segments or "", f"{site}/custdev/quotes/{qid}")
 
 
 def _csv_safe(value) -> str:
@@ -89,17 +99,20 @@ def export_quotes(base: Base, dest: str | Path, *, fmt: str | None = None, site_
     if dest.is_dir() or not dest.parent.is_dir():
         raise QuotesExportError(N_("{dest}: give a file name in an existing folder"), dest=dest)
     db = open_db(base.db_path)
-    rows = list(quote_rows(db, site_url, segment=segment, pain=pain))
+    language = base.config.language
+    rows = list(quote_rows(db, site_url, segment=segment, pain=pain, language=language))
+    tr = translator(language)
+    headers = list(COLUMNS) if language == "en" else [tr.gettext(HEADERS[c]) for c in COLUMNS]
     if fmt == "csv":
         # Excel in a Russian locale splits CSV on ';': a Russian base defaults to it, an English one to ','.
         sep = delimiter or (";" if base.config.language == "ru" else ",")
         buffer = io.StringIO(newline="")
         writer = csv.writer(buffer, delimiter=sep, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-        writer.writerow(COLUMNS)
+        writer.writerow(headers)
         writer.writerows([_csv_safe(v) for v in row] for row in rows)
         data = buffer.getvalue().encode("utf-8-sig")  # the BOM tells Excel the file is UTF-8
     else:
-        data = _xlsx(rows, base.config.title)
+        data = _xlsx(rows, base.config.title, headers, tr.gettext("Quotes"))
     try:
         atomic_write_bytes(dest, data)
     except OSError as exc:
@@ -107,15 +120,15 @@ def export_quotes(base: Base, dest: str | Path, *, fmt: str | None = None, site_
     return QuotesResult(str(dest), len(rows), fmt)
 
 
-def _xlsx(rows: list[tuple], title: str) -> bytes:
+def _xlsx(rows: list[tuple], title: str, headers: list[str], sheet: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     ws = wb.active
-    ws.title = "Quotes"
-    ws.append(list(COLUMNS))
+    ws.title = sheet
+    ws.append(headers)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     link_col = COLUMNS.index("link") + 1

@@ -12,7 +12,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup
 
 from custdev.charts import heatmap_svg, nps_svg, prevalence_svg
-from custdev.i18n import N_, translator
+from custdev.i18n import N_, SPEAKER_ROLES, translator
 from custdev.site.audio import audio_file, audio_url
 from custdev.site.common import (
     LRU,
@@ -118,7 +118,7 @@ async def home_data(datasette) -> dict:
 
 
 FACET_LABELS = {"segment": N_("Segment"), "pain": N_("Pain"), "tag": N_("Tag"), "speaker": N_("Speaker"), "interview": N_("Interview")}
-SPEAKERS = {"respondent": N_("respondent"), "interviewer": N_("interviewer")}
+
 
 async def search_data(datasette, request) -> dict:
     """Facet counts and filter links for the ``search`` canned query page."""
@@ -135,7 +135,7 @@ async def search_data(datasette, request) -> dict:
 
     codebook = await codebook_titles(db)
     _ = translator(request_language(datasette, request)).gettext
-    speakers = {k: _(v) for k, v in SPEAKERS.items()}
+    speakers = {k: _(v) for k, v in SPEAKER_ROLES.items()}
     active = [
         {"facet": k, "label": _(FACET_LABELS[k]), "value": (speakers if k == "speaker" else codebook.get(k, {})).get(v, v),
          "remove": link(**{k: ""})}
