@@ -135,7 +135,7 @@ def _int(value: str | None, what: str, label: str) -> int:
     try:
         return int(value or "")
     except ValueError:
-        raise QdpxError(N_("{label}: {what} is not a whole number ({value!r}); nothing imported"), label=label, what=what, value=value) from None
+        raise QdpxError(N_("{label}: {what} is not a whole number ({value!r}); nothing imported"), label=label, what=Message(what), value=value) from None
 
 
 def _member_of(path: str | None, archive: SafeArchive, source_name: str) -> str:
@@ -171,8 +171,8 @@ def _read_sources(root: ET.Element, archive: SafeArchive, variables: dict[str, s
         if kind == "TextSource":
             src = RawSource(el.get("guid", ""), name, "text", text=_text_of(el, archive, name))
             for sel in el.findall(f"{Q}PlainTextSelection"):
-                start = _int(sel.get("startPosition"), "a selection's startPosition", archive.label)
-                end = _int(sel.get("endPosition"), "a selection's endPosition", archive.label)
+                start = _int(sel.get("startPosition"), N_("a selection's startPosition"), archive.label)
+                end = _int(sel.get("endPosition"), N_("a selection's endPosition"), archive.label)
                 if not 0 <= start <= end <= len(src.text):
                     raise QdpxError(N_("{label}: a selection of {name!r} ({start}–{end}) lies outside its text ({n} characters); nothing imported"), label=archive.label, name=name, start=start, end=end, n=len(src.text))
                 src.spans.append(Span(start, end, _codings(sel)))
@@ -184,8 +184,8 @@ def _read_sources(root: ET.Element, archive: SafeArchive, variables: dict[str, s
                 src.text = _text_of(transcript, archive, name)
                 points = {}
                 for sp in transcript.findall(f"{Q}SyncPoint"):
-                    pos = _int(sp.get("position", "0"), "a sync point's position", archive.label)
-                    ms = _int(sp.get("timeStamp", "0"), "a sync point's timeStamp", archive.label)
+                    pos = _int(sp.get("position", "0"), N_("a sync point's position"), archive.label)
+                    ms = _int(sp.get("timeStamp", "0"), N_("a sync point's timeStamp"), archive.label)
                     points[sp.get("guid")] = (pos, ms / 1000)
                     src.sync.append((pos, ms / 1000))
                 src.sync.sort()
@@ -194,8 +194,8 @@ def _read_sources(root: ET.Element, archive: SafeArchive, variables: dict[str, s
                     if a and b and 0 <= a[0] <= b[0] <= len(src.text):
                         src.spans.append(Span(a[0], b[0], _codings(sel)))
             for sel in el.findall(f"{Q}{kind.replace('Source', 'Selection')}"):
-                begin = _int(sel.get("begin"), "a selection's begin", archive.label) / 1000
-                end = _int(sel.get("end"), "a selection's end", archive.label) / 1000
+                begin = _int(sel.get("begin"), N_("a selection's begin"), archive.label) / 1000
+                end = _int(sel.get("end"), N_("a selection's end"), archive.label) / 1000
                 src.timed.append((begin, max(begin, end), _codings(sel), sel.get("name") or ""))
         else:
             skipped[kind] = skipped.get(kind, 0) + 1
