@@ -445,6 +445,16 @@ def test_import_errors_of_a_russian_base_read_as_russian(new_bases, tmp_path):
         assert any(line.startswith(pdf.format(pdf=tmp_path / "notes.pdf")) for line in lines), lines
         if language == "ru":
             assert english_leftovers(result.output) == []
+    # a warning about a file that is imported: said in the base's language too
+    call = tmp_path / "call.txt"
+    call.write_text("Анна: Как вы выставляете счета?\nБорис: Вручную.\nАнна: Долго?\nБорис: Часа два.\n", encoding="utf-8")
+    warned = {"ru": "Предупреждение: {call}: --interviewer 'Пётр' в файле не говорит; интервьюером взят 'Анна' (задаёт больше всего вопросов)",
+              "en": "Warning: {call}: --interviewer 'Пётр' does not speak in the file; taking 'Анна' (asks the most questions)"}
+    for language, line in warned.items():
+        result = runner.invoke(app, ["import", str(call), "--interviewer", "Пётр", "--no-build", "--base", str(new_bases[language])],
+                               env={"NO_COLOR": "1", "TERMINAL_WIDTH": "300"})
+        (new_bases[language] / "interviews" / "call.md").unlink()
+        assert result.exit_code == 0 and line.format(call=call) in result.stderr.splitlines(), result.output
 
 
 def test_doctor_in_a_russian_base_reads_as_russian(new_bases):
