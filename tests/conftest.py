@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import os
 import shutil
 import signal
 from pathlib import Path
+from typing import Any, Callable
 
 import pytest
 
@@ -30,6 +33,46 @@ def _isolate(monkeypatch, tmp_path, model_cache):
     monkeypatch.delenv("CUSTDEV_DEBUG", raising=False)
     # Sentence embeddings cost seconds per base: only tests of meaning turn them on (tests/test_meaning.py).
     monkeypatch.setenv("CUSTDEV_EMBEDDINGS", "off")
+
+
+# --- one transcription per file and options for the whole run ------------------------------------------------
+
+_TRANSCRIPTS: dict[tuple[str, str], dict] = {}
+
+
+def _transcript_key(path: Path, options: Any) -> tuple[str, str]:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest(), options.fingerprint()
+
+
+def shared_transcript(path: Path, options: Any, transcribe: Callable[[], Any]) -> Any:
+    """The transcript of the recording at ``path`` with ``options``: the one an earlier test of this run made
+    (through ``keep_transcripts``, or here), else ``transcribe()``'s. Whole-file runs only, never one resumed from a
+    checkpoint; each caller gets its own copy, so what one test (or an import) changes no other sees."""
+    from custdev.speech.transcribe import Transcript
+
+    key = _transcript_key(path, options)
+    if key not in _TRANSCRIPTS:
+        _TRANSCRIPTS[key] = transcribe().to_dict()
+    return Transcript.from_dict(copy.deepcopy(_TRANSCRIPTS[key]))
+
+
+@pytest.fixture
+def keep_transcripts(monkeypatch):
+    """Keeps what every whole-file ``Transcriber.transcribe`` of this test returns (the real model's work, not a
+    stub), so a later test asserting other things about the same recording with the same options reads it through
+    :func:`shared_transcript` instead of transcribing it again (e.g. test_ingest's speaker-names import feeds
+    test_transcribe's stereo test)."""
+    from custdev.speech import transcribe as T
+
+    real = T.Transcriber.transcribe
+
+    def transcribe(self, path, *, state=None, **kw):
+        tr = real(self, path, state=state, **kw)
+        if state is None:
+            _TRANSCRIPTS.setdefault(_transcript_key(path, self.options), tr.to_dict())
+        return tr
+
+    monkeypatch.setattr(T.Transcriber, "transcribe", transcribe)
 
 
 def demo_output(src: Path):

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from bench.transcribe_bench import wer
+from conftest import shared_transcript
 from custdev.speech import audio as A
 from custdev.speech import models as M
 from custdev.speech import speakers as S
@@ -174,15 +175,11 @@ def transcriber():
     return T.Transcriber(T.TranscribeOptions())
 
 
-_done: dict[str, T.Transcript] = {}
-
-
 def _transcript(transcriber, name: str) -> T.Transcript:
     """One transcription per file with the default options per test session, shared by the tests that assert
-    different things about it (the model is slow on a shared 2-core machine)."""
-    if name not in _done:
-        _done[name] = transcriber.transcribe(DATA / name)
-    return _done[name]
+    different things about it (the model is slow on a shared 2-core machine), and with an import of the same file
+    with the same options earlier in the run (conftest.keep_transcripts)."""
+    return shared_transcript(DATA / name, transcriber.options, lambda: transcriber.transcribe(DATA / name))
 
 
 @pytest.mark.model
@@ -253,7 +250,8 @@ def _check_roles(tr):
 
 @pytest.mark.model
 def test_stereo_call_is_split_by_channel(transcriber):
-    tr = transcriber.transcribe(DATA / "call_stereo.ogg")
+    # in the whole suite: the transcript test_ingest's speaker-names import made with the same (default) options
+    tr = _transcript(transcriber, "call_stereo.ogg")
     assert tr.split == "channels"
     _check_roles(tr)
 
@@ -367,7 +365,15 @@ def test_a_dropped_sentence_is_decoded_again_from_the_audio(transcriber, monkeyp
 def test_a_loop_is_decoded_again_and_a_persistent_one_is_cut_and_marked(transcriber, monkeypatch):
     from dataclasses import replace
 
-    real = T.Transcriber._decode
+    decode, decoded = T.Transcriber._decode, {}
+
+    def real(self, audio, language, prompt, *, safe=False, model=None):
+        """The real decoder's segments for this audio and these settings, worked out once: the second half of this
+        test loops the very decodes the first half made (first pass and safe passes alike)."""
+        key = (hashlib.blake2b(audio.tobytes()).digest(), language, prompt, safe)
+        if key not in decoded:
+            decoded[key] = decode(self, audio, language, prompt, safe=safe, model=model)
+        return decoded[key]
 
     def loop(segs):
         out = []
