@@ -465,3 +465,11 @@ def test_doctor_in_a_russian_base_reads_as_russian(new_bases):
     en = runner.invoke(app, ["doctor", "--base", str(new_bases["en"])], env=env)
     assert ru.exit_code == en.exit_code
     assert "Model cache: " in en.stdout and "Default model 'base': " in en.stdout and "Sentence embeddings: " in en.stdout
+
+
+def test_init_says_its_errors_in_the_language_of_the_base_it_makes(tmp_path):
+    (tmp_path / "notes").write_text("not a folder\n", encoding="utf-8")
+    ru = runner.invoke(app, ["init", str(tmp_path / "notes"), "--language", "ru"])
+    assert error_lines(ru) == [f"Ошибка: {tmp_path / 'notes'} уже есть, и это не папка"]
+    en = runner.invoke(app, ["init", str(tmp_path / "notes")])
+    assert error_lines(en) == [f"Error: {tmp_path / 'notes'} exists and is not a folder"]

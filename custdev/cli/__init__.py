@@ -79,13 +79,17 @@ def note_line(message: str | Message | CustdevError, language: str | None = None
 
 def _error_language() -> str:
     """The language of the base the failing command was pointed at (--base, $CUSTDEV_BASE or the current folder),
-    read from its custdev.toml (also when the rest of that file is wrong); English when there is none."""
+    read from its custdev.toml (also when the rest of that file is wrong); for ``init``, the language of the base it
+    makes (its --language); English when there is none."""
     try:
         from typer._click.globals import get_current_context  # typer bundles its click; fallback: English
 
         from custdev.config import CONFIG_NAME, declared_language, find_base_root
+        from custdev.i18n import is_language
 
         ctx = get_current_context(silent=True)
+        if ctx is not None and ctx.command.name == "init" and is_language(ctx.params.get("language")):
+            return ctx.params["language"]
         base = ctx.params.get("base") if ctx is not None else None
         return declared_language(find_base_root(base) / CONFIG_NAME)
     except Exception:  # noqa: BLE001 - an error message must never fail
