@@ -27,11 +27,15 @@ CUSTDEV = [sys.executable, "-c", "from custdev.cli import main; main()"]
 
 
 @pytest.fixture(scope="module")
-def pulse(tmp_path_factory):
+def pulse(tmp_path_factory, model_cache):
+    """The environment of a `custdev record` child: the null sink's microphone, and the run's model cache (this
+    module fixture is made before conftest's per-test settings are: without it the child reassembled the model into
+    the user's own cache, and kept its import checkpoints there)."""
     if not shutil.which("pulseaudio") or not shutil.which("paplay"):
         pytest.skip("needs pulseaudio and paplay (scripts/test installs them)")
     run = tmp_path_factory.mktemp("pulse")
-    env = {**os.environ, "XDG_RUNTIME_DIR": str(run), "PULSE_SERVER": f"unix:{run}/pulse/native", "PULSE_SOURCE": "mic.monitor"}
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(run), "PULSE_SERVER": f"unix:{run}/pulse/native", "PULSE_SOURCE": "mic.monitor",
+           "CUSTDEV_CACHE": str(model_cache), "HF_HUB_OFFLINE": "1"}
     subprocess.run(["pulseaudio", "--daemonize=yes", "--exit-idle-time=-1", "-n", "--load=module-null-sink sink_name=mic",
                     "--load=module-native-protocol-unix"], env=env, check=True, capture_output=True)
     pid = int((run / "pulse" / "pid").read_text().split()[0])
