@@ -435,10 +435,12 @@ def record(
             if json_:
                 print_json([d.__dict__ for d in found])
             else:
+                tr = translator(_error_language())
                 for d in found:
-                    out.print(f"{d.index:>3} {'*' if d.default else ' '} {d.name} ({d.channels} ch, {d.rate:.0f} Hz)", markup=False)
+                    shape = tr.gettext("{channels} ch, {rate} Hz").format(channels=d.channels, rate=f"{d.rate:.0f}")
+                    out.print(f"{d.index:>3} {'*' if d.default else ' '} {d.name} ({shape})", markup=False)
                 if not found:
-                    err.print(translator(_error_language()).gettext("No input devices found."), markup=False)
+                    err.print(tr.gettext("No input devices found."), markup=False)
             return
         b = load_base(base)
         stem = name or dt.datetime.now().strftime("%Y-%m-%d-%H%M%S")
