@@ -140,3 +140,10 @@ def test_init_of_a_russian_base_writes_a_russian_config_and_codebook(tmp_path):
     assert [s.title for s in ru.codebook.stages.values()] == ["Подключение"]
     assert [p.title for p in en.codebook.pains.values()] == ["Example pain"]
     assert '"en" or "ru"' in (tmp_path / "en" / "custdev.toml").read_text() and '"en" или "ru"' in (tmp_path / "ru" / "custdev.toml").read_text()
+
+
+def test_build_in_a_pipe_writes_nothing_to_stderr(empty_base):
+    """Seen: `custdev build 2>log` left an empty line in the log (the progress bar's, which only a terminal shows)."""
+    (empty_base / "interviews" / "en1.md").write_text(INTERVIEW, encoding="utf-8")
+    result = run("build", "--base", str(empty_base))
+    assert result.exit_code == 0 and result.stderr == "" and "1 built" in result.stdout, (result.stdout, result.stderr)

@@ -78,15 +78,15 @@ def build(
 
 
 def _progress(disabled: bool, label: str, language: str = DEFAULT_LANGUAGE):
-    """A context manager yielding a progress(done, total, name) callback that drives a rich progress bar, its label
-    (a catalog message) in ``language``."""
+    """A context manager yielding a progress(done, total, name) callback that drives a rich progress bar on a
+    terminal (None elsewhere), its label (a catalog message) in ``language``."""
     import contextlib
 
     label = translator(language).gettext(label)
 
     @contextlib.contextmanager
     def manager():
-        if disabled:
+        if disabled or not err.is_terminal:  # a bar only on a terminal: in a log or a pipe it left an empty line
             yield None
             return
         with Progress(TextColumn(f"{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:

@@ -130,7 +130,7 @@ def publish(
             _build_first(b, quiet or json_)
         from custdev.cli.base import _progress
 
-        with _progress(quiet or json_ or not redact or not err.is_terminal, N_("Redacting"), b.config.language) as advance:
+        with _progress(quiet or json_ or not redact, N_("Redacting"), b.config.language) as advance:
             result = publish_base(b, directory, redact=redact, include_unconsented=include_unconsented, progress=advance)
     if json_:
         print_json(result.to_dict())
