@@ -142,8 +142,12 @@ def test_init_of_a_russian_base_writes_a_russian_config_and_codebook(tmp_path):
     assert '"en" or "ru"' in (tmp_path / "en" / "custdev.toml").read_text() and '"en" или "ru"' in (tmp_path / "ru" / "custdev.toml").read_text()
 
 
-def test_build_in_a_pipe_writes_nothing_to_stderr(empty_base):
-    """Seen: `custdev build 2>log` left an empty line in the log (the progress bar's, which only a terminal shows)."""
+def test_build_and_import_in_a_pipe_write_nothing_to_stderr(empty_base, tmp_path):
+    """Seen: `custdev build 2>log` and `custdev import … 2>log` left an empty line in the log (the progress bar's,
+    which only a terminal shows)."""
     (empty_base / "interviews" / "en1.md").write_text(INTERVIEW, encoding="utf-8")
     result = run("build", "--base", str(empty_base))
     assert result.exit_code == 0 and result.stderr == "" and "1 built" in result.stdout, (result.stdout, result.stderr)
+    (tmp_path / "call.txt").write_text("Interviewer: How do you invoice?\nRespondent: By hand.\n", encoding="utf-8")
+    result = run("import", str(tmp_path / "call.txt"), "--base", str(empty_base))
+    assert result.exit_code == 0 and result.stderr == "" and "1 imported" in result.stdout, (result.stdout, result.stderr)

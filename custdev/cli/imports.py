@@ -187,7 +187,7 @@ def _run_import(b, paths, options, *, quiet: bool, json_: bool):
     """import_paths with a progress bar (unless quiet or JSON) and one line per file."""
     from custdev.ingest import import_paths
 
-    if quiet or json_:
+    if quiet or json_ or not err.is_terminal:  # the bar only on a terminal: in a log it left an empty line
         return import_paths(b, paths, options, progress=(lambda e: _report(e.result, quiet or json_, b.config.language) if e.kind == "done" else None))
     with Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[detail]}"),
