@@ -187,6 +187,16 @@ def _header(inner: str, path: str, line: int) -> tuple[str, float | None, str | 
     return None
 
 
+def header_speaker(inner: str) -> str | None:
+    """The speaker of a bold header's text ("[00:01:23] Anna:" → "Anna", "Anna [de]:" → "Anna"), None when it is no
+    turn header (the grammar the parser reads, :func:`_header`)."""
+    try:
+        header = _header(inner, "", 0)
+    except ParseError:
+        return None
+    return header[0] if header else None
+
+
 def _quick_paragraph(content: str, line: int, path: str, known: tuple[tuple, int] | None = None) -> _Para | None:
     """_paragraph for the usual one-line turn: an optional canonical header, then text whose only markup is
     ``==highlights==``. The same result as the general path (tests/test_markdown.py compares them), without

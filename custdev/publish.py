@@ -29,6 +29,7 @@ from typing import Callable
 from custdev.config import CONFIG_NAME, INTERVIEWS_DIR, PUBLISHED_MARK, Base, atomic_write_text
 from custdev.errors import CustdevError, Message
 from custdev.i18n import N_
+from custdev.mdparagraph import header_speaker
 from custdev.privacy.names import LABEL
 from custdev.privacy.redactor import Redactor
 from custdev.search import stem_text
@@ -481,18 +482,24 @@ def _redact_row(table, cols, row, mapped, all_ids, redactor: Redactor, responden
     return [values[c] for c in cols]
 
 
-# A turn's first line in an interview file: "**[00:01:02] Ольга:**" or "**Ольга:**" (custdev.markdown's turn syntax).
-_TURN_HEAD = re.compile(r"(?m)^(\*\*(?:\[\d{1,2}:[0-5]\d:[0-5]\d\] )?)([^*\n]+?)(:\*\*)")
+# A bold span opening a line ("**[00:01:02] Ольга:**", "**Anna [de]:**"); custdev.mdparagraph's header grammar says
+# whether it is a turn's header and which part is the speaker.
+_BOLD_HEAD = re.compile(r"(?m)^\*\*([^*\n]+?:)\*\*")
 
 
 def _labelled_turns(body: str, interview_id: str | None, speaker_labels: dict[tuple[str, str], str]) -> str:
     """The interview's markdown with each turn's speaker replaced by the label its rows get in the copy ("Респондент",
     "Interviewer 2"), so the file shown as it is names speakers as the transcript above it does, not "[имя]"."""
     def label(m: re.Match) -> str:
-        new = speaker_labels.get((interview_id, m.group(2).strip()))
-        return m.group(1) + new + m.group(3) if new else m.group(0)
+        inner = m.group(1)
+        speaker = header_speaker(inner)
+        new = speaker and speaker_labels.get((interview_id, speaker))
+        if not new:
+            return m.group(0)
+        at = inner.index(speaker, inner.index("]") + 1 if inner.lstrip().startswith("[") else 0)
+        return f"**{inner[:at]}{new}{inner[at + len(speaker):]}**"
 
-    return _TURN_HEAD.sub(label, body)
+    return _BOLD_HEAD.sub(label, body)
 
 
 def find_text_leak(text: str, redactor: Redactor) -> str | None:

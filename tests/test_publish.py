@@ -275,3 +275,12 @@ def test_a_kind_of_organisation_is_no_one_but_a_named_one_is_still_redacted():
         assert r.text(text) == text
     assert r.text("Банк Точка заблокировал счёт.") == "[компания] заблокировал счёт."
     assert r.text("Ольга Петрова из Хлебного двора звонила.") == "[имя] [имя] из [компания] звонила."
+
+
+def test_the_files_speakers_are_relabelled_in_every_header_form_the_parser_reads():
+    from custdev.publish import _labelled_turns
+
+    labels = {("i", "Ольга"): "Респондент", ("i", "Anna"): "Respondent 2", ("i", "Мария"): "Интервьюер"}
+    body = "**[00:00:05] Ольга:** Привет\n\n**Anna [de]:** Hallo\n\n**[01:02] Мария:** Да\n\n**Nobody:** x\n"
+    assert _labelled_turns(body, "i", labels) == (
+        "**[00:00:05] Респондент:** Привет\n\n**Respondent 2 [de]:** Hallo\n\n**[01:02] Интервьюер:** Да\n\n**Nobody:** x\n")
