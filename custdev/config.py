@@ -118,9 +118,11 @@ def load_base(base: str | Path | None = None) -> Base:
     return Base(root=root, config=load_config(root / CONFIG_NAME), codebook=load_codebook(root / CODEBOOK_NAME))
 
 
-def language_choices() -> Message:
-    """The languages as a message: 'en' or 'ru' (said in the base's language where an error shows it)."""
-    return Message(N_("{choices} or {last}"), choices=", ".join(repr(x) for x in LANGUAGES[:-1]), last=repr(LANGUAGES[-1]))
+def language_choices(quote: str = "'") -> Message:
+    """The languages as a message: 'en' or 'ru' (said in the base's language where an error shows it); ``quote``:
+    the quotation mark around each ('"' in custdev.toml's comment)."""
+    q = lambda x: f"{quote}{x}{quote}"  # noqa: E731
+    return Message(N_("{choices} or {last}"), choices=", ".join(q(x) for x in LANGUAGES[:-1]), last=q(LANGUAGES[-1]))
 
 
 def declared_language(path: Path) -> str:
@@ -368,8 +370,7 @@ def starter_files(title: str, language: str) -> tuple[str, str]:
 
     tr = translator(language)
     texts = {key: tr.gettext(text) for key, text in _TEMPLATE_TEXTS.items()}
-    choices = tr.gettext("{choices} or {last}").format(choices=", ".join(f'"{x}"' for x in LANGUAGES[:-1]), last=f'"{LANGUAGES[-1]}"')
-    texts["language_note"] = texts["language_note"].format(languages=choices)
+    texts["language_note"] = texts["language_note"].format(languages=language_choices('"').localized(tr))
     config = CONFIG_TEMPLATE.format(title=title.replace('"', "'"), language=language, **ANALYSIS_DEFAULTS, **texts)
     return config, CODEBOOK_TEMPLATE.format(**texts)
 

@@ -155,6 +155,8 @@ def describe_table(language: str, request, filters, sort: str | None, sort_desc:
     args = request.args if request is not None else {}
     if filters is None or any(key == "_through" or key.startswith("_search_") for key in args):
         return english or ""
+    from datasette.filters import InFilter
+
     tr = translator(language)
 
     def quoted(value: str) -> str:
@@ -168,7 +170,7 @@ def describe_table(language: str, request, filters, sort: str | None, sort_desc:
         if template is None:
             return english or ""
         if lookup in ("in", "notin"):
-            value = ", ".join(quoted(str(v)) for v in _split(value))
+            value = ", ".join(quoted(str(v)) for v in InFilter().split_value(value))  # Datasette's own reading
         elif lookup not in ("gt", "gte", "lt", "lte"):
             value = quoted(str(value))
         clauses.append(tr.gettext(template).format(column=column_label(language, column), value=value))
@@ -183,20 +185,6 @@ def describe_table(language: str, request, filters, sort: str | None, sort_desc:
         by = tr.gettext(template).format(column=label)
         text = tr.gettext("{conditions} {sorting}").format(conditions=text, sorting=by) if text else by
     return text
-
-
-def _split(value) -> list:
-    """The values of an ``__in`` filter, as Datasette reads them: a JSON list, else comma-separated."""
-    import json
-
-    if isinstance(value, str) and value.startswith("["):
-        try:
-            parsed = json.loads(value)
-            if isinstance(parsed, list):
-                return parsed
-        except ValueError:
-            pass
-    return [v.strip() for v in str(value).split(",")]
 
 
 DESCRIPTION_WORDS = (N_('"{value}"'), N_("search matches {value}"), N_("{conditions} and {last}"),
