@@ -26,7 +26,9 @@ from custdev.site.pages import (
     quote_data,
     search_data,
 )
-from custdev.site.queries import search_results_renderer, table_rows_html
+from custdev.site.cells import install as install_cells
+from custdev.site.cells import table_rows_html
+from custdev.site.queries import search_results_renderer
 from custdev.site.searchsql import highlight_html, load_base_lemmas, site_fts_query, snippet_sql
 from custdev.site.settings import DB_NAME, STATIC_DIR, STATIC_PREFIX, TEMPLATES_DIR
 
@@ -54,6 +56,7 @@ def startup(datasette):
         from custdev.site.queries import install, warm_up
 
         install(datasette, datasette.get_database(DB_NAME))  # the search page's one pass, table-search counts
+        install_cells(render_cell)  # table pages' cells without the per-cell hook (while render_cell is ours alone)
         # In the background: `custdev serve` starts each server process at once, and a search in the first
         # seconds just waits for what the warm-up is loading anyway.
         datasette._custdev_warm_up = asyncio.get_running_loop().create_task(warm_up(datasette.get_database(DB_NAME)))

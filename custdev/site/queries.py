@@ -26,7 +26,7 @@ import threading
 import time
 from collections import Counter
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from custdev.site import schema_cache
 from custdev.site.common import LRU, db_stamp
@@ -285,26 +285,6 @@ def search_route(datasette):
             )
 
     return SearchTableView.as_view(datasette)
-
-
-def table_rows_html(display_rows) -> Markup:
-    """The rows of a table page (``_table.html``), as Datasette 0.65's template writes them, written in Python: a
-    table search shows 100 rows × 13 cells, and Jinja's async rendering of each cell was a third of the page's time."""
-    from datasette.utils import to_css_class
-
-    out = []
-    classes: dict = {}  # to_css_class per column (a regex, and an md5 for odd names), not per cell
-    for row in display_rows:
-        out.append("\n            <tr>\n                ")
-        for cell in row:
-            column = cell["column"]
-            css = classes.get(column)
-            if css is None:
-                css = classes[column] = escape(to_css_class(column))
-            out.append(f'\n                    <td class="col-{css} type-{escape(cell["value_type"])}">'
-                       f'{escape(cell["value"])}</td>\n                ')
-        out.append("\n            </tr>\n        ")
-    return Markup("".join(out))
 
 
 RESULTS_TEMPLATE = "_custdev_search_results.html"
