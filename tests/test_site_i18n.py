@@ -90,8 +90,37 @@ def test_login_page_of_a_shared_russian_base(ru_base, monkeypatch):
     ds = make_datasette(load_base(ru_base), share=True, secret="s" * 32)
     page = get(ds, "/-/login").text
     assert "Вход" in page and "Пароль" in page and english_leftovers(page) == []
-    bad = asyncio.run(ds.client.post("/-/login", data={"username": "custdev", "password": "wrong", "csrftoken": ""}))
-    assert english_leftovers(bad.text) == []
+    expired = asyncio.run(ds.client.post("/-/login", data={"username": "custdev", "password": "wrong", "csrftoken": ""}))
+    assert english_leftovers(expired.text) == []
+    assert expired.status_code == 403 and "Форма устарела; войдите ещё раз." in expired.text
+
+    async def wrong_passwords(n):
+        page = await ds.client.get("/-/login")
+        token = re.search(r'name="csrftoken" value="([^"]+)"', page.text).group(1)
+        form = {"username": "custdev", "password": "wrong", "csrftoken": token}
+        return [await ds.client.post("/-/login", data=form, cookies=dict(page.cookies)) for _ in range(n)]
+
+    from custdev.site.auth import MAX_FAILURES
+
+    answers = asyncio.run(wrong_passwords(MAX_FAILURES + 1))
+    assert "Неверное имя пользователя или пароль." in answers[0].text
+    # past the limit: the login page again, saying how long to wait (it was a JSON error, in English)
+    locked = answers[-1]
+    assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
+    assert "text/html" in locked.headers["content-type"]
+    assert "Слишком много неверных паролей; попробуйте снова через 1 мин." in locked.text
+    assert english_leftovers(locked.text) == []
+
+
+def test_plain_answers_of_the_site_are_in_russian(site, ru_base):
+    """`custdev purge` deletes recordings past retain_audio_until; the audio route then says so, in Russian. So does
+    the local site's answer to a request for another host name (DNS rebinding)."""
+    interview = sqlite3.connect(ru_base / "custdev.db").execute("SELECT id FROM interviews LIMIT 1").fetchone()[0]
+    r = get(site, f"/-/custdev/audio/{interview}")
+    assert r.status_code == 404 and r.text == "У этого интервью нет записи"
+    assert get(site, f"/-/custdev/audio/{interview}?_lang=en").text == "No recording for this interview"
+    other = get(site, "/", headers={"host": "evil.example"})
+    assert other.status_code == 403 and other.text == "Неизвестное имя хоста: этот сайт отвечает только по своему адресу."
 
 
 def test_lang_argument_switches_a_viewer_to_english_and_is_remembered(site):

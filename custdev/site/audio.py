@@ -7,9 +7,13 @@ from pathlib import Path
 
 from datasette.utils.asgi import Response
 
+from custdev.i18n import N_, translator
 from custdev.paths import media_file, media_type
-from custdev.site.common import fetch_rows, is_custdev, require_view, site_options
+from custdev.site.common import METHOD_NOT_ALLOWED, fetch_rows, is_custdev, require_view, site_options
+from custdev.site.lang import request_language
 from custdev.site.settings import DB_NAME
+
+NO_RECORDING = N_("No recording for this interview")
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -53,13 +57,14 @@ async def audio_view(request, datasette, send):
     await require_view(datasette, request)
     await datasette.ensure_permissions(request.actor, [("view-table", (DB_NAME, "interviews"))])
     if request.method not in ("GET", "HEAD"):
-        return Response.text("Method not allowed", status=405)
+        return Response.text(translator(request_language(datasette, request)).gettext(METHOD_NOT_ALLOWED), status=405)
     interview_id = request.url_vars["interview"]
     db = datasette.get_database(DB_NAME)
     rows = await fetch_rows(db, "select audio from interviews where id = ?", [interview_id])
     path = audio_file(site_options(datasette).root, rows[0]["audio"]) if rows else None
     if path is None:
-        return Response.text("No recording for this interview", status=404)
+        # e.g. `custdev purge` deleted it past retain_audio_until; the interview's page still names it
+        return Response.text(translator(request_language(datasette, request)).gettext(NO_RECORDING), status=404)
     size = path.stat().st_size
     ctype = media_type(path) or "application/octet-stream"
     headers = [

@@ -34,8 +34,9 @@ from datasette.utils.asgi import Request, Response
 
 from custdev.config import PRIVATE_DIR, Base
 from custdev.errors import ConfigError
-from custdev.i18n import N_
-from custdev.site.common import site_options
+from custdev.i18n import N_, translator
+from custdev.site.common import METHOD_NOT_ALLOWED, site_options
+from custdev.site.lang import request_language
 from custdev.site.ratelimit import FILE as FAILURES_FILE, MemoryFailures, SharedFailures
 from custdev.site.settings import PASSWORD_ENV, STATIC_PREFIX, site_config
 
@@ -47,6 +48,13 @@ ROUNDS = 480_000
 MAX_FAILURES = 5  # wrong passwords per client …
 FAILURE_WINDOW_S = 60.0  # … within this many seconds: then 429 until the window passes
 MAX_HASHING = 2  # password checks running at once per server process
+# What the login page says (in the viewer's language: password_login.html translates it), and the local site to a
+# request for another host name.
+FORM_UNREADABLE = N_("The form could not be read.")
+FORM_EXPIRED = N_("The form expired; please sign in again.")
+WRONG_LOGIN = N_("Invalid username or password.")
+TOO_MANY = N_("Too many wrong passwords; try again in {minutes} min.")
+UNKNOWN_HOST = N_("Unknown host: this site only answers on its own address.")
 _PUBLIC_PREFIXES = ("/-/static/", STATIC_PREFIX)
 _PUBLIC_PATHS = ("/favicon.ico",)
 _FORMAT_SUFFIX = re.compile(r"\.(json|jsono|csv|tsv|db|blob)$")
@@ -323,11 +331,23 @@ async def _read_form(receive, limit: int = 64 * 1024) -> dict[str, str] | None:
 
 
 def _too_many(wait: float) -> Response:
+    """The answer to a program signing in with Basic auth (see _login for people at the form)."""
     return Response.json({"ok": False, "error": "Too many wrong passwords; try again later.", "status": 429}, status=429,
-                         headers={"retry-after": str(int(wait) + 1), "cache-control": "no-store"})
+                         headers=_retry_after(wait))
 
 
-async def _login_page(datasette, request, send, *, error: str | None = None, status: int = 200) -> None:
+def _retry_after(wait: float) -> dict:
+    return {"retry-after": str(int(wait) + 1), "cache-control": "no-store"}
+
+
+async def _too_many_page(datasette, request, send, wait: float) -> None:
+    """The login page again, saying how long to wait (a form post that is rate-limited)."""
+    language = request_language(datasette, request)
+    error = translator(language).gettext(TOO_MANY).format(minutes=max(1, -(-int(wait) // 60)))
+    await _login_page(datasette, request, send, error=error, status=429, headers=_retry_after(wait))
+
+
+async def _login_page(datasette, request, send, *, error: str | None = None, status: int = 200, headers: dict | None = None) -> None:
     token = secrets.token_urlsafe(24)
     await datasette.invoke_startup()  # the gate can run before Datasette has seen its first request
     request.scope.setdefault("csrftoken", lambda: token)  # the page is served outside Datasette's CSRF middleware
@@ -336,7 +356,7 @@ async def _login_page(datasette, request, send, *, error: str | None = None, sta
         {"error": error, "custdev_username": site_options(datasette).username, "custdev_csrf": token},
         request=request,
     )
-    response = Response.html(html, status=status, headers={"cache-control": "no-store"})
+    response = Response.html(html, status=status, headers=headers or {"cache-control": "no-store"})
     await _send(response, send, [_cookie_header(CSRF_COOKIE, token, max_age=3600, secure=_secure(request), samesite="Strict")])
 
 
@@ -346,25 +366,25 @@ async def _login(datasette, scope, receive, send) -> None:
     if request.method in ("GET", "HEAD"):
         return await _login_page(datasette, request, send)
     if request.method != "POST":
-        return await _send(Response.text("Method not allowed", status=405), send)
+        return await _send(Response.text(translator(request_language(datasette, request)).gettext(METHOD_NOT_ALLOWED), status=405), send)
     wait = guard.limited(_client(scope))
     if wait:
-        return await _send(_too_many(wait), send)
+        return await _too_many_page(datasette, request, send, wait)
     form = await _read_form(receive)
     if form is None:
-        return await _login_page(datasette, request, send, error="The form could not be read.", status=400)
+        return await _login_page(datasette, request, send, error=FORM_UNREADABLE, status=400)
     token = request.cookies.get(CSRF_COOKIE)
     if not token or not hmac.compare_digest(token.encode(), form.get("csrftoken", "").encode()):
-        return await _login_page(datasette, request, send, error="The form expired; please sign in again.", status=403)
+        return await _login_page(datasette, request, send, error=FORM_EXPIRED, status=403)
     wait = guard.attempt(_client(scope))
     if wait:
-        return await _send(_too_many(wait), send)
+        return await _too_many_page(datasette, request, send, wait)
     if await guard.check(form.get("username", ""), form.get("password", "")):
         guard.succeeded(_client(scope))
         response = Response.redirect(datasette.urls.path("/"))
         days = int(guard.days * 86400)
         return await _send(response, send, [_cookie_header(COOKIE, guard.cookie_value(datasette), max_age=days, secure=_secure(request))])
-    return await _login_page(datasette, request, send, error="Invalid username or password.")
+    return await _login_page(datasette, request, send, error=WRONG_LOGIN)
 
 
 async def _logout(datasette, scope, receive, send) -> None:
@@ -387,7 +407,8 @@ def password_gate(app, datasette):
             headers = dict(scope.get("headers") or [])
             host = headers.get(b"host", b"").decode("latin-1")
             if options.bound is not None and not allowed_host(host, options.bound):
-                return await _send(Response.text("Unknown host: this site only answers on its own address.", status=403), send)
+                message = translator(options.language).gettext(UNKNOWN_HOST)
+                return await _send(Response.text(message, status=403), send)
             return await app(scope, receive, send)
         path = scope.get("path", "")
         if path == "/-/login":

@@ -8,7 +8,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from custdev.i18n import N_
 from custdev.site.settings import DB_NAME, SiteOptions
+
+METHOD_NOT_ALLOWED = N_("Method not allowed")  # the answer of custdev's own routes to a method they do not take
 
 
 def site_options(datasette) -> SiteOptions:
