@@ -43,9 +43,30 @@ def extract():
         catalog.add(message, None, [(f"custdev/{filename}", lineno)], auto_comments=comments, context=context)
     for filename, lineno, message in fstring_messages():
         catalog.add(message, None, [(f"custdev/{filename}", lineno)])
+    for filename, lineno, message in docstring_messages():
+        catalog.add(message, None, [(f"custdev/{filename}", lineno)])
     for message, where in metadata_messages():
         catalog.add(message, None, [(where, 0)])
     return catalog
+
+
+def docstring_messages() -> list[tuple[str, int, str]]:
+    """The help of each command: the docstring of a function decorated with ``@<app>.command(...)`` in custdev/cli
+    (as typer shows it: ``inspect.cleandoc``-ed; custdev.cli.lang translates it)."""
+    import ast
+
+    out = []
+    for path in sorted((PACKAGE / "cli").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            commands = [d for d in node.decorator_list if isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute)
+                        and d.func.attr in ("command", "callback")]
+            doc = ast.get_docstring(node, clean=True)
+            if commands and doc:
+                out.append((path.relative_to(PACKAGE).as_posix(), node.lineno, doc))
+    return out
 
 
 def fstring_messages() -> list[tuple[str, int, str | tuple[str, str]]]:

@@ -18,11 +18,13 @@ import typer
 from rich.console import Console
 
 from custdev.errors import CustdevError, Message
+from custdev.cli.lang import CustdevGroup, command_language, current_language
 from custdev.i18n import N_
 
 app = typer.Typer(
     name="custdev",
-    help="custdev: an offline-first research base for customer-development interviews.",
+    cls=CustdevGroup,  # help and usage errors in the base's language (custdev.cli.lang)
+    help=N_("custdev: an offline-first research base for customer-development interviews."),
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,  # locals would leak interview text into tracebacks
@@ -33,10 +35,10 @@ app = typer.Typer(
 # Options shared by many commands.
 BaseOpt = Annotated[
     Optional[Path],
-    typer.Option("--base", "-b", envvar="CUSTDEV_BASE", help="Research base folder (default: $CUSTDEV_BASE, else the current folder).", show_default=False),
+    typer.Option("--base", "-b", envvar="CUSTDEV_BASE", help=N_("Research base folder (default: $CUSTDEV_BASE, else the current folder)."), show_default=False),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or chatter.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help=N_("Print machine-readable JSON."))]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help=N_("No progress bars or chatter."))]
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -78,22 +80,10 @@ def note_line(message: str | Message | CustdevError, language: str | None = None
 
 
 def _error_language() -> str:
-    """The language of the base the failing command was pointed at (--base, $CUSTDEV_BASE or the current folder),
-    read from its custdev.toml (also when the rest of that file is wrong); for ``init``, the language of the base it
-    makes (its --language); English when there is none."""
-    try:
-        from typer._click.globals import get_current_context  # typer bundles its click; fallback: English
-
-        from custdev.config import CONFIG_NAME, declared_language, find_base_root
-        from custdev.i18n import is_language
-
-        ctx = get_current_context(silent=True)
-        if ctx is not None and ctx.command.name == "init" and is_language(ctx.params.get("language")):
-            return ctx.params["language"]
-        base = ctx.params.get("base") if ctx is not None else None
-        return declared_language(find_base_root(base) / CONFIG_NAME)
-    except Exception:  # noqa: BLE001 - an error message must never fail
-        return "en"
+    """The language of the command line now running (custdev.cli.lang.command_language: the base it was pointed at,
+    read from its custdev.toml also when the rest of that file is wrong; for ``init``, the base it makes; else the
+    user's locale; else English)."""
+    return current_language() or command_language(sys.argv[1:])
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from custdev.cli import BaseOpt, JsonOpt, app, errors, out, print_json
+from custdev.cli.lang import help_text
 from custdev.config import ANALYSIS_DEFAULTS
 from custdev.i18n import N_, decimal, percent, translator
 
@@ -20,7 +21,7 @@ STATUSES = {"supported": N_("supported"), "refuted": N_("refuted"), "unclear": N
 
 SegmentOpt = Annotated[
     Optional[str],
-    typer.Option("--segment", "-s", help="Only the interviews of this segment (codebook slug).", show_default=False),
+    typer.Option("--segment", "-s", help=N_("Only the interviews of this segment (codebook slug)."), show_default=False),
 ]
 
 
@@ -72,7 +73,7 @@ def _table(title: str | None = None) -> Table:
 def pains(
     base: BaseOpt = None,
     segment: SegmentOpt = None,
-    pain: Annotated[Optional[str], typer.Option("--pain", "-p", help="Only this pain, broken down by segment.", show_default=False)] = None,
+    pain: Annotated[Optional[str], typer.Option("--pain", "-p", help=N_("Only this pain, broken down by segment."), show_default=False)] = None,
     json_: JsonOpt = False,
 ) -> None:
     """How many interviews mention each pain: share, 95% Wilson interval, quotes, and a verdict.
@@ -186,8 +187,8 @@ def segments(base: BaseOpt = None, json_: JsonOpt = False) -> None:
 def saturation(
     base: BaseOpt = None,
     segment: SegmentOpt = None,
-    window: Annotated[Optional[int], typer.Option("--window", "-k", min=1, help=f"How many last interviews must add no new pain (default: analysis.saturation_window, {ANALYSIS_DEFAULTS['saturation_window']}).", show_default=False)] = None,
-    all_rows: Annotated[bool, typer.Option("--all", help="List every interview (default: a long list keeps the ones that added a pain, and the last ones).")] = False,
+    window: Annotated[Optional[int], typer.Option("--window", "-k", min=1, help=help_text(N_("How many last interviews must add no new pain (default: analysis.saturation_window, {n})."), n=ANALYSIS_DEFAULTS["saturation_window"]), show_default=False)] = None,
+    all_rows: Annotated[bool, typer.Option("--all", help=N_("List every interview (default: a long list keeps the ones that added a pain, and the last ones)."))] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Interview by interview in date order: how many new pains each added, whether the last K added none, and how
@@ -307,8 +308,8 @@ def hypotheses(base: BaseOpt = None, json_: JsonOpt = False) -> None:
 @app.command()
 def report(
     base: BaseOpt = None,
-    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the report here (default: print it). A .html name implies --format html.", show_default=False)] = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="md or html (default: from --out's suffix, else md).", show_default=False)] = None,
+    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help=N_("Write the report here (default: print it). A .html name implies --format html."), show_default=False)] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help=N_("md or html (default: from --out's suffix, else md)."), show_default=False)] = None,
     segment: SegmentOpt = None,
     json_: JsonOpt = False,
 ) -> None:

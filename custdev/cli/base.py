@@ -9,15 +9,16 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, error_line, errors, fail, out, print_json, warning_line
+from custdev.cli.lang import help_text
 from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, SPEAKER_ROLES, decimal, translator
 
 
 
 @app.command()
 def init(
-    directory: Annotated[Path, typer.Argument(help="Folder for the new research base (created if missing).")] = Path("."),
-    title: Annotated[Optional[str], typer.Option(help="Title of the base (default: the folder name).")] = None,
-    language: Annotated[str, typer.Option(help="Language of reports, tables and site labels: " + " or ".join(LANGUAGES) + ".")] = DEFAULT_LANGUAGE,
+    directory: Annotated[Path, typer.Argument(help=N_("Folder for the new research base (created if missing)."))] = Path("."),
+    title: Annotated[Optional[str], typer.Option(help=N_("Title of the base (default: the folder name)."))] = None,
+    language: Annotated[str, typer.Option(help=help_text(N_("Language of reports, tables and site labels: {choices}."), choices=" or ".join(LANGUAGES)))] = DEFAULT_LANGUAGE,
     json_: JsonOpt = False,
 ) -> None:
     """Create a research base: interviews/, codebook.yml and custdev.toml. Safe to re-run."""
@@ -38,7 +39,7 @@ def init(
 @app.command()
 def build(
     base: BaseOpt = None,
-    full: Annotated[bool, typer.Option("--full", help="Re-read every file instead of only changed ones.")] = False,
+    full: Annotated[bool, typer.Option("--full", help=N_("Re-read every file instead of only changed ones."))] = False,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -102,16 +103,16 @@ def _progress(disabled: bool, label: str, language: str = DEFAULT_LANGUAGE):
 
 @app.command()
 def search(
-    query: Annotated[Optional[str], typer.Argument(help='Words to find, in any form: "проблемы с оплатой", invoices. "Phrases", OR, NOT, prefix* work too.', show_default=False)] = None,
+    query: Annotated[Optional[str], typer.Argument(help=N_('Words to find, in any form: "проблемы с оплатой", invoices. "Phrases", OR, NOT, prefix* work too.'), show_default=False)] = None,
     base: BaseOpt = None,
-    segment: Annotated[Optional[str], typer.Option(help="Only interviews in this segment (slug).")] = None,
-    pain: Annotated[Optional[str], typer.Option(help="Only quotes coded with this pain (slug).")] = None,
-    tag: Annotated[Optional[str], typer.Option(help="Only quotes with this tag (or a child tag: billing matches billing/invoices).")] = None,
-    speaker: Annotated[Optional[str], typer.Option(help="Only what the respondent or the interviewer said.")] = None,
-    quotes: Annotated[bool, typer.Option("--quotes", help="Search highlighted quotes only.")] = False,
-    limit: Annotated[int, typer.Option(help="At most this many hits.")] = 20,
-    channel: Annotated[Optional[str], typer.Option(help="Search survey, ticket or chat responses instead of interviews: survey, ticket, chat or all.")] = None,
-    similar: Annotated[Optional[str], typer.Option("--similar", help='Find respondent turns (or quotes, with --quotes/--pain/--tag) closest in meaning to this text, in Russian or English: "цена кусается" also finds "too expensive".', show_default=False)] = None,
+    segment: Annotated[Optional[str], typer.Option(help=N_("Only interviews in this segment (slug)."))] = None,
+    pain: Annotated[Optional[str], typer.Option(help=N_("Only quotes coded with this pain (slug)."))] = None,
+    tag: Annotated[Optional[str], typer.Option(help=N_("Only quotes with this tag (or a child tag: billing matches billing/invoices)."))] = None,
+    speaker: Annotated[Optional[str], typer.Option(help=N_("Only what the respondent or the interviewer said."))] = None,
+    quotes: Annotated[bool, typer.Option("--quotes", help=N_("Search highlighted quotes only."))] = False,
+    limit: Annotated[int, typer.Option(help=N_("At most this many hits."))] = 20,
+    channel: Annotated[Optional[str], typer.Option(help=N_("Search survey, ticket or chat responses instead of interviews: survey, ticket, chat or all."))] = None,
+    similar: Annotated[Optional[str], typer.Option("--similar", help=N_('Find respondent turns (or quotes, with --quotes/--pain/--tag) closest in meaning to this text, in Russian or English: "цена кусается" also finds "too expensive".'), show_default=False)] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Full-text search over what was said, matching Russian and English word forms; --similar searches by meaning."""

@@ -13,9 +13,9 @@ from custdev.i18n import N_
 @app.command()
 def channels(
     base: BaseOpt = None,
-    combine: Annotated[bool, typer.Option("--combine", help="Pool interviews and every channel into one share per pain (only when they ask the same population).")] = False,
-    pain: Annotated[Optional[str], typer.Option(help="Only this pain (slug).")] = None,
-    channel: Annotated[Optional[str], typer.Option(help="Only this channel: interview, survey, ticket or chat.")] = None,
+    combine: Annotated[bool, typer.Option("--combine", help=N_("Pool interviews and every channel into one share per pain (only when they ask the same population)."))] = False,
+    pain: Annotated[Optional[str], typer.Option(help=N_("Only this pain (slug)."))] = None,
+    channel: Annotated[Optional[str], typer.Option(help=N_("Only this channel: interview, survey, ticket or chat."))] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Which pains each channel mentions, kept apart: "38 % of 8 interviews · 12 % of 4,210 survey comments"; NPS from surveys by segment with its own n."""

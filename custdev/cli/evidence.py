@@ -9,13 +9,13 @@ import typer
 
 from custdev.cli import BaseOpt, JsonOpt, app, errors, out, print_json
 from custdev.cli.analysis import _pct, _table, _verdict
-from custdev.i18n import decimal, translator
+from custdev.i18n import N_, decimal, translator
 
 
 @app.command()
 def cooccurrence(
     base: BaseOpt = None,
-    top: Annotated[int, typer.Option("--top", "-n", min=1, help="How many pairs to list (most often together first).")] = 20,
+    top: Annotated[int, typer.Option("--top", "-n", min=1, help=N_("How many pairs to list (most often together first)."))] = 20,
     json_: JsonOpt = False,
 ) -> None:
     """Which pains are mentioned in the same interviews: pairs with how often together and their Jaccard index.
@@ -49,8 +49,8 @@ def cooccurrence(
 @app.command()
 def matrix(
     base: BaseOpt = None,
-    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write it here (default: CSV on stdout). A .xlsx name implies --format xlsx.", show_default=False)] = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="csv or xlsx (default: from --out's suffix, else csv).", show_default=False)] = None,
+    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help=N_("Write it here (default: CSV on stdout). A .xlsx name implies --format xlsx."), show_default=False)] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help=N_("csv or xlsx (default: from --out's suffix, else csv)."), show_default=False)] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Interview x code matrix (0/1) for mixed-methods work, with segment, NPS and respondent columns.
@@ -87,11 +87,11 @@ def _stat(x: float | None, lang: str = "en") -> str:
 
 @app.command()
 def agreement(
-    a: Annotated[Path, typer.Argument(help="Coder A's copy: a folder of interview files (or one file).", show_default=False)],
-    b: Annotated[Path, typer.Argument(help="Coder B's copy of the same transcripts (e.g. review/anna/).", show_default=False)],
+    a: Annotated[Path, typer.Argument(help=N_("Coder A's copy: a folder of interview files (or one file)."), show_default=False)],
+    b: Annotated[Path, typer.Argument(help=N_("Coder B's copy of the same transcripts (e.g. review/anna/)."), show_default=False)],
     base: BaseOpt = None,
-    include_uncoded: Annotated[bool, typer.Option("--include-uncoded", help="Also count paragraphs neither coder coded (inflates agreement).")] = False,
-    limit: Annotated[int, typer.Option("--limit", min=0, help="How many disagreements to list (all in --json).")] = 30,
+    include_uncoded: Annotated[bool, typer.Option("--include-uncoded", help=N_("Also count paragraphs neither coder coded (inflates agreement)."))] = False,
+    limit: Annotated[int, typer.Option("--limit", min=0, help=N_("How many disagreements to list (all in --json)."))] = 30,
     json_: JsonOpt = False,
 ) -> None:
     """Coder agreement per code and overall: Cohen's kappa and Krippendorff's alpha at the paragraph level.
@@ -140,7 +140,7 @@ def agreement(
 @app.command()
 def journey(
     base: BaseOpt = None,
-    segment: Annotated[Optional[str], typer.Option("--segment", "-s", help="Show only this segment next to the whole base.", show_default=False)] = None,
+    segment: Annotated[Optional[str], typer.Option("--segment", "-s", help=N_("Show only this segment next to the whole base."), show_default=False)] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Journey map: the codebook's stages in order, each with its pains (share, verdict) and touchpoint score.

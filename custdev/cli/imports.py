@@ -16,7 +16,7 @@ from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, decimal, translator
 def _check_language(language: str) -> None:
     """--language: auto or one of the languages custdev knows (custdev.i18n.LANGUAGES)."""
     if language != "auto" and language not in LANGUAGES:
-        raise typer.BadParameter(f"use {', '.join(LANGUAGES)} or auto", param_hint="--language")
+        raise typer.BadParameter(Message(N_("use {choices} or auto"), choices=", ".join(LANGUAGES)), param_hint="--language")
 
 
 def _clock(seconds: float | None) -> str:
@@ -28,12 +28,12 @@ def _clock(seconds: float | None) -> str:
 
 RayOpt = Annotated[Optional[bool], typer.Option(
     "--ray/--no-ray", show_default=False,
-    help="Transcribe on a Ray cluster (pip install 'custdev\\[ray]'): the cluster this machine belongs to, else a local one "
-         "started for the run. Default: custdev.toml \\[transcription] ray.",
+    help=N_("Transcribe on a Ray cluster (pip install 'custdev\\[ray]'): the cluster this machine belongs to, else a local one "
+         "started for the run. Default: custdev.toml \\[transcription] ray."),
 )]
 RayAddressOpt = Annotated[Optional[str], typer.Option(
     "--ray-address", metavar="ADDRESS", show_default=False,
-    help="Use this Ray cluster (implies --ray): ray://HOST:10001 (Ray Client), HOST:6379, or local (a new local cluster).",
+    help=N_("Use this Ray cluster (implies --ray): ray://HOST:10001 (Ray Client), HOST:6379, or local (a new local cluster)."),
 )]
 
 
@@ -48,25 +48,25 @@ def _ray_address(ray: bool | None, address: str | None, b) -> str | None:
 
 @app.command("import")
 def import_(
-    paths: Annotated[List[Path], typer.Argument(help="Recordings, transcripts or folders (searched recursively).", show_default=False)],
-    respondent: Annotated[Optional[str], typer.Option(help="The respondent's name (default: 'Respondent', or the name in the transcript).")] = None,
-    interviewer: Annotated[Optional[str], typer.Option(help="The interviewer's name (default: 'Interviewer', or the name in the transcript).")] = None,
-    company: Annotated[Optional[str], typer.Option(help="The respondent's company.")] = None,
-    role: Annotated[Optional[str], typer.Option(help="The respondent's job title.")] = None,
-    segment: Annotated[Optional[List[str]], typer.Option("--segment", "-s", help="Codebook segment slug; repeat for several.")] = None,
-    language: Annotated[str, typer.Option(help="Spoken language: ru, en or auto (detected per file and channel).")] = "auto",
-    model: Annotated[Optional[str], typer.Option(help="Whisper model: base (bundled, offline), a faster-whisper name such as small or large-v3 (downloaded once), or a local CTranslate2 folder. Default: custdev.toml \\[transcription] model.")] = None,
-    device: Annotated[str, typer.Option(help="auto, cpu (int8) or cuda (float16).")] = "auto",
-    speakers: Annotated[str, typer.Option(help="Speakers' names in order of first appearance (\"Мария,Анна\": the first is the interviewer unless --interviewer says otherwise), or how many voices to look for in a mono recording (1 = no split).")] = "2",
-    interviewer_channel: Annotated[str, typer.Option(help="Stereo call recordings: the interviewer's channel, left, right or auto (who asks more questions).")] = "auto",
-    beam_size: Annotated[int, typer.Option(min=1, max=10, help="Beam size (1 = greedy, faster, a little less accurate).")] = 5,
-    build: Annotated[bool, typer.Option("--build/--no-build", help="Update custdev.db after importing.")] = True,
-    channel: Annotated[Optional[str], typer.Option(help="Import survey, ticket or chat exports (CSV, XLSX, JSON Lines) instead of interviews: survey, ticket or chat.")] = None,
-    column: Annotated[Optional[List[str]], typer.Option("--column", help="Channel imports: FIELD=HEADER, e.g. text=Comment, nps=Score; fields: text, date, respondent, segment, nps, id, speaker, conversation. Default: [channels.<channel>.columns] in custdev.toml, else guessed from the headers.")] = None,
-    encoding: Annotated[Optional[str], typer.Option(help="Channel imports: the CSV's encoding when it is not UTF-8 (e.g. cp1251 from Excel).")] = None,
+    paths: Annotated[List[Path], typer.Argument(help=N_("Recordings, transcripts or folders (searched recursively)."), show_default=False)],
+    respondent: Annotated[Optional[str], typer.Option(help=N_("The respondent's name (default: 'Respondent', or the name in the transcript)."))] = None,
+    interviewer: Annotated[Optional[str], typer.Option(help=N_("The interviewer's name (default: 'Interviewer', or the name in the transcript)."))] = None,
+    company: Annotated[Optional[str], typer.Option(help=N_("The respondent's company."))] = None,
+    role: Annotated[Optional[str], typer.Option(help=N_("The respondent's job title."))] = None,
+    segment: Annotated[Optional[List[str]], typer.Option("--segment", "-s", help=N_("Codebook segment slug; repeat for several."))] = None,
+    language: Annotated[str, typer.Option(help=N_("Spoken language: ru, en or auto (detected per file and channel)."))] = "auto",
+    model: Annotated[Optional[str], typer.Option(help=N_("Whisper model: base (bundled, offline), a faster-whisper name such as small or large-v3 (downloaded once), or a local CTranslate2 folder. Default: custdev.toml \\[transcription] model."))] = None,
+    device: Annotated[str, typer.Option(help=N_("auto, cpu (int8) or cuda (float16)."))] = "auto",
+    speakers: Annotated[str, typer.Option(help=N_("Speakers' names in order of first appearance (\"Мария,Анна\": the first is the interviewer unless --interviewer says otherwise), or how many voices to look for in a mono recording (1 = no split)."))] = "2",
+    interviewer_channel: Annotated[str, typer.Option(help=N_("Stereo call recordings: the interviewer's channel, left, right or auto (who asks more questions)."))] = "auto",
+    beam_size: Annotated[int, typer.Option(min=1, max=10, help=N_("Beam size (1 = greedy, faster, a little less accurate)."))] = 5,
+    build: Annotated[bool, typer.Option("--build/--no-build", help=N_("Update custdev.db after importing."))] = True,
+    channel: Annotated[Optional[str], typer.Option(help=N_("Import survey, ticket or chat exports (CSV, XLSX, JSON Lines) instead of interviews: survey, ticket or chat."))] = None,
+    column: Annotated[Optional[List[str]], typer.Option("--column", help=N_("Channel imports: FIELD=HEADER, e.g. text=Comment, nps=Score; fields: text, date, respondent, segment, nps, id, speaker, conversation. Default: [channels.<channel>.columns] in custdev.toml, else guessed from the headers."))] = None,
+    encoding: Annotated[Optional[str], typer.Option(help=N_("Channel imports: the CSV's encoding when it is not UTF-8 (e.g. cp1251 from Excel)."))] = None,
     ray: RayOpt = None,
     ray_address: RayAddressOpt = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any file imported with a warning (for scripts).")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help=N_("Exit 1 when any file imported with a warning (for scripts)."))] = False,
     base: BaseOpt = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -98,11 +98,11 @@ def import_(
     speaker_names = [n.strip() for n in speakers.split(",") if n.strip()] if not speakers.strip().isdigit() else []
     voices = len(speaker_names) if speaker_names else int(speakers)
     if not 1 <= voices <= 8:
-        raise typer.BadParameter("give 1 to 8 voices, or the speakers' names separated by commas", param_hint="--speakers")
+        raise typer.BadParameter(N_("give 1 to 8 voices, or the speakers' names separated by commas"), param_hint="--speakers")
     if interviewer_channel not in ("auto", "left", "right"):
-        raise typer.BadParameter("use left, right or auto", param_hint="--interviewer-channel")
+        raise typer.BadParameter(N_("use left, right or auto"), param_hint="--interviewer-channel")
     if device not in ("auto", "cpu", "cuda"):
-        raise typer.BadParameter("use auto, cpu or cuda", param_hint="--device")
+        raise typer.BadParameter(N_("use auto, cpu or cuda"), param_hint="--device")
     lang = None if language == "auto" else language
     with errors():
         b = load_base(base)
@@ -124,15 +124,15 @@ def import_(
 
 @app.command()
 def sample(
-    folder: Annotated[Path, typer.Argument(help="The archive: a folder of recordings or transcripts (searched recursively).", show_default=False)],
-    n: Annotated[int, typer.Option("--n", min=1, help="How many files to draw.")] = 50,
-    by: Annotated[Optional[str], typer.Option(help="Stratify by segment, agent or month (from the metadata CSV; month also from dates in file names). Default: a simple random sample.", show_default=False)] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Random seed: the same archive, CSV, --n, --by and seed draw the same files. Default: the base's earlier seed for this archive, else a new one (printed).", show_default=False)] = None,
-    metadata: Annotated[Optional[Path], typer.Option(help="Metadata CSV with a 'file' column and segment/agent/month (or date) columns. Default: FOLDER/metadata.csv.", show_default=False)] = None,
-    language: Annotated[str, typer.Option(help="Spoken language: ru, en or auto (detected per file and channel).")] = "auto",
-    model: Annotated[Optional[str], typer.Option(help="Whisper model (default: custdev.toml \\[transcription] model).", show_default=False)] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show the draw; import nothing, record nothing.")] = False,
-    build: Annotated[bool, typer.Option("--build/--no-build", help="Update custdev.db after importing.")] = True,
+    folder: Annotated[Path, typer.Argument(help=N_("The archive: a folder of recordings or transcripts (searched recursively)."), show_default=False)],
+    n: Annotated[int, typer.Option("--n", min=1, help=N_("How many files to draw."))] = 50,
+    by: Annotated[Optional[str], typer.Option(help=N_("Stratify by segment, agent or month (from the metadata CSV; month also from dates in file names). Default: a simple random sample."), show_default=False)] = None,
+    seed: Annotated[Optional[int], typer.Option(help=N_("Random seed: the same archive, CSV, --n, --by and seed draw the same files. Default: the base's earlier seed for this archive, else a new one (printed)."), show_default=False)] = None,
+    metadata: Annotated[Optional[Path], typer.Option(help=N_("Metadata CSV with a 'file' column and segment/agent/month (or date) columns. Default: FOLDER/metadata.csv."), show_default=False)] = None,
+    language: Annotated[str, typer.Option(help=N_("Spoken language: ru, en or auto (detected per file and channel)."))] = "auto",
+    model: Annotated[Optional[str], typer.Option(help=N_("Whisper model (default: custdev.toml \\[transcription] model)."), show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help=N_("Only show the draw; import nothing, record nothing."))] = False,
+    build: Annotated[bool, typer.Option("--build/--no-build", help=N_("Update custdev.db after importing."))] = True,
     ray: RayOpt = None,
     ray_address: RayAddressOpt = None,
     base: BaseOpt = None,
@@ -262,19 +262,19 @@ def _import_channel(paths: list[Path], channel: str | None, column: list[str], e
     from custdev.config import load_base
 
     if channel not in CHANNELS:
-        raise typer.BadParameter(f"use {', '.join(CHANNELS)}", param_hint="--channel")
+        raise typer.BadParameter(Message(N_("use {choices}"), choices=", ".join(CHANNELS)), param_hint="--channel")
     if encoding:
         import codecs
 
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise typer.BadParameter(f"unknown encoding {encoding!r}", param_hint="--encoding") from None
+            raise typer.BadParameter(Message(N_("unknown encoding {encoding}"), encoding=repr(encoding)), param_hint="--encoding") from None
     columns = {}
     for item in column:
         field_, sep, header = item.partition("=")
         if not sep or not field_.strip() or not header.strip():
-            raise typer.BadParameter(f"{item!r}: use FIELD=HEADER, e.g. text=Comment", param_hint="--column")
+            raise typer.BadParameter(Message(N_("{item}: use FIELD=HEADER, e.g. text=Comment"), item=repr(item)), param_hint="--column")
         columns[field_.strip()] = header.strip()
     results, failed = [], False
     with errors():
@@ -402,16 +402,16 @@ def _report(result, quiet: bool, language: str = DEFAULT_LANGUAGE) -> None:
 
 @app.command()
 def record(
-    name: Annotated[Optional[str], typer.Option(help="Interview id and file name (default: the date and time, e.g. 2026-03-14-101500).")] = None,
-    device: Annotated[Optional[str], typer.Option(help="Input device: its number or part of its name (default: the system's default microphone).")] = None,
-    list_devices: Annotated[bool, typer.Option("--list-devices", help="List the input devices and exit.")] = False,
-    seconds: Annotated[Optional[float], typer.Option(min=0.5, help="Stop after this many seconds (default: at Ctrl-C).")] = None,
-    transcribe: Annotated[bool, typer.Option("--transcribe/--no-transcribe", help="Transcribe and import the recording when it ends.")] = True,
-    respondent: Annotated[Optional[str], typer.Option(help="The respondent's name.")] = None,
-    interviewer: Annotated[Optional[str], typer.Option(help="The interviewer's name.")] = None,
-    company: Annotated[Optional[str], typer.Option(help="The respondent's company.")] = None,
-    segment: Annotated[Optional[List[str]], typer.Option("--segment", "-s", help="Codebook segment slug; repeat for several.")] = None,
-    language: Annotated[str, typer.Option(help="Spoken language: ru, en or auto (detected per stretch of speech).")] = "auto",
+    name: Annotated[Optional[str], typer.Option(help=N_("Interview id and file name (default: the date and time, e.g. 2026-03-14-101500)."))] = None,
+    device: Annotated[Optional[str], typer.Option(help=N_("Input device: its number or part of its name (default: the system's default microphone)."))] = None,
+    list_devices: Annotated[bool, typer.Option("--list-devices", help=N_("List the input devices and exit."))] = False,
+    seconds: Annotated[Optional[float], typer.Option(min=0.5, help=N_("Stop after this many seconds (default: at Ctrl-C)."))] = None,
+    transcribe: Annotated[bool, typer.Option("--transcribe/--no-transcribe", help=N_("Transcribe and import the recording when it ends."))] = True,
+    respondent: Annotated[Optional[str], typer.Option(help=N_("The respondent's name."))] = None,
+    interviewer: Annotated[Optional[str], typer.Option(help=N_("The interviewer's name."))] = None,
+    company: Annotated[Optional[str], typer.Option(help=N_("The respondent's company."))] = None,
+    segment: Annotated[Optional[List[str]], typer.Option("--segment", "-s", help=N_("Codebook segment slug; repeat for several."))] = None,
+    language: Annotated[str, typer.Option(help=N_("Spoken language: ru, en or auto (detected per stretch of speech)."))] = "auto",
     base: BaseOpt = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,

@@ -8,10 +8,10 @@ from typing import Annotated, Optional
 import typer
 
 from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, errors, out, print_json
-from custdev.i18n import NP_, translator
+from custdev.i18n import N_, NP_, translator
 
 export_app = typer.Typer(
-    help="Hand the base to other tools: REFI-QDA projects and codebooks (QualCoder, NVivo, ATLAS.ti, MAXQDA), spreadsheets.",
+    help=N_("Hand the base to other tools: REFI-QDA projects and codebooks (QualCoder, NVivo, ATLAS.ti, MAXQDA), spreadsheets."),
     no_args_is_help=True,
 )
 app.add_typer(export_app, name="export")
@@ -31,7 +31,7 @@ def _counts(tr, *items: tuple[tuple[str, str], int]) -> str:
 
 @export_app.command("qdpx")
 def export_qdpx(
-    file: Annotated[Path, typer.Argument(help="The project file to write (e.g. research.qdpx); replaced if it exists.", show_default=False)],
+    file: Annotated[Path, typer.Argument(help=N_("The project file to write (e.g. research.qdpx); replaced if it exists."), show_default=False)],
     base: BaseOpt = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -54,7 +54,7 @@ def export_qdpx(
 
 @export_app.command("qdc")
 def export_qdc(
-    file: Annotated[Path, typer.Argument(help="The codebook file to write (e.g. codebook.qdc); replaced if it exists.", show_default=False)],
+    file: Annotated[Path, typer.Argument(help=N_("The codebook file to write (e.g. codebook.qdc); replaced if it exists."), show_default=False)],
     base: BaseOpt = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -72,13 +72,13 @@ def export_qdc(
 
 @export_app.command("quotes")
 def export_quotes(
-    file: Annotated[Path, typer.Argument(help="The spreadsheet to write (quotes.csv or quotes.xlsx); replaced if it exists.", show_default=False)],
-    format_: Annotated[Optional[str], typer.Option("--format", "-f", help="csv or xlsx (default: from the file name).")] = None,
-    site_url: Annotated[str, typer.Option(help="Where stakeholders open the research site; each row links to its quote there.")] = "http://127.0.0.1:8001",
-    segment: Annotated[Optional[str], typer.Option("--segment", "-s", help="Only quotes from interviews of this segment (slug).")] = None,
-    pain: Annotated[Optional[str], typer.Option(help="Only quotes coded with this pain (slug).")] = None,
-    delimiter: Annotated[Optional[str], typer.Option(help="CSV field separator (default: ';' for a Russian base, as Excel expects there; ',' otherwise).")] = None,
-    build: Annotated[bool, typer.Option("--build/--no-build", help="Bring custdev.db up to date first.")] = True,
+    file: Annotated[Path, typer.Argument(help=N_("The spreadsheet to write (quotes.csv or quotes.xlsx); replaced if it exists."), show_default=False)],
+    format_: Annotated[Optional[str], typer.Option("--format", "-f", help=N_("csv or xlsx (default: from the file name)."))] = None,
+    site_url: Annotated[str, typer.Option(help=N_("Where stakeholders open the research site; each row links to its quote there."))] = "http://127.0.0.1:8001",
+    segment: Annotated[Optional[str], typer.Option("--segment", "-s", help=N_("Only quotes from interviews of this segment (slug)."))] = None,
+    pain: Annotated[Optional[str], typer.Option(help=N_("Only quotes coded with this pain (slug)."))] = None,
+    delimiter: Annotated[Optional[str], typer.Option(help=N_("CSV field separator (default: ';' for a Russian base, as Excel expects there; ',' otherwise)."))] = None,
+    build: Annotated[bool, typer.Option("--build/--no-build", help=N_("Bring custdev.db up to date first."))] = True,
     base: BaseOpt = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -91,7 +91,7 @@ def export_quotes(
     from custdev.interchange.quotes import export_quotes as run
 
     if delimiter is not None and len(delimiter) != 1:
-        raise typer.BadParameter("one character, such as ; or ,", param_hint="--delimiter")
+        raise typer.BadParameter(N_("one character, such as ; or ,"), param_hint="--delimiter")
     with errors():
         b = load_base(base)
         if build:

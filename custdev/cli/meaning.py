@@ -23,11 +23,11 @@ def _open(base):
 
 @app.command()
 def suggest(
-    interview: Annotated[Optional[str], typer.Argument(help="Only this interview (its id); default: every interview.", show_default=False)] = None,
+    interview: Annotated[Optional[str], typer.Argument(help=N_("Only this interview (its id); default: every interview."), show_default=False)] = None,
     base: BaseOpt = None,
-    apply: Annotated[bool, typer.Option("--apply", help="Review each suggestion (accept, reject, skip) and write the accepted codes into the markdown.")] = False,
-    min_score: Annotated[float, typer.Option(help="Suggest a pain from this score on (tags need 0.15 more).")] = 0.35,
-    evaluate: Annotated[bool, typer.Option("--evaluate", help="Measure suggestions leave-one-interview-out on the base's coded turns, against a BM25 baseline over the pains' titles and descriptions.")] = False,
+    apply: Annotated[bool, typer.Option("--apply", help=N_("Review each suggestion (accept, reject, skip) and write the accepted codes into the markdown."))] = False,
+    min_score: Annotated[float, typer.Option(help=N_("Suggest a pain from this score on (tags need 0.15 more)."))] = 0.35,
+    evaluate: Annotated[bool, typer.Option("--evaluate", help=N_("Measure suggestions leave-one-interview-out on the base's coded turns, against a BM25 baseline over the pains' titles and descriptions."))] = False,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -147,11 +147,11 @@ def _review(b, db, turns, quiet: bool) -> None:
 @app.command()
 def clusters(
     base: BaseOpt = None,
-    min_interviews: Annotated[int, typer.Option(help="Keep themes that span at least this many interviews.")] = 2,
-    limit: Annotated[int, typer.Option(help="Show at most this many themes.")] = 20,
-    to_pain: Annotated[Optional[int], typer.Option("--to-pain", help="Add theme N (as numbered by this command) to the codebook as a new pain; needs --slug and --title.", show_default=False)] = None,
-    slug: Annotated[Optional[str], typer.Option(help="Slug of the new pain (with --to-pain).", show_default=False)] = None,
-    title: Annotated[Optional[str], typer.Option(help="Title of the new pain (with --to-pain).", show_default=False)] = None,
+    min_interviews: Annotated[int, typer.Option(help=N_("Keep themes that span at least this many interviews."))] = 2,
+    limit: Annotated[int, typer.Option(help=N_("Show at most this many themes."))] = 20,
+    to_pain: Annotated[Optional[int], typer.Option("--to-pain", help=N_("Add theme N (as numbered by this command) to the codebook as a new pain; needs --slug and --title."), show_default=False)] = None,
+    slug: Annotated[Optional[str], typer.Option(help=N_("Slug of the new pain (with --to-pain)."), show_default=False)] = None,
+    title: Annotated[Optional[str], typer.Option(help=N_("Title of the new pain (with --to-pain)."), show_default=False)] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Group uncoded respondent turns into themes (candidate pains), with central quotes and interview span."""

@@ -23,7 +23,7 @@ _LINES = {
 @app.command()
 def purge(
     base: BaseOpt = None,
-    yes: Annotated[bool, typer.Option("--yes", help="Really delete (without it, only show what would go).")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help=N_("Really delete (without it, only show what would go)."))] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Delete recordings past retain_audio_until and everything of respondents with consent: withdrawn (a dry run unless --yes)."""

@@ -48,14 +48,14 @@ def _build_first(base, quiet: bool) -> None:
 @app.command()
 def serve(
     base: BaseOpt = None,
-    host: Annotated[str, typer.Option(help="Address to listen on: 127.0.0.1 is this computer only; 0.0.0.0 is every network interface (only when you mean it).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on; 0 picks any free port.", min=0, max=65535)] = 8001,
-    share: Annotated[bool, typer.Option("--share", help="Password-protect every page (JSON included) and turn off arbitrary SQL. Also on with \\[site] share = true in custdev.toml.")] = False,
-    set_password: Annotated[bool, typer.Option("--set-password", help="Ask for the site password and store its hash in the base's git-ignored .custdev/site_password (signs everyone out); the password never goes on the command line.")] = False,
-    open_browser: Annotated[Optional[bool], typer.Option("--open/--no-open", help="Open the site in a web browser (default: when run from a terminal).")] = None,
-    build: Annotated[bool, typer.Option("--build/--no-build", help="Bring custdev.db up to date before serving.")] = True,
-    workers: Annotated[Optional[int], typer.Option(help="Server processes (default: one per CPU, at most 4).", min=1, max=32)] = None,
-    language: Annotated[Optional[str], typer.Option("--language", help="Language of the site's labels: en or ru (default: the base's language). A viewer can switch with ?_lang=en or ?_lang=ru.", show_default=False)] = None,
+    host: Annotated[str, typer.Option(help=N_("Address to listen on: 127.0.0.1 is this computer only; 0.0.0.0 is every network interface (only when you mean it)."))] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help=N_("Port to listen on; 0 picks any free port."), min=0, max=65535)] = 8001,
+    share: Annotated[bool, typer.Option("--share", help=N_("Password-protect every page (JSON included) and turn off arbitrary SQL. Also on with \\[site] share = true in custdev.toml."))] = False,
+    set_password: Annotated[bool, typer.Option("--set-password", help=N_("Ask for the site password and store its hash in the base's git-ignored .custdev/site_password (signs everyone out); the password never goes on the command line."))] = False,
+    open_browser: Annotated[Optional[bool], typer.Option("--open/--no-open", help=N_("Open the site in a web browser (default: when run from a terminal)."))] = None,
+    build: Annotated[bool, typer.Option("--build/--no-build", help=N_("Bring custdev.db up to date before serving."))] = True,
+    workers: Annotated[Optional[int], typer.Option(help=N_("Server processes (default: one per CPU, at most 4)."), min=1, max=32)] = None,
+    language: Annotated[Optional[str], typer.Option("--language", help=N_("Language of the site's labels: en or ru (default: the base's language). A viewer can switch with ?_lang=en or ?_lang=ru."), show_default=False)] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Browse, search and play the research base in a web browser (Datasette), on this computer or shared with a password."""
@@ -112,11 +112,11 @@ def serve(
 
 @app.command()
 def publish(
-    directory: Annotated[Path, typer.Argument(help="Folder to write the copy to (created if missing); serve it with 'custdev serve --base DIR'.")],
+    directory: Annotated[Path, typer.Argument(help=N_("Folder to write the copy to (created if missing); serve it with 'custdev serve --base DIR'."))],
     base: BaseOpt = None,
-    redact: Annotated[bool, typer.Option("--redact/--no-redact", help="Replace people (known ones in every form, third parties found by NER), companies, contact details and identity numbers; drop recordings; refuse on any leak.")] = True,
-    build: Annotated[bool, typer.Option("--build/--no-build", help="Bring custdev.db up to date first.")] = True,
-    include_unconsented: Annotated[bool, typer.Option("--include-unconsented", help="Also include interviews without 'consent: publish' (never withdrawn ones); said in the output.")] = False,
+    redact: Annotated[bool, typer.Option("--redact/--no-redact", help=N_("Replace people (known ones in every form, third parties found by NER), companies, contact details and identity numbers; drop recordings; refuse on any leak."))] = True,
+    build: Annotated[bool, typer.Option("--build/--no-build", help=N_("Bring custdev.db up to date first."))] = True,
+    include_unconsented: Annotated[bool, typer.Option("--include-unconsented", help=N_("Also include interviews without 'consent: publish' (never withdrawn ones); said in the output."))] = False,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
