@@ -220,3 +220,22 @@ def test_error_pages_of_a_russian_base_are_russian(site, ru_base):
 
     english = get(make_datasette(load_base(ru_base), language="en"), "/custdev/nosuchtable").text
     assert "Error 404" in english and "Table not found" in english and '<html lang="en">' in english
+
+
+def test_error_pages_follow_the_viewers_language(site, ru_base):
+    """Seen: an English viewer (?_lang=en, or the cookie it leaves) of a Russian base got «Ошибка 404 / Таблица не
+    найдена», a Russian viewer of an English site "Error 404": Datasette renders error pages without the request."""
+    english = get(site, "/custdev/nosuchtable?_lang=en")
+    assert english.status_code == 404 and "Error 404" in english.text and "Table not found" in english.text
+    assert '<html lang="en">' in english.text and "Ошибка" not in english.text
+    assert english.cookies.get("custdev_lang") == "en"
+    remembered = get(site, "/custdev/quotes/999", cookies={"custdev_lang": "en"}).text
+    assert "Error 404" in remembered and "Record not found" in remembered
+    assert "Ошибка 404" in get(site, "/custdev/nosuchtable").text  # the next viewer without a choice: the base's
+    from custdev.site import make_datasette
+
+    english_site = make_datasette(load_base(ru_base), language="en")
+    russian = get(english_site, "/custdev/nosuchtable?_lang=ru").text
+    assert "Ошибка 404" in russian and "Таблица не найдена" in russian and '<html lang="ru">' in russian
+    assert "Ошибка 404" in get(english_site, "/custdev/nosuchtable", cookies={"custdev_lang": "ru"}).text
+    assert "Error 404" in get(english_site, "/custdev/nosuchtable").text

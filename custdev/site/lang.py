@@ -1,13 +1,16 @@
 """The site's language per viewer, and the message catalogs in its templates (Jinja's i18n extension).
 
 The language of a page: ``?_lang=`` (remembered in a cookie, so the next pages follow), else the cookie, else
-``custdev serve --language``, else the base's ``language``. Templates use ``{{ _("…") }}``, ``{% trans %}`` and
+``custdev serve --language``, else the base's ``language``. Error pages too: Datasette renders them without the
+request, so :func:`remember_language` keeps the viewer's choice for the duration of each request. Templates use ``{{ _("…") }}``, ``{% trans %}`` and
 ``ngettext`` from the same gettext catalogs as the CLI and the report (custdev/i18n.py).
 """
 
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
+from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qs
 
 from jinja2 import pass_context
@@ -17,6 +20,11 @@ from custdev.i18n import LANGUAGES, N_, decimal, is_language, translator
 from custdev.site.common import site_options
 from custdev.site.labels import COLUMN_LABELS, TABLE_LABELS
 from custdev.site.settings import LANG_ARG, LANG_COOKIE
+
+
+# The viewer's choice (?_lang=, else the cookie) while a request is answered: for what Datasette renders without the
+# request (its error pages).
+_VIEWER_LANGUAGE: ContextVar[str | None] = ContextVar("custdev_viewer_language", default=None)
 
 
 def request_language(datasette, request) -> str:
@@ -32,8 +40,10 @@ def install(env, datasette) -> None:
     env.add_extension("jinja2.ext.i18n")
 
     def language(ctx) -> str:
-        value = ctx.get("custdev_lang")
-        return value if is_language(value) else site_options(datasette).language
+        for value in (ctx.get("custdev_lang"), _VIEWER_LANGUAGE.get()):
+            if is_language(value):
+                return value
+        return site_options(datasette).language
 
     @pass_context
     def gettext(ctx, message):
@@ -89,28 +99,52 @@ def install(env, datasette) -> None:
         return error_message(language(ctx), message)
 
     env.globals["custdev_error"] = error
-    # The page's language for <html lang>: error pages have no viewer context (Datasette renders them bare), so
-    # they follow the site's language.
+    # The page's language for <html lang> (an error page's too: the viewer's, see remember_language).
     env.globals["custdev_page_language"] = pass_context(language)
 
 
+def _scope_language(scope) -> tuple[str | None, bool]:
+    """The viewer's language a request asks for (``?_lang=``, else the language cookie) and whether it came from
+    ``?_lang=`` (then the response sets the cookie)."""
+    query = scope.get("query_string", b"")
+    if b"_lang=" in query:
+        values = parse_qs(query.decode("latin-1")).get(LANG_ARG, [])
+        if values and is_language(values[-1]):
+            return values[-1], True
+    for name, value in scope.get("headers", ()):
+        if name == b"cookie" and LANG_COOKIE.encode() in value:
+            try:
+                morsel = SimpleCookie(value.decode("latin-1")).get(LANG_COOKIE)
+            except CookieError:
+                return None, False
+            return (morsel.value, False) if morsel is not None and is_language(morsel.value) else (None, False)
+    return None, False
+
+
 def remember_language(app):
-    """ASGI wrapper: a valid ``?_lang=`` sets the viewer's language cookie on the response."""
+    """ASGI wrapper: a valid ``?_lang=`` sets the viewer's language cookie on the response; the viewer's language
+    (that, else the cookie) holds while the request is answered, for the pages Datasette renders without it."""
 
     async def wrapped(scope, receive, send):
-        if scope.get("type") != "http" or b"_lang=" not in scope.get("query_string", b""):
+        if scope.get("type") != "http":
             return await app(scope, receive, send)
-        values = parse_qs(scope["query_string"].decode("latin-1")).get(LANG_ARG, [])
-        if not values or not is_language(values[-1]):
+        language, asked = _scope_language(scope)
+        if language is None:
             return await app(scope, receive, send)
-        cookie = f"{LANG_COOKIE}={values[-1]}; Path=/; Max-Age=31536000; SameSite=Lax".encode()
+        token = _VIEWER_LANGUAGE.set(language)
+        try:
+            if not asked:
+                return await app(scope, receive, send)
+            cookie = f"{LANG_COOKIE}={language}; Path=/; Max-Age=31536000; SameSite=Lax".encode()
 
-        async def send_with_cookie(message):
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie)]}
-            await send(message)
+            async def send_with_cookie(message):
+                if message["type"] == "http.response.start":
+                    message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie)]}
+                await send(message)
 
-        return await app(scope, receive, send_with_cookie)
+            return await app(scope, receive, send_with_cookie)
+        finally:
+            _VIEWER_LANGUAGE.reset(token)
 
     return wrapped
 
