@@ -169,3 +169,72 @@ def test_search_page_counts_facets_of_a_base_with_text_that_is_not_utf8(base):
             conn.execute("update quotes set interview_id = ? where id = ?", [interview, qid])
     assert page.status_code == 200
     assert 'data-facet="segment"' in page.text and 'data-facet="interview"' in page.text
+
+
+# The search page's hit list as _custdev_search_results.html wrote it with a Jinja loop (before
+# custdev.site.queries.search_hits_html): the reference the Python version must match byte for byte.
+HITS_LOOP = """{%- set label_quote, label_turn, label_interviewer, label_respondent = _("Quote"), _("Turn"), _("interviewer"), _("respondent") %}
+    {%- set interviews_url, quotes_url = urls.table(database, "interviews")|string ~ "/", urls.table(database, "quotes")|string ~ "/" %}
+    <ol class="cd-hits">
+      {% for row in hits %}
+      {%- set interview_url = interviews_url ~ row["interview_id"]|custdev_pk %}
+      <li class="cd-hit cd-hit-{{ row["kind"] }}">
+        <div class="cd-hit-meta">
+          <span class="cd-badge cd-badge-{{ row["kind"] }}">{% if row["kind"] == "quote" %}{{ label_quote }}{% else %}{{ label_turn }}{% endif %}</span>
+          <span class="cd-speaker role-{{ row["speaker_role"] }}">{{ row["speaker"] }}</span>
+          <span class="cd-muted">{% if row["speaker_role"] == "interviewer" %}{{ label_interviewer }}{% elif row["speaker_role"] == "respondent" %}{{ label_respondent }}{% else %}{{ row["speaker_role"] }}{% endif %}</span>
+          {% if row["start_s"] is not none %}<span class="cd-time-label">{{ row["start_s"]|custdev_time }}</span>{% endif %}
+          {% if row["meaning_only"] %}<span class="cd-badge cd-badge-meaning" title="{{ _("None of the words match: close in meaning (sentence embeddings), in any language") }}">{{ _("close in meaning") }}</span>{% endif %}
+        </div>
+        <p class="cd-snippet">
+          {% if row["kind"] == "quote" %}<a href="{{ quotes_url ~ row["quote_id"]|custdev_pk }}">{% else %}<a href="{{ interview_url }}#turn-{{ row["utterance_id"] }}">{% endif %}{{ row["text"]|custdev_highlight(s.q) }}</a>
+        </p>
+        {% if row["unsure"] %}{% set doubt = row["unsure"]|custdev_unsure %}{% if doubt %}<p class="cd-unsure cd-unsure-small" role="note">⚠ {{ _("Rests on uncertain words:") }} {% for w in doubt %}<q class="cd-unsure-word">{{ w }}</q>{% if not loop.last %}, {% endif %}{% endfor %}</p>{% endif %}{% endif %}
+        <p class="cd-hit-source"><a href="{{ interview_url }}">{{ row["interview_title"] or row["interview_id"] }}</a></p>
+      </li>
+      {% endfor %}
+    </ol>"""
+
+
+def hit_list(page: str) -> str:
+    return page[page.index('\n    <ol class="cd-hits">'):page.index("</ol>") + 5]
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_search_page_hits_are_those_of_the_template_loop(ds, lang):
+    """The search page writes its hits in Python (custdev.site.queries.search_hits_html): the same HTML as the
+    template's loop wrote, for the base's hits and for hits with every branch (quotes and turns, roles, no time,
+    meaning-only hits, uncertain words, markup characters, ids that need encoding)."""
+    asyncio.run(ds.invoke_startup())  # the plugin's filters and globals
+    sync = ds.jinja_env.overlay()
+    sync.is_async = False
+    loop = sync.from_string(HITS_LOOP)
+    calls = sync.from_string('{%- set label_quote, label_turn, label_interviewer, label_respondent = _("Quote"), _("Turn"), '
+                             '_("interviewer"), _("respondent") %}' + HITS_LOOP[HITS_LOOP.index("\n    {%- set interviews_url"):
+                                                                                   HITS_LOOP.index("<ol")]
+                             + '<ol class="cd-hits">\n      {{ custdev_search_hits(hits, s.q, interviews_url, quotes_url, '
+                             '{"quote": label_quote, "turn": label_turn, "interviewer": label_interviewer, "respondent": '
+                             'label_respondent, "meaning_title": _("None of the words match: close in meaning (sentence '
+                             'embeddings), in any language"), "meaning": _("close in meaning"), "unsure": _("Rests on '
+                             'uncertain words:")}) }}\n    </ol>')
+    context = {"urls": ds.urls, "database": "custdev", "custdev_lang": lang}
+    for q in ("invoice", "оплаты", "excel"):
+        path = f"/custdev/search?q={q}&_lang={lang}"
+        page = asyncio.run(ds.client.get(path)).text
+        hits = asyncio.run(ds.client.get(f"/custdev/search.json?q={q}&_shape=objects")).json()["rows"]
+        assert hits and hit_list(page) == loop.render(hits=hits, s={"q": q}, **context), path
+    odd = [
+        {"kind": "quote", "quote_id": "q/1 ~x", "utterance_id": 7, "interview_id": "a&b <c>", "interview_title": None,
+         "speaker": 'Tom "T" O\'Neil', "speaker_role": "respondent", "start_s": 3725.4, "text": "<b>invoice</b> & co",
+         "unsure": '["счёт", "<x>"]'},
+        {"kind": "utterance", "quote_id": None, "utterance_id": 8, "interview_id": "i-1", "interview_title": "Title & more",
+         "speaker": "Interviewer", "speaker_role": "interviewer", "start_s": None, "text": "Which invoice?", "unsure": "[]"},
+        {"kind": "utterance", "quote_id": None, "utterance_id": 9, "interview_id": "i-1", "interview_title": "T",
+         "speaker": None, "speaker_role": None, "start_s": 0, "text": "", "unsure": "not json"},
+        {"kind": "quote", "quote_id": 12, "utterance_id": None, "interview_id": "i-2", "interview_title": "T2",
+         "speaker": "Anna", "speaker_role": "other", "start_s": 61, "text": "close in meaning", "cos": 0.4,
+         "meaning_only": True},
+    ]
+    expected = loop.render(hits=odd, s={"q": "invoice"}, **context)
+    assert calls.render(hits=odd, s={"q": "invoice"}, **context) == expected
+    assert "cd-badge-meaning" in expected and "cd-unsure-word" in expected and "&lt;b&gt;" in expected

@@ -28,7 +28,7 @@ from custdev.site.pages import (
 )
 from custdev.site.cells import install as install_cells
 from custdev.site.cells import table_rows_html
-from custdev.site.queries import search_results_renderer
+from custdev.site.queries import search_hits_html, search_results_renderer
 from custdev.site.searchsql import highlight_html, load_base_lemmas, site_fts_query, snippet_sql
 from custdev.site.settings import DB_NAME, STATIC_DIR, STATIC_PREFIX, TEMPLATES_DIR
 
@@ -76,6 +76,7 @@ def prepare_jinja2_environment(env, datasette):
     # every request (a search page: about 20 stats). A changed --template-dir shows after a restart.
     env.auto_reload = False
     env.globals["custdev_table_rows"] = table_rows_html
+    env.globals["custdev_search_hits"] = search_hits_html
     env.filters["custdev_time"] = format_time
     env.filters["custdev_highlight"] = highlight_html
     env.filters["custdev_pk"] = row_pk
