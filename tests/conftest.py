@@ -18,6 +18,12 @@ REPO = Path(__file__).resolve().parent.parent
 # before the autouse fixture below runs); tests of meaning turn them on (tests/test_meaning.py).
 os.environ["CUSTDEV_EMBEDDINGS"] = "off"
 
+# With no base at hand the command line speaks the user's locale (custdev.cli.lang): the tests run in a neutral one,
+# so that they read the same on a machine set up in Russian; tests of the locale set their own.
+for _name in ("LANGUAGE", "LC_MESSAGES"):
+    os.environ.pop(_name, None)
+os.environ["LC_ALL"] = os.environ["LANG"] = "C.UTF-8"
+
 
 @pytest.fixture(scope="session")
 def model_cache(tmp_path_factory) -> Path:
