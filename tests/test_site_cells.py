@@ -111,7 +111,9 @@ def test_table_pages_are_those_of_datasettes_own_cells(ds):
     assert "системная" in ours["/custdev/pain_prevalence"]  # the verdicts in the base's language
     odd = ours["/custdev/cells_check"]
     assert "&lt;b&gt;Tom &amp; &#34;Jerry&#34;&lt;/b&gt; it&#39;s" in odd
-    assert '<a class="blob-download" href="/custdev/cells_check/1.blob?_blob_column=data">&lt;Binary:&nbsp;3&nbsp;bytes&gt;</a>' in odd
+    # a blob: Datasette's link, its words in the page's language (custdev.site.lang.blob_cell)
+    assert '<a class="blob-download" href="/custdev/cells_check/1.blob?_blob_column=data">&lt;Двоичные&nbsp;данные:&nbsp;3&nbsp;байта&gt;</a>' in odd
+    assert '<a class="blob-download" href="/custdev/cells_check/1.blob?_blob_column=data">&lt;Binary:&nbsp;3&nbsp;bytes&gt;</a>' in ours["/custdev/cells_check?_lang=en"]
     assert '<a href="https://example.com/a?b=1&amp;c=&lt;2&gt;">https://example.com/a?b=1&amp;c=&lt;2&gt;</a>' in odd
     assert '<a href="http://example.com/lead">http://example.com/lead</a>' in odd
     assert '<td class="col-note type-none">&nbsp;</td>' in odd and '<td class="col-note type-str">&nbsp;</td>' in odd

@@ -239,3 +239,23 @@ def test_error_pages_follow_the_viewers_language(site, ru_base):
     assert "Ошибка 404" in russian and "Таблица не найдена" in russian and '<html lang="ru">' in russian
     assert "Ошибка 404" in get(english_site, "/custdev/nosuchtable", cookies={"custdev_lang": "ru"}).text
     assert "Error 404" in get(english_site, "/custdev/nosuchtable").text
+
+
+def test_a_binary_cell_reads_in_the_viewers_language(site, ru_base):
+    """Seen: "<Binary: 1,024 bytes>" in the vector column of «Векторы смысла» (embeddings) on a Russian base."""
+    conn = sqlite3.connect(ru_base / "custdev.db")
+    interview = conn.execute("SELECT id FROM interviews LIMIT 1").fetchone()[0]
+    with conn:  # a vector of its own: a base built without the meaning model has none
+        conn.execute("INSERT INTO embeddings VALUES ('quote', -1, 0, ?, 'test', ?)", [interview, bytes(1024)])
+    try:
+        for path in ("/custdev/embeddings?item_id=-1", "/custdev/embeddings/quote,-1,0"):
+            page = get(site, path).text
+            assert ('title="1,0 КБ">&lt;Двоичные&nbsp;данные:&nbsp;1\xa0024&nbsp;байта&gt;</a>' in page and "Binary" not in page), path
+            english = get(site, path + ("&" if "?" in path else "?") + "_lang=en").text
+            assert 'title="1.0 KB">&lt;Binary:&nbsp;1,024&nbsp;bytes&gt;</a>' in english, path  # Datasette's own words
+        link = re.search(r'<a class="blob-download" href="([^"]+)"', page).group(1)
+        assert get(site, html.unescape(link)).content == bytes(1024)
+    finally:
+        with conn:
+            conn.execute("DELETE FROM embeddings WHERE item_id = -1")
+        conn.close()

@@ -14,9 +14,9 @@ from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qs
 
 from jinja2 import pass_context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from custdev.i18n import LANGUAGES, N_, decimal, is_language, translator
+from custdev.i18n import LANGUAGES, N_, NP_, decimal, is_language, translator
 from custdev.site.common import site_options
 from custdev.site.labels import COLUMN_LABELS, TABLE_LABELS
 from custdev.site.settings import LANG_ARG, LANG_COOKIE
@@ -33,6 +33,34 @@ def request_language(datasette, request) -> str:
             if is_language(value):
                 return value
     return site_options(datasette).language
+
+
+def viewer_language(datasette) -> str:
+    """The language of the page being answered, for code Datasette calls without the request (``render_cell``):
+    the viewer's ``?_lang=``/cookie (:func:`remember_language`), else the site's."""
+    value = _VIEWER_LANGUAGE.get()
+    return value if is_language(value) else site_options(datasette).language
+
+
+# A binary cell (embeddings.vector) as Datasette 0.65 shows it, in the page's language: <Двоичные данные: 1 024 байта>.
+BLOB_LABEL = NP_("<Binary: {n} byte>", "<Binary: {n} bytes>")
+BYTE_UNITS = {"KB": N_("KB"), "MB": N_("MB"), "GB": N_("GB"), "TB": N_("TB")}
+
+
+async def blob_cell(datasette, database: str, table: str, row, column: str, value: bytes) -> Markup:
+    """Datasette's download link of a binary cell of a table or row page (``render_cell``'s answer for one), its
+    label and size in the viewer's language. (A SQL query's blob link needs the request: Datasette's own there.)"""
+    from datasette.utils import format_bytes, path_from_row_pks
+
+    language = viewer_language(datasette)
+    tr = translator(language)
+    n = len(value)
+    label = tr.ngettext(*BLOB_LABEL, n).format(n=decimal(n, language, 0))
+    size, unit = format_bytes(n).split(" ")
+    title = "" if unit == "bytes" else f' title="{escape(decimal(float(size), language, 1, fixed=True) + " " + tr.gettext(BYTE_UNITS[unit]))}"'
+    pks = await datasette.get_database(database).primary_keys(table)
+    href = datasette.urls.row_blob(database, table, path_from_row_pks(row, pks, not pks), column)
+    return Markup(f'<a class="blob-download" href="{escape(href)}"{title}>{str(escape(label)).replace(" ", "&nbsp;")}</a>')
 
 
 def install(env, datasette) -> None:
