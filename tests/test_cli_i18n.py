@@ -133,3 +133,16 @@ def test_which_language_the_command_line_speaks(bases, tmp_path, monkeypatch):
     # custdev's own error line follows the same rule
     result = runner.invoke(app, ["build"], env={**ENV, "LANG": "ru_RU.UTF-8"})
     assert result.exit_code == 1 and result.stderr.startswith("Ошибка: ") and "не база custdev" in result.stderr, result.stderr
+
+
+def test_the_site_password_is_asked_in_the_language_of_the_base(bases):
+    """Seen: serve --set-password asked "Site password" / "Repeat for confirmation" and said "Error: The two entered
+    values do not match." (and "Aborted." on Ctrl-D) in English in a Russian base."""
+    env = {**ENV, "CUSTDEV_BASE": str(bases["ru"])}
+    result = runner.invoke(app, ["serve", "--set-password"], input="раз-два-три\nчетыре\nраз-два-три\nраз-два-три\n", env=env)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("Пароль сайта: ") == 2 and result.stdout.count("Повторите для подтверждения: ") == 2
+    assert result.stderr.splitlines() == ["Ошибка: пароли не совпадают; введите их ещё раз"]
+    assert "Хеш пароля сохранён в " in result.stdout and (bases["ru"] / ".custdev" / "site_password").exists()
+    aborted = runner.invoke(app, ["serve", "--set-password"], input="", env=env)
+    assert aborted.exit_code == 1 and aborted.stderr.strip().endswith("Прервано."), aborted.output

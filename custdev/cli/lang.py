@@ -26,6 +26,7 @@ from typer._click import exceptions as click_errors
 from typer._click.core import Command, Context
 from typer._click.formatting import HelpFormatter
 from typer.core import TyperGroup
+from typer.exceptions import Abort
 
 from custdev.i18n import DEFAULT_LANGUAGE, N_, NP_, is_language, translator
 
@@ -291,6 +292,11 @@ def localized_error(exc: click_errors.ClickException, tr) -> click_errors.ClickE
 def _localized_errors() -> Iterator[None]:
     try:
         yield
+    except Abort:  # a prompt given Ctrl-D: typer prints "Aborted." (rich_utils.ABORTED_TEXT)
+        language = _LANGUAGE.get() or DEFAULT_LANGUAGE
+        if language != DEFAULT_LANGUAGE:
+            _rich_strings(translator(language))
+        raise
     except click_errors.ClickException as exc:
         language = _LANGUAGE.get() or DEFAULT_LANGUAGE
         if language == DEFAULT_LANGUAGE:

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, errors, out, print_json, warning_line
+from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, error_line, errors, out, print_json, warning_line
 from custdev.errors import Message
 from custdev.i18n import N_
 
@@ -45,6 +45,15 @@ def _build_first(base, quiet: bool) -> None:
             built=result.built, removed=result.removed, total=result.total, db=base.db_path.name), markup=False)
 
 
+def _new_password(tr) -> str:
+    """The site password, typed twice (hidden), asked in the base's language (typer's own confirmation speaks English)."""
+    while True:
+        password = typer.prompt(tr.gettext("Site password"), hide_input=True)
+        if typer.prompt(tr.gettext("Repeat for confirmation"), hide_input=True) == password:
+            return password
+        error_line(N_("the two passwords differ; type them again"), tr.language)
+
+
 @app.command()
 def serve(
     base: BaseOpt = None,
@@ -66,11 +75,11 @@ def serve(
     with errors():
         b = load_base(base)
         if set_password:
-            password = typer.prompt("Site password", hide_input=True, confirmation_prompt=True)
-            path = site.set_password(b, password)
             from custdev.i18n import translator
 
             tr = translator(b.config.language)
+            password = _new_password(tr)
+            path = site.set_password(b, password)
             out.print(tr.gettext("Stored the password hash in {path}; earlier logins no longer work.").format(path=path), markup=False)
             if not share:
                 out.print(tr.gettext("Start the shared site with: {command}").format(command="custdev serve --share"), markup=False)
