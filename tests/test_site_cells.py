@@ -44,6 +44,8 @@ PAGES = [
     "/custdev/cells_check?_sort_desc=n&_size=3",
     "/custdev/cells_check?note__isnull=1",
     "/custdev/cells_check?_lang=en",
+    "/custdev/cells_keys",
+    "/custdev/cells_keys?_sort_desc=note",
 ]
 
 
@@ -59,15 +61,17 @@ def ds(tmp_path_factory):
     toml.write_text(re.sub(r'(?m)^language = "en"', 'language = "ru"', toml.read_text(encoding="utf-8")), encoding="utf-8")
     assert build_base(root).failed == 0
     with sqlite3.connect(root / "custdev.db") as conn:  # a rowid table of odd cells, one of them an interview link
+        conn.execute("create table cells_keys (id text primary key, note text)")  # keys to encode, labels to expand
+        conn.executemany("insert into cells_keys values (?, ?)", [("a/b c", "<a & b>"), ("ключ~1.x", ""), ("plain_key-1", "P")])
         conn.execute("create table cells_check (note text, n real, data blob, url text, "
-                     "interview_id text references interviews(id))")
+                     "interview_id text references interviews(id), key_ref text references cells_keys(id))")
         interview = conn.execute("select id from interviews order by id limit 1").fetchone()[0]
-        conn.executemany("insert into cells_check values (?, ?, ?, ?, ?)", [
-            ("<b>Tom & \"Jerry\"</b> it's", 1.5, b"\x00\x01\x02", "https://example.com/a?b=1&c=<2>", interview),
-            (None, None, None, None, None),
-            ("", 0, b"\x00", " http://example.com/lead ", "no-such-interview"),
-            ("Ё" * 2100, -2, b"x" * 5000, "https://example.com/" + "x" * 2100, interview),
-            ("http://not a url", 3, b"", "ftp://example.com", None),
+        conn.executemany("insert into cells_check values (?, ?, ?, ?, ?, ?)", [
+            ("<b>Tom & \"Jerry\"</b> it's", 1.5, b"\x00\x01\x02", "https://example.com/a?b=1&c=<2>", interview, "a/b c"),
+            (None, None, None, None, None, None),
+            ("", 0, b"\x00", " http://example.com/lead ", "no-such-interview", "ключ~1.x"),
+            ("Ё" * 2100, -2, b"x" * 5000, "https://example.com/" + "x" * 2100, interview, "plain_key-1"),
+            ("http://not a url", 3, b"", "ftp://example.com", None, "missing"),
         ])
     return make_datasette(load_base(root))
 
@@ -120,6 +124,9 @@ def test_table_pages_are_those_of_datasettes_own_cells(ds):
     assert "Ё" * 2048 + "\u2026" in odd and "Ё" * 2049 not in odd  # Datasette's cut of long text
     assert '<td class="col-interview_id type-str">no-such-interview</td>' in odd  # a key without its row: no link
     assert '<td class="col-note type-str">http://not a url</td>' in odd
+    assert '<a href="/custdev/cells_keys/a~2Fb+c">&lt;a &amp; b&gt;</a>&nbsp;<em>a/b c</em>' in odd  # labels, encoded keys
+    assert '<a href="/custdev/cells_keys/~D0~BA~D0~BB~D1~8E~D1~87~7E1~2Ex">-</a>&nbsp;<em>ключ~1.x</em>' in odd
+    assert '<td class="col-id type-pk"><a href="/custdev/cells_keys/a~2Fb+c">a/b c</a></td>' in ours["/custdev/cells_keys"]
 
 
 def test_table_pages_skip_the_per_cell_hook(ds):
