@@ -259,3 +259,14 @@ def test_a_binary_cell_reads_in_the_viewers_language(site, ru_base):
         with conn:
             conn.execute("DELETE FROM embeddings WHERE item_id = -1")
         conn.close()
+
+
+def test_verdicts_in_tables_follow_the_viewers_language(site):
+    """Seen: an English viewer (?_lang=en) of a Russian base read «системная», «неясно» in the verdict column of
+    pain_prevalence: render_cell sees no request, so it said the base's language."""
+    cells = lambda page: re.findall(r'<td class="col-verdict[^>]*>(.*?)</td>', page)  # noqa: E731
+    russian = cells(get(site, "/custdev/pain_prevalence").text)
+    assert russian and set(russian) <= {"системная", "локальная", "неясно"}, russian
+    for english in (get(site, "/custdev/pain_prevalence?_lang=en").text,
+                    get(site, "/custdev/pain_prevalence", cookies={"custdev_lang": "en"}).text):
+        assert cells(english) and set(cells(english)) <= {"systemic", "local", "unclear"}, cells(english)

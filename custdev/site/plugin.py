@@ -15,7 +15,7 @@ from custdev.site.auth import actor_from_request as login_actor
 from custdev.site.auth import password_gate
 from custdev.site.common import format_time, is_custdev, link_to, row_pk, site_options, unsure_words
 from custdev.site.lang import install as install_i18n
-from custdev.site.lang import blob_cell, remember_language, request_language
+from custdev.site.lang import blob_cell, remember_language, request_language, viewer_language
 from custdev.site.moved import moved_response
 from custdev.site.evidence import journey_view
 from custdev.site.pages import (
@@ -181,13 +181,13 @@ VERDICT_VALUES = {"systemic": N_("systemic"), "local": N_("local"), "unclear": N
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
     """Links in the canned queries' results: quotes, interviews, pains and segments open their pages. Verdicts and
-    statuses (systemic, unclear, supported …) read in the base's language in every table and view."""
+    statuses (systemic, unclear, supported …) read in the page's language in every table and view."""
     if database != DB_NAME or value in (None, ""):
         return None
     if isinstance(value, bytes) and table is not None:  # «<Двоичные данные: 1 024 байта>», its link (custdev.site.lang)
         return blob_cell(datasette, database, table, row, column, value)
     if column in ("verdict", "status") and value in VERDICT_VALUES:
-        return translator(site_options(datasette).language).gettext(VERDICT_VALUES[value])
+        return translator(viewer_language(datasette)).gettext(VERDICT_VALUES[value])
     if table is not None or column not in _LINKED_COLUMNS:  # most cells: the search page has 50 rows × 13 columns
         return None
     try:
@@ -210,5 +210,5 @@ def render_cell(row, value, column, table, database, datasette):
     if column == "start_s" and isinstance(value, (int, float)):
         return format_time(value)
     if column == "share_pct" and isinstance(value, (int, float)):
-        return percent(value / 100, site_options(datasette).language)  # the base's language (the hook sees no request)
+        return percent(value / 100, viewer_language(datasette))  # the viewer's (?_lang=, cookie), else the site's
     return None
