@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from contextvars import ContextVar
-from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qs
 
 from jinja2 import pass_context
@@ -140,13 +139,15 @@ def _scope_language(scope) -> tuple[str | None, bool]:
         if values and is_language(values[-1]):
             return values[-1], True
     for name, value in scope.get("headers", ()):
-        if name == b"cookie" and LANG_COOKIE.encode() in value:
-            try:
-                morsel = SimpleCookie(value.decode("latin-1")).get(LANG_COOKIE)
-            except CookieError:
-                return None, False
-            return (morsel.value, False) if morsel is not None and is_language(morsel.value) else (None, False)
+        if name == b"cookie" and _COOKIE_BYTES in value:
+            m = _COOKIE.search(value)
+            language = m.group(1).decode("ascii") if m else None
+            return (language, False) if is_language(language) else (None, False)
     return None, False
+
+
+_COOKIE_BYTES = LANG_COOKIE.encode()
+_COOKIE = re.compile(rb"(?:^|[;,]\s*)" + re.escape(_COOKIE_BYTES) + rb'="?([A-Za-z]+)"?\s*(?:;|,|$)')  # the value: en/ru
 
 
 def remember_language(app):
