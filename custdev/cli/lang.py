@@ -52,6 +52,7 @@ SUBCOMMAND_METAVAR = N_("COMMAND [ARGS]...")
 HELP_OPTION = N_("Show this message and exit.")
 # The value types the help shows (<int>, <path>): the names typer gives them.
 TYPE_NAMES = {"str": N_("text"), "int": N_("integer"), "float": N_("number"), "path": N_("path"), "bool": N_("flag")}
+_TYPE_WORD = re.compile(r"\b(%s)\b" % "|".join(TYPE_NAMES))
 
 # Help texts with a value filled in (the default from its one source): the English text -> its message.
 _DYNAMIC: dict[str, Any] = {}
@@ -146,7 +147,7 @@ def _localize_type(param, tr) -> None:
 
     def display_type_rich(ctx, _shown=shown):
         text = _shown(ctx)
-        return re.sub(r"\b(%s)\b" % "|".join(TYPE_NAMES), lambda m: tr.gettext(TYPE_NAMES[m.group(1)]), text) if text else text
+        return _TYPE_WORD.sub(lambda m: tr.gettext(TYPE_NAMES[m.group(1)]), text) if text else text
 
     param.display_type_rich = display_type_rich
 
@@ -195,7 +196,8 @@ def _restore_rich_strings() -> None:
 
 # Usage errors click words with f-strings (no catalog there): the English shape -> our message with its fields.
 _USAGE_ERRORS = [
-    (r"Got unexpected extra argument\(s\) \((?P<args>.*)\)", NP_("Got unexpected extra argument ({args})", "Got unexpected extra arguments ({args})")),
+    (r"Got unexpected extra argument\(s\) \((?P<args>.*)\)",
+     NP_("Got unexpected extra argument ({args})", "Got unexpected extra arguments ({args})")),
     (r"Option (?P<option>'.*') requires an argument\.", N_("Option {option} requires an argument.")),
     (r"Option (?P<option>'.*') requires (?P<n>\d+) arguments\.", N_("Option {option} requires {n} arguments.")),
     (r"Option (?P<option>'.*') does not take a value\.", N_("Option {option} does not take a value.")),
@@ -275,14 +277,20 @@ def localized_error(exc: click_errors.ClickException, tr) -> click_errors.ClickE
         text = (tr.gettext(N_("Invalid value for {hint}: {reason}")).format(hint=hint, reason=reason) if hint
                 else tr.gettext(N_("Invalid value: {reason}")).format(reason=reason))
     elif isinstance(exc, click_errors.NoSuchOption):
-        text = tr.gettext(N_("No such option: {option}")).format(option=exc.option_name) if exc.message.startswith("No such option") else _usage_message(exc.message, tr)
+        if exc.message.startswith("No such option"):
+            text = tr.gettext(N_("No such option: {option}")).format(option=exc.option_name)
+        else:
+            text = _usage_message(exc.message, tr)
         if text and exc.possibilities:
             text += " " + tr.gettext(N_("(Possible options: {options})")).format(options=", ".join(sorted(exc.possibilities)))
     elif isinstance(exc, click_errors.UsageError):
         text = _usage_message(exc.message, tr)
     if text is None:
         return exc
-    new = click_errors.UsageError(text, ctx=exc.ctx) if isinstance(exc, click_errors.UsageError) else click_errors.ClickException(text)
+    if isinstance(exc, click_errors.UsageError):
+        new = click_errors.UsageError(text, ctx=exc.ctx)
+    else:
+        new = click_errors.ClickException(text)
     new.exit_code = exc.exit_code
     new.localized = True
     return new
