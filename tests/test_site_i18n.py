@@ -212,7 +212,7 @@ def test_every_table_page_of_a_russian_base_has_russian_headings(site, ru_base):
 def test_error_pages_of_a_russian_base_are_russian(site, ru_base):
     """Seen: a mistyped link showed "Error 404 / Table not found" on a Russian site."""
     for path, status, text in (("/custdev/nosuchtable", 404, "Таблица не найдена"), ("/custdev/quotes/999", 404, "Запись не найдена"),
-                               ("/custdev/interviews?_sort=nope", 500, "Таблицу нельзя сортировать по nope")):
+                               ("/custdev/interviews?_sort=nope", 400, "Таблицу нельзя сортировать по nope")):
         r = get(site, path)
         assert r.status_code == status and f"Ошибка {status}" in r.text and text in r.text, path
         assert '<html lang="ru">' in r.text
@@ -270,3 +270,18 @@ def test_verdicts_in_tables_follow_the_viewers_language(site):
     for english in (get(site, "/custdev/pain_prevalence?_lang=en").text,
                     get(site, "/custdev/pain_prevalence", cookies={"custdev_lang": "en"}).text):
         assert cells(english) and set(cells(english)) <= {"systemic", "local", "unclear"}, cells(english)
+
+
+def test_a_table_link_with_a_bad_sort_or_page_size_is_a_russian_400(site):
+    """Seen: ?_sort=nope said «Ошибка 500» (Datasette's status for it), and ?_size=abc / ?_size=5000 explained
+    themselves in English."""
+    sort = get(site, "/custdev/utterances?_sort=nope")
+    assert sort.status_code == 400 and "Ошибка 400" in sort.text and "Таблицу нельзя сортировать по nope" in sort.text
+    assert get(site, "/custdev/utterances?_sort_desc=nope").status_code == 400
+    size = get(site, "/custdev/utterances?_size=abc")
+    assert size.status_code == 400 and "Размер страницы (_size) должен быть целым положительным числом" in size.text
+    too_big = get(site, "/custdev/utterances?_size=5000")
+    assert too_big.status_code == 400 and "Размер страницы (_size) — не больше 1000" in too_big.text
+    assert "The page size (_size) can be at most 1000" in get(site, "/custdev/utterances?_size=5000&_lang=en").text
+    for page in (sort, size, too_big):
+        assert "_size must" not in page.text and "Cannot sort" not in page.text

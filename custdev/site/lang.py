@@ -257,6 +257,10 @@ DESCRIPTION_WORDS = (N_('"{value}"'), N_("search matches {value}"), N_("{conditi
 # Messages Datasette's error pages show (error.html translates them; titles such as "Invalid SQL" too).
 DATASETTE_ERRORS = (N_("Table not found"), N_("Record not found"), N_("Database not found"), N_("Invalid SQL"))
 _SORT_ERROR = re.compile(r"Cannot sort table by (.+)")
+# A page size the table pages refuse (?_size=): Datasette's messages, and what they say in the page's language.
+_SIZE_ERRORS = {"_size must be a positive integer": N_("The page size (_size) must be a positive whole number")}
+_SIZE_LIMIT = re.compile(r"_size must be <= (\d+)")
+SIZE_LIMIT = N_("The page size (_size) can be at most {limit}")
 
 
 def error_message(language: str, message):
@@ -266,4 +270,9 @@ def error_message(language: str, message):
     sort = _SORT_ERROR.fullmatch(message)
     if sort:
         return tr.gettext("Cannot sort table by {column}").format(column=sort.group(1))
+    if message in _SIZE_ERRORS:
+        return tr.gettext(_SIZE_ERRORS[message])
+    limit = _SIZE_LIMIT.fullmatch(message)
+    if limit:
+        return tr.gettext(SIZE_LIMIT).format(limit=limit.group(1))
     return tr.gettext(message) if message in DATASETTE_ERRORS else message

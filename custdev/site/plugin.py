@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datasette import hookimpl
+from datasette.views.base import DatasetteError
 from datasette.utils.asgi import asgi_static
 from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup, escape
@@ -109,6 +110,9 @@ def asgi_wrapper(datasette):
 
 @hookimpl
 def handle_exception(datasette, request, exception):
+    if isinstance(exception, DatasetteError) and exception.status == 500 and str(exception.message).startswith("Cannot sort table by "):
+        exception.status = 400  # a column the link cannot sort by is the link's mistake, not the server's (Datasette says 500)
+
     async def inner():
         return await moved_response(datasette, request, exception)
 
