@@ -248,13 +248,14 @@ def test_a_binary_cell_reads_in_the_viewers_language(site, ru_base):
     with conn:  # a vector of its own: a base built without the meaning model has none
         conn.execute("INSERT INTO embeddings VALUES ('quote', -1, 0, ?, 'test', ?)", [interview, bytes(1024)])
     try:
-        for path in ("/custdev/embeddings?item_id=-1", "/custdev/embeddings/quote,-1,0"):
+        for path in ("/custdev/embeddings?item_id=-1", "/custdev/embeddings/quote,-1,0",
+                     "/custdev?sql=select+vector+from+embeddings+where+item_id+%3D+-1"):
             page = get(site, path).text
             assert ('title="1,0 КБ">&lt;Двоичные&nbsp;данные:&nbsp;1\xa0024&nbsp;байта&gt;</a>' in page and "Binary" not in page), path
             english = get(site, path + ("&" if "?" in path else "?") + "_lang=en").text
             assert 'title="1.0 KB">&lt;Binary:&nbsp;1,024&nbsp;bytes&gt;</a>' in english, path  # Datasette's own words
-        link = re.search(r'<a class="blob-download" href="([^"]+)"', page).group(1)
-        assert get(site, html.unescape(link)).content == bytes(1024)
+            link = re.search(r'<a class="blob-download" href="([^"]+)"', page).group(1)
+            assert get(site, html.unescape(link)).content == bytes(1024), path  # the link still downloads it
     finally:
         with conn:
             conn.execute("DELETE FROM embeddings WHERE item_id = -1")

@@ -8,6 +8,7 @@ request, so :func:`remember_language` keeps the viewer's choice for the duration
 
 from __future__ import annotations
 
+import hashlib
 import re
 from contextvars import ContextVar
 from urllib.parse import parse_qs
@@ -21,9 +22,14 @@ from custdev.site.labels import COLUMN_LABELS, TABLE_LABELS
 from custdev.site.settings import LANG_ARG, LANG_COOKIE
 
 
-# The viewer's choice (?_lang=, else the cookie) while a request is answered: for what Datasette renders without the
-# request (its error pages).
-_VIEWER_LANGUAGE: ContextVar[str | None] = ContextVar("custdev_viewer_language", default=None)
+# The request being answered (its ASGI scope) and the viewer's choice of language in it (?_lang=, else the cookie;
+# None: none): for what Datasette renders or calls without the request (its error pages, render_cell).
+_REQUEST: ContextVar[tuple[dict, str | None] | None] = ContextVar("custdev_request", default=None)
+
+
+def _viewer_choice() -> str | None:
+    current = _REQUEST.get()
+    return current[1] if current is not None else None
 
 
 def request_language(datasette, request) -> str:
@@ -37,7 +43,7 @@ def request_language(datasette, request) -> str:
 def viewer_language(datasette) -> str:
     """The language of the page being answered, for code Datasette calls without the request (``render_cell``):
     the viewer's ``?_lang=``/cookie (:func:`remember_language`), else the site's."""
-    value = _VIEWER_LANGUAGE.get()
+    value = _viewer_choice()
     return value if is_language(value) else site_options(datasette).language
 
 
@@ -46,10 +52,10 @@ BLOB_LABEL = NP_("<Binary: {n} byte>", "<Binary: {n} bytes>")
 BYTE_UNITS = {"KB": N_("KB"), "MB": N_("MB"), "GB": N_("GB"), "TB": N_("TB")}
 
 
-async def blob_cell(datasette, database: str, table: str, row, column: str, value: bytes) -> Markup:
-    """Datasette's download link of a binary cell of a table or row page (``render_cell``'s answer for one), its
-    label and size in the viewer's language. (A SQL query's blob link needs the request: Datasette's own there.)"""
-    from datasette.utils import format_bytes, path_from_row_pks
+async def blob_cell(datasette, database: str, table: str | None, row, column: str, value: bytes) -> Markup | None:
+    """Datasette's download link of a binary cell (``render_cell``'s answer for one: a table's, a row's or a SQL
+    query's), its label and size in the viewer's language."""
+    from datasette.utils import format_bytes, path_from_row_pks, path_with_format
 
     language = viewer_language(datasette)
     tr = translator(language)
@@ -57,8 +63,17 @@ async def blob_cell(datasette, database: str, table: str, row, column: str, valu
     label = tr.ngettext(*BLOB_LABEL, n).format(n=decimal(n, language, 0))
     size, unit = format_bytes(n).split(" ")
     title = "" if unit == "bytes" else f' title="{escape(decimal(float(size), language, 1, fixed=True) + " " + tr.gettext(BYTE_UNITS[unit]))}"'
-    pks = await datasette.get_database(database).primary_keys(table)
-    href = datasette.urls.row_blob(database, table, path_from_row_pks(row, pks, not pks), column)
+    if table is not None:
+        pks = await datasette.get_database(database).primary_keys(table)
+        href = datasette.urls.row_blob(database, table, path_from_row_pks(row, pks, not pks), column)
+    else:  # a query's result: the query again as .blob, as Datasette links it (from the request)
+        current = _REQUEST.get()
+        if current is None:
+            return None
+        from datasette.utils.asgi import Request
+
+        href = path_with_format(request=Request(current[0], None), format="blob",
+                                extra_qs={"_blob_column": column, "_blob_hash": hashlib.sha256(value).hexdigest()})
     return Markup(f'<a class="blob-download" href="{escape(href)}"{title}>{str(escape(label)).replace(" ", "&nbsp;")}</a>')
 
 
@@ -67,7 +82,7 @@ def install(env, datasette) -> None:
     env.add_extension("jinja2.ext.i18n")
 
     def language(ctx) -> str:
-        for value in (ctx.get("custdev_lang"), _VIEWER_LANGUAGE.get()):
+        for value in (ctx.get("custdev_lang"), _viewer_choice()):
             if is_language(value):
                 return value
         return site_options(datasette).language
@@ -158,9 +173,7 @@ def remember_language(app):
         if scope.get("type") != "http":
             return await app(scope, receive, send)
         language, asked = _scope_language(scope)
-        if language is None:
-            return await app(scope, receive, send)
-        token = _VIEWER_LANGUAGE.set(language)
+        token = _REQUEST.set((scope, language))
         try:
             if not asked:
                 return await app(scope, receive, send)
@@ -173,7 +186,7 @@ def remember_language(app):
 
             return await app(scope, receive, send_with_cookie)
         finally:
-            _VIEWER_LANGUAGE.reset(token)
+            _REQUEST.reset(token)
 
     return wrapped
 

@@ -188,7 +188,7 @@ def render_cell(row, value, column, table, database, datasette):
     statuses (systemic, unclear, supported …) read in the page's language in every table and view."""
     if database != DB_NAME or value in (None, ""):
         return None
-    if isinstance(value, bytes) and table is not None:  # «<Двоичные данные: 1 024 байта>», its link (custdev.site.lang)
+    if isinstance(value, bytes):  # «<Двоичные данные: 1 024 байта>», Datasette's link kept (custdev.site.lang)
         return blob_cell(datasette, database, table, row, column, value)
     if column in ("verdict", "status") and value in VERDICT_VALUES:
         return translator(viewer_language(datasette)).gettext(VERDICT_VALUES[value])
