@@ -51,7 +51,8 @@ OPTIONS_METAVAR = N_("[OPTIONS]")
 SUBCOMMAND_METAVAR = N_("COMMAND [ARGS]...")
 HELP_OPTION = N_("Show this message and exit.")
 # The value types the help shows (<int>, <path>): the names typer gives them.
-TYPE_NAMES = {"str": N_("text"), "int": N_("integer"), "float": N_("number"), "path": N_("path"), "bool": N_("flag")}
+TYPE_NAMES = {"str": N_("text"), "int": N_("integer"), "float": N_("number"), "path": N_("path"), "Path": N_("path"),
+              "bool": N_("flag"), "list": N_("list")}
 _TYPE_WORD = re.compile(r"\b(%s)\b" % "|".join(TYPE_NAMES))
 
 # Help texts with a value filled in (the default from its one source): the English text -> its message.
