@@ -144,8 +144,10 @@ def site_app():
     """ASGI application factory for the worker processes of ``serve_base`` (they start afresh, by import)."""
     quiet_tracebacks()
     base = load_base(os.environ[SITE_ROOT_ENV])
-    return make_datasette(base, share=os.environ.get(SITE_SHARE_ENV) == "1", host=os.environ.get(SITE_HOST_ENV) or "127.0.0.1",
-                          language=os.environ.get(SITE_LANGUAGE_ENV) or None).app()
+    from custdev.site.admission import admission, shared_loads
+
+    return admission(make_datasette(base, share=os.environ.get(SITE_SHARE_ENV) == "1", host=os.environ.get(SITE_HOST_ENV) or "127.0.0.1",
+                          language=os.environ.get(SITE_LANGUAGE_ENV) or None).app(), loads=shared_loads())
 
 
 def serve_base(
@@ -166,6 +168,8 @@ def serve_base(
     """
     import uvicorn
 
+    from custdev.site.admission import LOADS_ENV, admission, new_loads_file
+
     ds = make_datasette(base, share=share, host=host, language=language)  # checks the password, metadata and database before anything listens
     workers = workers or default_workers()
     sock = bind_socket(host, port)
@@ -173,9 +177,11 @@ def serve_base(
     options = ds._custdev_site
     info = ServeInfo(url_for(host, actual_port), host, actual_port, share, options.username, options.title or "")
     quiet_tracebacks()
+    loads = None
     if workers > 1:
         from uvicorn.supervisors import Multiprocess
 
+        loads = os.environ[LOADS_ENV] = new_loads_file()  # the processes' loads (custdev.site.admission)
         os.environ[SITE_ROOT_ENV] = str(base.root)
         os.environ[SITE_SHARE_ENV] = "1" if share else "0"
         os.environ[SITE_HOST_ENV] = host
@@ -185,7 +191,7 @@ def serve_base(
                                 access_log=False, lifespan="on")
         runner = lambda: Multiprocess(config, sockets=[sock]).run()  # noqa: E731
     else:
-        config = uvicorn.Config(ds.app(), log_level="warning", access_log=False, lifespan="on")
+        config = uvicorn.Config(admission(ds.app()), log_level="warning", access_log=False, lifespan="on")
         server = uvicorn.Server(config)
         runner = lambda: server.run(sockets=[sock])  # noqa: E731
     if on_ready:
@@ -198,3 +204,6 @@ def serve_base(
         pass
     finally:
         sock.close()
+        if loads:
+            with contextlib.suppress(OSError):
+                os.unlink(loads)

@@ -29,6 +29,8 @@ SITE_LANGUAGE_ENV = "CUSTDEV_SITE_LANGUAGE"  # `custdev serve --language`, passe
 LANG_ARG = "_lang"  # ?_lang=ru shows the site in Russian to this viewer (remembered in a cookie)
 LANG_COOKIE = "custdev_lang"
 SITE_HOST_ENV = "CUSTDEV_SITE_HOST"
+REQUESTS_AT_ONCE = 2  # per server process; the others wait in arrival order (custdev.site.admission)
+SITE_AT_ONCE_ENV = "CUSTDEV_SITE_AT_ONCE"
 DEFAULT_USERNAME = "custdev"
 DEFAULT_PORT = 8001
 SEARCH_CAP = 1000  # the search ranks and counts at most this many matches of each kind (see the canned query)
