@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterator
 
 from custdev.errors import CustdevError
 from custdev.i18n import N_
+from custdev.processes import alive
 
 INSTALL_HINT = N_("Ray is not installed; install the extra: pip install 'custdev[ray]'")
 MAX_RETRIES = 3  # retries of a task whose worker or node died
@@ -221,19 +222,6 @@ TASK_DIR_PREFIX = "custdev-ray-"  # + the worker's pid + "-": a task's temp fold
 _TASK_DIR = re.compile(re.escape(TASK_DIR_PREFIX) + r"(\d+)-")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process
-    try:  # a killed worker its raylet has not reaped yet is dead too
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
 def sweep_task_dirs(root: Path | None = None) -> list[Path]:
     """Remove the temp folders that tasks on this machine left behind when their worker died (killed, or cancelled
     by Ctrl-C on the head: its ``finally`` never ran): each holds a copy of an interview's recording. Folders of
@@ -243,7 +231,7 @@ def sweep_task_dirs(root: Path | None = None) -> list[Path]:
     removed = []
     for folder in Path(root or tempfile.gettempdir()).glob(f"{TASK_DIR_PREFIX}*"):
         m = _TASK_DIR.match(folder.name)
-        if m and folder.is_dir() and not _alive(int(m.group(1))):
+        if m and folder.is_dir() and not alive(int(m.group(1))):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed

@@ -22,6 +22,7 @@ import mmap
 import os
 import struct
 
+from custdev.processes import alive
 from custdev.site.settings import REQUESTS_AT_ONCE, SITE_AT_ONCE_ENV, STATIC_PREFIX
 
 _UNCOUNTED = ("/-/custdev/audio/", "/-/static/", STATIC_PREFIX)
@@ -59,7 +60,7 @@ class Loads:
     def _claim(self) -> int | None:
         for i in range(_SLOTS):
             owner, _ = _SLOT.unpack_from(self.map, i * _SLOT.size)
-            if owner in (0, self.pid) or not _alive(owner):  # a free slot, or one a stopped process left
+            if owner in (0, self.pid) or not alive(owner):  # a free slot, or one a stopped process left
                 _SLOT.pack_into(self.map, i * _SLOT.size, self.pid, 0)
                 return i
         return None
@@ -99,16 +100,6 @@ def shared_loads() -> Loads | None:
         return Loads(path)
     except (OSError, ValueError):
         return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def admission(app, limit: int | None = None, loads: Loads | None = None):
