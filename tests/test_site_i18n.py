@@ -121,6 +121,8 @@ def test_plain_answers_of_the_site_are_in_russian(site, ru_base):
     assert get(site, f"/-/custdev/audio/{interview}?_lang=en").text == "No recording for this interview"
     other = get(site, "/", headers={"host": "evil.example"})
     assert other.status_code == 403 and other.text == "Неизвестное имя хоста: этот сайт отвечает только по своему адресу."
+    english = get(site, "/?_lang=en", headers={"host": "evil.example"})
+    assert english.status_code == 403 and english.text == "Unknown host: this site only answers on its own address."
 
 
 def test_lang_argument_switches_a_viewer_to_english_and_is_remembered(site):

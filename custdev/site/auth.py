@@ -36,7 +36,7 @@ from custdev.config import PRIVATE_DIR, Base
 from custdev.errors import ConfigError
 from custdev.i18n import N_, translator
 from custdev.site.common import METHOD_NOT_ALLOWED, site_options
-from custdev.site.lang import request_language
+from custdev.site.lang import request_language, viewer_language
 from custdev.site.ratelimit import FILE as FAILURES_FILE, MemoryFailures, SharedFailures
 from custdev.site.settings import PASSWORD_ENV, STATIC_PREFIX, site_config
 
@@ -407,7 +407,7 @@ def password_gate(app, datasette):
             headers = dict(scope.get("headers") or [])
             host = headers.get(b"host", b"").decode("latin-1")
             if options.bound is not None and not allowed_host(host, options.bound):
-                message = translator(options.language).gettext(UNKNOWN_HOST)
+                message = translator(viewer_language(datasette)).gettext(UNKNOWN_HOST)
                 return await _send(Response.text(message, status=403), send)
             return await app(scope, receive, send)
         path = scope.get("path", "")
