@@ -114,3 +114,20 @@ def test_a_stopped_process_leaves_its_slot_to_the_next(tmp_path):
         assert Loads(path, pid=os.getppid()).least_other() == 0
     finally:
         os.unlink(path)
+
+
+def test_outside_posix_no_process_is_signalled_and_each_process_queues_alone(monkeypatch):
+    """On Windows os.kill(pid, 0) ends the process: a server process must never call it on its siblings there."""
+    import os
+    from types import SimpleNamespace
+
+    from custdev import processes
+    from custdev.site import admission as adm
+
+    def kill(pid, sig):
+        raise AssertionError(f"os.kill({pid}, {sig}) outside POSIX")
+
+    monkeypatch.setattr(processes, "os", SimpleNamespace(name="nt", kill=kill))
+    assert processes.alive(os.getppid()) and processes.alive(2**22 + 12345)
+    monkeypatch.setattr(adm, "os", SimpleNamespace(name="nt", environ={adm.LOADS_ENV: "/nonexistent"}, getpid=os.getpid))
+    assert not adm.loads_shared_here() and adm.shared_loads() is None

@@ -79,6 +79,12 @@ class Loads:
         return least
 
 
+def loads_shared_here() -> bool:
+    """Whether the processes can share their loads here (POSIX: a mapped file, flock, a slot freed when its process
+    stops); elsewhere each process just queues its own requests."""
+    return os.name == "posix"
+
+
 def new_loads_file() -> str:
     """An empty loads file for the server processes about to start (the caller removes it when they stop)."""
     import tempfile
@@ -94,7 +100,7 @@ def new_loads_file() -> str:
 def shared_loads() -> Loads | None:
     """This server process's view of the loads file `custdev serve` made (None when it runs alone)."""
     path = os.environ.get(LOADS_ENV)
-    if not path:
+    if not path or not loads_shared_here():
         return None
     try:
         return Loads(path)

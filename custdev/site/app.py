@@ -168,7 +168,7 @@ def serve_base(
     """
     import uvicorn
 
-    from custdev.site.admission import LOADS_ENV, admission, new_loads_file
+    from custdev.site.admission import LOADS_ENV, admission, loads_shared_here, new_loads_file
 
     ds = make_datasette(base, share=share, host=host, language=language)  # checks the password, metadata and database before anything listens
     workers = workers or default_workers()
@@ -181,7 +181,8 @@ def serve_base(
     if workers > 1:
         from uvicorn.supervisors import Multiprocess
 
-        loads = os.environ[LOADS_ENV] = new_loads_file()  # the processes' loads (custdev.site.admission)
+        if loads_shared_here():
+            loads = os.environ[LOADS_ENV] = new_loads_file()  # the processes' loads (custdev.site.admission)
         os.environ[SITE_ROOT_ENV] = str(base.root)
         os.environ[SITE_SHARE_ENV] = "1" if share else "0"
         os.environ[SITE_HOST_ENV] = host
