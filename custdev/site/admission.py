@@ -23,9 +23,9 @@ import os
 import struct
 
 from custdev.processes import alive
-from custdev.site.settings import REQUESTS_AT_ONCE, SITE_AT_ONCE_ENV, STATIC_PREFIX
+from custdev.site.settings import AUDIO_PREFIX, REQUESTS_AT_ONCE, SITE_AT_ONCE_ENV, STATIC_PREFIXES
 
-_UNCOUNTED = ("/-/custdev/audio/", "/-/static/", STATIC_PREFIX)
+_UNCOUNTED = (AUDIO_PREFIX, *STATIC_PREFIXES)
 SHED_MARGIN = 2
 LOADS_ENV = "CUSTDEV_SITE_LOADS"  # the file of the server processes' loads, made by `custdev serve`
 _SLOTS = 64  # processes (`serve --workers` allows 32)

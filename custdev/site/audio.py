@@ -11,7 +11,7 @@ from custdev.i18n import N_, translator
 from custdev.paths import media_file, media_type
 from custdev.site.common import METHOD_NOT_ALLOWED, fetch_rows, is_custdev, require_view, site_options
 from custdev.site.lang import request_language
-from custdev.site.settings import DB_NAME
+from custdev.site.settings import AUDIO_PREFIX, DB_NAME
 
 NO_RECORDING = N_("No recording for this interview")
 
@@ -27,7 +27,7 @@ def audio_file(root: Path | None, audio: str | None) -> Path | None:
 def audio_url(datasette, interview_id: str) -> str:
     from urllib.parse import quote
 
-    return datasette.urls.path(f"/-/custdev/audio/{quote(interview_id, safe='')}")
+    return datasette.urls.path(AUDIO_PREFIX + quote(interview_id, safe=''))
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None | bool:

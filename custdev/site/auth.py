@@ -38,7 +38,7 @@ from custdev.i18n import N_, translator
 from custdev.site.common import METHOD_NOT_ALLOWED, site_options
 from custdev.site.lang import request_language, viewer_language
 from custdev.site.ratelimit import FILE as FAILURES_FILE, MemoryFailures, SharedFailures
-from custdev.site.settings import PASSWORD_ENV, STATIC_PREFIX, site_config
+from custdev.site.settings import PASSWORD_ENV, STATIC_PREFIXES, site_config
 
 PASSWORD_FILE = "site_password"
 COOKIE = "custdev_login"
@@ -55,7 +55,7 @@ FORM_EXPIRED = N_("The form expired; please sign in again.")
 WRONG_LOGIN = N_("Invalid username or password.")
 TOO_MANY = N_("Too many wrong passwords; try again in {minutes} min.")
 UNKNOWN_HOST = N_("Unknown host: this site only answers on its own address.")
-_PUBLIC_PREFIXES = ("/-/static/", STATIC_PREFIX)
+_PUBLIC_PREFIXES = STATIC_PREFIXES
 _PUBLIC_PATHS = ("/favicon.ico",)
 _FORMAT_SUFFIX = re.compile(r"\.(json|jsono|csv|tsv|db|blob)$")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datasette import hookimpl
 from datasette.views.base import DatasetteError
 from datasette.utils.asgi import asgi_static
@@ -31,7 +33,7 @@ from custdev.site.cells import install as install_cells
 from custdev.site.cells import table_rows_html
 from custdev.site.queries import search_hits_html, search_results_renderer
 from custdev.site.searchsql import highlight_html, load_base_lemmas, site_fts_query, snippet_sql
-from custdev.site.settings import DB_NAME, STATIC_DIR, STATIC_PREFIX, TEMPLATES_DIR
+from custdev.site.settings import AUDIO_PREFIX, DB_NAME, STATIC_DIR, STATIC_PREFIX, TEMPLATES_DIR
 
 
 @hookimpl(trylast=True)
@@ -95,11 +97,11 @@ def register_routes(datasette):
 
     search = [(rf"^/(?P<database>{DB_NAME})/(?P<table>search)(\.(?P<format>\w+))?$", search_route(datasette))] if is_custdev(datasette) else []
     return search + [
-        (r"^/-/custdev/audio/(?P<interview>[^/]+)$", audio_view),
+        (rf"^{re.escape(AUDIO_PREFIX)}(?P<interview>[^/]+)$", audio_view),
         (r"^/-/charts$", charts_view),
         (r"^/-/journey$", journey_view),
         (r"^/-/themes$", themes_view),
-        (r"^/-/custdev/static/(?P<path>.*)$", asgi_static(str(STATIC_DIR))),
+        (rf"^{re.escape(STATIC_PREFIX)}(?P<path>.*)$", asgi_static(str(STATIC_DIR))),
     ]
 
 
