@@ -267,25 +267,25 @@ DESCRIPTION_WORDS = (N_('"{value}"'), N_("search matches {value}"), N_("{conditi
                      N_("where {conditions}"), N_("{conditions} {sorting}"), N_("sorted by {column} descending"), N_("sorted by {column}"))
 
 
-# Messages Datasette's error pages show (error.html translates them; titles such as "Invalid SQL" too).
-DATASETTE_ERRORS = (N_("Table not found"), N_("Record not found"), N_("Database not found"), N_("Invalid SQL"))
-_SORT_ERROR = re.compile(r"Cannot sort table by (.+)")
-# A page size the table pages refuse (?_size=): Datasette's messages, and what they say in the page's language.
-_SIZE_ERRORS = {"_size must be a positive integer": N_("The page size (_size) must be a positive whole number")}
-_SIZE_LIMIT = re.compile(r"_size must be <= (\d+)")
-SIZE_LIMIT = N_("The page size (_size) can be at most {limit}")
+# Datasette's messages on its error pages, as Datasette words them, and what error.html shows in the page's language
+# (with the message's fields). "Invalid SQL" is a title, which error.html also translates through the catalogs.
+SORT_ERROR = re.compile(r"Cannot sort table by (?P<column>.+)", re.S)
+DATASETTE_ERRORS = [
+    (re.compile("Table not found"), N_("Table not found")),
+    (re.compile("Record not found"), N_("Record not found")),
+    (re.compile("Database not found"), N_("Database not found")),
+    (re.compile("Invalid SQL"), N_("Invalid SQL")),
+    (SORT_ERROR, N_("Cannot sort table by {column}")),
+    (re.compile("_size must be a positive integer"), N_("The page size (_size) must be a positive whole number")),  # ?_size=
+    (re.compile(r"_size must be <= (?P<limit>\d+)"), N_("The page size (_size) can be at most {limit}")),
+]
 
 
 def error_message(language: str, message):
     if isinstance(message, Markup) or not isinstance(message, str):
         return message
-    tr = translator(language)
-    sort = _SORT_ERROR.fullmatch(message)
-    if sort:
-        return tr.gettext("Cannot sort table by {column}").format(column=sort.group(1))
-    if message in _SIZE_ERRORS:
-        return tr.gettext(_SIZE_ERRORS[message])
-    limit = _SIZE_LIMIT.fullmatch(message)
-    if limit:
-        return tr.gettext(SIZE_LIMIT).format(limit=limit.group(1))
-    return tr.gettext(message) if message in DATASETTE_ERRORS else message
+    for pattern, template in DATASETTE_ERRORS:
+        m = pattern.fullmatch(message)
+        if m:
+            return translator(language).gettext(template).format(**m.groupdict())
+    return message

@@ -18,7 +18,7 @@ from custdev.site.auth import actor_from_request as login_actor
 from custdev.site.auth import password_gate
 from custdev.site.common import format_time, is_custdev, link_to, row_pk, site_options, unsure_words
 from custdev.site.lang import install as install_i18n
-from custdev.site.lang import blob_cell, remember_language, request_language, viewer_language
+from custdev.site.lang import SORT_ERROR, blob_cell, remember_language, request_language, viewer_language
 from custdev.site.moved import moved_response
 from custdev.site.evidence import journey_view
 from custdev.site.pages import (
@@ -112,7 +112,7 @@ def asgi_wrapper(datasette):
 
 @hookimpl
 def handle_exception(datasette, request, exception):
-    if isinstance(exception, DatasetteError) and exception.status == 500 and str(exception.message).startswith("Cannot sort table by "):
+    if isinstance(exception, DatasetteError) and exception.status == 500 and SORT_ERROR.fullmatch(str(exception.message)):
         exception.status = 400  # a column the link cannot sort by is the link's mistake, not the server's (Datasette says 500)
 
     async def inner():
