@@ -116,6 +116,11 @@ def current_language() -> str | None:
     return _LANGUAGE.get()
 
 
+def _run_language() -> str:
+    """The language of the command line now running (English outside one)."""
+    return _LANGUAGE.get() or DEFAULT_LANGUAGE
+
+
 def _text(value, tr) -> Any:
     if not value:
         return value
@@ -155,7 +160,7 @@ def _localize_type(param, tr) -> None:
 
 class LocalizedFormatter(HelpFormatter):
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
-        language = _LANGUAGE.get() or DEFAULT_LANGUAGE
+        language = _run_language()
         super().write_usage(prog, args, translator(language).gettext(USAGE_PREFIX) if prefix is None else prefix)
 
 
@@ -165,7 +170,7 @@ class LocalizedContext(Context):
     formatter_class = LocalizedFormatter
 
     def get_help(self) -> str:
-        tr = translator(_LANGUAGE.get() or DEFAULT_LANGUAGE)
+        tr = translator(_run_language())
         option = self.command.get_help_option(self)
         if option is not None and option.help == "Show this message and exit.":
             option.help = tr.gettext(HELP_OPTION)
@@ -302,12 +307,12 @@ def _localized_errors() -> Iterator[None]:
     try:
         yield
     except Abort:  # a prompt given Ctrl-D: typer prints "Aborted." (rich_utils.ABORTED_TEXT)
-        language = _LANGUAGE.get() or DEFAULT_LANGUAGE
+        language = _run_language()
         if language != DEFAULT_LANGUAGE:
             _rich_strings(translator(language))
         raise
     except click_errors.ClickException as exc:
-        language = _LANGUAGE.get() or DEFAULT_LANGUAGE
+        language = _run_language()
         if language == DEFAULT_LANGUAGE:
             raise
         tr = translator(language)
