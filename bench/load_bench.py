@@ -133,6 +133,33 @@ def start_server(root: Path) -> tuple[subprocess.Popen, str]:
     return proc, m.group().rstrip("/")
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and its live descendants (Linux /proc), e.g. the
+    server and its worker processes; 0.0 where /proc is missing."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        p = int(entry.parent.name)
+        parents[p] = int(fields[1])
+        cpu[p] = (int(fields[11]) + int(fields[12])) / ticks
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += cpu.get(p, 0.0)
+        todo.extend(c for c, parent in parents.items() if parent == p)
+    return total
+
+
+def own_cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
 def run_load(url: str, clients: int, requests: int, seconds: float, watch=None, queries=None, think_ms: float = 0) -> tuple[list, float]:
     """``clients`` threads share ``requests`` requests (or stop after ``seconds``). Returns samples and wall time."""
     split = urlsplit(url)
@@ -238,14 +265,21 @@ def main(argv: list[str] | None = None) -> None:
         report["single_client_first_pass"] = summary(single)
         queries = unique_queries(args.requests)
         for label, think in (("saturation", 0.0), ("users", args.think_ms)):
+            server0, client0 = tree_cpu(proc.pid), own_cpu()
             samples, wall = run_load(url, args.clients, args.requests, args.seconds, queries=queries, think_ms=think)
+            server_s, client_s = tree_cpu(proc.pid) - server0, own_cpu() - client0
             report[label] = {**summary(samples), "think_ms": think, "requests": len(samples), "distinct_queries": len(queries),
-                             "seconds": round(wall, 1), "per_second": round(len(samples) / wall, 1), "loadavg": os.getloadavg()}
+                             "seconds": round(wall, 1), "per_second": round(len(samples) / wall, 1), "loadavg": os.getloadavg(),
+                             "server_cpu_ms_per_request": round(1000 * server_s / max(len(samples), 1), 1),
+                             "client_cpu_ms_per_request": round(1000 * client_s / max(len(samples), 1), 1),
+                             "cores_busy": round((server_s + client_s) / wall, 2)}
             what = "no pause between requests" if not think else f"a pause of {think:.0f} ms on average between a client's requests"
             print_figures(f"{args.clients} concurrent clients, {what}", report[label])
             f = report[label]
             print(f"  {f['requests']} requests ({f['distinct_queries']} different searches) in {f['seconds']} s = {f['per_second']}/s; "
                   f"errors: {f['errors']}; load average {', '.join(f'{x:.1f}' for x in f['loadavg'])}")
+            print(f"  CPU per request: server {f['server_cpu_ms_per_request']} ms, these clients {f['client_cpu_ms_per_request']} ms; "
+                  f"{f['cores_busy']} of {os.cpu_count()} cores busy with both")
             print(f"  target p95 < 300 ms: {'met' if f['all']['p95_ms'] < 300 and not f['errors'] else 'NOT met'}")
         if not args.no_build_check:
             report["during_build"] = load_during_build(root, url, args)
