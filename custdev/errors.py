@@ -65,6 +65,21 @@ def _counted(pair: tuple[str, str], count: int, params: dict) -> Counted:
     return Counted(pair, count, **params)
 
 
+class Number(int):
+    """A count inside a message: ``1,234`` in the English text, the language's own grouping where localized (1 234)."""
+
+    def __format__(self, spec: str) -> str:
+        return format(int(self), spec or ",")
+
+    def __reduce__(self):
+        return (Number, (int(self),))
+
+    def localized(self, translator) -> str:
+        from custdev.i18n import decimal
+
+        return decimal(int(self), translator.language, 0)
+
+
 class Joined(str):
     """Messages joined by ``sep`` (``"; ".join(reasons)``), each localized where the whole is."""
 

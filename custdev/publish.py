@@ -28,7 +28,7 @@ from typing import Callable
 
 from custdev.config import CONFIG_NAME, INTERVIEWS_DIR, PUBLISHED_MARK, Base, atomic_write_text
 from custdev.errors import CustdevError, Message
-from custdev.i18n import N_
+from custdev.i18n import N_, translator
 from custdev.mdparagraph import header_speaker
 from custdev.privacy.names import LABEL
 from custdev.privacy.redactor import Redactor
@@ -300,7 +300,8 @@ def _write_site_files(base: Base, out: Path, redactor: Redactor | None) -> None:
     description = (redactor.text(base.config.description) if redactor else base.config.description).replace('"', "'").replace("\n", " ")
     files = {
         "datasette_metadata.json": json.dumps(metadata, ensure_ascii=False, indent=2) + "\n",
-        CONFIG_NAME: "# A published copy of a custdev research base (custdev publish). Serve it with: custdev serve --base .\n"
+        CONFIG_NAME: "# " + translator(base.config.language).gettext(
+            "A published copy of a custdev research base (custdev publish). Serve it with: custdev serve --base .") + "\n"
         f'[base]\ntitle = "{title}"\ndescription = "{description}"\nlanguage = "{base.config.language}"\n\n'
         f"[analysis]\nsystemic_threshold = {base.config.systemic_threshold}\nsaturation_window = {base.config.saturation_window}\n",
     }

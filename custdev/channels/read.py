@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from custdev.errors import CustdevError
-from custdev.i18n import N_
+from custdev.errors import Counted, CustdevError, Message, Number
+from custdev.i18n import N_, NP_
 
 CHANNELS = ("survey", "ticket", "chat")
 FIELDS = ("text", "date", "respondent", "segment", "nps", "id", "speaker", "conversation")
@@ -59,6 +59,18 @@ class Row:
     conversation: str | None = None
 
 
+# Why a row was skipped: the key of BadRows.reasons (and of --json's "bad"), said after "{n} row(s)" in each language.
+BAD_ROW_REASONS = {
+    "not UTF-8 (cp1251 from Excel?)": N_("not UTF-8 (cp1251 from Excel?)"),
+    "not a JSON object": N_("not a JSON object"),
+    "not UTF-8 (cp1251 from Excel? re-save as UTF-8 or use --encoding cp1251)":
+        N_("not UTF-8 (cp1251 from Excel? re-save as UTF-8 or use --encoding cp1251)"),
+    "with empty text": N_("with empty text"),
+    "with a score outside 0–10": N_("with a score outside 0–10"),
+    "duplicated": N_("duplicated"),
+}
+
+
 @dataclass
 class BadRows:
     reasons: dict[str, list[int]] = field(default_factory=dict)  # reason -> row numbers
@@ -70,11 +82,18 @@ class BadRows:
     def count(self) -> int:
         return sum(len(v) for v in self.reasons.values())
 
-    def lines(self, limit: int = 10) -> list[str]:
+    def lines(self, limit: int = 10) -> list[Message]:
+        """One message per reason ("2 rows with empty text: rows 4, 9"): English as str, the base's language through
+        the catalogs (1 строка, 2 строки, 5 строк)."""
         out = []
         for reason, rows in self.reasons.items():
-            shown = ", ".join(str(r) for r in rows[:limit]) + (f" and {len(rows) - limit:,} more" if len(rows) > limit else "")
-            out.append(f"{len(rows):,} row{'s' if len(rows) != 1 else ''} {reason}: row{'s' if len(rows) != 1 else ''} {shown}")
+            shown = ", ".join(str(r) for r in rows[:limit])
+            if len(rows) > limit:
+                shown = Message(N_("{rows} and {n} more"), rows=shown, n=Number(len(rows) - limit))
+            head = Counted(NP_("{n} row {reason}", "{n} rows {reason}"), len(rows), n=Number(len(rows)),
+                           reason=Message(BAD_ROW_REASONS.get(reason, reason)))
+            where = Message(N_("row {rows}") if len(rows) == 1 else N_("rows {rows}"), rows=shown)
+            out.append(Message("{head}: {where}", head=head, where=where))
         return out
 
 

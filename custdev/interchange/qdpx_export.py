@@ -29,16 +29,14 @@ from pathlib import Path
 from custdev import __version__
 from custdev.config import Base, atomic_write_bytes
 from custdev.errors import CustdevError, ParseError
-from custdev.i18n import N_
-from custdev.interchange.refi import CODEBOOK_NS, ORIGIN, PROJECT_NS, CodeNode, code_guids, code_tree, guid
+from custdev.i18n import N_, translator
+from custdev.interchange.refi import (CASE_VARIABLES, CODEBOOK_NS, ORIGIN, PROJECT_NS, SOURCE_VARIABLES, CodeNode, code_guids,
+                                      code_tree, guid)
 from custdev.markdown import format_timestamp, parse_interview
 from custdev.models import Interview
 
 CRLF = "\r\n"
 
-# Case variables (respondents) and source variables (interviews): (name, REFI type).
-CASE_VARIABLES = (("Segments", "Text"), ("NPS", "Integer"), ("Company", "Text"), ("Role", "Text"))
-SOURCE_VARIABLES = (("Interview date", "Date"), ("Interviewer", "Text"), ("Language", "Text"), ("custdev id", "Text"))
 
 
 class ExportError(CustdevError):
@@ -158,7 +156,8 @@ def project_xml(base: Base, interviews: list[tuple[str, Interview]]) -> tuple[by
     ns = PROJECT_NS
     user = guid("user", "custdev")
     now = _now()
-    tree = code_tree(base.codebook, _all_tags(interviews))
+    _ = translator(base.config.language).gettext
+    tree = code_tree(base.codebook, _all_tags(interviews), base.config.language)
     guids = code_guids(tree)
     root = ET.Element(f"{{{ns}}}Project", {
         "name": base.config.title, "origin": f"{ORIGIN} {__version__}", "creatingUserGUID": user, "creationDateTime": now,
@@ -172,7 +171,7 @@ def project_xml(base: Base, interviews: list[tuple[str, Interview]]) -> tuple[by
     var_guids: dict[str, str] = {}
     for name, kind in CASE_VARIABLES + SOURCE_VARIABLES:
         var_guids[name] = guid("variable", name)
-        _el(variables, "Variable", ns, guid=var_guids[name], name=name, typeOfVariable=kind)
+        _el(variables, "Variable", ns, guid=var_guids[name], name=_(name), typeOfVariable=kind)
 
     sources = [text_source(iv, rel) for rel, iv in interviews]
 
@@ -212,11 +211,11 @@ def project_xml(base: Base, interviews: list[tuple[str, Interview]]) -> tuple[by
             iv = src.interview
             el = _el(sources_el, "TextSource", ns, guid=src.guid, name=iv.title or iv.id, plainTextPath=f"internal://{src.filename}",
                      creatingUser=user, creationDateTime=now)
-            desc = [f"custdev interview {iv.id}"]
+            desc = [_("custdev interview {id}").format(id=iv.id)]
             if iv.respondent:
-                desc.append(f"Respondent: {iv.respondent}" + (f" ({iv.company})" if iv.company else ""))
+                desc.append(_("Respondent: {respondent}").format(respondent=iv.respondent) + (f" ({iv.company})" if iv.company else ""))
             if iv.audio:
-                desc.append(f"Recording: {iv.audio}")
+                desc.append(_("Recording: {audio}").format(audio=iv.audio))
             _el(el, "Description", ns).text = "\n".join(desc)
             for n, sel in enumerate(src.selections):
                 sel_el = _el(el, "PlainTextSelection", ns, guid=guid("selection", iv.id, str(n), str(sel.start)),
@@ -268,7 +267,7 @@ def export_qdpx(base: Base, dest: str | Path) -> ExportResult:
 def codebook_xml(base: Base, tags: list[str]) -> bytes:
     ns = CODEBOOK_NS
     root = ET.Element(f"{{{ns}}}CodeBook", {"origin": f"{ORIGIN} {__version__}"})
-    tree = code_tree(base.codebook, tags)
+    tree = code_tree(base.codebook, tags, base.config.language)
     if not tree:
         raise ExportError(N_("the codebook has no pains, hypotheses or tags to export"))
     _codes_xml(_el(root, "Codes", ns), tree, ns)

@@ -27,9 +27,9 @@ import yaml
 
 from custdev.config import Base, atomic_write_text, suggest
 from custdev.errors import Counted, CustdevError, Message, ParseError
-from custdev.i18n import N_, NP_
+from custdev.i18n import N_, NP_, translator
 from custdev.interchange.archive import ArchiveError, SafeArchive
-from custdev.interchange.refi import PROJECT_NS, marker_of
+from custdev.interchange.refi import PROJECT_NS, marker_of, variable_key
 from custdev.markdown import FRONT_MATTER_KEYS, escape_text, format_timestamp, parse_interview
 from custdev.ingest import free_interview_id
 
@@ -270,16 +270,18 @@ def _check_mapped(code: str, refi: str, codebook, label: str) -> str:
     return code
 
 
-def _mapping_text(project: str, entries: list[tuple[str, str, bool]]) -> str:
+def _mapping_text(project: str, entries: list[tuple[str, str, bool]], language: str = "en") -> str:
+    """The mapping file a researcher edits, its comments in the base's language."""
+    _ = translator(language).gettext
     lines = [
-        f"# How the codes of {project} become custdev codes. Edit the right-hand side, then run the import again.",
-        "# Values: pain/<slug> or h/<slug> (h/<slug>/against refutes) from codebook.yml, or a free tag such as billing/invoices.",
-        "# Codes marked 'not in the codebook' are imported as the tag shown unless you map them to a pain or hypothesis.",
+        "# " + _("How the codes of {project} become custdev codes. Edit the right-hand side, then run the import again.").format(project=project),
+        "# " + _("Values: pain/<slug> or h/<slug> (h/<slug>/against refutes) from codebook.yml, or a free tag such as billing/invoices."),
+        "# " + _("Codes marked 'not in the codebook' are imported as the tag shown unless you map them to a pain or hypothesis."),
         "codes:",
     ]
+    unknown = "  # " + _("not in the codebook")
     for path, code, known in entries:
-        note = "" if known else "  # not in the codebook"
-        lines.append(f"  {json.dumps(path, ensure_ascii=False)}: {json.dumps(code, ensure_ascii=False)}{note}")
+        lines.append(f"  {json.dumps(path, ensure_ascii=False)}: {json.dumps(code, ensure_ascii=False)}{'' if known else unknown}")
     return "\n".join(lines) + "\n"
 
 
@@ -463,7 +465,7 @@ def import_qdpx(base: Base, project: str | Path, *, build: bool = True) -> QdpxR
     with SafeArchive(project) as archive:
         root = _read_project(archive)
         codes = _codes(root)
-        variables = {v.get("guid", ""): v.get("name", "") for v in root.findall(f"{Q}Variables/{Q}Variable")}
+        variables = {v.get("guid", ""): variable_key(v.get("name", "")) for v in root.findall(f"{Q}Variables/{Q}Variable")}
         sources = _read_sources(root, archive, variables, result.warnings)
         cases: dict[str, tuple[str, dict[str, str]]] = {}
         for case in root.findall(f"{Q}Cases/{Q}Case"):
@@ -495,7 +497,7 @@ def import_qdpx(base: Base, project: str | Path, *, build: bool = True) -> QdpxR
                 result.unknown_codes.append(f"{path} -> #{code}")
         write_mapping = not map_file.exists() or any(path not in saved for path, _, _ in entries)
         if new_unknown:
-            _write_mapping(map_file, label, entries)
+            _write_mapping(map_file, label, entries, base.config.language)
             result.mapping_written = result.waiting_for_mapping = True
             return result
 
@@ -539,7 +541,7 @@ def import_qdpx(base: Base, project: str | Path, *, build: bool = True) -> QdpxR
 
         # Write: the mapping, recordings (so an interview never points at a missing file), then the interview files.
         if write_mapping:
-            _write_mapping(map_file, label, entries)
+            _write_mapping(map_file, label, entries, base.config.language)
             result.mapping_written = True
         # Recordings first (so an interview never points at a missing file), then the interview files.
         for rel, text, src, audio in planned:
@@ -564,9 +566,9 @@ def import_qdpx(base: Base, project: str | Path, *, build: bool = True) -> QdpxR
     return result
 
 
-def _write_mapping(path: Path, label: str, entries: list[tuple[str, str, bool]]) -> None:
+def _write_mapping(path: Path, label: str, entries: list[tuple[str, str, bool]], language: str = "en") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, _mapping_text(label, entries))
+    atomic_write_text(path, _mapping_text(label, entries, language))
 
 
 def _front_matter(src: RawSource, v: dict[str, str], case_name: str, base: Base, warnings: list[str]) -> dict:

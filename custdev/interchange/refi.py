@@ -23,6 +23,8 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
+from custdev.i18n import LANGUAGES, N_, translator
+
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 ORIGIN = "custdev"
@@ -36,6 +38,33 @@ PAIN_COLOURS = ("#d62728", "#e4572e", "#c0392b", "#f28e2b", "#b03a2e", "#e15759"
 FOR_COLOUR, AGAINST_COLOUR = "#2ca02c", "#9467bd"
 TAG_COLOURS = ("#1f77b4", "#17becf", "#4e79a7", "#76b7b2", "#59a14f", "#edc948", "#af7aa1", "#9c755f", "#bab0ac", "#8cd17d")
 FOLDER_COLOURS = {"pains": "#d62728", "hypotheses": "#2ca02c", "tags": "#1f77b4"}
+
+
+# The variables custdev writes (cases: respondents; sources: interviews), by their English name, which also keys their
+# GUIDs; a project shows them in the base's language. Import reads any language's name, and the aliases other tools use.
+CASE_VARIABLES = ((N_("Segments"), "Text"), ("NPS", "Integer"), (N_("Company"), "Text"), (N_("Role"), "Text"))
+SOURCE_VARIABLES = ((N_("Interview date"), "Date"), (N_("Interviewer"), "Text"), (N_("Language"), "Text"), ("custdev id", "Text"))
+VARIABLE_ALIASES = {N_("Segment"): "Segments", N_("Date"): "Interview date"}
+
+
+def variable_key(name: str) -> str:
+    """The English name, case-folded, of a project's variable named ``name`` in any language custdev speaks
+    ("Сегменты" -> "segments", "Date" -> "interview date"); other names case-folded as they are."""
+    return _VARIABLE_KEYS.get(name.strip().casefold(), name.strip().casefold())
+
+
+def _variable_keys() -> dict[str, str]:
+    keys = {}
+    names = [(n, n) for n, _ in CASE_VARIABLES + SOURCE_VARIABLES] + list(VARIABLE_ALIASES.items())
+    for language in LANGUAGES:
+        tr = translator(language)
+        for shown, english in names:
+            keys[tr.gettext(shown).casefold()] = english.casefold()
+            keys[shown.casefold()] = english.casefold()
+    return keys
+
+
+_VARIABLE_KEYS = _variable_keys()
 
 
 def guid(*parts: str) -> str:
@@ -77,31 +106,34 @@ class CodeNode:
             yield from child.walk()
 
 
-def code_tree(codebook, tags: list[str]) -> list[CodeNode]:
-    """The REFI-QDA code hierarchy for a codebook and the free tags used in interviews."""
-    pains = CodeNode(guid("folder", "pains"), "Pains", colour=FOLDER_COLOURS["pains"],
-                     description="custdev pains (codebook.yml)")
+def code_tree(codebook, tags: list[str], language: str = "en") -> list[CodeNode]:
+    """The REFI-QDA code hierarchy for a codebook and the free tags used in interviews; folders, the hypotheses'
+    supports/refutes codes and the descriptions custdev writes are in ``language`` (the ``custdev:`` lines are not)."""
+    _ = translator(language).gettext
+    pains = CodeNode(guid("folder", "pains"), _("Pains"), colour=FOLDER_COLOURS["pains"],
+                     description=_("custdev pains (codebook.yml)"))
     for n, entry in enumerate(codebook.pains.values()):
         desc = entry.description.strip()
         if entry.stage:
-            desc = (desc + "\n" if desc else "") + f"Journey stage: {entry.stage}"
+            desc = (desc + "\n" if desc else "") + _("Journey stage: {stage}").format(stage=entry.stage)
         pains.children.append(CodeNode(
             guid("pain", entry.slug), entry.title, f"pain/{entry.slug}", PAIN_COLOURS[n % len(PAIN_COLOURS)],
             (desc + "\n" if desc else "") + f"{MARKER}pain/{entry.slug}",
         ))
-    hyps = CodeNode(guid("folder", "hypotheses"), "Hypotheses", colour=FOLDER_COLOURS["hypotheses"],
-                    description="custdev hypotheses: evidence for (supports) and against (refutes)")
+    hyps = CodeNode(guid("folder", "hypotheses"), _("Hypotheses"), colour=FOLDER_COLOURS["hypotheses"],
+                    description=_("custdev hypotheses: evidence for (supports) and against (refutes)"))
     for entry in codebook.hypotheses.values():
         node = CodeNode(guid("hypothesis", entry.slug), entry.title, None, FOR_COLOUR, entry.description.strip())
         node.children = [
-            CodeNode(guid("h", entry.slug, "for"), "supports", f"h/{entry.slug}", FOR_COLOUR, f"{MARKER}h/{entry.slug}"),
-            CodeNode(guid("h", entry.slug, "against"), "refutes", f"h/{entry.slug}/against", AGAINST_COLOUR,
+            CodeNode(guid("h", entry.slug, "for"), _("supports"), f"h/{entry.slug}", FOR_COLOUR, f"{MARKER}h/{entry.slug}"),
+            CodeNode(guid("h", entry.slug, "against"), _("refutes"), f"h/{entry.slug}/against", AGAINST_COLOUR,
                      f"{MARKER}h/{entry.slug}/against"),
         ]
         hyps.children.append(node)
     folders = [pains, hyps]
     if tags:
-        root = CodeNode(guid("folder", "tags"), "Tags", colour=FOLDER_COLOURS["tags"], description="custdev free tags (#tag, #parent/child)")
+        root = CodeNode(guid("folder", "tags"), _("Tags"), colour=FOLDER_COLOURS["tags"],
+                        description=_("custdev free tags (#tag, #parent/child)"))
         nodes: dict[str, CodeNode] = {}
         for tag in sorted(set(tags)):
             parts = tag.split("/")

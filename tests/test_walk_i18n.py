@@ -1,0 +1,175 @@
+"""A Russian base walked through the doors a new user meets after the first steps: channel exports, REFI-QDA export
+and import, publish, the analysis tables. What a person reads there is Russian (with Russian plurals); an English
+base reads exactly as before."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from custdev.cli import app
+from test_i18n import english_leftovers, english_runs
+
+runner = CliRunner()
+ENV = {"TERMINAL_WIDTH": "200", "NO_COLOR": "1"}
+
+
+def run(*args, base: Path):
+    return runner.invoke(app, [*(str(a) for a in args), "--base", str(base)], env=ENV)
+
+
+@pytest.fixture(scope="module")
+def bases(tmp_path_factory) -> dict[str, Path]:
+    """A fresh base per language, made as a new user makes one (custdev init)."""
+    tmp = tmp_path_factory.mktemp("walk")
+    out = {}
+    for language in ("ru", "en"):
+        root = tmp / language
+        assert runner.invoke(app, ["init", str(root), "--language", language]).exit_code == 0
+        out[language] = root
+    return out
+
+
+def bad_rows_csv(path: Path) -> Path:
+    rows = ["id,Оценка,Комментарий", "1,9,Сверка выписки занимает весь вечер", "2,11,Долго", "3,12,Очень долго", "4,5,"]
+    rows += ["5,7,Одно и то же"] * 6  # row 6 imports; rows 7-11 repeat its id
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_bad_rows_of_a_channel_export_are_reported_in_the_bases_language(bases, tmp_path):
+    """Seen: `custdev import nps.csv --channel survey` in a Russian base warned «Предупреждение: nps.csv: 1 row with a
+    score outside 0–10: row 3»."""
+    export = bad_rows_csv(tmp_path / "nps.csv")
+    ru = run("import", export, "--channel", "survey", base=bases["ru"])
+    assert ru.exit_code == 0, ru.output
+    warnings = [line for line in ru.stderr.splitlines() if line.strip()]
+    assert warnings == [
+        "Предупреждение: nps.csv: 2 строки с оценкой вне 0–10: строки 3, 4",
+        "Предупреждение: nps.csv: 1 строка с пустым текстом: строка 5",
+        "Предупреждение: nps.csv: 5 строк — повтор: строки 7, 8, 9, 10, 11",
+    ], ru.stderr
+    assert english_leftovers(ru.output) == [] and english_runs(ru.stderr) == []
+    en = run("import", export, "--channel", "survey", base=bases["en"])
+    assert en.exit_code == 0, en.output
+    assert [line for line in en.stderr.splitlines() if line.strip()] == [
+        "Warning: nps.csv: 2 rows with a score outside 0–10: rows 3, 4",
+        "Warning: nps.csv: 1 row with empty text: row 5",
+        "Warning: nps.csv: 5 rows duplicated: rows 7, 8, 9, 10, 11",
+    ]
+
+
+@pytest.fixture(scope="module")
+def fixture_bases(tmp_path_factory) -> dict[str, Path]:
+    """The hand-computed analysis fixture (codebook with stages, pains, hypotheses; tags; respondents) in each
+    language, not built: export reads the interview files."""
+    import shutil
+
+    from test_analysis import FIXTURE
+
+    tmp = tmp_path_factory.mktemp("walk-fixture")
+    out = {}
+    for language in ("ru", "en"):
+        root = tmp / language
+        shutil.copytree(FIXTURE, root)
+        toml = root / "custdev.toml"
+        toml.write_text(toml.read_text().replace('language = "en"', f'language = "{language}"'))
+        out[language] = root
+    return out
+
+
+def _project(path: Path):
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        return ET.fromstring(zf.read("project.qde"))
+
+
+def _shown(root) -> tuple[set[str], set[str], list[str]]:
+    """What a researcher reads in another tool: code names, variable names, and the descriptions custdev writes."""
+    q = "{urn:QDA-XML:project:1.0}"
+    codes = {c.get("name") for c in root.iter(f"{q}Code")}
+    variables = {v.get("name") for v in root.iter(f"{q}Variable")}
+    descriptions = [d.text or "" for d in root.iter(f"{q}Description")]
+    return codes, variables, descriptions
+
+
+def test_a_russian_qdpx_export_names_its_codes_and_variables_in_russian(fixture_bases, tmp_path):
+    """Seen: `custdev export qdpx` of a Russian base gave QualCoder a code tree "Pains", "Hypotheses" (each with
+    "supports" and "refutes"), "Tags", variables "Segments", "Company", "Role", "Interview date", "Interviewer",
+    "Language", and descriptions "Journey stage: billing", "custdev interview smb-anna / Respondent: …"."""
+    ru = run("export", "qdpx", tmp_path / "ru.qdpx", base=fixture_bases["ru"])
+    assert ru.exit_code == 0, ru.output
+    codes, variables, descriptions = _shown(_project(tmp_path / "ru.qdpx"))
+    assert {"Боли", "Гипотезы", "Теги", "подтверждает", "опровергает"} <= codes
+    assert not {"Pains", "Hypotheses", "Tags", "supports", "refutes"} & codes
+    assert variables == {"Сегменты", "NPS", "Компания", "Должность", "Дата интервью", "Интервьюер", "Язык", "custdev id"}
+    shown = "\n".join(line for d in descriptions for line in d.splitlines() if not line.startswith("custdev: "))
+    assert "Этап пути клиента: billing" in shown and "интервью custdev smb-anna" in shown and "Респондент: Анна Петрова (Ромашка)" in shown
+    for english in ("Journey stage", "Respondent:", "custdev interview", "evidence for", "free tags", "custdev pains"):
+        assert english not in shown
+    en = run("export", "qdpx", tmp_path / "en.qdpx", base=fixture_bases["en"])
+    assert en.exit_code == 0, en.output
+    codes, variables, descriptions = _shown(_project(tmp_path / "en.qdpx"))
+    assert {"Pains", "Hypotheses", "Tags", "supports", "refutes"} <= codes
+    assert variables == {"Segments", "NPS", "Company", "Role", "Interview date", "Interviewer", "Language", "custdev id"}
+    assert any(d == "custdev interview smb-anna\nRespondent: Анна Петрова (Ромашка)" for d in descriptions)
+
+
+def test_a_russian_qdpx_comes_back_whole_into_a_base_of_either_language(fixture_bases, tmp_path):
+    """The Russian variable names are read back: dates, interviewers, respondents, companies, roles, segments, NPS
+    and languages survive export and import, into a Russian base and into an English one."""
+    import yaml
+
+    assert run("export", "qdpx", tmp_path / "ru.qdpx", base=fixture_bases["ru"]).exit_code == 0
+    keys = ("date", "interviewer", "respondent", "company", "role", "segments", "nps", "language")
+
+    def front(path: Path) -> dict:
+        meta = yaml.safe_load(path.read_text(encoding="utf-8").split("---")[1])
+        return {k: str(meta.get(k)) for k in keys if meta.get(k) is not None}
+
+    want = {p.stem: front(p) for p in (fixture_bases["ru"] / "interviews").glob("*.md")}
+    for language in ("ru", "en"):
+        target = tmp_path / f"into-{language}"
+        assert runner.invoke(app, ["init", str(target), "--language", language]).exit_code == 0
+        (target / "codebook.yml").write_text((fixture_bases["ru"] / "codebook.yml").read_text(encoding="utf-8"), encoding="utf-8")
+        result = run("import", tmp_path / "ru.qdpx", "--no-build", base=target)
+        assert result.exit_code == 0, result.output
+        got = {p.stem: front(p) for p in (target / "interviews").glob("*.md")}
+        # a respondent's NPS is a case variable: Carol's follow-up without a score comes back with her score (10)
+        assert got["ent-carol-2"].pop("nps") == "10"
+        assert got == want
+
+
+def test_the_qdpx_mapping_file_speaks_the_bases_language(fixture_bases, tmp_path):
+    """Seen: the mapping file the first import writes for the researcher to edit (qdpx-mappings/<project>.yml) had
+    English comments ("# How the codes of p.qdpx become custdev codes…", "# not in the codebook") in a Russian base."""
+    assert run("export", "qdpx", tmp_path / "p.qdpx", base=fixture_bases["ru"]).exit_code == 0
+    for language in ("ru", "en"):
+        target = tmp_path / language
+        assert runner.invoke(app, ["init", str(target), "--language", language]).exit_code == 0
+        result = run("import", tmp_path / "p.qdpx", "--no-build", base=target)  # init's codebook: unknown codes
+        assert result.exit_code == 1, result.output
+        text = (target / "qdpx-mappings" / "p.yml").read_text(encoding="utf-8")
+        comments = "\n".join(line.split("#", 1)[1] for line in text.splitlines() if "#" in line)
+        if language == "ru":
+            assert "Как коды p.qdpx становятся кодами custdev" in text and "# нет в кодбуке" in text
+            assert english_runs(comments) == [], comments
+        else:
+            assert text.startswith("# How the codes of p.qdpx become custdev codes.") and "# not in the codebook" in text
+
+
+def test_a_published_copy_of_a_russian_base_has_a_russian_config_comment(bases, tmp_path):
+    """Seen: `custdev publish` of a Russian base wrote custdev.toml beginning "# A published copy of a custdev research
+    base (custdev publish). Serve it with: …"."""
+    for language in ("ru", "en"):
+        result = run("publish", tmp_path / language, base=bases[language])
+        assert result.exit_code == 0, result.output
+        first = (tmp_path / language / "custdev.toml").read_text(encoding="utf-8").splitlines()[0]
+        if language == "ru":
+            assert first == "# Опубликованная копия исследовательской базы custdev (custdev publish). Открыть на сайте: custdev serve --base ."
+        else:
+            assert first == "# A published copy of a custdev research base (custdev publish). Serve it with: custdev serve --base ."
