@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -294,6 +295,12 @@ def unknown_slug(kind: str, slug: str, known) -> Message:
     return Message(message, slug=slug, close=close)
 
 
+def toml_string(text: str) -> str:
+    """``text`` as a TOML basic string (a title in custdev.toml): a backslash or a control character must not make the
+    file unreadable. JSON's string escapes are all valid in TOML; DEL, which TOML wants escaped, is added."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
 def check_slug(kind: str, slug: str, known) -> None:
     """Raise UnknownSlug naming the closest known slug. ``kind`` is 'segment', 'pain' or 'hypothesis'."""
     if slug not in known:
@@ -306,7 +313,7 @@ def check_slug(kind: str, slug: str, known) -> None:
 CONFIG_TEMPLATE = """\
 # {head}
 [base]
-title = "{title}"
+title = {title}
 description = ""
 language = "{language}"     # {language_note}
 
@@ -371,7 +378,7 @@ def starter_files(title: str, language: str) -> tuple[str, str]:
     tr = translator(language)
     texts = {key: tr.gettext(text) for key, text in _TEMPLATE_TEXTS.items()}
     texts["language_note"] = texts["language_note"].format(languages=language_choices('"').localized(tr))
-    config = CONFIG_TEMPLATE.format(title=title.replace('"', "'"), language=language, **ANALYSIS_DEFAULTS, **texts)
+    config = CONFIG_TEMPLATE.format(title=toml_string(title.replace('"', "'")), language=language, **ANALYSIS_DEFAULTS, **texts)
     return config, CODEBOOK_TEMPLATE.format(**texts)
 
 

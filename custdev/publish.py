@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from custdev.config import CONFIG_NAME, INTERVIEWS_DIR, PUBLISHED_MARK, Base, atomic_write_text
+from custdev.config import CONFIG_NAME, INTERVIEWS_DIR, PUBLISHED_MARK, Base, atomic_write_text, toml_string
 from custdev.errors import CustdevError, Message
 from custdev.i18n import N_, translator
 from custdev.mdparagraph import header_speaker
@@ -302,7 +302,7 @@ def _write_site_files(base: Base, out: Path, redactor: Redactor | None) -> None:
         "datasette_metadata.json": json.dumps(metadata, ensure_ascii=False, indent=2) + "\n",
         CONFIG_NAME: "# " + translator(base.config.language).gettext(
             "A published copy of a custdev research base (custdev publish). Serve it with: custdev serve --base .") + "\n"
-        f'[base]\ntitle = "{title}"\ndescription = "{description}"\nlanguage = "{base.config.language}"\n\n'
+        f"[base]\ntitle = {toml_string(title)}\ndescription = {toml_string(description)}\nlanguage = \"{base.config.language}\"\n\n"
         f"[analysis]\nsystemic_threshold = {base.config.systemic_threshold}\nsaturation_window = {base.config.saturation_window}\n",
     }
     if redactor:

@@ -173,3 +173,47 @@ def test_a_published_copy_of_a_russian_base_has_a_russian_config_comment(bases, 
             assert first == "# Опубликованная копия исследовательской базы custdev (custdev publish). Открыть на сайте: custdev serve --base ."
         else:
             assert first == "# A published copy of a custdev research base (custdev publish). Serve it with: custdev serve --base ."
+
+
+def test_a_title_with_a_backslash_leaves_the_base_and_its_published_copy_readable(tmp_path):
+    """Seen: `custdev init DIR --title 'Проба C:\\папка'` and `custdev publish` of a base so titled wrote the title
+    into custdev.toml unescaped, so every command on the base or the copy then said «Ошибка: …/custdev.toml: ошибка в
+    TOML (Unescaped '\\' in a string …)»."""
+    from custdev.config import load_base
+
+    title = 'Проба C:\\папка "кавычки"\tи таб'
+    root = tmp_path / "ru"
+    assert runner.invoke(app, ["init", str(root), "--language", "ru", "--title", title]).exit_code == 0
+    assert load_base(root).config.title == title.replace('"', "'")
+    result = run("publish", tmp_path / "copy", base=root)
+    assert result.exit_code == 0, result.output
+    assert load_base(tmp_path / "copy").config.title == title.replace('"', "'")
+    again = run("publish", tmp_path / "copy2", base=tmp_path / "copy")  # a command on the copy reads its config
+    assert "TOML" not in again.output
+
+
+def test_channel_search_hits_name_their_channel_in_the_bases_language(bases, tmp_path):
+    """Seen: `custdev search сверка --channel survey` in a Russian base printed «survey, строка 2 …»."""
+    export = tmp_path / "tickets.csv"
+    export.write_text("id,Текст\n1,Сверка выписки вручную занимает весь вечер\n", encoding="utf-8")
+    for language, line in (("ru", "обращение, строка 2 "), ("en", "ticket row 2 ")):
+        assert run("import", export, "--channel", "ticket", base=bases[language]).exit_code == 0
+        result = run("search", "выписки", "--channel", "ticket", base=bases[language])
+        assert result.exit_code == 0, result.output
+        assert result.stdout.startswith(line), result.stdout
+
+
+def test_an_export_whose_every_row_is_bad_says_why_in_one_line(bases, tmp_path):
+    """Seen: an export saved by Excel in cp1251 gave only «Ошибка: cp.csv: нет пригодных строк (с ошибками: 1)»: the
+    reason (and the --encoding cp1251 way out), shown as a warning when some rows import, was not said."""
+    export = tmp_path / "cp.csv"
+    export.write_bytes("Комментарий,Оценка\n".encode() + "Привет из Excel,5\n".encode("cp1251") + "Долго,11\n".encode())
+    ru = run("import", export, "--channel", "survey", base=bases["ru"])
+    assert ru.exit_code == 1 and [line for line in ru.stderr.splitlines() if line.strip()] == [
+        "Ошибка: cp.csv: нет пригодных строк: 1 строка не в UTF-8 (cp1251 из Excel? пересохраните в UTF-8 или укажите "
+        "--encoding cp1251): строка 2; 1 строка с оценкой вне 0–10: строка 3"], ru.stderr
+    assert "Traceback" not in ru.output and not list((bases["ru"] / "channels").rglob("cp*"))
+    en = run("import", export, "--channel", "survey", base=bases["en"])
+    assert en.exit_code == 1 and en.stderr.strip() == (
+        "Error: cp.csv: no usable rows: 1 row not UTF-8 (cp1251 from Excel? re-save as UTF-8 or use --encoding cp1251): "
+        "row 2; 1 row with a score outside 0–10: row 3")

@@ -21,7 +21,7 @@ from typing import Callable
 
 from custdev.channels.read import CHANNELS, BadRows, ChannelError, Row, read_rows
 from custdev.config import Base, atomic_write_text, sha256_file
-from custdev.errors import Message
+from custdev.errors import Joined, Message
 from custdev.i18n import N_
 from custdev.markdown import escape_text
 
@@ -111,7 +111,8 @@ def import_responses(base: Base, source: str | Path, channel: str, *, columns: d
             _write_responses(base, folder, source, digest, channel, rows, result, written, progress)
         if not result.responses:
             if result.bad.count:
-                raise ChannelError(N_("{name}: no usable rows ({bad:,} bad)"), name=source.name, bad=result.bad.count)
+                # every row was bad: say why, as the warnings of an import that went through do
+                raise ChannelError(N_("{name}: no usable rows: {reasons}"), name=source.name, reasons=Joined("; ", result.bad.lines()))
             raise ChannelError(N_("{name}: no usable rows"), name=source.name)
         atomic_write_text(folder / "import.json", json.dumps({
             "channel": channel, "source": source.name, "source_sha256": digest, "imported": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

@@ -22,6 +22,8 @@ from custdev.errors import Counted, CustdevError, Message, Number
 from custdev.i18n import N_, NP_
 
 CHANNELS = ("survey", "ticket", "chat")
+# A channel as a reader sees it in the terminal ("survey row 2"; «опрос, строка 2»); --channel takes the names above.
+CHANNEL_NAMES = {"survey": N_("survey"), "ticket": N_("ticket"), "chat": N_("chat")}
 FIELDS = ("text", "date", "respondent", "segment", "nps", "id", "speaker", "conversation")
 # Header names recognised without a mapping (compared case-insensitively, spaces and punctuation ignored).
 GUESSES = {

@@ -177,6 +177,7 @@ def search(
 def _search_channel(query: str, base, channel: str, segment, pain, tag, limit: int, json_: bool) -> None:
     from rich.markup import escape
 
+    from custdev.channels.read import CHANNEL_NAMES
     from custdev.channels.search import search_responses
     from custdev.config import check_slug, load_base
     from custdev.db import open_built
@@ -200,7 +201,8 @@ def _search_channel(query: str, base, channel: str, segment, pain, tag, limit: i
     on, off = ("[bold yellow]", "[/bold yellow]") if out.is_terminal else ("\\[", "]")
     tr = translator(b.config.language)
     for h in hits:
-        where = tr.gettext("{channel} row {row}").format(channel=h.channel, row=h.row) if h.row else h.channel
+        channel_name = tr.gettext(CHANNEL_NAMES.get(h.channel, h.channel))
+        where = tr.gettext("{channel} row {row}").format(channel=channel_name, row=h.row) if h.row else channel_name
         extra = ", ".join(x for x in (h.date, h.segment, f"NPS {h.nps}" if h.nps is not None else None) if x)
         snippet = escape(" ".join(h.snippet.split())).replace("\x00", on).replace("\x01", off)
         out.print(f"[cyan]{escape(where)}[/cyan] [dim]{escape(extra)}[/dim] {snippet}")
