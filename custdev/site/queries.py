@@ -5,7 +5,8 @@
   ``SEARCH_SQL``, same columns and order) and, for the HTML page, the facet counts come from them. Before, the page
   ran the full-text match twice (``SEARCH_SQL``, then ``FACETS_SQL``) and counted the facets with an index probe per
   match; now the counts are summed in Python from per-base maps (interview → segments, quote → pains and tags),
-  reloaded whenever the database file changes.
+  reloaded whenever the database file changes. The matches are ranked by :mod:`custdev.site.rank` (bm25()'s numbers,
+  without FTS5 recounting every word's rows on each search) wherever it can give bm25()'s numbers, else by bm25().
 * Datasette's table search (``/custdev/utterances?_search=…``) counts its matches with
   ``count(*) … where id in (select rowid from utterances_fts …)``: a look-up in the 1.5 M-row table per match
   (74,000 for a common word). The full-text index holds exactly the rows of its table (``custdev build`` writes both
@@ -28,9 +29,10 @@ from collections import Counter
 
 from markupsafe import Markup
 
-from custdev.site import schema_cache
+from custdev.site import rank, schema_cache
 from custdev.site.common import LRU, db_stamp, html_text
-from custdev.site.searchsql import BEST_OF_HITS_SQL, FACETS_OF_HITS_SQL, HITS_SQL, SEARCH_FILTERS, SEARCH_SQL, site_fts_query
+from custdev.site.searchsql import (BEST_OF_HITS_SQL, FACETS_OF_HITS_SQL, HITS_SCORED_SQL, HITS_SQL, SEARCH_FILTERS, SEARCH_SQL,
+                                   site_fts_query)
 
 FACETS_TIME_LIMIT_MS = 1500  # as the facet query had: past it the page says the counts were skipped
 
@@ -210,13 +212,13 @@ async def _search(datasette, db, params, custom_time_limit):
         stamp = (db.path, db_stamp(db.path))
         # The query's FTS expression once before the time limit starts: the first Russian word a server process sees
         # loads pymorphy3's dictionaries (seconds on a busy machine), which must not count as the query's time.
-        site_fts_query(values["q"])
+        expr = site_fts_query(values["q"])
         try:
             with dd.sqlite_timelimit(conn, time_limit):
                 if conn.execute("pragma query_only").fetchone()[0]:
                     raise _NoTempTable()
                 conn.execute("drop table if exists temp.custdev_hits")
-                conn.execute("create temp table custdev_hits as " + HITS_SQL, values)
+                _materialise_hits(conn, stamp, expr, values)
                 cursor = conn.execute(BEST_OF_HITS_SQL, values)
                 rows = cursor.fetchall()
                 description = cursor.description
@@ -239,6 +241,18 @@ async def _search(datasette, db, params, custom_time_limit):
         return dd.Results(rows, False, description)
 
     return await db.execute_fn(run)
+
+
+def _materialise_hits(conn: sqlite3.Connection, stamp, expr: str, values: dict) -> None:
+    """temp.custdev_hits: HITS_SQL's rows, ranked by custdev.site.rank (bm25's numbers without its recount of each
+    word's rows) where it can, else by bm25()."""
+    scorers = rank.scorers(conn, stamp, expr)
+    if scorers is not None:
+        conn.execute("create temp table custdev_hits as " + HITS_SCORED_SQL, values)
+        if not scorers.unsafe:
+            return
+        conn.execute("drop table temp.custdev_hits")
+    conn.execute("create temp table custdev_hits as " + HITS_SQL, values)
 
 
 # The search page's HTML: Datasette's own view, less the cells it formats for a template that never shows them.

@@ -99,10 +99,17 @@ def snippet_sql(text: str | None, query: str | None) -> str:
     return str(highlight_html(text, query))
 
 
-def _matches_sql(rank: bool, role: bool = False) -> str:
+def _matches_sql(rank: bool, role: bool = False, scorers: bool = False) -> str:
     """The match set of a site search (quotes, and other turns), with its filters and cap: one copy for the
-    ``search`` canned query and its facet counts. ``role``: each turn's speaker role too (null for quotes)."""
-    r = lambda table: f", bm25({table}_fts) as rank" if rank else ""  # noqa: E731
+    ``search`` canned query and its facet counts. ``role``: each turn's speaker role too (null for quotes).
+    ``scorers``: ranked by custdev.site.rank's functions (bm25's numbers) instead of FTS5's bm25()."""
+    def r(table: str) -> str:
+        if not rank:
+            return ""
+        if scorers:
+            return f", custdev_rank_{table}({table[0]}.text_stem) as rank"
+        return f", bm25({table}_fts) as rank"
+
     return f"""
 with quote_hits as (
   select q.id as quote_id, q.utterance_id, q.interview_id{", null as role" if role else ""}{r("quotes")}
@@ -204,7 +211,7 @@ FACETS_OF_HITS_SQL = "with hits as (select * from temp.custdev_hits)" + _FACETS_
 
 # The match set with each turn's speaker role, materialised once per search page (custdev.site.queries): the same
 # hits as SEARCH_SQL's and FACETS_SQL's (same CTEs, same cap).
-HITS_SQL = _matches_sql(rank=True, role=True) + """
+_HITS_TAIL = """
 hits as (
   select 'quote' as kind, quote_id, utterance_id, interview_id, role, rank from quote_hits
   union all
@@ -212,6 +219,9 @@ hits as (
   where utterance_id not in (select utterance_id from quote_hits)
 )
 select * from hits"""
+HITS_SQL = _matches_sql(rank=True, role=True) + _HITS_TAIL
+# The same, ranked by custdev.site.rank's SQL functions (the same numbers as bm25(), see there).
+HITS_SCORED_SQL = _matches_sql(rank=True, role=True, scorers=True) + _HITS_TAIL
 
 BEST_OF_HITS_SQL = "with " + _BEST_SQL.format(hits="temp.custdev_hits")
 
