@@ -131,3 +131,20 @@ def test_phrases_are_those_fts5_numbers():
     assert rank.phrases('text_stem : ("café")') is None
     assert rank.phrases('""') is None
     assert rank.phrases('text_stem : (NEAR("a" "b"))') is None
+
+
+def test_an_index_of_another_layout_is_ranked_by_bm25(tmp_path):
+    """A full-text index that also indexes the text, or with another tokenizer, counts other tokens: bm25() ranks."""
+    for columns in ("text, text_stem, tokenize='unicode61'", "text UNINDEXED, text_stem, tokenize='porter unicode61'"):
+        conn = sqlite3.connect(tmp_path / f"{len(columns)}.db")
+        for table in rank.FTS_TABLES.values():
+            conn.execute(f"create virtual table {table} using fts5({columns})")
+            conn.execute(f"insert into {table}(text, text_stem) values ('Оплата', 'оплата')")
+        conn.commit()
+        assert rank.scorers(conn, (str(tmp_path), columns), 'text_stem : ("оплата")') is None
+    conn = sqlite3.connect(tmp_path / "ours.db")
+    for table in rank.FTS_TABLES.values():
+        conn.execute(f"create virtual table {table} using fts5(text UNINDEXED, text_stem, tokenize='unicode61')")
+        conn.execute(f"insert into {table}(text, text_stem) values ('Оплата', 'оплата')")
+    conn.commit()
+    assert rank.scorers(conn, (str(tmp_path), "ours"), 'text_stem : ("оплата")') is not None

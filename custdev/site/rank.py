@@ -31,6 +31,7 @@ _SAFE = re.compile(r"[0-9a-zа-яё ]*")  # characters unicode61 neither folds n
 _PHRASE = re.compile(r'"([^"]*)"(\*?)')
 _REST = re.compile(r"(?:text_stem : \(|[()]|AND|OR|NOT| )*")  # what fts_query writes around its phrases
 FTS_TABLES = {"utterances": "utterances_fts", "quotes": "quotes_fts"}
+_COLUMNS = ["text UNINDEXED", "text_stem", "tokenize='unicode61'"]  # the indexes as migration m1303 writes them
 
 _stats = LRU(8)  # (path, stamp, fts table) -> _Stats
 _stats_lock = threading.Lock()
@@ -80,6 +81,11 @@ class _Stats:
 
     def __init__(self, conn: sqlite3.Connection, fts: str):
         self.fts = fts
+        row = conn.execute("select sql from sqlite_master where name = ?", [fts]).fetchone()
+        args = row[0][row[0].find("(") + 1:row[0].rfind(")")].split(",") if row and row[0] else []
+        if [a.strip() for a in args[:3]] != _COLUMNS:  # another layout or tokenizer: bm25() ranks
+            self.rows, self.avgdl = 0, 0.0
+            return
         row = conn.execute(f"select block from {fts}_data where id = 1").fetchone()  # FTS5's averages record
         totals = _varints(row[0]) if row and row[0] else []
         self.rows = totals[0] if totals else 0
