@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from custdev.errors import BaseNotFound, ConfigError, Message, UnknownSlug
+from custdev.errors import BaseNotFound, ConfigError, CustdevError, Message, UnknownSlug
 from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, is_language
 from custdev.models import Codebook, CodebookEntry
 
@@ -99,6 +99,14 @@ class Base:
     def is_published_copy(self) -> bool:
         """A copy written by ``custdev publish``: a database and metadata, no interview files to build from."""
         return (self.root / PUBLISHED_MARK).is_file()
+
+
+def check_not_published(base: Base) -> None:
+    """Refuse to bring interviews or responses into a published copy: it has no interview files, and the files would
+    be written before its build refused to run."""
+    if base.is_published_copy:
+        raise CustdevError(N_("{root} is a published copy (custdev publish): import into the research base it came from, "
+                              "then publish again; nothing imported"), root=base.root)
 
 
 def find_base_root(base: str | Path | None = None) -> Path:

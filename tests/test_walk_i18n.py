@@ -217,3 +217,57 @@ def test_an_export_whose_every_row_is_bad_says_why_in_one_line(bases, tmp_path):
     assert en.exit_code == 1 and en.stderr.strip() == (
         "Error: cp.csv: no usable rows: 1 row not UTF-8 (cp1251 from Excel? re-save as UTF-8 or use --encoding cp1251): "
         "row 2; 1 row with a score outside 0–10: row 3")
+
+
+def _qdpx(path: Path, sources: str, files: dict[str, str]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("project.qde", '<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="urn:QDA-XML:project:1.0" '
+                                   f'name="p"><Sources>{sources}</Sources></Project>')
+        for name, text in files.items():
+            zf.writestr(f"sources/{name}", text)
+    return path
+
+
+def test_a_project_without_codes_imports_again_and_names_skipped_sources_in_russian(bases, tmp_path):
+    """Seen: importing a project with no codes a second time said «Ошибка: …/qdpx-mappings/p.yml: некорректный файл
+    сопоставления … исправьте или удалите его» about the file custdev itself had written ('codes:' with nothing under
+    it); and a skipped picture source was «1 источник типа picture»."""
+    project = _qdpx(tmp_path / "p.qdpx",
+                    '<TextSource guid="0b6cd717-a3df-53dc-9010-2f3cdfe67389" name="Беседа" plainTextPath="internal://a.txt"/>'
+                    '<PictureSource guid="9cdcd535-a4bf-50a9-9633-e9b50a53bf69" name="фото" path="internal://b.png"/>',
+                    {"a.txt": "Мария: Как вы выставляете счета?\nАнна: Вручную.\nМария: Долго?\nАнна: Весь вечер.\n", "b.png": "x"})
+    first = run("import", project, "--no-build", base=bases["ru"])
+    assert first.exit_code == 0, first.output
+    assert [line for line in first.stderr.splitlines() if line.strip()] == [
+        "Предупреждение: p.qdpx: 1 источник типа «изображение» не импортирован (custdev хранит текст, аудио и видео)"]
+    again = run("import", project, "--no-build", base=bases["ru"])
+    assert again.exit_code == 0 and "уже были: 1" in again.stdout, again.output
+    en = run("import", project, "--no-build", base=bases["en"])
+    assert en.exit_code == 0 and "Warning: p.qdpx: 1 picture source not imported (custdev keeps text, audio and video)" in en.stderr
+    assert run("import", project, "--no-build", base=bases["en"]).exit_code == 0
+
+
+def test_a_published_copy_exports_its_quotes_refuses_qdpx_and_imports_nothing(bases, tmp_path):
+    """Seen on a published copy (custdev publish, then --base COPY): `export quotes` failed because it first tried to
+    build the copy; `export qdpx` wrote an empty project («0 интервью, 0 кодов», exit 0); `import a.vtt` and
+    `import nps.csv --channel survey` wrote interviews/ and channels/ into the copy and only then failed on its build."""
+    copy = tmp_path / "copy"
+    assert run("publish", copy, base=bases["ru"]).exit_code == 0
+    quotes = run("export", "quotes", tmp_path / "q.csv", base=copy)
+    assert quotes.exit_code == 0 and (tmp_path / "q.csv").is_file(), quotes.output
+    for kind in ("qdpx", "qdc"):
+        result = run("export", kind, tmp_path / f"p.{kind}", base=copy)
+        assert result.exit_code == 1 and not (tmp_path / f"p.{kind}").exists(), result.output
+        assert result.stderr == (f"Ошибка: {copy} — опубликованная копия (custdev publish): в ней нет файлов интервью для "
+                                 "выгрузки; выгрузите из исходной базы\n")
+    (tmp_path / "a.vtt").write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Мария>Как вы выставляете счета?\n", encoding="utf-8")
+    (tmp_path / "nps.csv").write_text("Комментарий\nДолго\n", encoding="utf-8")
+    before = sorted(p.name for p in copy.iterdir())
+    for args in (["a.vtt"], ["nps.csv", "--channel", "survey"]):
+        result = run("import", tmp_path / args[0], *args[1:], base=copy)
+        assert result.exit_code == 1 and result.stdout == "", result.output
+        assert result.stderr == (f"Ошибка: {copy} — опубликованная копия (custdev publish): импортируйте в исходную базу и "
+                                 "опубликуйте заново; ничего не импортировано\n")
+    assert sorted(p.name for p in copy.iterdir()) == before

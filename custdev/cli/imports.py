@@ -78,7 +78,7 @@ def import_(
     A channel export (CSV, XLSX, JSON Lines) becomes markdown files of up to 1,000 responses each; bad rows are reported by row number.
     Re-running skips what is already imported, so an interrupted batch resumes where it stopped.
     """
-    from custdev.config import load_base
+    from custdev.config import check_not_published, load_base
 
     if channel is not None or column or encoding:
         _import_channel(paths, channel, column or [], encoding, base, build, json_, quiet)
@@ -106,6 +106,7 @@ def import_(
     lang = None if language == "auto" else language
     with errors():
         b = load_base(base)
+        check_not_published(b)
         options = ImportOptions(
             context=ImportContext(
                 respondent=respondent, interviewer=interviewer, company=company, role=role,
@@ -145,7 +146,7 @@ def sample(
     sample.json, so `custdev pains` reports its intervals as estimates for the whole archive (finite-population
     correction). A segment stratum that is a codebook slug becomes the interview's segment; an agent its interviewer.
     """
-    from custdev.config import load_base
+    from custdev.config import check_not_published, load_base
     from custdev.importers import ImportContext
     from custdev.ingest import ImportOptions
     from custdev.sampling import draw_for_base, file_contexts, save_record
@@ -155,6 +156,7 @@ def sample(
     lang = None if language == "auto" else language
     with errors():
         b = load_base(base)
+        check_not_published(b)
         record, notes = draw_for_base(b, folder, n, by=by, seed=seed, metadata=metadata)
         if not json_:
             for note in notes:
@@ -259,7 +261,7 @@ def _import_channel(paths: list[Path], channel: str | None, column: list[str], e
     """Survey / ticket / chat exports: each file -> grouped markdown parts in channels/, then one build."""
     from custdev.channels.ingest import import_responses
     from custdev.channels.read import CHANNELS
-    from custdev.config import load_base
+    from custdev.config import check_not_published, load_base
 
     if channel not in CHANNELS:
         raise typer.BadParameter(Message(N_("use {choices}"), choices=", ".join(CHANNELS)), param_hint="--channel")
@@ -279,6 +281,7 @@ def _import_channel(paths: list[Path], channel: str | None, column: list[str], e
     results, failed = [], False
     with errors():
         b = load_base(base)
+        check_not_published(b)
     tr = translator(b.config.language)
     for path in paths:
         try:
@@ -328,12 +331,13 @@ def _import_channel(paths: list[Path], channel: str | None, column: list[str], e
 
 def _import_projects(projects: list[Path], base, build: bool, json_: bool, quiet: bool) -> None:
     """REFI-QDA projects (.qdpx): one library call each; a bad project is one line and writes nothing."""
-    from custdev.config import load_base
+    from custdev.config import check_not_published, load_base
     from custdev.interchange.qdpx_import import import_qdpx
 
     results, failed, waiting = [], False, False
     with errors():
         b = load_base(base)
+        check_not_published(b)
     tr = translator(b.config.language)
     for project in projects:
         try:
@@ -425,7 +429,7 @@ def record(
 
     from rich.live import Live
 
-    from custdev.config import load_base
+    from custdev.config import check_not_published, load_base
     from custdev.speech.record import RecordError, level_bar, list_devices as devices, record as run_record
 
     _check_language(language)
@@ -443,6 +447,7 @@ def record(
                     err.print(tr.gettext("No input devices found."), markup=False)
             return
         b = load_base(base)
+        check_not_published(b)
         stem = name or dt.datetime.now().strftime("%Y-%m-%d-%H%M%S")
         if "/" in stem or stem.startswith("."):
             raise RecordError(N_("--name '{stem}' must be a plain file name"), stem=stem)

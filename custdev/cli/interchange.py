@@ -94,7 +94,7 @@ def export_quotes(
         raise typer.BadParameter(N_("one character, such as ; or ,"), param_hint="--delimiter")
     with errors():
         b = load_base(base)
-        if build:
+        if build and not b.is_published_copy:  # a published copy has no interview files: exported as it is
             from custdev.build import build_base
 
             build_base(b)

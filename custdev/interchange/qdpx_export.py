@@ -76,6 +76,9 @@ def read_interviews(base: Base) -> list[tuple[str, Interview]]:
     """Every interview file, parsed against the codebook. A bad file stops the export with its one-line error."""
     from custdev.build import interview_files
 
+    if base.is_published_copy:
+        raise ExportError(N_("{root} is a published copy (custdev publish): it has no interview files to export; export from "
+                             "the research base it came from"), root=base.root)
     out = []
     for path in interview_files(base):
         rel = path.relative_to(base.root).as_posix()

@@ -162,6 +162,14 @@ def _text_of(el: ET.Element, archive: SafeArchive, name: str) -> str:
         raise QdpxError(N_("{label}: source {name!r} is not UTF-8 text; nothing imported"), label=archive.label, name=name) from None
 
 
+# REFI-QDA source kinds custdev does not import, as the warning names them ("1 picture source not imported").
+SKIPPED_KINDS = {"PictureSource": N_("picture"), "PDFSource": N_("pdf")}
+
+
+def _source_kind(kind: str) -> str:
+    return Message(SKIPPED_KINDS[kind]) if kind in SKIPPED_KINDS else kind.replace("Source", "").lower()
+
+
 def _read_sources(root: ET.Element, archive: SafeArchive, variables: dict[str, str], warnings: list[str]) -> list[RawSource]:
     sources: list[RawSource] = []
     skipped: dict[str, int] = {}
@@ -205,7 +213,7 @@ def _read_sources(root: ET.Element, archive: SafeArchive, variables: dict[str, s
         sources.append(src)
     for kind, n in skipped.items():
         warnings.append(Counted(NP_("{n} {kind} source not imported (custdev keeps text, audio and video)",
-                                    "{n} {kind} sources not imported (custdev keeps text, audio and video)"), n, n=n, kind=kind.replace("Source", "").lower()))
+                                    "{n} {kind} sources not imported (custdev keeps text, audio and video)"), n, n=n, kind=_source_kind(kind)))
     return sources
 
 
@@ -291,6 +299,8 @@ def _load_mapping(path: Path, label: str) -> dict[str, str]:
     except (yaml.YAMLError, UnicodeDecodeError):
         raise QdpxError(N_("{path}: not a valid mapping file (YAML with a 'codes:' mapping); fix or delete it"), path=path) from None
     codes = data.get("codes") if isinstance(data, dict) else None
+    if codes is None and isinstance(data, dict) and "codes" in data:
+        codes = {}  # the file written for a project without codes: 'codes:' and nothing under it
     if not isinstance(codes, dict):
         raise QdpxError(N_("{path}: not a valid mapping file (YAML with a 'codes:' mapping); fix or delete it"), path=path)
     return {str(k): str(v) for k, v in codes.items() if v is not None}
