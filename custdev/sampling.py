@@ -35,8 +35,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from custdev.config import Base, atomic_write_text, sha256_file
-from custdev.i18n import N_
-from custdev.errors import CustdevError
+from custdev.i18n import N_, NP_
+from custdev.errors import Counted, CustdevError, Message
 
 RECORD_NAME = "sample.json"
 METADATA_NAME = "metadata.csv"
@@ -159,11 +159,11 @@ def read_metadata(path: Path, files: list[str], by: str) -> tuple[dict[str, str]
     columns = {(c or "").strip().casefold(): c for c in reader.fieldnames or []}
     file_col = columns.get("file") or columns.get("path") or columns.get("filename")
     if not file_col:
-        raise SampleError(N_("{path}: the metadata CSV needs a 'file' column (found: {columns})"), path=path, columns=', '.join(columns) or 'none')
+        raise SampleError(N_("{path}: the metadata CSV needs a 'file' column (found: {columns})"), path=path, columns=', '.join(columns) or Message(N_("none")))
     value_col = columns.get(by)
     date_col = columns.get("date") if by == "month" and not value_col else None
     if not value_col and not date_col:
-        wanted = "a 'month' or 'date'" if by == "month" else f"a '{by}'"
+        wanted = Message(N_("a 'month' or 'date'")) if by == "month" else Message(N_("a '{by}'"), by=by)
         raise SampleError(N_("{path}: --by {by} needs {wanted} column in the metadata CSV"), path=path, by=by, wanted=wanted)
     by_rel = set(files)
     by_name: dict[str, list[str]] = {}
@@ -184,7 +184,8 @@ def read_metadata(path: Path, files: list[str], by: str) -> tuple[dict[str, str]
         elif len(by_name.get(name, [])) == 1:
             rel = by_name[name][0]
         else:
-            notes.append(f"{path}:{line}: '{name}' is not a recording or transcript in the archive; row ignored")
+            notes.append(Message(N_("{path}:{line}: '{name}' is not a recording or transcript in the archive; row ignored"),
+                                 path=path, line=line, name=name))
             continue
         value = (row.get(value_col) or "").strip() if value_col else ""
         if date_col:
@@ -224,8 +225,12 @@ def stratify(folder: Path, by: str | None, metadata: Path | None) -> tuple[dict[
                 value = f"{m.group(1)}-{m.group(2)}" if m else NONE
         groups.setdefault(value, []).append(f)
     if missing and meta_path is not None:
-        notes.append(f"{missing} file(s) of the archive are not in {meta_path.name}"
-                     + ("; their month comes from the file name" if by == "month" else f"; they form the stratum {NONE}"))
+        # the same English for 1 and many ("file(s)"); the catalogs give Russian its plural forms
+        pair = (NP_("{n} file(s) of the archive are not in {name}; their month comes from the file name",
+                    "{n} file(s) of the archive are not in {name}; their month comes from the file name") if by == "month" else
+                NP_("{n} file(s) of the archive are not in {name}; they form the stratum {none}",
+                    "{n} file(s) of the archive are not in {name}; they form the stratum {none}"))
+        notes.append(Counted(pair, missing, n=missing, name=meta_path.name, none=NONE))
     return dict(sorted(groups.items())), notes, meta_path
 
 

@@ -271,3 +271,31 @@ def test_a_published_copy_exports_its_quotes_refuses_qdpx_and_imports_nothing(ba
         assert result.stderr == (f"Ошибка: {copy} — опубликованная копия (custdev publish): импортируйте в исходную базу и "
                                  "опубликуйте заново; ничего не импортировано\n")
     assert sorted(p.name for p in copy.iterdir()) == before
+
+
+def test_sampling_notes_and_errors_of_a_russian_base_are_russian(bases, tmp_path):
+    """Seen: `custdev sample ARCHIVE --by segment` in a Russian base noted «Примечание: 2 file(s) of the archive are
+    not in metadata.csv; they form the stratum (none)», and `--by month` without a month column said «нужен столбец
+    a 'month' or 'date'»."""
+    archive = tmp_path / "calls"
+    archive.mkdir()
+    for i in range(1, 5):
+        (archive / f"call-{i}.vtt").write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Мария>Как дела?\n", encoding="utf-8")
+    (archive / "metadata.csv").write_text("file,segment\ncall-1.vtt,smb\nnope.vtt,smb\n", encoding="utf-8")
+    lines = {}
+    for language in ("ru", "en"):
+        drawn = run("sample", archive, "--n", 2, "--by", "segment", "--seed", 7, "--dry-run", "--quiet", base=bases[language])
+        month = run("sample", archive, "--n", 2, "--by", "month", "--seed", 7, "--dry-run", "--quiet", base=bases[language])
+        assert drawn.exit_code == 0 and month.exit_code == 1, drawn.output + month.output
+        lines[language] = [line for line in (drawn.stderr + month.stderr).splitlines() if line.strip()]
+    meta = archive / "metadata.csv"
+    assert lines["ru"] == [
+        f"Примечание: {meta}:3: 'nope.vtt' — не запись и не расшифровка из архива; строка пропущена",
+        "Примечание: 3 файла архива не указаны в metadata.csv; они образуют страту (none)",
+        f"Ошибка: {meta}: для --by month в CSV с метаданными нужен столбец 'month' или 'date'",
+    ]
+    assert lines["en"] == [
+        f"Note: {meta}:3: 'nope.vtt' is not a recording or transcript in the archive; row ignored",
+        "Note: 3 file(s) of the archive are not in metadata.csv; they form the stratum (none)",
+        f"Error: {meta}: --by month needs a 'month' or 'date' column in the metadata CSV",
+    ]
