@@ -6,8 +6,8 @@ Serves the base's Datasette in this process (``Datasette.client``) and requests 
 measuring this process's CPU time (all threads: Datasette's SQL threads too) per request: the search page, its JSON
 and Datasette's table search. On a shared machine this is the figure to compare; wall-clock load tests are not.
 
-``--sql-only`` runs just the SQLite work of the same requests on one connection (the search's match, bm25 ranking
-and 50 best hits; the table search's count and first page, as the site rewrites them), with a trivial snippet
+``--sql-only`` runs just the SQLite work of the same requests on one connection (the search's match, its ranking
+as the site ranks (custdev.site.rank) and 50 best hits; the table search's count and first page, as the site rewrites them), with a trivial snippet
 function: the floor under any web layer, and what it leaves for 2 cores.
 """
 
@@ -98,8 +98,9 @@ def sql_only(args) -> None:
 
     from bench.load_bench import unique_queries
     from custdev.db import MMAP_BYTES
-    from custdev.site.queries import table_search_sql
-    from custdev.site.searchsql import BEST_OF_HITS_SQL, HITS_SQL, SEARCH_FILTERS, load_base_lemmas, site_fts_query
+    from custdev.site.common import db_stamp
+    from custdev.site.queries import _materialise_hits, table_search_sql
+    from custdev.site.searchsql import BEST_OF_HITS_SQL, SEARCH_FILTERS, load_base_lemmas, site_fts_query
 
     conn = sqlite3.connect(args.base / "custdev.db")
     conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
@@ -113,6 +114,8 @@ def sql_only(args) -> None:
     page_sql = table_search_sql(f"select {columns} from utterances where id in (select rowid from utterances_fts "
                                 "where utterances_fts match escape_fts(:search)) order by id limit 101")
 
+    stamp = (str(args.base / "custdev.db"), db_stamp(str(args.base / "custdev.db")))
+
     def run(kind: str, params: dict) -> None:
         if kind == "table":
             search = {"search": params["_search"]}
@@ -121,7 +124,7 @@ def sql_only(args) -> None:
             return
         values = {k: params.get(k, "") for k in ("q", *SEARCH_FILTERS)}
         conn.execute("drop table if exists temp.custdev_hits")
-        conn.execute("create temp table custdev_hits as " + HITS_SQL, values)
+        _materialise_hits(conn, stamp, site_fts_query(values["q"]), values)  # ranked as the site ranks
         conn.execute(BEST_OF_HITS_SQL, values).fetchall()
 
     queries = [(k, p) for k, p in unique_queries(max(args.n, 60), seed=3) if not args.kind or k == args.kind]
