@@ -299,3 +299,28 @@ def test_sampling_notes_and_errors_of_a_russian_base_are_russian(bases, tmp_path
         "Note: 3 file(s) of the archive are not in metadata.csv; they form the stratum (none)",
         f"Error: {meta}: --by month needs a 'month' or 'date' column in the metadata CSV",
     ]
+
+
+def test_the_pains_tables_of_a_russian_base_keep_whole_verdicts_and_russian_amounts(fixture_bases):
+    """Seen in an 80-column terminal: `custdev pains` of a Russian base cut the verdict column («неясно +3…» for
+    «неясно +319»: Russian headers are wider), and its «На кону» table wrote amounts in English form, «6,000
+    (1,204–7,622)», «$8.85M ($1.81M–$9.62M)», where the report writes «6 000», «$8,85 млн»."""
+    import re
+
+    ru = fixture_bases["ru"]
+    assert run("build", base=ru).exit_code == 0
+    env = {"COLUMNS": "80", "NO_COLOR": "1"}
+    shown = runner.invoke(app, ["pains", "--base", str(ru)], env=env)
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert "…" not in "\n".join(lines[:lines.index(next(x for x in lines if x.startswith("Упомянута в:")))])
+    assert all(len(line) <= 80 for line in lines if "─" in line)
+    assert re.search(r"неясно \+\d+ *$", shown.stdout, re.M)
+    stake = shown.stdout[shown.stdout.index("На кону"):]
+    assert re.search(r"\d\s\d{3} \(", stake) and "млн" in stake and "тыс." in stake, stake
+    assert not re.search(r"\d,\d{3}|\d\.\d+M|\d+k\b", stake), stake
+    en = fixture_bases["en"]
+    assert run("build", base=en).exit_code == 0
+    english = runner.invoke(app, ["pains", "--base", str(en)], env=env).stdout
+    stake = english[english.index("At stake"):]
+    assert re.search(r"\d,\d{3} \(", stake) and re.search(r"\$\d+(\.\d+)?M", stake) and re.search(r"\d+k\b", stake), stake

@@ -36,18 +36,13 @@ def _ci(low: float | None, high: float | None, lang: str = "en") -> str:
     return f"{decimal(low * 100, lang, fixed=True)}–{percent(high, lang, fixed=True)}"
 
 
-def _amount(x: float, cur: str = "") -> str:
-    """1234 → 1,234; 2590476 → 2.59M (with the codebook's currency sign)."""
-    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(x) >= div * 10 or (div >= 1e6 and abs(x) >= div):
-            return f"{cur}{x / div:.3g}{suffix}"
-    return f"{cur}{x:,.0f}"
+def _range(mid: float | None, low: float | None, high: float | None, tr, cur: str = "") -> str:
+    """6,000 (1,204–7,622), $8.85M ($1.81M–$9.62M); in Russian 6 000 (1 204–7 622), $8,85 млн (…): the report's format."""
+    from custdev.report.text import money
 
-
-def _range(mid: float | None, low: float | None, high: float | None, cur: str = "") -> str:
     if mid is None:
         return "—"
-    return f"{_amount(mid, cur)} ({_amount(low or 0, cur)}–{_amount(high or 0, cur)})"
+    return f"{money(mid, tr, tr.language, cur)} ({money(low or 0, tr, tr.language, cur)}–{money(high or 0, tr, tr.language, cur)})"
 
 
 def _nps(value: float | None, lang: str = "en") -> str:
@@ -120,14 +115,17 @@ def pains(
         "Pains in {scope}: {n} interview; systemic when the whole 95% CI is ≥ {threshold}%",
         "Pains in {scope}: {n} interviews; systemic when the whole 95% CI is ≥ {threshold}%", result.total_interviews,
     ).format(scope=scope, n=result.total_interviews, threshold=f"{result.threshold * 100:g}"))
-    t.add_column(_("Pain"), no_wrap=True)
-    t.add_column(_("Heard in"), justify="right", no_wrap=True)
+    verdicts = [_verdict(p.verdict, p.more_interviews, tr) for p in result.pains]
+    # In a narrow terminal the header "Heard in" and then the slugs wrap; a verdict is never cut ("неясно +3…" read as +3,
+    # not +319): Russian headers are wider than English ones, so an 80-column Russian table is where this showed.
+    t.add_column(_("Pain"), overflow="fold", min_width=min(12, max((len(p.pain) for p in result.pains), default=0)))
+    t.add_column(_("Heard in"), justify="right")  # "3/4" never wraps; in a narrow terminal the header may
     t.add_column(_("Share"), justify="right", no_wrap=True)
     t.add_column(_("95% CI"), justify="right", no_wrap=True)
     t.add_column(_("Quotes"), justify="right", no_wrap=True)
-    t.add_column(_("Verdict"), no_wrap=True)
-    for p in result.pains:  # the journey stage is in --json and in 'custdev journey'
-        t.add_row(p.pain, f"{p.interviews}/{p.total_interviews}", _pct(p.share, tr.language), _ci(p.ci_low, p.ci_high, tr.language), str(p.quotes), _verdict(p.verdict, p.more_interviews, tr))
+    t.add_column(_("Verdict"), no_wrap=True, min_width=max((v.cell_len for v in verdicts), default=0))
+    for p, verdict in zip(result.pains, verdicts):  # the journey stage is in --json and in 'custdev journey'
+        t.add_row(p.pain, f"{p.interviews}/{p.total_interviews}", _pct(p.share, tr.language), _ci(p.ci_low, p.ci_high, tr.language), str(p.quotes), verdict)
     out.print(t)
     out.print(_("Heard in: interviews that mention the pain / interviews considered. Unclear +N: the 95% CI straddles {threshold}%; about N more interviews would settle it if the share held.").format(threshold=f"{result.threshold * 100:g}"), style="dim", markup=False)
     if result.scope is None and result.segments:
@@ -150,7 +148,7 @@ def pains(
         for n, col in enumerate((_("Pain"), _("Accounts affected"), _("Revenue at risk"))):
             t.add_column(col, justify="left" if n == 0 else "right", no_wrap=n != 0)
         for p, m in money:
-            t.add_row(p.pain, _range(m.accounts, m.accounts_low, m.accounts_high), _range(m.revenue, m.revenue_low, m.revenue_high, cur))
+            t.add_row(p.pain, _range(m.accounts, m.accounts_low, m.accounts_high, tr), _range(m.revenue, m.revenue_low, m.revenue_high, tr, cur))
         out.print(t)
 
 
