@@ -324,3 +324,17 @@ def test_the_pains_tables_of_a_russian_base_keep_whole_verdicts_and_russian_amou
     english = runner.invoke(app, ["pains", "--base", str(en)], env=env).stdout
     stake = english[english.index("At stake"):]
     assert re.search(r"\d,\d{3} \(", stake) and re.search(r"\$\d+(\.\d+)?M", stake) and re.search(r"\d+k\b", stake), stake
+
+
+def test_export_quotes_says_which_interview_files_its_build_could_not_read(tmp_path):
+    """Seen: with a bad interview file (an unknown segment), `custdev export quotes q.csv` said only «Записан q.csv: 28
+    цитат (csv)», exit 0: the build it runs first had skipped the file, and its quotes were missing from the sheet
+    without a word. Now the build's error line, in the base's language, the sheet still written, and exit 1."""
+    for language, line in (("ru", "Ошибка: interviews/bad.md:3: неизвестный сегмент 'nope'"),
+                           ("en", "Error: interviews/bad.md:3: unknown segment 'nope'")):
+        root = tmp_path / language
+        assert runner.invoke(app, ["init", str(root), "--language", language]).exit_code == 0
+        (root / "interviews" / "bad.md").write_text("---\nid: bad\nsegments: [nope]\n---\n**Мария:** текст\n", encoding="utf-8")
+        result = run("export", "quotes", tmp_path / f"{language}.csv", base=root)
+        assert result.exit_code == 1 and (tmp_path / f"{language}.csv").is_file(), result.output
+        assert [x for x in result.stderr.splitlines() if x.strip()] == [line]

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, errors, out, print_json
+from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, error_line, errors, out, print_json
 from custdev.i18n import N_, NP_, translator
 
 export_app = typer.Typer(
@@ -92,13 +92,18 @@ def export_quotes(
 
     if delimiter is not None and len(delimiter) != 1:
         raise typer.BadParameter(N_("one character, such as ; or ,"), param_hint="--delimiter")
+    built = None
     with errors():
         b = load_base(base)
         if build and not b.is_published_copy:  # a published copy has no interview files: exported as it is
             from custdev.build import build_base
 
-            build_base(b)
+            built = build_base(b)
         result = run(b, file, fmt=format_, site_url=site_url, segment=segment, pain=pain, delimiter=delimiter)
+    for message in built.errors if built else ():  # a file the build could not read: its quotes are not in the sheet
+        error_line(message, b.config.language)
     tr = translator(b.config.language)
     _done(result, json_, quiet, tr.gettext("Wrote {file}: {quotes} ({format})").format(
         file=file, quotes=tr.ngettext("{n} quote", "{n} quotes", result.rows).format(n=result.rows), format=result.format))
+    if built is not None and built.failed:
+        raise typer.Exit(1)
