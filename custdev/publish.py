@@ -268,6 +268,8 @@ def remember_copy(base: Base, out: Path, id_map: dict[str, str]) -> None:
         known = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     except (OSError, ValueError):
         known = {}
+    if not isinstance(known, dict):
+        known = {}  # not custdev's list (edited by hand): start it again rather than fail after the copy is written
     known[str(out.resolve())] = {"interviews": id_map}
     try:
         path.parent.mkdir(exist_ok=True)

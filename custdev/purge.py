@@ -23,7 +23,7 @@ from pathlib import Path
 from custdev.build import interview_files
 from custdev.prepare import sidecar_path
 from custdev.config import PRIVATE_DIR, Base, atomic_write_text
-from custdev.errors import CustdevError, ParseError
+from custdev.errors import CustdevError, Message, ParseError
 from custdev.i18n import N_
 from custdev.markdown import parse_interview
 from custdev.paths import media_file
@@ -115,12 +115,24 @@ def plan_purge(base: Base, *, today: _dt.date | None = None) -> PurgePlan:
 
 
 def _known_copies(base: Base) -> dict[str, dict[str, str]]:
+    """The published copies custdev publish remembered. A file that cannot be read stops the purge with one line: going
+    on would leave a withdrawn respondent in every copy without a word."""
     path = base.root / PRIVATE_DIR / "published.json"
+    if not path.exists():
+        return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return {folder: dict(entry.get("interviews") or {}) for folder, entry in data.items() if isinstance(entry, dict)}
+        error = None if isinstance(data, dict) and all(
+            isinstance(e, dict) and isinstance(e.get("interviews") or {}, dict) for e in data.values()) else Message(N_("not custdev's format"))
+    except OSError as exc:
+        error = exc.strerror or type(exc).__name__
+    except ValueError:
+        error = Message(N_("not valid JSON"))
+    if error is not None:
+        raise CustdevError(N_("{path}: cannot read the list of published copies ({error}); fix or delete it (then "
+                              "remove the interviews from your copies by hand), and run 'custdev purge' again"),
+                           path=path.relative_to(base.root), error=error)
+    return {folder: dict(entry.get("interviews") or {}) for folder, entry in data.items()}
 
 
 def _audit(base: Base, action: PurgeAction) -> None:

@@ -338,3 +338,29 @@ def test_export_quotes_says_which_interview_files_its_build_could_not_read(tmp_p
         result = run("export", "quotes", tmp_path / f"{language}.csv", base=root)
         assert result.exit_code == 1 and (tmp_path / f"{language}.csv").is_file(), result.output
         assert [x for x in result.stderr.splitlines() if x.strip()] == [line]
+
+
+def test_purge_stops_with_one_line_when_it_cannot_read_its_list_of_published_copies(tmp_path):
+    """Seen: `.custdev/published.json` holding `[]` made `custdev purge` and `custdev publish` end with «Ошибка:
+    непредвиденная ошибка AttributeError / TypeError…» (publish after writing the copy), and a file that was not JSON
+    made purge skip every published copy without a word, leaving a withdrawn respondent in them."""
+    root = tmp_path / "ru"
+    assert runner.invoke(app, ["init", str(root), "--language", "ru"]).exit_code == 0
+    interview = root / "interviews" / "a.md"
+    interview.write_text("---\nid: a\nconsent: withdrawn\n---\n**[00:00:01] Мария:** Как дела?\n", encoding="utf-8")
+    copies = root / ".custdev" / "published.json"
+    copies.parent.mkdir(exist_ok=True)
+    for text, why in (("[]", "не в формате custdev"), ("garbage", "некорректный JSON")):
+        copies.write_text(text, encoding="utf-8")
+        result = run("purge", "--yes", base=root)
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+        assert result.stderr == (f"Ошибка: .custdev/published.json: не удаётся прочитать список опубликованных копий ({why}); "
+                                 "исправьте или удалите его (тогда уберите интервью из копий вручную) и снова запустите "
+                                 "'custdev purge'\n")
+        assert interview.exists()  # nothing deleted
+    copies.write_text("[]", encoding="utf-8")
+    published = run("publish", tmp_path / "copy", base=root)
+    assert published.exit_code == 0 and "непредвиденная" not in published.output, published.output
+    assert str((tmp_path / "copy").resolve()) in copies.read_text(encoding="utf-8")
+    purged = run("purge", "--yes", base=root)
+    assert purged.exit_code == 0 and not interview.exists(), purged.output
