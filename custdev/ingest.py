@@ -145,6 +145,9 @@ def collect(paths: list[Path], base: Base) -> tuple[list[_Job], list[FileResult]
                         found.append(p)
                     else:
                         problems.append(FileResult(str(p), "ignored", message=Message(N_("{path}: not a recording or transcript, ignored"), path=p)))
+            if not found and not any(r.status == "ignored" and Path(r.source).is_relative_to(path) for r in problems):
+                # an empty folder (or a wrong path): say so, instead of "0 imported" alone
+                problems.append(FileResult(str(given), "ignored", message=Message(N_("{path}: no recordings or transcripts in this folder"), path=given)))
             files = found
         else:
             if not kind_of(path):

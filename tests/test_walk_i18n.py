@@ -364,3 +364,15 @@ def test_purge_stops_with_one_line_when_it_cannot_read_its_list_of_published_cop
     assert str((tmp_path / "copy").resolve()) in copies.read_text(encoding="utf-8")
     purged = run("purge", "--yes", base=root)
     assert purged.exit_code == 0 and not interview.exists(), purged.output
+
+
+def test_importing_an_empty_folder_says_there_was_nothing_to_import(bases, tmp_path):
+    """Seen: `custdev import calls/` on an empty folder (or a wrong one) printed only «Импортировано 0, уже были 0, с
+    ошибками 0»: nothing said that the folder held no recordings or transcripts."""
+    empty = tmp_path / "calls"
+    empty.mkdir()
+    for language, note in (("ru", f"Примечание: {empty}: в папке нет записей и расшифровок"),
+                           ("en", f"Note: {empty}: no recordings or transcripts in this folder")):
+        result = run("import", empty, base=bases[language])
+        assert result.exit_code == 0, result.output
+        assert [x for x in result.stderr.splitlines() if x.strip()] == [note]
