@@ -316,6 +316,9 @@ def test_the_pains_tables_of_a_russian_base_keep_whole_verdicts_and_russian_amou
     assert "…" not in "\n".join(lines[:lines.index(next(x for x in lines if x.startswith("Упомянута в:")))])
     assert all(len(line) <= 80 for line in lines if "─" in line)
     assert re.search(r"неясно \+\d+ *$", shown.stdout, re.M)
+    narrow = runner.invoke(app, ["pains", "--base", str(ru)], env={**env, "COLUMNS": "70"}).stdout
+    table = narrow[:narrow.index("Упомянута в:")]
+    assert all(len(line) <= 70 for line in table.splitlines()) and "+3…" not in table  # fits, and the numbers stay whole
     stake = shown.stdout[shown.stdout.index("На кону"):]
     assert re.search(r"\d\s\d{3} \(", stake) and "млн" in stake and "тыс." in stake, stake
     assert not re.search(r"\d,\d{3}|\d\.\d+M|\d+k\b", stake), stake

@@ -118,7 +118,7 @@ def pains(
     verdicts = [_verdict(p.verdict, p.more_interviews, tr) for p in result.pains]
     # In a narrow terminal the header "Heard in" and then the slugs wrap; a verdict is never cut ("неясно +3…" read as +3,
     # not +319): Russian headers are wider than English ones, so an 80-column Russian table is where this showed.
-    t.add_column(_("Pain"), overflow="fold", min_width=min(12, max((len(p.pain) for p in result.pains), default=0)))
+    t.add_column(_("Pain"), overflow="fold")
     t.add_column(_("Heard in"), justify="right")  # "3/4" never wraps; in a narrow terminal the header may
     t.add_column(_("Share"), justify="right", no_wrap=True)
     t.add_column(_("95% CI"), justify="right", no_wrap=True)
