@@ -15,7 +15,7 @@ import pytest
 
 from custdev.build import build_base
 from custdev.config import load_base
-from custdev.site import make_datasette, queries, rank
+from custdev.site import make_datasette, rank
 from custdev.site.common import db_stamp
 from custdev.site.searchsql import HITS_SCORED_SQL, HITS_SQL, SEARCH_SQL, site_fts_query, snippet_sql
 
@@ -108,7 +108,7 @@ def test_search_page_and_json_show_bm25s_order(base):
         assert [(r["kind"], r["utterance_id"], r["rank"]) for r in got] == [(r[0], r[2], r[12]) for r in want], q
 
 
-def test_words_rows_are_counted_once_per_database_state(base, monkeypatch):
+def test_words_rows_are_counted_once_per_database_state(base):
     conn = connect(base)
     key = ("test-once", "state-1")
     rank.scorers(conn, key, site_fts_query("оплаты invoice"))

@@ -36,8 +36,7 @@ from custdev.site.searchsql import (BEST_OF_HITS_SQL, FACETS_OF_HITS_SQL, HITS_S
 
 FACETS_TIME_LIMIT_MS = 1500  # as the facet query had: past it the page says the counts were skipped
 
-# Datasette's table-search SQL for a table whose FTS index has exactly its rows (rowid = id).
-_INDEXED = {"utterances": "utterances_fts", "quotes": "quotes_fts"}
+# Datasette's table-search SQL for a table whose FTS index has exactly its rows (rowid = id): rank.FTS_TABLES.
 _TABLE_COUNT = re.compile(r"select count\(\*\) from (\w+) where id in \(select rowid from (\w+) where \2 match escape_fts\(:search\)\) ")
 _TABLE_PAGE = re.compile(
     r"(select [\w, ]+ from (\w+) where id in \(select rowid from (\w+) where \3 match escape_fts\(:search\))\) order by id limit (\d+)"
@@ -47,10 +46,10 @@ _TABLE_PAGE = re.compile(
 def table_search_sql(sql: str) -> str:
     """Datasette's count and first page of a table search on the full-text index alone (other SQL unchanged)."""
     m = _TABLE_COUNT.fullmatch(sql)
-    if m and _INDEXED.get(m.group(1)) == m.group(2):
+    if m and rank.FTS_TABLES.get(m.group(1)) == m.group(2):
         return f"select count(*) from {m.group(2)} where {m.group(2)} match escape_fts(:search)"
     m = _TABLE_PAGE.fullmatch(sql)
-    if m and _INDEXED.get(m.group(2)) == m.group(3):
+    if m and rank.FTS_TABLES.get(m.group(2)) == m.group(3):
         return f"{m.group(1)} order by rowid limit {m.group(4)}) order by id limit {m.group(4)}"
     return sql
 

@@ -5,7 +5,7 @@ FTS5's ``bm25()`` (sqlite/ext/fts5/fts5_aux.c) weighs each phrase of a query by 
 hold the phrase, and scores a row as the sum over the phrases of ``idf * f * (k1 + 1) / (f + k1 * (1 - b + b * D /
 avgdl))`` (``f`` the phrase's occurrences in the row, ``D`` the row's tokens, ``k1`` 1.2, ``b`` 0.75), negated. It
 counts ``n`` anew for every search, by reading the phrase's whole list of rows: a word in 5 % of 1.5 million turns
-took about 5 ms, twice a search (turns and quotes), and the per-row part about 6 µs more a ranked row.
+took 6.5-7.3 ms of a search's CPU (2026-12-01, a slow hour), and the per-row part about 4 µs more a ranked row.
 
 Here ``n`` is counted once per word and database state (:func:`custdev.site.common.db_stamp`), ``N`` and the
 average length come from the index's own totals, and each ranked row's ``f`` and ``D`` from its index forms
@@ -30,7 +30,7 @@ K1, B = 1.2, 0.75  # FTS5's bm25 constants
 _SAFE = re.compile(r"[0-9a-zа-яё ]*")  # characters unicode61 neither folds nor splits, and the space between forms
 _PHRASE = re.compile(r'"([^"]*)"(\*?)')
 _REST = re.compile(r"(?:text_stem : \(|[()]|AND|OR|NOT| )*")  # what fts_query writes around its phrases
-FTS_TABLES = {"utterances": "utterances_fts", "quotes": "quotes_fts"}
+FTS_TABLES = {"utterances": "utterances_fts", "quotes": "quotes_fts"}  # each table's index holds exactly its rows
 _COLUMNS = ["text UNINDEXED", "text_stem", "tokenize='unicode61'"]  # the indexes as migration m1303 writes them
 
 _stats = LRU(8)  # (path, stamp, fts table) -> _Stats
@@ -81,6 +81,7 @@ class _Stats:
 
     def __init__(self, conn: sqlite3.Connection, fts: str):
         self.fts = fts
+        self.counts: dict[str, int] = {}
         row = conn.execute("select sql from sqlite_master where name = ?", [fts]).fetchone()
         args = row[0][row[0].find("(") + 1:row[0].rfind(")")].split(",") if row and row[0] else []
         if [a.strip() for a in args[:3]] != _COLUMNS:  # another layout or tokenizer: bm25() ranks
@@ -90,7 +91,6 @@ class _Stats:
         totals = _varints(row[0]) if row and row[0] else []
         self.rows = totals[0] if totals else 0
         self.avgdl = sum(totals[1:]) / self.rows if self.rows else 0.0
-        self.counts: dict[str, int] = {}
 
     def idf(self, conn: sqlite3.Connection, word: str) -> float:
         n = self.counts.get(word)
