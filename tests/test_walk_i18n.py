@@ -334,6 +334,34 @@ def test_the_pains_tables_of_a_russian_base_keep_whole_verdicts_and_russian_amou
     assert re.search(r"\d,\d{3} \(", stake) and re.search(r"\$\d+(\.\d+)?M", stake) and re.search(r"\d+k\b", stake), stake
 
 
+def test_the_segments_table_of_a_russian_base_fits_80_columns_with_whole_headers_and_figures(fixture_bases, monkeypatch):
+    """Seen in an 80-column terminal: `custdev segments` of a Russian base cut its header «Респонденты» to
+    «Респонден…», and each segment's top pains ran together in one wrapped cell («late-payme… 66,7%,»). Now the
+    headers and figures are whole, each pain has its line with its share first, and no line is wider than 80."""
+    import json
+    import re
+
+    from custdev.cli import out
+
+    monkeypatch.setattr(out, "_width", None)  # see the pains test above: each invocation's COLUMNS counts
+    ru = fixture_bases["ru"]
+    assert run("build", base=ru).exit_code == 0
+    for columns in (80, 70):
+        shown = runner.invoke(app, ["segments", "--base", str(ru)], env={"COLUMNS": str(columns), "NO_COLOR": "1"})
+        assert shown.exit_code == 0, shown.output
+        lines = shown.stdout.splitlines()
+        header = next(line for line in lines if "Интервью" in line)
+        assert all(word in header for word in ("Сегмент", "Интервью", "Респонденты", "NPS", "П/Н/К")), header
+        table = lines[:lines.index(next(x for x in lines if x.startswith("П/Н/К:")))]  # the footnote is a paragraph
+        assert all(len(line.rstrip()) <= columns for line in table), shown.stdout
+        body = "\n".join(table[table.index(next(x for x in table if "─" in x)) + 1:])
+        shares = re.findall(r"(\d+,\d%) ", body)
+        data = json.loads(runner.invoke(app, ["segments", "--base", str(ru), "--json"]).stdout)
+        expected = [p["share"] for s in data["segments"] for p in s["top_pains"]]
+        assert len(shares) == len(expected) and all(float(a[:-1].replace(",", ".")) == round(100 * b, 1)
+                                                     for a, b in zip(shares, expected)), body
+
+
 def test_export_quotes_says_which_interview_files_its_build_could_not_read(tmp_path):
     """Seen: with a bad interview file (an unknown segment), `custdev export quotes q.csv` said only «Записан q.csv: 28
     цитат (csv)», exit 0: the build it runs first had skipped the file, and its quotes were missing from the sheet

@@ -170,13 +170,26 @@ def segments(base: BaseOpt = None, json_: JsonOpt = False) -> None:
         interviews=tr.ngettext("{n} interview", "{n} interviews", overall.interviews).format(n=overall.interviews),
         respondents=tr.ngettext("{n} respondent", "{n} respondents", overall.respondents).format(n=overall.respondents),
         nps=_nps(overall.nps, tr.language), scored=overall.scored))
-    for col, just in ((_("Segment"), "left"), (_("Interviews"), "right"), (_("Respondents"), "right"), ("NPS", "right"),
-                      (_("Scored"), "right"), (_("P/N/D"), "right"), (_("Top pains"), "left")):
-        t.add_column(col, justify=just)
-    for r in rows:
-        top = ", ".join(f"{s.segment} {_pct(s.share, tr.language)}" for s in r.top_pains) or "—"
-        t.add_row(f"{r.title} ({r.segment})", str(r.interviews), str(r.respondents), _nps(r.nps, tr.language), str(r.scored),
-                  f"{r.promoters}/{r.passives}/{r.detractors}", top)
+    # Numbers and their headers stay whole («Респонденты» is wider than its numbers) and each top pain has a line, its
+    # share first. How many interviews have a score is P + N + D (and the title's total): no column of its own, so the
+    # table fits 80 columns in Russian too.
+    cells = [[f"{r.title} ({r.segment})", str(r.interviews), str(r.respondents), _nps(r.nps, tr.language),
+              f"{r.promoters}/{r.passives}/{r.detractors}",
+              "\n".join(f"{_pct(s.share, tr.language)} {s.segment}" for s in r.top_pains) or "—"] for r in rows]
+    numbers = [(col, max([len(col)] + [len(c[n]) for c in cells]))
+               for n, col in enumerate((_("Interviews"), _("Respondents"), "NPS", _("P/N/D")), start=1)]
+    # The terminal's width less the numbers, padding and edges (17 characters for 6 columns) is shared by the
+    # segment's name (it wraps) and the pains (one line each, cut at the end when long): the pains take up to their
+    # longest line, leaving the name at least 12.
+    left = out.width - sum(w for _c, w in numbers) - 17
+    longest_pain = max((len(line) for c in cells for line in c[5].splitlines()), default=1)
+    pains_w = max(12, min(longest_pain, max(left - 12, left * 11 // 20)))
+    t.add_column(_("Segment"), width=max(10, min(left - pains_w, max((len(c[0]) for c in cells), default=10))), overflow="fold")
+    for col, w in numbers:
+        t.add_column(col, justify="right", no_wrap=True, width=w)
+    t.add_column(_("Top pains"), no_wrap=True, overflow="ellipsis", width=pains_w)
+    for c in cells:
+        t.add_row(*c)
     out.print(t)
     out.print(_("P/N/D: promoters (9-10) / passives (7-8) / detractors (0-6). An interview in two segments counts in both."), style="dim", markup=False)
 
