@@ -5,8 +5,8 @@
 #   2. bench/load_bench.py on the same built base: `custdev serve` with 20 clients and no pause between requests
 #      (target >= 60 requests/s, p95 <= 300 ms), then with a pause, then while `custdev build` rewrites 200 files.
 # Wall-clock and CPU figures, with the load average before, between and after, and bench/machine_speed.py's fixed
-# workload before and after (the same code runs slower when the machine does: compare runs by it). 6 to 8 minutes on
-# 2 idle cores.
+# workload before and after (the same code runs slower when the machine does: compare runs by it). 2½ to 8 minutes on
+# 2 idle cores, by the hour.
 #
 #   bench/speed_all.sh [WORKDIR]     (WORKDIR is kept when given; a temporary one is removed at the end)
 #   SPEED_SIZE=300 SPEED_REQUESTS=100 bench/speed_all.sh    (a quick smoke run of the same steps)
