@@ -336,9 +336,27 @@ def _front_matter(content: str, path: str) -> dict:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ParseError(path, (mark.line + 2) if mark else 1, N_("malformed YAML front matter: {problem}"), problem=problem) from None
+    except ValueError:  # YAML reads 2026-13-45 as a date, and datetime refuses it
+        _impossible_date(content, path)
+        raise
     if not isinstance(meta, dict):
         raise ParseError(path, 2, N_("the front matter must be 'key: value' lines"))
     return meta
+
+
+def _impossible_date(content: str, path: str) -> None:
+    """Raise the ParseError of the front matter's first line whose value looks like a date that does not exist."""
+    for n, line in enumerate(content.splitlines(), 2):
+        m = _KEY_LINE.match(line)
+        if not m:
+            continue
+        try:
+            yaml.load(line, Loader=_YAML_LOADER)
+        except ValueError:
+            raise ParseError(path, n, N_("front matter '{key}' is not a real date: {value}"), key=m.group(1),
+                             value=line[m.end():].strip()) from None
+        except yaml.YAMLError:
+            continue
 
 
 def _meta_str(meta: dict, key: str, path: str, lines: dict[str, int]) -> str | None:

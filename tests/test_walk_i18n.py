@@ -412,3 +412,19 @@ def test_importing_an_empty_folder_says_there_was_nothing_to_import(bases, tmp_p
         result = run("import", empty, base=bases[language])
         assert result.exit_code == 0, result.output
         assert [x for x in result.stderr.splitlines() if x.strip()] == [note]
+
+
+def test_an_impossible_date_in_one_interview_is_one_line_and_the_rest_is_built(tmp_path):
+    """Seen: one interview with `date: 2026-13-45` (a typo for a month) stopped `custdev build` of the whole base with
+    «Ошибка: непредвиденная ошибка ValueError; запустите снова с CUSTDEV_DEBUG=1…»: no file named, nothing built. Now
+    that file's line, in the base's language, and the other interviews are built."""
+    for language, line in (("ru", "Ошибка: interviews/bad.md:3: в поле заголовка 'date' несуществующая дата: 2026-13-45"),
+                           ("en", "Error: interviews/bad.md:3: front matter 'date' is not a real date: 2026-13-45")):
+        root = tmp_path / language
+        assert runner.invoke(app, ["init", str(root), "--language", language]).exit_code == 0
+        (root / "interviews" / "bad.md").write_text("---\nid: bad\ndate: 2026-13-45\n---\n**Мария:** текст\n", encoding="utf-8")
+        (root / "interviews" / "good.md").write_text("---\nid: good\ndate: 2026-02-10\n---\n**Мария:** текст\n", encoding="utf-8")
+        result = run("build", base=root)
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+        assert [x for x in result.stderr.splitlines() if x.strip()] == [line]
+        assert ("собрано 1" if language == "ru" else "1 built") in result.stdout, result.stdout
