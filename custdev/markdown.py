@@ -125,6 +125,8 @@ def _token_interview(text: str, path: str, codebook: Codebook | None) -> Intervi
     """The general path: markdown-it's block tokens."""
     tokens = _MD.parse(text)
     if not tokens or tokens[0].type != "front_matter":
+        if text.startswith("---") and text[3:].split("\n", 1)[0].strip() == "":
+            raise ParseError(path, 1, N_("the YAML front matter is not closed: add a '---' line after it"))
         raise ParseError(path, 1, N_("missing YAML front matter (the file must start with a '---' line)"))
     interview = _interview_head(tokens[0].content, path, codebook)
 

@@ -428,3 +428,15 @@ def test_an_impossible_date_in_one_interview_is_one_line_and_the_rest_is_built(t
         assert result.exit_code == 1 and "Traceback" not in result.output, result.output
         assert [x for x in result.stderr.splitlines() if x.strip()] == [line]
         assert ("собрано 1" if language == "ru" else "1 built") in result.stdout, result.stdout
+
+
+def test_a_front_matter_without_its_closing_line_is_named_as_such(tmp_path):
+    """Seen: an interview whose front matter lacked its closing '---' line was refused with «нет заголовка YAML (файл
+    должен начинаться со строки '---')», although the file did start with '---'. Now the line says what is missing."""
+    for language, line in (("ru", "Ошибка: interviews/open.md:1: заголовок YAML не закрыт: добавьте строку '---' после него"),
+                           ("en", "Error: interviews/open.md:1: the YAML front matter is not closed: add a '---' line after it")):
+        root = tmp_path / language
+        assert runner.invoke(app, ["init", str(root), "--language", language]).exit_code == 0
+        (root / "interviews" / "open.md").write_text("---\nid: open\ndate: 2026-02-10\n\n**Мария:** текст\n", encoding="utf-8")
+        result = run("build", base=root)
+        assert result.exit_code == 1 and [x for x in result.stderr.splitlines() if x.strip()] == [line], result.output
