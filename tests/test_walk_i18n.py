@@ -440,3 +440,21 @@ def test_a_front_matter_without_its_closing_line_is_named_as_such(tmp_path):
         (root / "interviews" / "open.md").write_text("---\nid: open\ndate: 2026-02-10\n\n**Мария:** текст\n", encoding="utf-8")
         result = run("build", base=root)
         assert result.exit_code == 1 and [x for x in result.stderr.splitlines() if x.strip()] == [line], result.output
+
+
+def test_init_help_and_doctor_say_their_last_english_words_in_russian(bases):
+    """Seen: `custdev init --language ru --help` offered «Язык отчётов, таблиц и подписей на сайте: en or ru.», and
+    `custdev doctor` of a Russian base described the sentence-embedding model as «Apache-2.0 (package and Google's USE
+    multilingual v3 weights)»."""
+    def said(text):
+        return " ".join(text.replace("│", " ").split())
+
+    shown = said(runner.invoke(app, ["init", "--language", "ru", "--help"], env=ENV).stdout)
+    assert "Язык отчётов, таблиц и подписей на сайте: en или ru." in shown, shown
+    english = said(runner.invoke(app, ["init", "--help"], env={**ENV, "LANG": "C.UTF-8", "LANGUAGE": None}).stdout)
+    assert "Language of reports, tables and site labels: en or ru." in english, english
+    doctor = run("doctor", base=bases["ru"])
+    line = next(x for x in doctor.stdout.splitlines() if x.startswith("Векторы предложений:"))
+    assert "Apache-2.0 (пакет и веса Google USE multilingual v3)" in line and english_runs(line, ["Google USE multilingual v3"]) == [], line
+    doctor = run("doctor", base=bases["en"])
+    assert "Apache-2.0 (package and Google's USE multilingual v3 weights)" in doctor.stdout, doctor.stdout

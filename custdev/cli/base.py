@@ -10,7 +10,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from custdev.cli import BaseOpt, JsonOpt, QuietOpt, app, err, error_line, errors, fail, out, print_json, warning_line
 from custdev.cli.lang import help_text
-from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, SPEAKER_ROLES, decimal, translator
+from custdev.config import language_choices
+from custdev.i18n import DEFAULT_LANGUAGE, N_, SPEAKER_ROLES, decimal, translator
 
 
 
@@ -18,7 +19,7 @@ from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, SPEAKER_ROLES, decimal
 def init(
     directory: Annotated[Path, typer.Argument(help=N_("Folder for the new research base (created if missing)."))] = Path("."),
     title: Annotated[Optional[str], typer.Option(help=N_("Title of the base (default: the folder name)."))] = None,
-    language: Annotated[str, typer.Option(help=help_text(N_("Language of reports, tables and site labels: {choices}."), choices=" or ".join(LANGUAGES)))] = DEFAULT_LANGUAGE,
+    language: Annotated[str, typer.Option(help=help_text(N_("Language of reports, tables and site labels: {choices}."), choices=language_choices(quote="")))] = DEFAULT_LANGUAGE,
     json_: JsonOpt = False,
 ) -> None:
     """Create a research base: interviews/, codebook.yml and custdev.toml. Safe to re-run."""

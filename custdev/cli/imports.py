@@ -523,7 +523,7 @@ def doctor(base: BaseOpt = None, json_: JsonOpt = False) -> None:
         out.print(
             tr.gettext("Sentence embeddings: {mark} {model} ({dim} dimensions, {size} MB, {license}): {detail}  [PyPI {package}]").format(
                 mark="ok " if m["available"] else "-- ", model=m["model"], dim=m["dim"], size=decimal(m["size"] / 1e6, language, 0),
-                license=m["license"], detail=localize(m["detail"], tr), package=m["package"]),
+                license=tr.gettext(m["license"]), detail=localize(m["detail"], tr), package=m["package"]),
             markup=False,
         )
     if not ready:

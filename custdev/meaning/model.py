@@ -49,7 +49,7 @@ MODEL = EmbeddingModel(
         ("resources/sp.model", "994fcc2e8ad0fe2c802b68fa0de9f058403f2b1656c2d33b6a94146b0c5925e9", 2_527_207),
     ),
     dim=512,
-    license="Apache-2.0 (package and Google's USE multilingual v3 weights)",
+    license=N_("Apache-2.0 (package and Google's USE multilingual v3 weights)"),  # doctor says it in the base's language
 )
 
 # Sentences per call into the model (it batches tokens itself); text beyond MAX_CHARS adds little to the meaning of a
