@@ -77,7 +77,7 @@ def test_help_of_every_command_in_a_russian_base_reads_as_russian(bases):
 # (arguments, the Russian line, the English line as typer/click/custdev say it)
 USAGE_ERRORS = [
     (["build", "--nope"], "Нет такого параметра: --nope", "No such option: --nope"),
-    (["import"], "Не указан аргумент 'paths'.", "Missing argument 'paths'."),
+    (["import"], "Не указан аргумент 'пути'.", "Missing argument 'paths'."),
     (["search", "--limit", "abc", "x"], "Неверное значение '--limit': нужно целое число", "Invalid value for '--limit'"),
     (["cooccurrence", "--top", "0"], "Неверное значение '--top' / '-n': должно быть не меньше 1", "greater than or equal to 1"),
     (["search", "a", "b"], "Лишний аргумент: b", "Got unexpected extra argument(s) (b)"),

@@ -4,6 +4,7 @@ base reads exactly as before."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -458,3 +459,33 @@ def test_init_help_and_doctor_say_their_last_english_words_in_russian(bases):
     assert "Apache-2.0 (пакет и веса Google USE multilingual v3)" in line and english_runs(line, ["Google USE multilingual v3"]) == [], line
     doctor = run("doctor", base=bases["en"])
     assert "Apache-2.0 (package and Google's USE multilingual v3 weights)" in doctor.stdout, doctor.stdout
+
+
+def test_help_and_usage_errors_name_the_arguments_in_russian(bases):
+    """Seen: in a Russian base the usage lines read «custdev init [ПАРАМЕТРЫ] [directory]», «custdev export quotes
+    [ПАРАМЕТРЫ] {file}», «custdev import [ПАРАМЕТРЫ] {paths}...», the «Аргументы» panels listed «file», «query», and
+    `custdev export quotes` without its file said «Не указан аргумент 'file'.»."""
+    def said(args, base):
+        result = runner.invoke(app, args, env={**ENV, "CUSTDEV_BASE": str(base)})
+        return result, " ".join((result.stdout + result.stderr).replace("│", " ").split())
+
+    for args, russian, english in (
+        (["init", "--help"], "custdev init [ПАРАМЕТРЫ] [папка] ", "custdev init [OPTIONS] [directory] "),
+        (["search", "--help"], "custdev search [ПАРАМЕТРЫ] [запрос] ", "custdev search [OPTIONS] [query] "),
+        (["import", "--help"], "custdev import [ПАРАМЕТРЫ] {пути}... ", "custdev import [OPTIONS] {paths}... "),
+        (["sample", "--help"], "custdev sample [ПАРАМЕТРЫ] {папка} ", "custdev sample [OPTIONS] {folder} "),
+        (["suggest", "--help"], "custdev suggest [ПАРАМЕТРЫ] [интервью] ", "custdev suggest [OPTIONS] [interview] "),
+        (["export", "quotes", "--help"], "custdev export quotes [ПАРАМЕТРЫ] {файл} ", "custdev export quotes [OPTIONS] {file} "),
+        (["export", "quotes"], "Не указан аргумент 'файл'.", "Missing argument 'file'."),
+        (["import"], "Не указан аргумент 'пути'.", "Missing argument 'paths'."),
+    ):
+        result, text = said(args, bases["ru"])
+        assert russian in text, (args, text)
+        assert not re.search(r"(?<!')\b(directory|query|paths|folder|file)\b(?!')", text), (args, text)  # 'file': a CSV column
+        assert english in said(args, bases["en"])[1], args
+    _, text = said(["export", "quotes", "--help"], bases["ru"])
+    assert "Аргументы ─" in text and " * файл <путь> Файл таблицы" in text, text
+    _, text = said(["import", "--help"], bases["ru"])
+    assert " * пути... <список[путь]> " in text and " --ray-address АДРЕС " in text and "qdpx-mappings/<проект>.yml" in text, text
+    _, text = said(["report", "--help"], bases["ru"])
+    assert "<имя>-heatmap.svg" in text, text

@@ -17,6 +17,7 @@ the run); a click usage error is rebuilt from its parts in that language (:func:
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 from contextvars import ContextVar
@@ -53,6 +54,10 @@ HELP_OPTION = N_("Show this message and exit.")
 # The value types the help shows (<int>, <path>): the names typer gives them.
 TYPE_NAMES = {"str": N_("text"), "int": N_("integer"), "float": N_("number"), "path": N_("path"), "Path": N_("path"),
               "bool": N_("flag"), "list": N_("list")}
+# The arguments' names (usage line, the Arguments panel, "Missing argument 'file'"): typer shows the parameter's name.
+ARGUMENT_NAMES = {"directory": N_("directory"), "query": N_("query"), "paths": N_("paths"), "folder": N_("folder"),
+                  "file": N_("file"), "interview": NP_("interview", "interviews")}
+OPTION_METAVARS = {"ADDRESS": N_("ADDRESS")}  # an option's placeholder (import --ray-address ADDRESS)
 _TYPE_WORD = re.compile(r"\b(%s)\b" % "|".join(TYPE_NAMES))
 
 # Help texts with a value filled in (the default from its one source): the English text -> its message.
@@ -142,8 +147,26 @@ def localize_commands(command: Command, tr) -> None:
     for param in command.params:
         param.help = _text(getattr(param, "help", None), tr)
         _localize_type(param, tr)
+        _localize_argument_name(param, tr)
+        if param.metavar in OPTION_METAVARS:
+            param.metavar = tr.gettext(OPTION_METAVARS[param.metavar])
     for sub in getattr(command, "commands", {}).values():
         localize_commands(sub, tr)
+
+
+def _localize_argument_name(param, tr) -> None:
+    name = ARGUMENT_NAMES.get(param.name) if param.param_type_name == "argument" and param.metavar is None else None
+    if name is None:
+        return
+    # typer shows display_name_raw (the name) in the usage line, the Arguments panel and "Missing argument"; a
+    # metavar would also replace it, but then the panel drops the "..." of an argument that takes several values.
+    param.__class__ = _named_argument(type(param))
+    param.custdev_name = tr.plural(name, 1) if isinstance(name, tuple) else tr.gettext(name)
+
+
+@functools.lru_cache(maxsize=None)
+def _named_argument(cls: type) -> type:
+    return type(cls.__name__, (cls,), {"display_name_raw": property(lambda self: self.custdev_name)})
 
 
 def _localize_type(param, tr) -> None:
