@@ -489,3 +489,28 @@ def test_help_and_usage_errors_name_the_arguments_in_russian(bases):
     assert " * пути... <список[путь]> " in text and " --ray-address АДРЕС " in text and "qdpx-mappings/<проект>.yml" in text, text
     _, text = said(["report", "--help"], bases["ru"])
     assert "<имя>-heatmap.svg" in text, text
+
+
+def test_the_unheard_pains_by_segment_table_of_a_russian_base_fits_80_columns_with_whole_words(fixture_bases, monkeypatch):
+    """Seen in an 80-column terminal: `custdev saturation` of a Russian base printed its «Неуслышанные боли по
+    сегментам» table with the header «Охват» broken into «Охва» / «т» and each segment slug cut into four-letter
+    pieces («smb-» / «owne» / «rs»): the long header «Новая боль в следующем» took the width. Now that header takes
+    more lines, the other headers and the slugs stay whole (a slug folds only when the figures leave it no room) and
+    no line is wider than the terminal."""
+    from custdev.cli import out
+
+    monkeypatch.setattr(out, "_width", None)  # see the pains test above: each invocation's COLUMNS counts
+    for language, scope, title in (("ru", "Охват", "Неуслышанные боли по сегментам"), ("en", "Scope", "Unheard pains by segment")):
+        root = fixture_bases[language]
+        assert run("build", base=root).exit_code == 0
+        slugs = [s["slug"] for s in __import__("yaml").safe_load((root / "codebook.yml").read_text(encoding="utf-8"))["segments"]]
+        for columns in (80, 70):
+            shown = runner.invoke(app, ["saturation", "--base", str(root)], env={"COLUMNS": str(columns), "NO_COLOR": "1"})
+            assert shown.exit_code == 0, shown.output
+            lines = shown.stdout.splitlines()
+            table = lines[lines.index(title):]
+            assert all(len(line.rstrip()) <= columns for line in table), shown.stdout
+            rows = "\n".join(table)
+            assert re.search(rf"^ *{scope} ", rows, re.M), rows
+            if columns == 80:  # at 70 the figures leave a slug 7 characters: it folds (its header still does not)
+                assert all(re.search(rf"^ *{re.escape(slug)} ", rows, re.M) for slug in slugs), rows

@@ -254,11 +254,28 @@ def saturation(
     out.print(richness_line(scoped, tr), markup=False)
     if segment is None and len(rich) > 1:
         t = _table(_("Unheard pains by segment"))
-        for n, col in enumerate((_("Scope"), _("Interviews"), _("Heard"), "f1", "f2", "Chao1", _("95% CI"), _("New pain next"))):
-            t.add_column(col, justify="left" if n == 0 else "right", no_wrap=n != 0, overflow="fold")
-        for r in rich:
-            t.add_row(r.segment or _("all"), str(r.interviews), str(r.observed), str(r.singletons), str(r.doubletons),
-                      _num(r.chao1, tr.language), "—" if r.chao1_low is None else f"{r.chao1_low}–{r.chao1_high}", _pct(r.new_pain_chance, tr.language))
+        rows = [(r.segment or _("all"), str(r.interviews), str(r.observed), str(r.singletons), str(r.doubletons),
+                 _num(r.chao1, tr.language), "—" if r.chao1_low is None else f"{r.chao1_low}–{r.chao1_high}",
+                 _pct(r.new_pain_chance, tr.language)) for r in rich]
+        headers = (_("Scope"), _("Interviews"), _("Heard"), "f1", "f2", "Chao1", _("95% CI"), _("New pain next"))
+        # Figures and headers stay whole and the slugs too where the terminal allows: the last header («Новая боль в
+        # следующем» is wider than its figures) takes two lines first. Padding and edges: 23 characters for 8 columns.
+        import textwrap
+
+        widths = [max([len(col)] + [len(row[n]) for row in rows]) for n, col in enumerate(headers)]
+        space = out.width - 23 - sum(widths[1:-1])  # for the scope and the last column
+        figures = max(len(row[-1]) for row in rows)
+        words = max(len(w) for w in headers[-1].split())
+        # One line, two, or a word a line: the first that leaves the scope whole, else the narrowest.
+        shapes = [textwrap.wrap(headers[-1], w) for w in (len(headers[-1]), max(words, (len(headers[-1]) + 1) // 2), words)]
+        last = next((lines for lines in shapes if widths[0] + max(figures, *map(len, lines)) <= space), shapes[-1])
+        last_w = max(figures, *map(len, last))
+        t.add_column(headers[0], width=max(len(headers[0]), min(widths[0], space - last_w)), overflow="fold")
+        for n, col in enumerate(headers[1:-1], start=1):
+            t.add_column(col, justify="right", no_wrap=True, width=widths[n])
+        t.add_column("\n".join(last), justify="right", no_wrap=True, width=last_w)
+        for row in rows:
+            t.add_row(*row)
         out.print(t)
 
 
