@@ -514,3 +514,25 @@ def test_the_unheard_pains_by_segment_table_of_a_russian_base_fits_80_columns_wi
             assert re.search(rf"^ *{scope} ", rows, re.M), rows
             if columns == 80:  # at 70 the figures leave a slug 7 characters: it folds (its header still does not)
                 assert all(re.search(rf"^ *{re.escape(slug)} ", rows, re.M) for slug in slugs), rows
+
+
+@pytest.mark.parametrize("front, russian, english", [
+    ("title: Встреча: итоги", "второе ':' в строке (значение, в котором есть ': ', возьмите в кавычки)",
+     "a second ':' in the line (put a value that has ': ' in quotes)"),
+    ("segments: [smb, ent", "список в [ ] не закрыт скобкой ']'", "a list in [ ] is not closed with ']'"),
+    ('title: "Встреча', "кавычка не закрыта", "a quote is not closed"),
+    ("title: @Анна", "значение не может начинаться с этого символа (табуляция, @, ` или %): отступы — пробелами, "
+     "такое значение возьмите в кавычки", "a value cannot start with this character (a tab, @, ` or %): indent with "
+     "spaces, put such a value in quotes"),
+])
+def test_a_broken_front_matter_says_what_is_wrong_in_the_bases_language(tmp_path, front, russian, english):
+    """Seen: an interview titled `title: Встреча: итоги` (a colon inside a title, a common slip) was refused with
+    «ошибка в заголовке YAML: mapping values are not allowed in this context»: the YAML parser's English. Now the
+    common slips are said in the base's language."""
+    for language, line in (("ru", f"Ошибка: interviews/bad.md:3: ошибка в заголовке YAML: {russian}"),
+                           ("en", f"Error: interviews/bad.md:3: malformed YAML front matter: {english}")):
+        root = tmp_path / language
+        assert runner.invoke(app, ["init", str(root), "--language", language]).exit_code == 0
+        (root / "interviews" / "bad.md").write_text(f"---\nid: bad\n{front}\nnps: 5\n---\n**Мария:** текст\n", encoding="utf-8")
+        result = run("build", base=root)
+        assert result.exit_code == 1 and [x for x in result.stderr.splitlines() if x.strip()] == [line], result.output
