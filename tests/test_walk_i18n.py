@@ -536,3 +536,29 @@ def test_a_broken_front_matter_says_what_is_wrong_in_the_bases_language(tmp_path
         (root / "interviews" / "bad.md").write_text(f"---\nid: bad\n{front}\nnps: 5\n---\n**Мария:** текст\n", encoding="utf-8")
         result = run("build", base=root)
         assert result.exit_code == 1 and [x for x in result.stderr.splitlines() if x.strip()] == [line], result.output
+
+
+def test_the_pains_table_of_the_sample_base_in_russian_keeps_its_slugs_whole_in_80_columns(tmp_path, monkeypatch):
+    """Seen: `custdev pains` of the repository's sample interviews in a Russian base, in an 80-column terminal, cut
+    the first pain's slug into «manual-reconciliatio» / «n» (the header «Упомянута в» is 3 characters wider than
+    "Heard in"). Now that header takes two lines when the table would not fit, and the slugs stay whole."""
+    import shutil
+
+    from custdev.cli import out
+
+    monkeypatch.setattr(out, "_width", None)  # see the pains test above: each invocation's COLUMNS counts
+    repo = Path(__file__).resolve().parent.parent
+    root = tmp_path / "ru"
+    assert runner.invoke(app, ["init", str(root), "--language", "ru"]).exit_code == 0
+    shutil.copy(repo / "codebook.yml", root / "codebook.yml")
+    for path in (repo / "interviews").glob("*.md"):
+        shutil.copy(path, root / "interviews" / path.name)
+    assert run("build", base=root).exit_code == 0
+    shown = runner.invoke(app, ["pains", "--base", str(root)], env={"COLUMNS": "80", "NO_COLOR": "1"})
+    lines = shown.stdout.splitlines()
+    table = lines[:lines.index(next(x for x in lines if x.startswith("Упомянута в:")))]
+    assert all(len(line.rstrip()) <= 80 for line in table), shown.stdout
+    assert re.search(r"^ manual-reconciliation +\d/8 ", shown.stdout, re.M), shown.stdout
+    assert "Упомянута" in shown.stdout and re.search(r"неясно \+\d+ *$", shown.stdout, re.M)
+    wide = runner.invoke(app, ["pains", "--base", str(root)], env={"COLUMNS": "120", "NO_COLOR": "1"}).stdout
+    assert " Упомянута в " in wide, wide  # one line where it fits

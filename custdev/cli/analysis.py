@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -118,14 +119,22 @@ def pains(
     verdicts = [_verdict(p.verdict, p.more_interviews, tr) for p in result.pains]
     # In a narrow terminal the header "Heard in" and then the slugs wrap; a verdict is never cut ("неясно +3…" read as +3,
     # not +319): Russian headers are wider than English ones, so an 80-column Russian table is where this showed.
-    t.add_column(_("Pain"), overflow="fold")
-    t.add_column(_("Heard in"), justify="right")  # "3/4" never wraps; in a narrow terminal the header may
-    t.add_column(_("Share"), justify="right", no_wrap=True)
-    t.add_column(_("95% CI"), justify="right", no_wrap=True)
-    t.add_column(_("Quotes"), justify="right", no_wrap=True)
-    t.add_column(_("Verdict"), no_wrap=True, min_width=max((v.cell_len for v in verdicts), default=0))
-    for p, verdict in zip(result.pains, verdicts):  # the journey stage is in --json and in 'custdev journey'
-        t.add_row(p.pain, f"{p.interviews}/{p.total_interviews}", _pct(p.share, tr.language), _ci(p.ci_low, p.ci_high, tr.language), str(p.quotes), verdict)
+    # The header "Heard in" takes two lines before a slug is cut (rich would fold the widest column, the slugs, first).
+    rows = [(p.pain, f"{p.interviews}/{p.total_interviews}", _pct(p.share, tr.language), _ci(p.ci_low, p.ci_high, tr.language),
+             str(p.quotes)) for p in result.pains]  # the journey stage is in --json and in 'custdev journey'
+    headers = [_("Pain"), _("Heard in"), _("Share"), _("95% CI"), _("Quotes"), _("Verdict")]
+    widths = [max([len(h)] + [len(r[n]) for r in rows]) for n, h in enumerate(headers[:-1])]
+    widths.append(max([len(headers[-1])] + [v.cell_len for v in verdicts]))
+    if sum(widths) + 17 > out.width:  # 17: padding and edges of 6 columns
+        headers[1] = "\n".join(textwrap.wrap(headers[1], max(len(w) for w in headers[1].split())))
+    t.add_column(headers[0], overflow="fold")
+    t.add_column(headers[1], justify="right")  # "3/4" never wraps
+    t.add_column(headers[2], justify="right", no_wrap=True)
+    t.add_column(headers[3], justify="right", no_wrap=True)
+    t.add_column(headers[4], justify="right", no_wrap=True)
+    t.add_column(headers[5], no_wrap=True, min_width=max((v.cell_len for v in verdicts), default=0))
+    for row, verdict in zip(rows, verdicts):
+        t.add_row(*row, verdict)
     out.print(t)
     out.print(_("Heard in: interviews that mention the pain / interviews considered. Unclear +N: the 95% CI straddles {threshold}%; about N more interviews would settle it if the share held.").format(threshold=f"{result.threshold * 100:g}"), style="dim", markup=False)
     if result.scope is None and result.segments:
@@ -260,8 +269,6 @@ def saturation(
         headers = (_("Scope"), _("Interviews"), _("Heard"), "f1", "f2", "Chao1", _("95% CI"), _("New pain next"))
         # Figures and headers stay whole and the slugs too where the terminal allows: the last header («Новая боль в
         # следующем» is wider than its figures) takes two lines first. Padding and edges: 23 characters for 8 columns.
-        import textwrap
-
         widths = [max([len(col)] + [len(row[n]) for row in rows]) for n, col in enumerate(headers)]
         space = out.width - 23 - sum(widths[1:-1])  # for the scope and the last column
         figures = max(len(row[-1]) for row in rows)
