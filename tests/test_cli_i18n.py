@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 # What a Russian help text keeps as written: examples (an English search, what --similar also finds), names of
 # products and formats, and values a user types (choices, column names, front matter).
 KEPT = ['"too expensive"', "invoices", "Ray Client", "Ray (pip", "pip install", "JSON Lines", "Good-Turing", "customer development",
-        "consent: withdrawn", "consent: publish", "[transcription] model", "REFI-QDA", "QualCoder", "NVivo", "ATLAS.ti",
+        "consent: withdrawn", "consent: publish", "[transcription] model", "[transcription] ray", "[site] share", "REFI-QDA", "QualCoder", "NVivo", "ATLAS.ti",
         "VTT", "SRT", "TXT", "DOCX", "Markdown", "suggest, clusters", "survey, ticket", "interview, survey",
         "auto, cpu", "left, right", "ru, en", "en, ru", "interview, date, respondent, company, segments", "text, date, respondent"]
 

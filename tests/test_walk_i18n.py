@@ -562,3 +562,15 @@ def test_the_pains_table_of_the_sample_base_in_russian_keeps_its_slugs_whole_in_
     assert "Упомянута" in shown.stdout and re.search(r"неясно \+\d+ *$", shown.stdout, re.M)
     wide = runner.invoke(app, ["pains", "--base", str(root)], env={"COLUMNS": "120", "NO_COLOR": "1"}).stdout
     assert " Упомянута в " in wide, wide  # one line where it fits
+
+
+def test_help_of_a_russian_base_names_ranged_values_in_russian(bases):
+    """Seen: the help of a Russian base showed options that take a bounded number as «<целое range> [x>=1]» (cooccurrence
+    --top, serve --port, import --beam-size) and «<число range> [x>=0.5]» (record --seconds)."""
+    for args, russian, english in ((["cooccurrence", "--help"], "<целое> [x>=1]", "<int range> [x>=1]"),
+                                   (["serve", "--help"], "<целое> [0<=x<=65535]", "<int range> [0<=x<=65535]"),
+                                   (["record", "--help"], "<число> [x>=0.5]", "<float range> [x>=0.5]")):
+        ru = runner.invoke(app, args, env={**ENV, "CUSTDEV_BASE": str(bases["ru"]), "COLUMNS": "250"}).stdout
+        assert russian in ru and " range" not in ru, ru
+        en = runner.invoke(app, args, env={**ENV, "CUSTDEV_BASE": str(bases["en"]), "COLUMNS": "250"}).stdout
+        assert english in en, en

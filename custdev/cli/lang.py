@@ -58,7 +58,8 @@ TYPE_NAMES = {"str": N_("text"), "int": N_("integer"), "float": N_("number"), "p
 ARGUMENT_NAMES = {"directory": N_("directory"), "query": N_("query"), "paths": N_("paths"), "folder": N_("folder"),
                   "file": N_("file"), "interview": NP_("interview", "interviews")}
 OPTION_METAVARS = {"ADDRESS": N_("ADDRESS")}  # an option's placeholder (import --ray-address ADDRESS)
-_TYPE_WORD = re.compile(r"\b(%s)\b" % "|".join(TYPE_NAMES))
+_TYPE_WORD = re.compile(r"\b(%s)\b( range\b)?" % "|".join(TYPE_NAMES))
+RANGED = N_("{type} range")  # <int range> [x>=1]: a number with bounds (Russian: <целое> [x>=1], the bounds say it)
 
 # Help texts with a value filled in (the default from its one source): the English text -> its message.
 _DYNAMIC: dict[str, Any] = {}
@@ -176,7 +177,11 @@ def _localize_type(param, tr) -> None:
 
     def display_type_rich(ctx, _shown=shown):
         text = _shown(ctx)
-        return _TYPE_WORD.sub(lambda m: tr.gettext(TYPE_NAMES[m.group(1)]), text) if text else text
+        def word(m):
+            name = tr.gettext(TYPE_NAMES[m.group(1)])
+            return tr.gettext(RANGED).format(type=name) if m.group(2) else name
+
+        return _TYPE_WORD.sub(word, text) if text else text
 
     param.display_type_rich = display_type_rich
 
