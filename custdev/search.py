@@ -242,11 +242,31 @@ def fts_query(query: str) -> str:
         if kind not in ("op", ")") and prev_kind not in ("op", "(") and (t.startswith("(") or prev_text.endswith(")")):
             terms.append("AND")
         terms.append(t)
-    # Operators at the ends or doubled would be FTS syntax errors; report them as the user's.
+    # Operators at the ends or doubled, and unmatched parentheses, would be FTS syntax errors (in SQLite's English):
+    # report them as the user's, in the base's language.
     expr = " ".join(terms).strip()
     if not expr:
         raise SearchError(N_("nothing to search for in {query!r}"), query=query)
+    _check_structure(kept, query)
     return "text_stem : (" + expr + ")"
+
+
+def _check_structure(tokens: list[tuple[str, str]], query: str) -> None:
+    depth = 0
+    for n, (text, kind) in enumerate(tokens):
+        if kind == "(":
+            depth += 1
+        elif kind == ")":
+            depth -= 1
+            if depth < 0:
+                break
+        elif kind == "op":
+            before = tokens[n - 1][1] if n else "("
+            after = tokens[n + 1][1] if n + 1 < len(tokens) else ")"
+            if before in ("op", "(") or after in ("op", ")"):
+                raise SearchError(N_("{operator} in the search query {query!r} needs words on both sides"), operator=text, query=query)
+    if depth != 0:
+        raise SearchError(N_("unbalanced parenthesis in the search query {query!r}"), query=query)
 
 
 @dataclass

@@ -574,3 +574,20 @@ def test_help_of_a_russian_base_names_ranged_values_in_russian(bases):
         assert russian in ru and " range" not in ru, ru
         en = runner.invoke(app, args, env={**ENV, "CUSTDEV_BASE": str(bases["en"]), "COLUMNS": "250"}).stdout
         assert english in en, en
+
+
+@pytest.mark.parametrize("query, russian, english", [
+    ("AND", "AND в поисковом запросе 'AND' — нужны слова с обеих сторон", "AND in the search query 'AND' needs words on both sides"),
+    ("счёт OR", "OR в поисковом запросе 'счёт OR' — нужны слова с обеих сторон", "OR in the search query 'счёт OR' needs words on both sides"),
+    ("NOT счёт", "NOT в поисковом запросе 'NOT счёт' — нужны слова с обеих сторон", "NOT in the search query 'NOT счёт' needs words on both sides"),
+    ("(счёт", "непарная скобка в поисковом запросе '(счёт'", "unbalanced parenthesis in the search query '(счёт'"),
+    ("счёт)", "непарная скобка в поисковом запросе 'счёт)'", "unbalanced parenthesis in the search query 'счёт)'"),
+])
+def test_a_search_query_with_a_stray_operator_or_parenthesis_says_so_in_the_bases_language(fixture_bases, query, russian, english):
+    """Seen: `custdev search AND` and `custdev search "(счёт"` in a Russian base said «не удаётся разобрать поисковый
+    запрос 'AND' (syntax error near "AND")» and «… '(счёт' (syntax error near "")»: SQLite's English, and for the
+    parenthesis not even where. Now what is wrong, in the base's language."""
+    for language, line in (("ru", f"Ошибка: {russian}"), ("en", f"Error: {english}")):
+        assert run("build", base=fixture_bases[language]).exit_code == 0
+        result = run("search", query, base=fixture_bases[language])
+        assert result.exit_code == 1 and result.stderr.strip() == line, result.output
