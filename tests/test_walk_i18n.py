@@ -591,3 +591,13 @@ def test_a_search_query_with_a_stray_operator_or_parenthesis_says_so_in_the_base
         assert run("build", base=fixture_bases[language]).exit_code == 0
         result = run("search", query, base=fixture_bases[language])
         assert result.exit_code == 1 and result.stderr.strip() == line, result.output
+
+
+def test_the_unheard_pains_line_of_a_russian_base_agrees_with_its_counts(fixture_bases):
+    """Seen: `custdev saturation` of a Russian base ended its «Неуслышанные боли» line with «(f1 = 1 услышаны один раз,
+    f2 = 1 дважды, в 7 интервью)»: «1 … услышаны» (and «21 … услышаны»). Now the counts are labels, «f1 = 1 —
+    услышанных один раз», right for any number."""
+    root = fixture_bases["ru"]
+    assert run("build", base=root).exit_code == 0
+    shown = " ".join(run("saturation", base=root).stdout.split())
+    assert "(f1 = 1 — услышанных один раз, f2 = 1 — дважды, в 7 интервью)" in shown, shown
