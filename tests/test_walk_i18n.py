@@ -601,3 +601,19 @@ def test_the_unheard_pains_line_of_a_russian_base_agrees_with_its_counts(fixture
     assert run("build", base=root).exit_code == 0
     shown = " ".join(run("saturation", base=root).stdout.split())
     assert "(f1 = 1 — услышанных один раз, f2 = 1 — дважды, в 7 интервью)" in shown, shown
+
+
+def test_the_saturation_line_of_a_russian_report_counts_its_pains_in_russian(tmp_path):
+    """Seen: the report of a saturated Russian base with one pain said «Насыщение достигнуто: последние 3 интервью не
+    добавили новых болей (1 болей в 4 интервью).» («2 болей», «21 болей» too; English «1 pains»)."""
+    for language, line in (("ru", "(1 боль в 4 интервью)."), ("en", "(1 pain in 4 interviews).")):
+        root = tmp_path / language
+        assert runner.invoke(app, ["init", str(root), "--language", language]).exit_code == 0
+        for day in range(1, 5):
+            tag = " #pain/example-pain" if day == 1 else ""
+            (root / "interviews" / f"i{day}.md").write_text(
+                f"---\nid: i{day}\ndate: 2026-02-0{day}\n---\n**[00:00:01] Анна:** ==Считаем вручную==" + tag + "\n", encoding="utf-8")
+        assert run("build", base=root).exit_code == 0
+        report = run("report", base=root)
+        assert report.exit_code == 0, report.output
+        assert line in report.stdout, report.stdout

@@ -85,7 +85,8 @@ def _sat_line(d: ReportData, t: Translator) -> str:
     _ = t.gettext
     s = d.saturation
     if s.saturated:
-        return _("Saturated: the last {k} interviews added no new pain ({total} pains in {n} interviews).").format(k=s.window, total=s.total_pains, n=len(s.steps))
+        pains = t.ngettext("{n} pain", "{n} pains", s.total_pains).format(n=s.total_pains)
+        return _("Saturated: the last {k} interviews added no new pain ({pains} in {n} interviews).").format(k=s.window, pains=pains, n=len(s.steps))
     return _("Not saturated yet: {reason}.").format(reason=s.explain(t))
 
 
