@@ -88,7 +88,7 @@ def test_search_output_and_json(empty_base):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("search", "invoice AND"), "Error: cannot understand the search query 'invoice AND'"),
+        (("search", "invoice AND"), "Error: AND in the search query 'invoice AND' needs words on both sides"),
         (("search", "invoice", "--segment", "example-segmnt"), "Error: unknown segment 'example-segmnt' (did you mean 'example-segment'?)"),
         (("search", "invoice", "--pain", "nope"), "Error: unknown pain 'nope'"),
         (("search", "invoice", "--speaker", "boss"), "Error: --speaker must be 'respondent' or 'interviewer'"),
