@@ -617,3 +617,45 @@ def test_the_saturation_line_of_a_russian_report_counts_its_pains_in_russian(tmp
         report = run("report", base=root)
         assert report.exit_code == 0, report.output
         assert line in report.stdout, report.stdout
+
+
+@pytest.mark.parametrize("total, russian, english", [
+    (1234, "Показано 1 из 1 234 совпадений;", "1 of 1,234 matches shown;"),
+    (12341, "Показано 1 из 12 341 совпадения, ранжированы 5 000 из них;", "1 of 12,341 matches shown, ranked among 5,000 of them;"),
+])
+def test_search_counts_beyond_a_thousand_are_written_in_the_bases_language(fixture_bases, monkeypatch, total, russian, english):
+    """Seen: in a Russian base a search with many matches ended «Показано 20 из 1,234 совпадений» and, past the ranking
+    window, «Показано 20 из 12,341 совпадений, ранжированы 5,000 из них» — English digit grouping (the rest of custdev
+    writes 1 234), and «из 12 341 совпадений» for a count ending in 1."""
+    import custdev.search
+
+    monkeypatch.setattr(custdev.search, "count_matches", lambda *a, **k: total)
+    for language, line in (("ru", russian), ("en", english)):
+        assert run("build", base=fixture_bases[language]).exit_code == 0
+        result = run("search", "late OR поздно OR счёт OR invoice", "--limit", 1, base=fixture_bases[language])
+        assert result.exit_code == 0, result.output
+        assert line in result.stdout.replace("\u00a0", " "), result.stdout
+
+
+def test_counts_past_a_thousand_in_build_and_embedding_notes_are_grouped_the_russian_way(tmp_path, monkeypatch):
+    """Seen: after importing a survey of 1,200 answers, `custdev build` of a Russian base ended its line with «; 1,200
+    ответов опросов, обращений и чатов» (English grouping; the import line above it said «1 200»), and the note that
+    turns embeddings off in a big base read «… больше 40000 реплик респондентов (в этой — 52345)»."""
+    from custdev.config import Config
+    from custdev.errors import localize
+    from custdev.i18n import translator
+    from custdev.meaning.store import SETTING_ENV, enabled
+
+    export = tmp_path / "big.csv"
+    export.write_text("Комментарий\n" + "".join(f"Ответ номер {n}\n" for n in range(1200)), encoding="utf-8")
+    for language, count in (("ru", "; 1 200 "), ("en", "; 1,200 ")):
+        root = tmp_path / language
+        assert runner.invoke(app, ["init", str(root), "--language", language]).exit_code == 0
+        result = run("import", export, "--channel", "survey", base=root)
+        assert result.exit_code == 0, result.output
+        built = run("build", base=root).stdout.replace("\u00a0", " ")
+        assert count in built, built
+    monkeypatch.delenv(SETTING_ENV, raising=False)  # the tests' own setting: embeddings off
+    why = enabled(Config(), interviews=10, turns=52_345)[1]
+    assert "40 000" in localize(why, translator("ru")).replace("\u00a0", " ") and "52 345" in localize(why, translator("ru")).replace("\u00a0", " ")
+    assert "40,000" in str(why) and "52,345" in str(why)

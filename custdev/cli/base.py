@@ -68,7 +68,7 @@ def build(
             responses = getattr(result, "responses", 0)
             extra = translator(b.config.language).ngettext(
                 "; {n} survey/ticket/chat response", "; {n} survey/ticket/chat responses", responses,
-            ).format(n=f"{responses:,}") if responses else ""
+            ).format(n=decimal(responses, b.config.language, 0)) if responses else ""
             out.print(line.format(total=result.total, db=b.db_path.name, built=result.built, skipped=result.skipped,
                                   removed=result.removed, failed=result.failed) + extra, markup=False)
         if not quiet and result.embedded:
@@ -171,8 +171,10 @@ def search(
         line = tr.ngettext("{shown} of {total} match shown; use --limit, more words or filters to see others.",
                            "{shown} of {total} matches shown; use --limit, more words or filters to see others.", total)
         if total > RANK_WINDOW:
-            line = tr.gettext("{shown} of {total} matches shown, ranked among {window} of them; use --limit, more words or filters to see others.")
-        out.print(line.format(shown=len(hits), total=f"{total:,}", window=f"{RANK_WINDOW:,}"), style="dim", markup=False)
+            line = tr.ngettext("{shown} of {total} match shown, ranked among {window} of them; use --limit, more words or filters to see others.",
+                               "{shown} of {total} matches shown, ranked among {window} of them; use --limit, more words or filters to see others.", total)
+        out.print(line.format(shown=len(hits), total=decimal(total, tr.language, 0), window=decimal(RANK_WINDOW, tr.language, 0)),
+                  style="dim", markup=False)
 
 
 def _search_channel(query: str, base, channel: str, segment, pain, tag, limit: int, json_: bool) -> None:

@@ -306,7 +306,7 @@ def _import_channel(paths: list[Path], channel: str | None, column: list[str], e
         for line in result.bad.lines():
             warning_line(Message("{file}: {message}", file=path.name, message=line), tr.language)
         if result.unknown_segments:
-            shown = ", ".join(f"{s!r} ({n:,})" for s, n in list(result.unknown_segments.items())[:10])
+            shown = ", ".join(f"{s!r} ({decimal(n, tr.language, 0)})" for s, n in list(result.unknown_segments.items())[:10])
             note_line(Message(N_("{file}: segments not in the codebook, kept as written: {segments}"), file=path.name, segments=shown), tr.language)
     build_result = None
     if build and any(not r.skipped for r in results):

@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 
 from custdev.db import get_meta, set_meta
-from custdev.errors import CustdevError, Message
+from custdev.errors import CustdevError, Message, Number
 from custdev.i18n import N_
 
 Progress = Callable[[int, int, str], None]
@@ -64,13 +64,13 @@ def enabled(config, interviews: int, turns: int | None = None) -> tuple[bool, st
     if interviews <= config.embeddings_auto_max and turns is not None and turns > EMBEDDINGS_AUTO_MAX_TURNS:
         return False, Message(
             N_("embeddings are off for bases over {limit:,} respondent turns (this one has {n:,}); "
-               "set [meaning] embeddings = \"on\" in custdev.toml and run 'custdev build'"), limit=EMBEDDINGS_AUTO_MAX_TURNS, n=turns,
+               "set [meaning] embeddings = \"on\" in custdev.toml and run 'custdev build'"), limit=Number(EMBEDDINGS_AUTO_MAX_TURNS), n=Number(turns),
         )
     if interviews <= config.embeddings_auto_max:
         return True, "auto"
     return False, Message(
         N_("embeddings are off for bases over {limit:,} interviews (this one has {n:,}); "
-           "set [meaning] embeddings = \"on\" in custdev.toml and run 'custdev build'"), limit=config.embeddings_auto_max, n=interviews,
+           "set [meaning] embeddings = \"on\" in custdev.toml and run 'custdev build'"), limit=Number(config.embeddings_auto_max), n=Number(interviews),
     )
 
 
