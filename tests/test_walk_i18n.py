@@ -659,3 +659,19 @@ def test_counts_past_a_thousand_in_build_and_embedding_notes_are_grouped_the_rus
     why = enabled(Config(), interviews=10, turns=52_345)[1]
     assert "40 000" in localize(why, translator("ru")).replace("\u00a0", " ") and "52 345" in localize(why, translator("ru")).replace("\u00a0", " ")
     assert "40,000" in str(why) and "52,345" in str(why)
+
+
+def test_tickets_are_called_obrashcheniya_everywhere_in_a_russian_base(tmp_path):
+    """Seen: a Russian base calls tickets «обращения» (import --help, search lines «обращение, строка 2», channels),
+    but `custdev build` ended «; 3 ответа из опросов, тикетов и чатов» and the site's canned query was «Поиск по опросам,
+    тикетам и чатам»."""
+    from custdev.i18n import translator
+
+    root = tmp_path / "ru"
+    assert runner.invoke(app, ["init", str(root), "--language", "ru"]).exit_code == 0
+    export = tmp_path / "t.csv"
+    export.write_text("Текст\nСверка\nОплата\nСчёт\n", encoding="utf-8")
+    assert run("import", export, "--channel", "ticket", base=root).exit_code == 0
+    built = run("build", base=root).stdout
+    assert "; 3 ответа из опросов, обращений и чатов" in built and "тикет" not in built, built
+    assert translator("ru").gettext("Search survey comments, tickets and chats") == "Поиск по опросам, обращениям и чатам"
