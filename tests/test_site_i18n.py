@@ -288,3 +288,12 @@ def test_a_table_link_with_a_bad_sort_or_page_size_is_a_russian_400(site):
     assert "The page size (_size) can be at most 1000" in get(site, "/custdev/utterances?_size=5000&_lang=en").text
     for page in (sort, size, too_big):
         assert "_size must" not in page.text and "Cannot sort" not in page.text
+
+
+def test_a_view_description_names_its_columns_as_the_page_shows_them(site):
+    """Seen: the page of the view «Боли, которые упоминают вместе» explained its columns as «together — интервью, где
+    упомянуты обе; jaccard — together ÷ интервью хотя бы с одной из них», while its headings read «Вместе» and «Индекс
+    Жаккара»."""
+    page = get(site, "/custdev/pain_cooccurrence").text
+    assert "«Вместе» — интервью, где упомянуты обе; индекс Жаккара — «Вместе» ÷ интервью хотя бы с одной из них" in page, page
+    assert not re.search(r"\b(together|jaccard)\b", visible_text(page)), visible_text(page)
