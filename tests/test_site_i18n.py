@@ -297,3 +297,10 @@ def test_a_view_description_names_its_columns_as_the_page_shows_them(site):
     page = get(site, "/custdev/pain_cooccurrence").text
     assert "«Вместе» — интервью, где упомянуты обе; индекс Жаккара — «Вместе» ÷ интервью хотя бы с одной из них" in page, page
     assert not re.search(r"\b(together|jaccard)\b", visible_text(page)), visible_text(page)
+
+
+def test_a_column_description_names_a_table_by_its_russian_title(site):
+    """Seen: the interviews page described its respondent column as «Респондент (см. respondents).», while that table
+    is titled «Респонденты» everywhere on the site."""
+    text = visible_text(get(site, "/custdev/interviews").text)
+    assert "Респондент (см. таблицу «Респонденты»)." in text and "см. respondents" not in text, text
