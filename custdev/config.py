@@ -151,10 +151,65 @@ def declared_language(path: Path) -> str:
     return language if is_language(language) else DEFAULT_LANGUAGE
 
 
+# The parsers' words for the common slips in a YAML or TOML file a person edits (libyaml's, PyYAML's, tomllib's):
+# (their problem, what we say in the base's language, whether the line to name is where the unclosed thing began).
+# Other problems are shown as the parser says them.
+_YAML_SLIPS = (
+    (r"mapping values are not allowed (here|in this context)", N_("a second ':' in the line (put a value that has ': ' in quotes)"), False),
+    (r"did not find expected ',' or '\]'", N_("a list in [ ] is not closed with ']'"), True),
+    (r"did not find expected ',' or '\}'", N_("a map in { } is not closed with '}'"), True),
+    (r"found unexpected end of stream", N_("a quote is not closed"), True),
+    (r"found character .*that cannot start any token",
+     N_("a value cannot start with this character (a tab, @, ` or %): indent with spaces, put such a value in quotes"), False),
+    (r"could not find expected ':'|did not find expected key", N_("a line that is not 'key: value'"), False),
+)
+_TOML_SLIPS = (
+    (r"Illegal character '\\n'|Unterminated string", N_("a quote is not closed")),
+    (r"Expected '=' after a key in a key/value pair|Invalid statement", N_("a line that is not 'key = value'")),
+    (r"Invalid value", N_("a value that is not a text in quotes, a number or true/false")),
+    (r"Unclosed array", N_("a list in [ ] is not closed with ']'")),
+    (r"Unescaped '\\' in a string", N_("a '\\' in a \"…\" text (write '\\\\' or put the text in '…' quotes)")),
+    (r"Expected '\]\]?' at the end of (a table|an array) declaration", N_("a [section] line is not closed with ']'")),
+    (r"Cannot overwrite a value|Cannot declare .* twice", N_("a key or a [section] set twice")),
+)
+
+
+def yaml_problem(exc) -> tuple[str | Message, int | None]:
+    """(what is wrong, its 1-based line in the parsed text or None) of a YAML error."""
+    import re
+
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or "invalid YAML"
+    for pattern, message, opened in _YAML_SLIPS:
+        if re.fullmatch(pattern, problem):
+            problem = Message(message)
+            if opened and getattr(exc, "context_mark", None) is not None:
+                mark = exc.context_mark  # where the list or the quote began, not where the parser gave up
+            break
+    return problem, (mark.line + 1) if mark else None
+
+
+def toml_problem(exc: tomllib.TOMLDecodeError) -> tuple[str | Message, int | None]:
+    """(what is wrong, its line or None) of a tomllib error ("Invalid value (at line 3, column 9)")."""
+    import re
+
+    m = re.fullmatch(r"(.*) \(at (?:line (\d+), column \d+|end of document)\)", str(exc))
+    problem, line = (m.group(1), int(m.group(2)) if m.group(2) else None) if m else (str(exc), None)
+    for pattern, message in _TOML_SLIPS:
+        if re.fullmatch(pattern, problem):
+            return Message(message), line
+    return problem, line
+
+
 def load_config(path: Path) -> Config:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except tomllib.TOMLDecodeError as exc:
+        problem, line = toml_problem(exc)
+        if line is None:
+            raise ConfigError(N_("{path}: invalid TOML: {problem}"), path=path, problem=problem) from None
+        raise ConfigError(N_("{path}: invalid TOML: {problem}"), path=f"{path}:{line}", problem=problem) from None
+    except UnicodeDecodeError as exc:
         raise ConfigError(N_("{path}: invalid TOML ({error})"), path=path, error=exc) from None
     except OSError as exc:
         raise ConfigError(N_("{path}: cannot read ({error})"), path=path, error=exc.strerror) from None
@@ -249,9 +304,9 @@ def load_codebook(path: Path) -> Codebook:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise ConfigError(N_("{path}: invalid YAML in the codebook"), path=f"{path}{line}") from None
+        problem, line = yaml_problem(exc)
+        raise ConfigError(N_("{path}: invalid YAML in the codebook: {problem}"), path=f"{path}:{line}" if line else path,
+                          problem=problem) from None
     except UnicodeDecodeError:
         raise ConfigError(N_("{path}: the codebook is not UTF-8 text"), path=path) from None
     if not isinstance(data, dict):

@@ -40,9 +40,9 @@ from dataclasses import dataclass
 import yaml
 
 from custdev import mdparagraph
-from custdev.config import closest, language_choices, unknown_slug
+from custdev.config import closest, language_choices, unknown_slug, yaml_problem
 from custdev.consent import check_consent, check_date
-from custdev.errors import Message, ParseError
+from custdev.errors import ParseError
 from custdev.i18n import N_, is_language
 from custdev.mdparagraph import (  # noqa: F401  (parse_timestamp and confidence are imported from here elsewhere)
     _INAUDIBLE, _MD, UNSURE_CLOSE, UNSURE_OPEN, _add_paragraph, _paragraph, _paragraph_at, _place_paragraph,
@@ -331,32 +331,12 @@ def finish_turns(turns: list[Turn], path: str) -> None:
             nxt = turn.start_s
 
 
-# The YAML parser's words for the common slips in front matter (libyaml's and PyYAML's): (its problem, what we say,
-# whether the line to name is where the unclosed thing began). Other problems are shown as the parser says them.
-_YAML_SLIPS = (
-    (r"mapping values are not allowed (here|in this context)", N_("a second ':' in the line (put a value that has ': ' in quotes)"), False),
-    (r"did not find expected ',' or '\]'", N_("a list in [ ] is not closed with ']'"), True),
-    (r"did not find expected ',' or '\}'", N_("a map in { } is not closed with '}'"), True),
-    (r"found unexpected end of stream", N_("a quote is not closed"), True),
-    (r"found character .*that cannot start any token",
-     N_("a value cannot start with this character (a tab, @, ` or %): indent with spaces, put such a value in quotes"), False),
-    (r"could not find expected ':'|did not find expected key", N_("a line that is not 'key: value'"), False),
-)
-
-
 def _front_matter(content: str, path: str) -> dict:
     try:
         meta = yaml.load(content, Loader=_YAML_LOADER) if content.strip() else {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        for pattern, message, opened in _YAML_SLIPS:
-            if re.fullmatch(pattern, problem):
-                problem = Message(message)  # said in the base's language
-                if opened and getattr(exc, "context_mark", None) is not None:
-                    mark = exc.context_mark  # where the list or the quote began, not where the parser gave up
-                break
-        raise ParseError(path, (mark.line + 2) if mark else 1, N_("malformed YAML front matter: {problem}"), problem=problem) from None
+        problem, line = yaml_problem(exc)
+        raise ParseError(path, (line + 1) if line else 1, N_("malformed YAML front matter: {problem}"), problem=problem) from None
     except ValueError:  # YAML reads 2026-13-45 as a date, and datetime refuses it
         _impossible_date(content, path)
         raise

@@ -348,9 +348,9 @@ def test_a_config_error_of_a_russian_base_reads_as_russian(new_bases):
     """A wrong value in custdev.toml, a custdev.toml that is not TOML at all and a broken codebook: said in the
     language the base declares (also when the rest of the file cannot be read), in English in an English base."""
     said = {
-        "ru": ("Ошибка: {toml}: analysis.systemic_threshold должен быть от 0 до 1", "Ошибка: {toml}: ошибка в TOML (",
+        "ru": ("Ошибка: {toml}: analysis.systemic_threshold должен быть от 0 до 1", "Ошибка: {toml}:{line}: ошибка в TOML: ключ или раздел [ ] задан дважды",
                "Ошибка: {codebook}: 'segments' должен быть списком записей со slug и title"),
-        "en": ("Error: {toml}: analysis.systemic_threshold must be between 0 and 1", "Error: {toml}: invalid TOML (",
+        "en": ("Error: {toml}: analysis.systemic_threshold must be between 0 and 1", "Error: {toml}:{line}: invalid TOML: a key or a [section] set twice",
                "Error: {codebook}: 'segments' must be a list of entries with slug and title"),
     }
     for language, (threshold, toml_error, codebook_error) in said.items():
@@ -362,7 +362,7 @@ def test_a_config_error_of_a_russian_base_reads_as_russian(new_bases):
             assert error_lines(runner.invoke(app, ["pains", "--base", str(base)])) == [threshold.format(toml=toml)]
             toml.write_text(text + "\n[base\n", encoding="utf-8")
             lines = error_lines(runner.invoke(app, ["build", "--base", str(base)]))
-            assert len(lines) == 1 and lines[0].startswith(toml_error.format(toml=toml)), lines
+            assert lines == [toml_error.format(toml=toml, line=len(text.splitlines()) + 2)], lines
             toml.write_text(text, encoding="utf-8")
             codebook.write_text("segments: 5\n", encoding="utf-8")
             assert error_lines(runner.invoke(app, ["build", "--base", str(base)])) == [codebook_error.format(codebook=codebook)]

@@ -675,3 +675,25 @@ def test_tickets_are_called_obrashcheniya_everywhere_in_a_russian_base(tmp_path)
     built = run("build", base=root).stdout
     assert "; 3 ответа из опросов, обращений и чатов" in built and "тикет" not in built, built
     assert translator("ru").gettext("Search survey comments, tickets and chats") == "Поиск по опросам, обращениям и чатам"
+
+
+def test_a_broken_codebook_or_config_says_what_is_wrong_in_the_bases_language(tmp_path):
+    """Seen: a codebook with `title: Встреча: итоги` gave only «codebook.yml:3: ошибка YAML в кодбуке» (no word of
+    what), and a custdev.toml with an unclosed quote «custdev.toml: ошибка в TOML (Illegal character '\\n' (at line 2,
+    column 11))»: the TOML parser's English. Now both say the slip, in the base's language, at its line."""
+    root = tmp_path / "ru"
+    assert runner.invoke(app, ["init", str(root), "--language", "ru"]).exit_code == 0
+    codebook = root / "codebook.yml"
+    codebook.write_text("segments:\n  - slug: a\n    title: Встреча: итоги\n", encoding="utf-8")
+    result = run("pains", base=root)
+    assert result.exit_code == 1 and result.stderr.strip() == (
+        f"Ошибка: {codebook}:3: ошибка YAML в кодбуке: второе ':' в строке (значение, в котором есть ': ', возьмите в кавычки)")
+    codebook.write_text("segments: []\n", encoding="utf-8")
+    toml = root / "custdev.toml"
+    for text, line, russian in (('[base]\ntitle = "Встреча\nlanguage = "ru"\n', 2, "кавычка не закрыта"),
+                                ('[base]\nlanguage = "ru"\ntitle Встреча\n', 3, "строка не вида 'ключ = значение'"),
+                                ('[base]\nlanguage = "ru"\ntitle = Встреча\n', 3,
+                                 "значение — не текст в кавычках, не число и не true/false")):
+        toml.write_text(text, encoding="utf-8")
+        result = run("pains", base=root)
+        assert result.exit_code == 1 and result.stderr.strip() == f"Ошибка: {toml}:{line}: ошибка в TOML: {russian}", result.stderr
