@@ -15,8 +15,32 @@ def _fill(text: str, params: dict, translator=None) -> str:
     if not params:
         return text
     if translator is not None:
-        params = {k: (localize(v, translator) if callable(getattr(v, "localized", None)) else v) for k, v in params.items()}
+        params = {k: (localize(v, translator) if callable(getattr(v, "localized", None)) else
+                      _Fraction(v, translator.language) if isinstance(v, float) else v) for k, v in params.items()}
     return text.format(**params)
+
+
+class _Fraction:
+    """A float in a localized message: ``{duration:.1f}`` writes 12,5 in Russian (12.5 in English)."""
+
+    def __init__(self, value: float, language: str):
+        self.value, self.language = value, language
+
+    def __format__(self, spec: str) -> str:
+        import re
+
+        from custdev.i18n import decimal
+
+        m = re.fullmatch(r",?\.(\d+)f", spec)
+        if m is None or self.language == "en":
+            return format(self.value, spec)  # English as it always was
+        return decimal(self.value, self.language, int(m.group(1)), fixed=True)
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __repr__(self) -> str:  # {value!r}
+        return repr(self.value)
 
 
 class Message(str):

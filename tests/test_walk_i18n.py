@@ -697,3 +697,21 @@ def test_a_broken_codebook_or_config_says_what_is_wrong_in_the_bases_language(tm
         toml.write_text(text, encoding="utf-8")
         result = run("pains", base=root)
         assert result.exit_code == 1 and result.stderr.strip() == f"Ошибка: {toml}:{line}: ошибка в TOML: {russian}", result.stderr
+
+
+def test_seconds_and_sizes_in_messages_of_a_russian_base_have_a_decimal_comma():
+    """Seen: import warnings of a Russian base wrote fractions the English way: «в call.wav нет речи; ничего не
+    импортировано (12.5 с тишины или шума)», «4.2 с не прочитались и сохранены как тишина…», «архив распаковался бы в
+    2.5 ГиБ»; everywhere else the base writes 12,5."""
+    from custdev.errors import Message
+    from custdev.i18n import N_, translator
+
+    ru = translator("ru")
+    said = Message(N_("no speech found in {path}; nothing imported ({duration:.1f} s of silence or noise)"), path="call.wav", duration=12.5)
+    assert said.localized(ru) == "в call.wav нет речи; ничего не импортировано (12,5 с тишины или шума)"
+    assert str(said) == "no speech found in call.wav; nothing imported (12.5 s of silence or noise)"
+    lost = Message(N_("{lost:.1f} s could not be read and are kept as silence, so later times are unchanged"), lost=4.2)
+    assert lost.localized(ru).startswith("4,2 с не прочитались")
+    big = Message(N_("{label}: the archive would expand to {size:.1f} GiB (at most {limit} GiB); nothing imported"),
+                  label="p.qdpx", size=2.5, limit=2)
+    assert "распаковался бы в 2,5 ГиБ (допустимо не больше 2 ГиБ)" in big.localized(ru)
