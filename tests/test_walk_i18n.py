@@ -715,3 +715,21 @@ def test_seconds_and_sizes_in_messages_of_a_russian_base_have_a_decimal_comma():
     big = Message(N_("{label}: the archive would expand to {size:.1f} GiB (at most {limit} GiB); nothing imported"),
                   label="p.qdpx", size=2.5, limit=2)
     assert "распаковался бы в 2,5 ГиБ (допустимо не больше 2 ГиБ)" in big.localized(ru)
+
+
+def test_suggestions_of_a_russian_base_write_their_similarities_and_quotes_the_russian_way():
+    """Seen: `custdev suggest` in a Russian base printed «#pain/late-payments 0,38  как “Клиенты платят с опозданием”
+    (2026-06-01-sergey, 0.34)»: the score with a comma, the similarity beside it with a point, English quotation marks."""
+    from types import SimpleNamespace as NS
+
+    from custdev.cli import meaning, out
+    from custdev.i18n import translator
+
+    support = [NS(text="Клиенты платят с опозданием", interview_id="2026-06-01-sergey", similarity=0.344)]
+    turn = NS(start_s=20.0, text="Платят поздно", interview_id="i1", path="interviews/i1.md", line=9, speaker="Анна",
+              suggestions=[NS(code="pain/late-payments", score=0.381, support=support)])
+    for language, line in (("ru", "#pain/late-payments 0,38  как «Клиенты платят с опозданием» (2026-06-01-sergey, 0,34)"),
+                           ("en", "#pain/late-payments 0.38  like “Клиенты платят с опозданием” (2026-06-01-sergey, 0.34)")):
+        with out.capture() as shown:
+            meaning._show([turn], translator(language))
+        assert line in shown.get(), shown.get()

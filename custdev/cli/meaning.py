@@ -82,7 +82,8 @@ def _show(turns, tr) -> None:
         text = t.text if len(t.text) <= 160 else t.text[:160].rsplit(" ", 1)[0] + "…"
         out.print(f"[cyan]{escape(t.interview_id)}[/cyan] [dim]{ts} {escape(t.path)}:{t.line}[/dim] [green]{escape(t.speaker)}[/green]: {escape(text)}")
         for s in t.suggestions:
-            sup = "; ".join(f"“{escape(x.text[:70])}” ({escape(x.interview_id)}, {x.similarity:.2f})" for x in s.support)
+            sup = "; ".join(tr.gettext("“{quote}”").format(quote=escape(x.text[:70])) +
+                            f" ({escape(x.interview_id)}, {decimal(x.similarity, tr.language, 2, fixed=True)})" for x in s.support)
             like = "  [dim]" + escape(tr.gettext("like {quotes}")).format(quotes=sup) + "[/dim]" if sup else ""
             out.print(f"    [bold]#{escape(s.code)}[/bold] {decimal(s.score, tr.language, 2, fixed=True)}" + like)
 
