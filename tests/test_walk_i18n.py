@@ -733,3 +733,16 @@ def test_suggestions_of_a_russian_base_write_their_similarities_and_quotes_the_r
         with out.capture() as shown:
             meaning._show([turn], translator(language))
         assert line in shown.get(), shown.get()
+
+
+def test_the_chao1_tooltip_of_a_russian_chart_agrees_with_its_number(fixture_bases, tmp_path):
+    """Seen: the saturation chart of a Russian report (and of the site's charts page) titled its estimate «Chao1: 4
+    болей (95% ДИ 4–6)» and «Chao1: 10,2 болей …» (4 боли, 10,2 боли). Now «Chao1: болей около 4 (95% ДИ 4–6)», as
+    `custdev saturation` says it, right for any number."""
+    import re
+
+    root = fixture_bases["ru"]
+    assert run("build", base=root).exit_code == 0
+    assert run("report", "-o", tmp_path / "r.html", base=root).exit_code == 0
+    titles = re.findall(r"<title>(Chao1[^<]*)</title>", (tmp_path / "r.html").read_text(encoding="utf-8"))
+    assert titles and all(re.fullmatch(r"Chao1: болей около [\d,]+ \(95% ДИ \d+–\d+\)", t) for t in titles), titles
