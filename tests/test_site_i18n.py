@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from custdev.build import build_base
+from custdev.cli import app
 from custdev.config import load_base
 from test_i18n import data_strings, english_leftovers, english_runs, visible_text
 
@@ -304,3 +305,22 @@ def test_a_column_description_names_a_table_by_its_russian_title(site):
     is titled «Респонденты» everywhere on the site."""
     text = visible_text(get(site, "/custdev/interviews").text)
     assert "Респондент (см. таблицу «Респонденты»)." in text and "см. respondents" not in text, text
+
+
+def test_counts_past_a_thousand_on_the_site_of_a_russian_base_are_grouped_the_russian_way(tmp_path):
+    """Seen: the search page of a Russian base with many matches said «Больше 1,000 совпадений: 0 цитат и 1,000 других
+    реплик… учитывают первые 1,000 совпадений каждого вида», and facet counts read «1,100»: English grouping, where
+    the rest of the site writes 1 000."""
+    from custdev.site import make_datasette
+
+    root = tmp_path / "ru"
+    assert CliRunner().invoke(app, ["init", str(root), "--language", "ru"]).exit_code == 0
+    turns = "".join(f"**Анна:** Сверка выписки номер {n}\n\n" for n in range(1100))
+    (root / "interviews" / "big.md").write_text(f"---\nid: big\n---\n\n{turns}", encoding="utf-8")
+    assert build_base(load_base(root)).failed == 0
+    site = make_datasette(load_base(root))
+    text = visible_text(get(site, "/custdev/search?q=сверка").text).replace("\u00a0", " ")
+    assert "1 000 других реплик" in text and "первые 1 000 совпадений" in text, text
+    assert not re.search(r"\d,\d{3}", text), text
+    facets = visible_text(get(site, "/custdev/utterances?_facet=speaker").text).replace("\u00a0", " ")
+    assert "1 100" in facets and "1,100" not in facets, facets
