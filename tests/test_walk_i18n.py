@@ -746,3 +746,11 @@ def test_the_chao1_tooltip_of_a_russian_chart_agrees_with_its_number(fixture_bas
     assert run("report", "-o", tmp_path / "r.html", base=root).exit_code == 0
     titles = re.findall(r"<title>(Chao1[^<]*)</title>", (tmp_path / "r.html").read_text(encoding="utf-8"))
     assert titles and all(re.fullmatch(r"Chao1: болей около [\d,]+ \(95% ДИ \d+–\d+\)", t) for t in titles), titles
+
+
+def test_import_help_of_a_russian_base_names_the_default_speakers_it_writes(bases):
+    """Seen: `custdev import --help` in a Russian base said «Имя респондента (по умолчанию: 'Respondent' или имя из
+    расшифровки)», while an import of a Russian transcript without names writes «Респондент» / «Интервьюер»."""
+    shown = " ".join(runner.invoke(app, ["import", "--help"], env={**ENV, "CUSTDEV_BASE": str(bases["ru"])}).stdout.replace("│", " ").split())
+    assert "Имя респондента (по умолчанию: «Респондент», у английской речи — 'Respondent', или имя из расшифровки)." in shown, shown
+    assert "Имя интервьюера (по умолчанию: «Интервьюер», у английской речи — 'Interviewer', или имя из расшифровки)." in shown, shown
