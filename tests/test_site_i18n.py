@@ -324,3 +324,21 @@ def test_counts_past_a_thousand_on_the_site_of_a_russian_base_are_grouped_the_ru
     assert not re.search(r"\d,\d{3}", text), text
     facets = visible_text(get(site, "/custdev/utterances?_facet=speaker").text).replace("\u00a0", " ")
     assert "1 100" in facets and "1,100" not in facets, facets
+
+
+def test_the_channel_facet_of_the_search_page_of_a_russian_base_is_russian(tmp_path):
+    """Seen: with survey answers imported, the search page of a Russian base showed its facet «Channel: Interviews 3 ·
+    Survey comments 1» in English among Russian facets («Сегмент», «Говорящий»)."""
+    from custdev.site import make_datasette
+
+    root = tmp_path / "ru"
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", str(root), "--language", "ru"]).exit_code == 0
+    (root / "interviews" / "a.md").write_text("---\nid: a\n---\n\n**Анна:** Сверка выписки вручную\n", encoding="utf-8")
+    export = tmp_path / "nps.csv"
+    export.write_text("Комментарий\nСверка выписки занимает весь вечер\n", encoding="utf-8")
+    assert runner.invoke(app, ["import", str(export), "--channel", "survey", "--base", str(root)]).exit_code == 0
+    site = make_datasette(load_base(root))
+    text = " ".join(visible_text(get(site, "/custdev/search?q=сверка").text).split())
+    assert "Канал Интервью 1 Комментарии опросов 1" in text, text
+    assert english_runs(text, ["Сверка выписки вручную"]) == [] and "Channel" not in text, text

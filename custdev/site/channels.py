@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import sqlite3
 
+from custdev.i18n import N_
 from custdev.site.common import has_rows, has_tables, link_to
 from custdev.site.settings import DB_NAME, SEARCH_CAP
 
-CHANNEL_LABELS = {"interview": "Interviews", "survey": "Survey comments", "ticket": "Support tickets", "chat": "Chat messages"}
+CHANNEL_LABELS = {"interview": N_("Interviews"), "survey": N_("Survey comments"), "ticket": N_("Support tickets"),
+                  "chat": N_("Chat messages")}
 
 CHANNEL_COUNTS_SQL = f"""
 select channel, count(*) as n from (
@@ -21,8 +23,9 @@ select channel, count(*) as n from (
 """
 
 
-async def channel_facet(datasette, db, q: str, current: dict, interview_hits: int | None) -> dict | None:
-    """The Channel facet for the search page, or None when the base has no channel responses matching."""
+async def channel_facet(datasette, db, q: str, current: dict, interview_hits: int | None, _=lambda text: text) -> dict | None:
+    """The Channel facet for the search page, or None when the base has no channel responses matching; ``_``: the
+    page's gettext."""
     if not q or not await has_tables(db, "responses", "responses_fts") or not await has_rows(db, "responses"):
         return None
     from datasette.database import QueryInterrupted
@@ -35,11 +38,11 @@ async def channel_facet(datasette, db, q: str, current: dict, interview_hits: in
     counts = {r["channel"]: r["n"] for r in rows}
     if not counts:
         return None
-    items = [{"value": "interview", "label": CHANNEL_LABELS["interview"], "count": interview_hits or 0, "selected": True,
+    items = [{"value": "interview", "label": _(CHANNEL_LABELS["interview"]), "count": interview_hits or 0, "selected": True,
               "href": link_to(datasette, f"/{DB_NAME}/search", q=q, **current)}]
     for channel in ("survey", "ticket", "chat"):
         if counts.get(channel):
-            items.append({"value": channel, "label": CHANNEL_LABELS[channel], "count": counts[channel], "selected": False,
+            items.append({"value": channel, "label": _(CHANNEL_LABELS[channel]), "count": counts[channel], "selected": False,
                           "href": link_to(datasette, f"/{DB_NAME}/search_responses", q=q, channel=channel,
                                           segment=current.get("segment", ""), pain=current.get("pain", ""))})
-    return {"name": "channel", "label": "Channel", "items": items}
+    return {"name": "channel", "label": _("Channel"), "items": items}

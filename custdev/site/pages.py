@@ -180,7 +180,7 @@ async def search_data(datasette, request) -> dict:
         }
     from custdev.site.channels import channel_facet
 
-    channel = await channel_facet(datasette, db, q, current, data["total"])
+    channel = await channel_facet(datasette, db, q, current, data["total"], _)
     if channel:
         data["facets"].append(channel)
     for facet in ("segment", "pain", "tag", "speaker", "interview"):
