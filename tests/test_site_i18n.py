@@ -342,3 +342,20 @@ def test_the_channel_facet_of_the_search_page_of_a_russian_base_is_russian(tmp_p
     text = " ".join(visible_text(get(site, "/custdev/search?q=сверка").text).split())
     assert "Канал Интервью 1 Комментарии опросов 1" in text, text
     assert english_runs(text, ["Сверка выписки вручную"]) == [] and "Channel" not in text, text
+
+
+def test_the_channel_search_query_of_a_russian_base_has_russian_headings(tmp_path):
+    """Seen: the canned query «Поиск по опросам, обращениям и чатам» of a Russian base headed two of its columns
+    «snippet» and «rank», beside «Канал», «Строка выгрузки», «Текст»."""
+    from custdev.site import make_datasette
+
+    root = tmp_path / "ru"
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", str(root), "--language", "ru"]).exit_code == 0
+    export = tmp_path / "nps.csv"
+    export.write_text("Комментарий\nСверка выписки занимает весь вечер\n", encoding="utf-8")
+    assert runner.invoke(app, ["import", str(export), "--channel", "survey", "--base", str(root)]).exit_code == 0
+    site = make_datasette(load_base(root))
+    headings = _headings(get(site, "/custdev/search_responses?q=сверка&channel=survey").text, "th")
+    assert "Канал" in headings and "Фрагмент" in headings and "Ранг (bm25)" in headings, headings
+    assert [h for h in headings if not re.search("[а-яё]", h, re.I) and h not in {"NPS"}] == [], headings

@@ -71,6 +71,7 @@ COLUMN_LABELS = {
     # channels
     "channel": N_("Channel"), "import": N_("Import"), "item": N_("Item"), "items": N_("Items"), "total": N_("Items in all"),
     "responses": N_("Responses"), "response_id": N_("Response id"), "row": N_("Row in the export"),
+    "snippet": N_("Excerpt"), "rank": N_("Rank (bm25)"),  # the search_responses canned query
     # meaning vectors and the build's own tables
     "item_id": N_("Item id"), "part": N_("Part"), "vector": N_("Vector"), "model": N_("Model"),
     "word": N_("Word"), "forms": N_("Dictionary forms"), "key": N_("Key"), "value": N_("Value"),
