@@ -42,8 +42,14 @@ def open_db(path: Path | str, *, migrate: bool = True) -> Database:
             return open_readonly(path)
         raise CustdevError(N_("{path}: cannot open the database ({error}); run 'custdev build --full' to rebuild it"), path=path, error=exc) from None
     except sqlite3.DatabaseError as exc:
-        raise CustdevError(N_("{path}: cannot open the database ({error}); run 'custdev build --full' to rebuild it"), path=path, error=exc) from None
+        raise CustdevError(N_("{path}: cannot open the database ({error}); run 'custdev build --full' to rebuild it"), path=path,
+                           error=_SQLITE_DAMAGE.get(str(exc), exc)) from None
     return db
+
+
+# SQLite's words for a custdev.db that is not one, in the user's language (other errors are shown as SQLite says them).
+_SQLITE_DAMAGE = {"file is not a database": Message(N_("not an SQLite database file")),
+                  "database disk image is malformed": Message(N_("the database file is damaged"))}
 
 
 LOCKED_MESSAGE = N_("the database is locked by another program (a running custdev build, import or publish?); try again when it is done")

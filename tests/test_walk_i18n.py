@@ -754,3 +754,16 @@ def test_import_help_of_a_russian_base_names_the_default_speakers_it_writes(base
     shown = " ".join(runner.invoke(app, ["import", "--help"], env={**ENV, "CUSTDEV_BASE": str(bases["ru"])}).stdout.replace("│", " ").split())
     assert "Имя респондента (по умолчанию: «Респондент», у английской речи — 'Respondent', или имя из расшифровки)." in shown, shown
     assert "Имя интервьюера (по умолчанию: «Интервьюер», у английской речи — 'Interviewer', или имя из расшифровки)." in shown, shown
+
+
+def test_a_damaged_database_is_named_so_in_the_bases_language(tmp_path):
+    """Seen: a custdev.db overwritten by something else gave «…/custdev.db: не удаётся открыть базу данных (file is not a
+    database); пересоберите её командой 'custdev build --full'»: SQLite's English in the middle of the line."""
+    for language, line in (("ru", "не удаётся открыть базу данных (файл — не база данных SQLite); пересоберите её командой 'custdev build --full'"),
+                           ("en", "cannot open the database (not an SQLite database file); run 'custdev build --full' to rebuild it")):
+        root = tmp_path / language
+        assert runner.invoke(app, ["init", str(root), "--language", language]).exit_code == 0
+        (root / "custdev.db").write_text("garbage", encoding="utf-8")
+        result = run("pains", base=root)
+        assert result.exit_code == 1 and result.stderr.strip().endswith(line), result.stderr
+        assert run("build", "--full", base=root).exit_code == 0
