@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from custdev.errors import CustdevError
+from custdev.errors import CustdevError, os_reason
 from custdev.i18n import N_
 from custdev.models import Codebook
 from custdev.stats import cohen_kappa, krippendorff_alpha_nominal
@@ -136,7 +136,7 @@ def _load(path: Path) -> tuple[str, str]:
         data = path.read_bytes()
         return hashlib.sha256(data).hexdigest(), data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise CustdevError(N_("cannot read {path}: {error}"), path=path, error=getattr(exc, 'strerror', None) or exc) from None
+        raise CustdevError(N_("cannot read {path}: {error}"), path=path, error=os_reason(exc)) from None
 
 
 def _parse_many(jobs: list[tuple[str, str, Codebook | None]]) -> list[_Copy]:

@@ -21,7 +21,7 @@ from typing import Callable
 from custdev.config import Base, load_base
 from custdev.db import BUSY_TIMEOUT_S, get_meta, open_db, set_meta
 from custdev import links
-from custdev.errors import CustdevError, Message
+from custdev.errors import CustdevError, Message, os_reason
 from custdev.i18n import N_
 from custdev.models import Codebook, Interview
 from custdev import search
@@ -581,7 +581,7 @@ def build_base(base: Base | str | Path | None = None, *, full: bool = False, pro
                 h = file_hash(f) if rel in stored else None
             except OSError as exc:
                 result.failed += 1
-                result.errors.append(Message(N_("{path}: cannot read ({error})"), path=rel, error=exc.strerror))
+                result.errors.append(Message(N_("{path}: cannot read ({error})"), path=rel, error=os_reason(exc)))
                 continue
             if h is None:
                 if changed_at < settled:

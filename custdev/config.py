@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from custdev.errors import BaseNotFound, ConfigError, CustdevError, Message, UnknownSlug
+from custdev.errors import BaseNotFound, ConfigError, CustdevError, Message, UnknownSlug, os_reason
 from custdev.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, is_language
 from custdev.models import Codebook, CodebookEntry
 
@@ -212,7 +212,7 @@ def load_config(path: Path) -> Config:
     except UnicodeDecodeError as exc:
         raise ConfigError(N_("{path}: invalid TOML ({error})"), path=path, error=exc) from None
     except OSError as exc:
-        raise ConfigError(N_("{path}: cannot read ({error})"), path=path, error=exc.strerror) from None
+        raise ConfigError(N_("{path}: cannot read ({error})"), path=path, error=os_reason(exc)) from None
     base = data.get("base", {})
     analysis = data.get("analysis", {})
     transcription = data.get("transcription", {})
@@ -467,7 +467,7 @@ def init_base(directory: str | Path, *, title: str | None = None, language: str 
             atomic_write_text(root / CODEBOOK_NAME, codebook)
             created.append(CODEBOOK_NAME)
     except OSError as exc:
-        raise ConfigError(N_("{root}: cannot create the base ({error})"), root=root, error=exc.strerror) from None
+        raise ConfigError(N_("{root}: cannot create the base ({error})"), root=root, error=os_reason(exc)) from None
     return root, created
 
 

@@ -43,6 +43,22 @@ class _Fraction:
         return repr(self.value)
 
 
+def os_reason(exc: BaseException) -> "str | Message":
+    """Why the operating system refused (an OSError's strerror) as a message: said in the base's language for the
+    usual reasons (no such file, no permission, disk full, read-only, not a folder…), as the system says it otherwise."""
+    import errno
+
+    from custdev.i18n import N_
+
+    reasons = {errno.ENOENT: N_("no such file or folder"), errno.EACCES: N_("no permission"), errno.EPERM: N_("no permission"),
+               errno.ENOSPC: N_("no space left on the disk"), errno.EROFS: N_("the file system is read-only"),
+               errno.ENOTDIR: N_("not a folder"), errno.EISDIR: N_("a folder, not a file"), errno.EEXIST: N_("already exists"),
+               errno.ENOTEMPTY: N_("the folder is not empty"), errno.EADDRINUSE: N_("the address is already in use")}
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    reason = reasons.get(getattr(exc, "errno", None))
+    return _SystemReason(reason, text) if reason else text
+
+
 class Message(str):
     """A message the catalogs translate, its fields filled in: ``str`` is the English text (logs, JSON, tests),
     :meth:`localized` the base's language. Kept in lists of messages (a build's bad files) and across processes."""
@@ -185,3 +201,18 @@ class SearchError(CustdevError):
 
 class UnknownSlug(CustdevError):
     pass
+
+
+class _SystemReason(Message):
+    """An operating-system reason: the text is the system's own words (logs, English); localized, the catalog's."""
+
+    def __new__(cls, template: str, text: str):
+        self = str.__new__(cls, text)
+        self.template, self.params, self.system_text = template, {}, text
+        return self
+
+    def __reduce__(self):
+        return (_SystemReason, (self.template, self.system_text))
+
+    def localized(self, translator) -> str:
+        return self.system_text if translator.language == "en" else translator.gettext(self.template)

@@ -23,7 +23,7 @@ from typing import Callable
 import yaml
 
 from custdev.config import AUDIO_DIR, Base, atomic_write_text, check_slug, sha256_file
-from custdev.errors import CustdevError, Message, ParseError
+from custdev.errors import CustdevError, Message, ParseError, os_reason
 from custdev.i18n import N_
 from custdev.importers import AUDIO_EXTS, TRANSCRIPT_EXTS, ImportContext, Imported, ImportError_, import_transcript, kind_of
 from custdev.markdown import parse_interview, render_interview
@@ -448,7 +448,7 @@ def _digest(job: _Job, known: dict[str, str]) -> tuple[str | None, FileResult | 
     try:
         digest = sha256_file(job.path)
     except OSError as exc:
-        result.message = Message(N_("{path}: cannot read the file ({error})"), path=job.path, error=exc.strerror)
+        result.message = Message(N_("{path}: cannot read the file ({error})"), path=job.path, error=os_reason(exc))
         return None, result
     if digest in known:
         result.status, result.interview = "skipped", known[digest]
@@ -500,7 +500,7 @@ def _store(base: Base, job: _Job, digest: str, make: Callable[[], Imported], kno
         _drop_checkpoint(digest)  # the same file would fail the same way: nothing to resume
         return result
     except OSError as exc:
-        result.message = Message(N_("{path}: {error}"), path=job.path, error=exc.strerror or type(exc).__name__)
+        result.message = Message(N_("{path}: {error}"), path=job.path, error=os_reason(exc))
         return result
     _drop_checkpoint(digest)
     known[digest] = rel

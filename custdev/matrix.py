@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from custdev.config import Base
-from custdev.errors import CustdevError
+from custdev.errors import CustdevError, os_reason
 from custdev.i18n import N_
 
 FORMATS = ("csv", "xlsx")
@@ -117,7 +117,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
             Path(tmp).unlink(missing_ok=True)
             raise
     except OSError as exc:
-        raise CustdevError(N_("cannot write the matrix to {path}: {error}"), path=path, error=exc.strerror or exc) from None
+        raise CustdevError(N_("cannot write the matrix to {path}: {error}"), path=path, error=os_reason(exc)) from None
 
 
 @dataclass

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from custdev import links, search
-from custdev.errors import Message, ParseError
+from custdev.errors import Message, ParseError, os_reason
 from custdev.i18n import N_
 from custdev.markdown import confidence, markdown_body, parse_interview, unsure_words
 from custdev.models import Codebook, Interview, speaker_roles
@@ -110,7 +110,7 @@ def _prepare(root: Path, md_path: Path, content_hash: str, codebook: Codebook, s
         prepared.error = exc.as_message()
         return prepared
     except OSError as exc:
-        prepared.error = Message(N_("{path}: cannot read ({error})"), path=rel, error=exc.strerror)
+        prepared.error = Message(N_("{path}: cannot read ({error})"), path=rel, error=os_reason(exc))
         return prepared
     except RecursionError:
         prepared.error = Message(N_("{path}: the file is nested too deeply to read"), path=rel)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from custdev.config import CONFIG_NAME, INTERVIEWS_DIR, PUBLISHED_MARK, Base, atomic_write_text, toml_string
-from custdev.errors import CustdevError, Message
+from custdev.errors import CustdevError, Message, os_reason
 from custdev.i18n import N_, translator
 from custdev.mdparagraph import header_speaker
 from custdev.privacy.names import LABEL
@@ -76,7 +76,7 @@ def _check_target(base: Base, directory: Path) -> Path:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise CustdevError(N_("{out}: cannot create the folder ({error})"), out=out, error=exc.strerror) from None
+        raise CustdevError(N_("{out}: cannot create the folder ({error})"), out=out, error=os_reason(exc)) from None
     return out
 
 

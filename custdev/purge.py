@@ -23,7 +23,7 @@ from pathlib import Path
 from custdev.build import interview_files
 from custdev.prepare import sidecar_path
 from custdev.config import PRIVATE_DIR, Base, atomic_write_text
-from custdev.errors import CustdevError, Message, ParseError
+from custdev.errors import CustdevError, Message, ParseError, os_reason
 from custdev.i18n import N_
 from custdev.markdown import parse_interview
 from custdev.paths import media_file
@@ -125,7 +125,7 @@ def _known_copies(base: Base) -> dict[str, dict[str, str]]:
         error = None if isinstance(data, dict) and all(
             isinstance(e, dict) and isinstance(e.get("interviews") or {}, dict) for e in data.values()) else Message(N_("not custdev's format"))
     except OSError as exc:
-        error = exc.strerror or type(exc).__name__
+        error = os_reason(exc)
     except ValueError:
         error = Message(N_("not valid JSON"))
     if error is not None:

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from custdev.config import Base, atomic_write_text, sha256_file
 from custdev.i18n import N_, NP_
-from custdev.errors import Counted, CustdevError, Message
+from custdev.errors import Counted, CustdevError, Message, os_reason
 
 RECORD_NAME = "sample.json"
 METADATA_NAME = "metadata.csv"
@@ -150,7 +150,8 @@ def read_metadata(path: Path, files: list[str], by: str) -> tuple[dict[str, str]
     except FileNotFoundError:
         raise SampleError(N_("{path}: no metadata CSV (--by {by} needs one; see --metadata)"), path=path, by=by) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise SampleError(N_("{path}: cannot read the metadata CSV ({error})"), path=path, error=getattr(exc, 'strerror', None) or 'not UTF-8') from None
+        raise SampleError(N_("{path}: cannot read the metadata CSV ({error})"), path=path,
+                          error=Message(N_("not UTF-8 text")) if isinstance(exc, UnicodeDecodeError) else os_reason(exc)) from None
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:

@@ -4,6 +4,7 @@ base reads exactly as before."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -767,3 +768,27 @@ def test_a_damaged_database_is_named_so_in_the_bases_language(tmp_path):
         result = run("pains", base=root)
         assert result.exit_code == 1 and result.stderr.strip().endswith(line), result.stderr
         assert run("build", "--full", base=root).exit_code == 0
+
+
+def test_a_file_that_cannot_be_written_says_why_in_the_bases_language(fixture_bases, tmp_path):
+    """Seen: writing where the system refuses ended Russian lines with the operating system's English: «Ошибка:
+    /tmp/x/pub: не удаётся создать папку (Not a directory)», «/proc/q.csv: не удаётся записать (No such file or
+    directory)», «не удаётся записать матрицу в …: No such file or directory» (likewise Permission denied, No space
+    left on device, Read-only file system)."""
+    import errno
+
+    from custdev.errors import Message, os_reason
+    from custdev.i18n import translator
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")  # a file where a folder is expected
+    for language, said in (("ru", "не удаётся создать папку (не папка)"), ("en", "cannot create the folder (Not a directory)")):
+        result = run("publish", blocker / "pub", base=fixture_bases[language])
+        last = result.stderr.strip().splitlines()[-1]  # publish first says what its build did
+        assert result.exit_code == 1 and last == ("Ошибка: " if language == "ru" else "Error: ") + f"{blocker / 'pub'}: {said}", result.stderr
+    ru = translator("ru")
+    for number, russian in ((errno.ENOENT, "нет такого файла или папки"), (errno.EACCES, "нет прав доступа"),
+                            (errno.ENOSPC, "на диске нет места"), (errno.EROFS, "файловая система только для чтения")):
+        error = OSError(number, os.strerror(number))
+        assert Message("{path}: cannot write ({error})", path="q.csv", error=os_reason(error)).localized(ru) == f"q.csv: cannot write ({russian})"
+        assert str(os_reason(error)) == os.strerror(number)  # English as the system says it

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from custdev.channels.ingest import CHANNELS_DIR, SIDECAR
-from custdev.errors import Message, ParseError
+from custdev.errors import Message, ParseError, os_reason
 from custdev.i18n import N_
 from custdev.markdown import parse_interview
 from custdev.search import stem_text
@@ -116,7 +116,7 @@ def build_channels(db, base, result, *, full: bool = False, workers: int | None 
             h = _hash(md)
         except OSError as exc:
             result.failed += 1
-            result.errors.append(Message(N_("{path}: cannot read ({error})"), path=rel, error=exc.strerror))
+            result.errors.append(Message(N_("{path}: cannot read ({error})"), path=rel, error=os_reason(exc)))
             continue
         if full or stored.get(rel) != h:
             jobs.append((root, md, h, base.codebook))

@@ -12,7 +12,7 @@ import re
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from custdev.errors import CustdevError
+from custdev.errors import CustdevError, os_reason
 from custdev.i18n import N_
 
 MAX_MEMBERS = 20_000
@@ -38,7 +38,7 @@ class SafeArchive:
         except zipfile.BadZipFile:
             raise ArchiveError(N_("{label}: not a REFI-QDA project (not a zip archive); nothing imported"), label=self.label) from None
         except OSError as exc:
-            raise ArchiveError(N_("{label}: cannot read ({error})"), label=self.label, error=exc.strerror) from None
+            raise ArchiveError(N_("{label}: cannot read ({error})"), label=self.label, error=os_reason(exc)) from None
         infos = self.zf.infolist()
         if len(infos) > MAX_MEMBERS:
             raise ArchiveError(N_("{label}: {n:,} files in the archive (at most {limit:,}); nothing imported"), label=self.label, n=len(infos), limit=MAX_MEMBERS)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from custdev import __version__
 from custdev.config import Base, atomic_write_bytes
-from custdev.errors import CustdevError, ParseError
+from custdev.errors import CustdevError, ParseError, os_reason
 from custdev.i18n import N_, translator
 from custdev.interchange.refi import (CASE_VARIABLES, CODEBOOK_NS, ORIGIN, PROJECT_NS, SOURCE_VARIABLES, CodeNode, code_guids,
                                       code_tree, guid)
@@ -87,7 +87,7 @@ def read_interviews(base: Base) -> list[tuple[str, Interview]]:
         except UnicodeDecodeError:
             raise ExportError(N_("{rel}: the file is not UTF-8 text; re-save it as UTF-8"), rel=rel) from None
         except OSError as exc:
-            raise ExportError(N_("{rel}: cannot read ({error})"), rel=rel, error=exc.strerror) from None
+            raise ExportError(N_("{rel}: cannot read ({error})"), rel=rel, error=os_reason(exc)) from None
         try:
             out.append((rel, parse_interview(text, rel, base.codebook)))
         except ParseError as exc:
@@ -296,4 +296,4 @@ def _write(dest: Path, data: bytes) -> None:
     try:
         atomic_write_bytes(dest, data)
     except OSError as exc:
-        raise ExportError(N_("{dest}: cannot write ({error})"), dest=dest, error=exc.strerror) from None
+        raise ExportError(N_("{dest}: cannot write ({error})"), dest=dest, error=os_reason(exc)) from None

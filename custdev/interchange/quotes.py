@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from custdev.config import Base, atomic_write_bytes
-from custdev.errors import CustdevError
+from custdev.errors import CustdevError, os_reason
 from custdev.i18n import N_, SPEAKER_ROLES, translator
 from custdev.markdown import format_timestamp
 
@@ -116,7 +116,7 @@ def export_quotes(base: Base, dest: str | Path, *, fmt: str | None = None, site_
     try:
         atomic_write_bytes(dest, data)
     except OSError as exc:
-        raise QuotesExportError(N_("{dest}: cannot write ({error})"), dest=dest, error=exc.strerror) from None
+        raise QuotesExportError(N_("{dest}: cannot write ({error})"), dest=dest, error=os_reason(exc)) from None
     return QuotesResult(str(dest), len(rows), fmt)
 
 

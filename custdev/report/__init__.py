@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from custdev.config import Base, atomic_write_text
-from custdev.errors import CustdevError
+from custdev.errors import CustdevError, os_reason
 from custdev.i18n import N_
 from custdev.report.data import ReportData, collect
 from custdev.report.render import heatmap_svg, render_html, render_markdown, saturation_svg
@@ -66,7 +66,7 @@ def _check_writable(path: Path) -> None:
     try:
         _check_target(path)
     except OSError as exc:
-        raise CustdevError(N_("cannot write the report to {path}: {error}"), path=path, error=exc.strerror or exc) from None
+        raise CustdevError(N_("cannot write the report to {path}: {error}"), path=path, error=os_reason(exc)) from None
 
 
 def _check_target(path: Path) -> None:
@@ -83,7 +83,7 @@ def _write(path: Path, text: str) -> None:
     try:
         atomic_write_text(path, text)
     except OSError as exc:
-        raise CustdevError(N_("cannot write the report to {path}: {error}"), path=path, error=exc.strerror or exc) from None
+        raise CustdevError(N_("cannot write the report to {path}: {error}"), path=path, error=os_reason(exc)) from None
 
 
 def make_report(base: Base, *, fmt: str | None = None, out: Path | None = None, segment: str | None = None, generated: str | None = None) -> ReportResult:

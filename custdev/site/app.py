@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from custdev.config import Base, language_choices, load_base
-from custdev.errors import ConfigError, CustdevError
+from custdev.errors import ConfigError, CustdevError, os_reason
 from custdev.i18n import N_, is_language
 from custdev.site.auth import Guard, login_days, password_hash_for, password_path
 from custdev.site.settings import (
@@ -103,7 +103,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
         sock.close()
         if exc.errno in (98, 48, 10048):  # EADDRINUSE on Linux, macOS, Windows
             raise CustdevError(N_("port {port} on {host} is in use; pass another --port (or --port 0 for any free one)"), port=port, host=host) from None
-        raise CustdevError(N_("cannot listen on {host}:{port} ({error})"), host=host, port=port, error=exc.strerror) from None
+        raise CustdevError(N_("cannot listen on {host}:{port} ({error})"), host=host, port=port, error=os_reason(exc)) from None
     sock.listen(128)
     sock.set_inheritable(True)
     return sock

@@ -33,7 +33,7 @@ from urllib.parse import parse_qs
 from datasette.utils.asgi import Request, Response
 
 from custdev.config import PRIVATE_DIR, Base
-from custdev.errors import ConfigError
+from custdev.errors import ConfigError, os_reason
 from custdev.i18n import N_, translator
 from custdev.site.common import METHOD_NOT_ALLOWED, site_options
 from custdev.site.lang import request_language, viewer_language
@@ -148,7 +148,7 @@ def set_password(base: Base, password: str) -> Path:
         if site_config(base).get("password_hash"):
             _remove_toml_hash(base.config_path)
     except OSError as exc:
-        raise ConfigError(N_("{path}: cannot store the password hash ({error})"), path=path, error=exc.strerror) from None
+        raise ConfigError(N_("{path}: cannot store the password hash ({error})"), path=path, error=os_reason(exc)) from None
     return path
 
 

