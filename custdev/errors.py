@@ -56,7 +56,7 @@ def os_reason(exc: BaseException) -> "str | Message":
                errno.ENOTEMPTY: N_("the folder is not empty"), errno.EADDRINUSE: N_("the address is already in use")}
     text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     reason = reasons.get(getattr(exc, "errno", None))
-    return _SystemReason(reason, text) if reason else text
+    return SystemReason(reason, text) if reason else text
 
 
 class Message(str):
@@ -203,8 +203,9 @@ class UnknownSlug(CustdevError):
     pass
 
 
-class _SystemReason(Message):
-    """An operating-system reason: the text is the system's own words (logs, English); localized, the catalog's."""
+class SystemReason(Message):
+    """A reason from the system or a library (OSError, FFmpeg): the text is its own words (logs, English); localized,
+    the catalog's message."""
 
     def __new__(cls, template: str, text: str):
         self = str.__new__(cls, text)
@@ -212,7 +213,7 @@ class _SystemReason(Message):
         return self
 
     def __reduce__(self):
-        return (_SystemReason, (self.template, self.system_text))
+        return (SystemReason, (self.template, self.system_text))
 
     def localized(self, translator) -> str:
         return self.system_text if translator.language == "en" else translator.gettext(self.template)

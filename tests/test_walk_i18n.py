@@ -792,3 +792,16 @@ def test_a_file_that_cannot_be_written_says_why_in_the_bases_language(fixture_ba
         error = OSError(number, os.strerror(number))
         assert Message("{path}: cannot write ({error})", path="q.csv", error=os_reason(error)).localized(ru) == f"q.csv: cannot write ({russian})"
         assert str(os_reason(error)) == os.strerror(number)  # English as the system says it
+
+
+def test_a_recording_that_is_not_one_says_why_in_the_bases_language(tmp_path):
+    """Seen: `custdev import fake.mp3` (a file that is not audio) in a Russian base said «fake.mp3: не удаётся
+    прочитать как аудио или видео (Invalid data found when processing input)»: FFmpeg's English."""
+    fake = tmp_path / "fake.mp3"
+    fake.write_text("garbage garbage", encoding="utf-8")
+    for language, line in (("ru", f"Ошибка: {fake}: не удаётся прочитать как аудио или видео (данные повреждены или в неизвестном формате)"),
+                           ("en", f"Error: {fake}: not a readable audio or video file (Invalid data found when processing input)")):
+        root = tmp_path / language
+        assert runner.invoke(app, ["init", str(root), "--language", language]).exit_code == 0
+        result = run("import", fake, "--no-build", base=root)
+        assert result.exit_code == 1 and [x for x in result.stderr.splitlines() if x.strip()] == [line], result.stderr

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from custdev.errors import CustdevError
+from custdev.errors import CustdevError, SystemReason
 from custdev.i18n import N_
 
 RATE = 16000
@@ -46,9 +46,15 @@ def _open(path: Path):
         raise AudioError(N_("{path}: not a readable audio or video file ({error})"), path=path, error=_av_reason(exc)) from None
 
 
+# FFmpeg's words for the usual reasons, in the user's language (others are shown as FFmpeg says them).
+_AV_REASONS = {"Invalid data found when processing input": N_("the data is damaged or in an unknown format"),
+               "End of file": N_("the file ends too early")}
+
+
 def _av_reason(exc: Exception) -> str:
     text = getattr(exc, "strerror", None) or str(exc)
-    return text.split(":")[0].strip()[:80] or type(exc).__name__
+    text = text.split(":")[0].strip()[:80] or type(exc).__name__
+    return SystemReason(_AV_REASONS[text], text) if text in _AV_REASONS else text
 
 
 def probe(path: str | Path) -> AudioInfo:
