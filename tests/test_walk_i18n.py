@@ -805,3 +805,16 @@ def test_a_recording_that_is_not_one_says_why_in_the_bases_language(tmp_path):
         assert runner.invoke(app, ["init", str(root), "--language", language]).exit_code == 0
         result = run("import", fake, "--no-build", base=root)
         assert result.exit_code == 1 and [x for x in result.stderr.splitlines() if x.strip()] == [line], result.stderr
+
+
+def test_a_docx_that_is_not_one_says_why_in_the_bases_language(tmp_path):
+    """Seen: `custdev import bad.docx` (a text file renamed .docx, or a damaged one) in a Russian base said «bad.docx: не
+    удаётся прочитать как файл .docx (PackageNotFoundError)»: a Python class name for a reason."""
+    bad = tmp_path / "bad.docx"
+    bad.write_text("zzz", encoding="utf-8")
+    for language, line in (("ru", f"Ошибка: {bad}: не удаётся прочитать как файл .docx (это не документ Word или он повреждён)"),
+                           ("en", f"Error: {bad}: not a readable .docx file (PackageNotFoundError)")):
+        root = tmp_path / language
+        assert runner.invoke(app, ["init", str(root), "--language", language]).exit_code == 0
+        result = run("import", bad, "--no-build", base=root)
+        assert result.exit_code == 1 and [x for x in result.stderr.splitlines() if x.strip()] == [line], result.stderr

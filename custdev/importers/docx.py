@@ -5,6 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+from custdev.errors import SystemReason
 from custdev.importers import ImportError_
 from custdev.i18n import N_
 
@@ -17,7 +18,8 @@ def read_docx(path: Path) -> tuple[str, str | None, str | None]:
     try:
         document = docx.Document(str(path))
     except (zipfile.BadZipFile, OpcError, KeyError, ValueError) as exc:
-        raise ImportError_(N_("{path}: not a readable .docx file ({error})"), path=path, error=type(exc).__name__) from None
+        raise ImportError_(N_("{path}: not a readable .docx file ({error})"), path=path,
+                           error=SystemReason(N_("not a Word document, or a damaged one"), type(exc).__name__)) from None
     lines: list[str] = []
     title = None
     for para in document.paragraphs:
