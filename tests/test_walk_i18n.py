@@ -818,3 +818,20 @@ def test_a_docx_that_is_not_one_says_why_in_the_bases_language(tmp_path):
         assert runner.invoke(app, ["init", str(root), "--language", language]).exit_code == 0
         result = run("import", bad, "--no-build", base=root)
         assert result.exit_code == 1 and [x for x in result.stderr.splitlines() if x.strip()] == [line], result.stderr
+
+
+def test_an_xlsx_export_that_is_not_one_says_why_in_the_bases_language(tmp_path):
+    """Seen: `custdev import bad.xlsx --channel survey` (a damaged or renamed file) in a Russian base said «bad.xlsx:
+    не удаётся прочитать как книгу .xlsx (BadZipFile)»: a Python class name for a reason."""
+    bad = tmp_path / "bad.xlsx"
+    bad.write_text("zzz", encoding="utf-8")
+    for language in ("ru", "en"):
+        root = tmp_path / language
+        assert runner.invoke(app, ["init", str(root), "--language", language]).exit_code == 0
+        result = run("import", bad, "--channel", "survey", base=root)
+        line = [x for x in result.stderr.splitlines() if x.strip()]
+        assert result.exit_code == 1 and len(line) == 1, result.stderr
+        if language == "ru":
+            assert line[0].endswith("(это не книга Excel или она повреждена)") and english_runs(line[0]) == [], line
+        else:
+            assert line[0].startswith("Error: bad.xlsx: not a readable .xlsx workbook ("), line
