@@ -53,6 +53,7 @@ from custdev.models import Codebook, Interview, Turn
 FRONT_MATTER_KEYS = ("id", "title", "date", "interviewer", "respondent", "company", "role", "segments", "nps", "language", "audio")
 
 _KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
+_DAY_FIRST = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")  # ДД.ММ.ГГГГ
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 10x faster front matter
 
 
@@ -377,6 +378,12 @@ def _interview_from_meta(meta: dict, lines: dict[str, int], path: str, codebook:
     interview = Interview(id=_meta_str(meta, "id", path, lines) or stem)
     for key in ("title", "date", "interviewer", "respondent", "company", "role", "audio"):
         setattr(interview, key, _meta_str(meta, key, path, lines))
+    if interview.date and (m := _DAY_FIRST.fullmatch(interview.date)):
+        try:  # 10.02.2026, as dates are written in Russian: the date it is, so interviews sort by it
+            interview.date = _dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1))).isoformat()
+        except ValueError:
+            raise ParseError(path, lines.get("date", 2), N_("front matter '{key}' is not a real date: {value}"), key="date",
+                             value=interview.date) from None
     segments = meta.get("segments") or []
     if isinstance(segments, str):
         segments = [s.strip() for s in segments.split(",") if s.strip()]

@@ -835,3 +835,22 @@ def test_an_xlsx_export_that_is_not_one_says_why_in_the_bases_language(tmp_path)
             assert line[0].endswith("(это не книга Excel или она повреждена)") and english_runs(line[0]) == [], line
         else:
             assert line[0].startswith("Error: bad.xlsx: not a readable .xlsx workbook ("), line
+
+
+def test_dates_written_the_russian_way_are_read_as_dates(tmp_path):
+    """Seen: interviews dated the way Russians write dates, `date: 10.02.2026` and `date: 05.03.2026`, were kept as text:
+    `custdev saturation` put 05.03.2026 before 10.02.2026 and both before 2026-02-20 (sorted as text), and the report
+    said «Период: 05.03.2026 – 2026-02-20». Now ДД.ММ.ГГГГ is read as the date it is (2026-02-10), and one that does
+    not exist (31.02.2026) is refused with its line."""
+    root = tmp_path / "ru"
+    assert runner.invoke(app, ["init", str(root), "--language", "ru"]).exit_code == 0
+    for name, date in (("a", "10.02.2026"), ("b", "05.03.2026"), ("c", "2026-02-20")):
+        (root / "interviews" / f"{name}.md").write_text(
+            f"---\nid: {name}\ndate: {date}\n---\n**[00:00:01] Анна:** ==Считаем вручную== #pain/example-pain\n", encoding="utf-8")
+    assert run("build", base=root).exit_code == 0
+    rows = [line.split()[:3] for line in run("saturation", base=root).stdout.splitlines() if re.match(r"\s*\d+\s", line)]
+    assert rows == [["1", "a", "2026-02-10"], ["2", "c", "2026-02-20"], ["3", "b", "2026-03-05"]], rows
+    assert "Период: 2026-02-10 – 2026-03-05" in run("report", base=root).stdout
+    (root / "interviews" / "d.md").write_text("---\nid: d\ndate: 31.02.2026\n---\n**Анна:** текст\n", encoding="utf-8")
+    result = run("build", base=root)
+    assert result.exit_code == 1 and result.stderr.strip() == "Ошибка: interviews/d.md:3: в поле заголовка 'date' несуществующая дата: 31.02.2026"
