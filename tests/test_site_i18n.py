@@ -359,3 +359,33 @@ def test_the_channel_search_query_of_a_russian_base_has_russian_headings(tmp_pat
     headings = _headings(get(site, "/custdev/search_responses?q=сверка&channel=survey").text, "th")
     assert "Канал" in headings and "Фрагмент" in headings and "Ранг (bm25)" in headings, headings
     assert [h for h in headings if not re.search("[а-яё]", h, re.I) and h not in {"NPS"}] == [], headings
+
+
+def test_figures_in_the_analysis_tables_of_the_site_read_as_the_cli_writes_them(site, ru_base):
+    """Seen: the site's analysis views showed SQLite's floats, «0.3057423946026273» for a Wilson bound and «0.625» for
+    a share, with an English decimal point on a Russian page, where `custdev pains` writes «62,5%» and «30,6–86,3%».
+    Now each figure reads as the CLI and the report write it, in the viewer's language; JSON keeps the numbers."""
+    from custdev.i18n import decimal, percent
+
+    def cells(page: str, column: str) -> list[str]:
+        found = [html.unescape(c) for c in re.findall(rf'<td class="col-{column} [^>]*>(.*?)</td>', page)]
+        return [c for c in found if c.strip()]  # an empty cell (no figure) is &nbsp;
+
+    conn = sqlite3.connect(ru_base / "custdev.db")
+    prevalence = conn.execute("SELECT share, ci_low, ci_high FROM pain_prevalence").fetchall()
+    jaccard = [r[0] for r in conn.execute("SELECT jaccard FROM pain_cooccurrence LIMIT 100")]
+    nps = [r[0] for r in conn.execute("SELECT nps FROM nps_by_segment WHERE nps IS NOT NULL")]
+    chao1 = [r[0] for r in conn.execute("SELECT chao1 FROM pain_richness WHERE chao1 IS NOT NULL")]
+    conn.close()
+    assert prevalence and jaccard and nps and chao1
+    signed = lambda v, lang: ("+" if v > 0 else "-" if v < 0 else "") + decimal(abs(v), lang, fixed=True)  # noqa: E731
+    for lang, query in (("ru", ""), ("en", "?_lang=en")):
+        page = get(site, f"/custdev/pain_prevalence{query}").text
+        for n, column in enumerate(("share", "ci_low", "ci_high")):  # (the page sorts the view by its metadata)
+            assert sorted(cells(page, column)) == sorted(percent(r[n], lang, fixed=True) for r in prevalence), (lang, column)
+        assert sorted(cells(get(site, f"/custdev/pain_cooccurrence{query}").text, "jaccard")) == sorted(decimal(v, lang, 2, fixed=True) for v in jaccard)
+        assert sorted(cells(get(site, f"/custdev/nps_by_segment{query}").text, "nps")) == sorted(signed(v, lang) for v in nps)
+        assert sorted(cells(get(site, f"/custdev/pain_richness{query}").text, "chao1")) == sorted(decimal(v, lang, fixed=True) for v in chao1)
+        assert not re.search(r">\s*-?\d+\.\d{4,}\s*<", page), lang  # no raw float anywhere on the page
+    rows = get(site, "/custdev/pain_prevalence.json?_shape=array").json()
+    assert sorted((r["share"], r["ci_low"], r["ci_high"]) for r in rows) == sorted(prevalence)

@@ -19,6 +19,7 @@ import re
 
 from markupsafe import Markup, escape
 
+from custdev.i18n import decimal, percent
 from custdev.site.common import html_text
 from custdev.site.settings import DB_NAME
 
@@ -154,6 +155,32 @@ async def display_columns_and_rows(datasette, database_name, table_name, descrip
             first_column = {"name": "Link", "sortable": False, "is_pk": False, "type": "", "notnull": 0}
         columns = [first_column] + columns
     return columns, cell_rows
+
+
+def _signed(value: float, language: str) -> str:
+    return ("+" if value > 0 else "-" if value < 0 else "") + decimal(abs(value), language, fixed=True)
+
+
+# The figures of custdev's analysis tables and views, by column: written as `custdev pains`, `segments`, `saturation`,
+# `cooccurrence` and the report write them (shares as percentages with one decimal, NPS with its sign, Jaccard with
+# two decimals, amounts whole), in the viewer's language. The cells only: JSON, CSV, sorting and filters keep the
+# stored numbers. Columns not named here (times, confidences) show as stored.
+FIGURES = {
+    **dict.fromkeys(("share", "ci_low", "ci_high", "support_share", "new_pain_chance"),
+                    lambda v, lang: percent(v, lang, fixed=True)),
+    "jaccard": lambda v, lang: decimal(v, lang, 2, fixed=True),
+    "chao1": lambda v, lang: decimal(v, lang, fixed=True),
+    "nps": _signed,
+    **dict.fromkeys(("accounts", "accounts_low", "accounts_high", "revenue_at_risk", "revenue_low", "revenue_high"),
+                    lambda v, lang: decimal(v, lang, 0)),
+    **dict.fromkeys(("size", "revenue"), lambda v, lang: decimal(v, lang, 2)),
+    **dict.fromkeys(("systemic_threshold", "z"), lambda v, lang: decimal(v, lang, 4)),
+}
+
+
+def figure(column: str, value: float, language: str) -> str:
+    """A float of ``column`` as custdev writes that figure (:data:`FIGURES`)."""
+    return FIGURES[column](value, language)
 
 
 _TILDE_SAFE = re.compile(r"[A-Za-z0-9_-]*")  # the characters Datasette's tilde_encode keeps as they are

@@ -30,7 +30,7 @@ from custdev.site.pages import (
     search_data,
 )
 from custdev.site.cells import install as install_cells
-from custdev.site.cells import table_rows_html
+from custdev.site.cells import FIGURES, figure, table_rows_html
 from custdev.site.queries import search_hits_html, search_results_renderer
 from custdev.site.searchsql import highlight_html, load_base_lemmas, site_fts_query, snippet_sql
 from custdev.site.settings import AUDIO_PREFIX, DB_NAME, STATIC_DIR, STATIC_PREFIX, TEMPLATES_DIR
@@ -194,6 +194,8 @@ def render_cell(row, value, column, table, database, datasette):
         return blob_cell(datasette, database, table, row, column, value)
     if column in ("verdict", "status") and value in VERDICT_VALUES:
         return translator(viewer_language(datasette)).gettext(VERDICT_VALUES[value])
+    if type(value) is float and column in FIGURES:  # 0.625 → «62,5%», as the CLI and the report write it
+        return figure(column, value, viewer_language(datasette))
     if table is not None or column not in _LINKED_COLUMNS:  # most cells: the search page has 50 rows × 13 columns
         return None
     try:
