@@ -21,6 +21,7 @@ from sqlite_utils import Database
 from custdev.config import Base
 from custdev.errors import CustdevError, os_reason
 from custdev.i18n import N_
+from custdev.paths import format_by_name
 
 FORMATS = ("csv", "xlsx")
 FIXED = ["interview", "date", "respondent", "company", "segments", "nps"]
@@ -74,7 +75,11 @@ def build_matrix(db: Database) -> Matrix:
 
 def resolve_format(fmt: str | None, out: Path | None) -> str:
     if fmt is None:
-        return "xlsx" if out is not None and out.suffix.lower() == ".xlsx" else "csv"
+        fmt = format_by_name(out, {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx"}, "csv")
+        if fmt is None:
+            raise CustdevError(N_("{name}: custdev writes the matrix as .csv or .xlsx, not {suffix}; name the file so, or give --format"),
+                               name=out.name, suffix=out.suffix)
+        return fmt
     fmt = fmt.lower()
     if fmt not in FORMATS:
         raise CustdevError(N_("unknown matrix format '{fmt}'; use csv or xlsx"), fmt=fmt)

@@ -45,3 +45,21 @@ def media_file(base_root: Path | None, audio: str | None) -> Path | None:
     if not path.is_relative_to(folder) or media_type(path) is None or not path.is_file():
         return None
     return path
+
+
+# Names of document formats: an output file named so is expected to be one. custdev writes a report as markdown or
+# HTML and a matrix as CSV or Excel; written under another of these names (report.pdf, matrix.xls) it would not open.
+DOCUMENT_SUFFIXES = frozenset((".pdf", ".doc", ".docx", ".odt", ".rtf", ".ppt", ".pptx", ".odp", ".xls", ".xlsx", ".ods",
+                               ".csv", ".tsv", ".json", ".xml", ".html", ".htm", ".md", ".markdown", ".txt", ".png",
+                               ".jpg", ".jpeg", ".svg", ".zip"))
+
+
+def format_by_name(out: Path | None, suffixes: dict[str, str], default: str) -> str | None:
+    """The format the output file's name asks for: ``suffixes`` maps the names custdev writes to its formats; no name,
+    or a suffix that names no document format, gets ``default``; None for a document format custdev does not write."""
+    if out is None:
+        return default
+    suffix = out.suffix.lower()
+    if suffix in suffixes:
+        return suffixes[suffix]
+    return None if suffix in DOCUMENT_SUFFIXES else default

@@ -854,3 +854,28 @@ def test_dates_written_the_russian_way_are_read_as_dates(tmp_path):
     (root / "interviews" / "d.md").write_text("---\nid: d\ndate: 31.02.2026\n---\n**Анна:** текст\n", encoding="utf-8")
     result = run("build", base=root)
     assert result.exit_code == 1 and result.stderr.strip() == "Ошибка: interviews/d.md:3: в поле заголовка 'date' несуществующая дата: 31.02.2026"
+
+
+def test_a_report_or_matrix_named_as_a_format_custdev_does_not_write_is_refused(fixture_bases, tmp_path):
+    """Seen: `custdev report -o r.pdf` wrote markdown into r.pdf and `custdev matrix -o m.xls` wrote CSV into m.xls,
+    exit 0, «Записан r.pdf (md, 7 интервью)»: files that do not open as what their names say. Now one line, in the
+    base's language, exit 1, nothing written; .md, .html, .csv, .xlsx and names without a suffix work as before."""
+    messages = {
+        "ru": ("Ошибка: r.pdf: custdev записывает отчёт в .md или .html, а не в .pdf; назовите файл так или укажите --format",
+               "Ошибка: m.xls: custdev записывает матрицу в .csv или .xlsx, а не в .xls; назовите файл так или укажите --format"),
+        "en": ("Error: r.pdf: custdev writes a report as .md or .html, not .pdf; name the file so, or give --format",
+               "Error: m.xls: custdev writes the matrix as .csv or .xlsx, not .xls; name the file so, or give --format"),
+    }
+    for language, (report_line, matrix_line) in messages.items():
+        base = fixture_bases[language]
+        assert run("build", base=base).exit_code == 0
+        out = tmp_path / language
+        out.mkdir()
+        for args, line in ((("report", "-o", out / "r.pdf"), report_line), (("matrix", "-o", out / "m.xls"), matrix_line)):
+            result = run(*args, base=base)
+            assert result.exit_code == 1 and [x for x in result.stderr.splitlines() if x.strip()] == [line], result.stderr
+        assert list(out.iterdir()) == []
+        for args, name in ((("report", "-o", out / "r.html"), "r.html"), (("report", "-o", out / "notes"), "notes"),
+                           (("report", "-o", out / "r.pdf", "--format", "md"), "r.pdf"), (("matrix", "-o", out / "m.csv"), "m.csv")):
+            assert run(*args, base=base).exit_code == 0 and (out / name).exists(), args
+        assert (out / "r.html").read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")

@@ -25,6 +25,7 @@ from pathlib import Path
 from custdev.config import Base, atomic_write_text
 from custdev.errors import CustdevError, os_reason
 from custdev.i18n import N_
+from custdev.paths import format_by_name
 from custdev.report.data import ReportData, collect
 from custdev.report.render import heatmap_svg, render_html, render_markdown, saturation_svg
 
@@ -53,9 +54,11 @@ class ReportResult:
 
 def resolve_format(fmt: str | None, out: Path | None) -> str:
     if fmt is None:
-        if out is not None and out.suffix.lower() in (".html", ".htm"):
-            return "html"
-        return "md"
+        fmt = format_by_name(out, {".md": "md", ".markdown": "md", ".txt": "md", ".html": "html", ".htm": "html"}, "md")
+        if fmt is None:
+            raise CustdevError(N_("{name}: custdev writes a report as .md or .html, not {suffix}; name the file so, or give --format"),
+                               name=out.name, suffix=out.suffix)
+        return fmt
     fmt = fmt.lower()
     if fmt not in FORMATS:
         raise CustdevError(N_("unknown report format '{fmt}'; use md or html"), fmt=fmt)
