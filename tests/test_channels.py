@@ -92,10 +92,10 @@ def test_coded_responses_are_analysed_apart_from_interviews_and_searchable(surve
     result = run("channels", "--base", base)
     assert result.exit_code == 0, result.output
     line = next(line for line in result.stdout.splitlines() if line.startswith("late-payments"))
-    assert line == "late-payments  Chasing late payments: mentioned in 50 % of 8 interviews · 33 % of 3 survey comments"
+    assert line == "late-payments  Chasing late payments: mentioned in 50% of 8 interviews · 33% of 3 survey comments"
     assert "NPS from surveys: -33 (n = 3)" in result.stdout and "  smb-owners: +0 (n = 2)" in result.stdout
     pooled = run("channels", "--base", base, "--combine", "--pain", "late-payments")
-    assert pooled.stdout.strip() == "late-payments  Chasing late payments: mentioned in 45 % of 11 sources\nNPS from surveys: -33 (n = 3)\n  Enterprise: -100 (n = 1)\n  smb-owners: +0 (n = 2)".strip()
+    assert pooled.stdout.strip() == "late-payments  Chasing late payments: mentioned in 45% of 11 sources\nNPS from surveys: -33 (n = 3)\n  Enterprise: -100 (n = 1)\n  smb-owners: +0 (n = 2)".strip()
     data = json.loads(run("channels", "--base", base, "--json", "--pain", "late-payments").stdout)
     shares = {s["channel"]: (s["mentions"], s["total"]) for s in data["pains"][0]["shares"]}
     assert shares == {"interview": (4, 8), "survey": (1, 3)}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from custdev.analysis import nps_score
-from custdev.i18n import N_, NP_, decimal, translator
+from custdev.i18n import N_, NP_, decimal, percent, translator
 from custdev.stats import wilson_interval
 
 CHANNEL_ORDER = ("interview", "survey", "ticket", "chat")
@@ -98,8 +98,9 @@ def channel_pains(db, *, combine: bool = False, pain: str | None = None, channel
 
 
 def describe(share: ChannelShare, language: str = "en") -> str:
-    """'38 % of 8 interviews' / '12 % of 4,210 survey comments' (Russian: '12 % из 4 210 ответов опроса')."""
+    """'38% of 8 interviews' / '12% of 4,210 survey comments' (Russian: '12% из 4 210 ответов опроса'): whole
+    percentages, written as every other share of custdev (custdev.i18n.percent)."""
     t = translator(language)
-    pct = "—" if share.share is None else f"{decimal(share.share * 100, language, 0)} %"
+    pct = percent(share.share, language, 0)
     things = t.plural(NOUNS[share.channel], share.total) % {"n": decimal(share.total, language, 0)}
     return t.gettext(OF) % {"pct": pct, "things": things}
