@@ -372,18 +372,34 @@ def _meta_str(meta: dict, key: str, path: str, lines: dict[str, int]) -> str | N
     return str(value).strip()
 
 
+_LOOSE_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")  # 2026-3-5: YAML leaves it text
+_SORTABLE = re.compile(r"\d{4}(-\d{2}(-\d{2}([T ].*)?)?)?")  # a date, a date and time, or just its month or year
+
+
+def _interview_date(value: str, path: str, line: int) -> str:
+    """The interview's date as it sorts: ISO (2026-02-10) from 10.02.2026, as dates are written in Russian, or from
+    2026-2-10; a month (2026-02) or a year stays as it is. Anything else (вчера, 31.02.2026) is the file's error line,
+    since interviews are ordered by date (saturation, samples by month, the report's period)."""
+    m = _DAY_FIRST.fullmatch(value)
+    parts = (m.group(3), m.group(2), m.group(1)) if m else (m := _LOOSE_ISO.fullmatch(value)) and m.groups()
+    if parts:
+        try:
+            return _dt.date(*map(int, parts)).isoformat()
+        except ValueError:
+            raise ParseError(path, line, N_("front matter '{key}' is not a real date: {value}"), key="date", value=value) from None
+    if _SORTABLE.fullmatch(value):
+        return value
+    raise ParseError(path, line, N_("front matter 'date' must be a date (YYYY-MM-DD or DD.MM.YYYY), not {value!r}"), value=value)
+
+
 def _interview_from_meta(meta: dict, lines: dict[str, int], path: str, codebook: Codebook | None) -> Interview:
     stem = path.replace("\\", "/").rsplit("/", 1)[-1]
     stem = stem[:-3] if stem.endswith(".md") else stem
     interview = Interview(id=_meta_str(meta, "id", path, lines) or stem)
     for key in ("title", "date", "interviewer", "respondent", "company", "role", "audio"):
         setattr(interview, key, _meta_str(meta, key, path, lines))
-    if interview.date and (m := _DAY_FIRST.fullmatch(interview.date)):
-        try:  # 10.02.2026, as dates are written in Russian: the date it is, so interviews sort by it
-            interview.date = _dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1))).isoformat()
-        except ValueError:
-            raise ParseError(path, lines.get("date", 2), N_("front matter '{key}' is not a real date: {value}"), key="date",
-                             value=interview.date) from None
+    if interview.date:
+        interview.date = _interview_date(interview.date, path, lines.get("date", 2))
     segments = meta.get("segments") or []
     if isinstance(segments, str):
         segments = [s.strip() for s in segments.split(",") if s.strip()]

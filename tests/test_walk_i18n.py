@@ -856,6 +856,27 @@ def test_dates_written_the_russian_way_are_read_as_dates(tmp_path):
     assert result.exit_code == 1 and result.stderr.strip() == "Ошибка: interviews/d.md:3: в поле заголовка 'date' несуществующая дата: 31.02.2026"
 
 
+def test_a_date_that_is_not_a_date_is_the_files_error_line(tmp_path):
+    """Seen: `date: вчера` (and `date: March`) was accepted without a word and stored as text, so `custdev saturation`
+    ordered that interview after every dated one, and the report's period ended «– вчера». Now it is the file's one
+    error line, in the base's language, and the rest is built; 2026-3-5 is read as 2026-03-05, a month (2026-03) or
+    a date with a time is kept."""
+    for language, line in (("ru", "Ошибка: interviews/x.md:3: в поле заголовка 'date' должна быть дата (ГГГГ-ММ-ДД или ДД.ММ.ГГГГ), а не 'вчера'"),
+                           ("en", "Error: interviews/x.md:3: front matter 'date' must be a date (YYYY-MM-DD or DD.MM.YYYY), not 'вчера'")):
+        root = tmp_path / language
+        assert runner.invoke(app, ["init", str(root), "--language", language]).exit_code == 0
+        for name, date in (("a", "2026-3-5"), ("b", "2026-02"), ("c", "2026-02-20 10:30"), ("x", "вчера")):
+            (root / "interviews" / f"{name}.md").write_text(
+                f"---\nid: {name}\ndate: {date}\n---\n**[00:00:01] Анна:** ==Считаем вручную== #pain/example-pain\n", encoding="utf-8")
+        result = run("build", base=root)
+        assert result.exit_code == 1 and result.stderr.strip() == line, result.stderr
+        import sqlite3
+
+        conn = sqlite3.connect(root / "custdev.db")
+        assert dict(conn.execute("SELECT id, date FROM interviews")) == {"a": "2026-03-05", "b": "2026-02", "c": "2026-02-20 10:30"}
+        conn.close()
+
+
 def test_a_report_or_matrix_named_as_a_format_custdev_does_not_write_is_refused(fixture_bases, tmp_path):
     """Seen: `custdev report -o r.pdf` wrote markdown into r.pdf and `custdev matrix -o m.xls` wrote CSV into m.xls,
     exit 0, «Записан r.pdf (md, 7 интервью)»: files that do not open as what their names say. Now one line, in the
