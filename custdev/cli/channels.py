@@ -18,7 +18,7 @@ def channels(
     channel: Annotated[Optional[str], typer.Option(help=N_("Only this channel: interview, survey, ticket or chat."))] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Which pains each channel mentions, kept apart: "38% of 8 interviews · 12% of 4,210 survey comments"; NPS from surveys by segment with its own n."""
+    """Which pains each channel mentions, kept apart: "38% of 8 interviews · 12% of 421 survey comments"; NPS from surveys by segment with its own n."""
     from custdev.channels.analysis import channel_pains, describe
     from custdev.config import check_slug, load_base
     from custdev.db import open_built
