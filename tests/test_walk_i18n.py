@@ -809,11 +809,11 @@ def test_a_recording_that_is_not_one_says_why_in_the_bases_language(tmp_path):
 
 def test_a_docx_that_is_not_one_says_why_in_the_bases_language(tmp_path):
     """Seen: `custdev import bad.docx` (a text file renamed .docx, or a damaged one) in a Russian base said «bad.docx: не
-    удаётся прочитать как файл .docx (PackageNotFoundError)»: a Python class name for a reason."""
+    удаётся прочитать как файл .docx (PackageNotFoundError)»: a Python class name for a reason (in English too)."""
     bad = tmp_path / "bad.docx"
     bad.write_text("zzz", encoding="utf-8")
     for language, line in (("ru", f"Ошибка: {bad}: не удаётся прочитать как файл .docx (это не документ Word или он повреждён)"),
-                           ("en", f"Error: {bad}: not a readable .docx file (PackageNotFoundError)")):
+                           ("en", f"Error: {bad}: not a readable .docx file (not a Word document, or a damaged one)")):
         root = tmp_path / language
         assert runner.invoke(app, ["init", str(root), "--language", language]).exit_code == 0
         result = run("import", bad, "--no-build", base=root)
@@ -822,7 +822,7 @@ def test_a_docx_that_is_not_one_says_why_in_the_bases_language(tmp_path):
 
 def test_an_xlsx_export_that_is_not_one_says_why_in_the_bases_language(tmp_path):
     """Seen: `custdev import bad.xlsx --channel survey` (a damaged or renamed file) in a Russian base said «bad.xlsx:
-    не удаётся прочитать как книгу .xlsx (BadZipFile)»: a Python class name for a reason."""
+    не удаётся прочитать как книгу .xlsx (BadZipFile)»: a Python class name for a reason (in English too)."""
     bad = tmp_path / "bad.xlsx"
     bad.write_text("zzz", encoding="utf-8")
     for language in ("ru", "en"):
@@ -834,7 +834,7 @@ def test_an_xlsx_export_that_is_not_one_says_why_in_the_bases_language(tmp_path)
         if language == "ru":
             assert line[0].endswith("(это не книга Excel или она повреждена)") and english_runs(line[0]) == [], line
         else:
-            assert line[0].startswith("Error: bad.xlsx: not a readable .xlsx workbook ("), line
+            assert line[0] == "Error: bad.xlsx: not a readable .xlsx workbook (not an Excel workbook, or a damaged one)", line
 
 
 def test_dates_written_the_russian_way_are_read_as_dates(tmp_path):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from custdev.errors import Counted, CustdevError, Message, Number, SystemReason
+from custdev.errors import Counted, CustdevError, Message, Number
 from custdev.i18n import N_, NP_
 
 CHANNELS = ("survey", "ticket", "chat")
@@ -208,9 +208,9 @@ def _raw_rows_xlsx(path: Path) -> Iterator[tuple[int, list, bool]]:
 
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
+    except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
         raise ChannelError(N_("{name}: not a readable .xlsx workbook ({error})"), name=path.name,
-                           error=SystemReason(N_("not an Excel workbook, or a damaged one"), type(exc).__name__)) from None
+                           error=Message(N_("not an Excel workbook, or a damaged one"))) from None
     try:
         ws = wb.worksheets[0]
         for number, values in enumerate(ws.iter_rows(values_only=True), 1):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from custdev.errors import SystemReason
+from custdev.errors import Message
 from custdev.importers import ImportError_
 from custdev.i18n import N_
 
@@ -17,9 +17,9 @@ def read_docx(path: Path) -> tuple[str, str | None, str | None]:
 
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, OpcError, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, OpcError, KeyError, ValueError):
         raise ImportError_(N_("{path}: not a readable .docx file ({error})"), path=path,
-                           error=SystemReason(N_("not a Word document, or a damaged one"), type(exc).__name__)) from None
+                           error=Message(N_("not a Word document, or a damaged one"))) from None
     lines: list[str] = []
     title = None
     for para in document.paragraphs:
