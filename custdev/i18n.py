@@ -91,6 +91,13 @@ def percent(share: float | None, language: str = DEFAULT_LANGUAGE, digits: int =
     return "—" if share is None else decimal(share * 100, language, digits, fixed=fixed) + "%"
 
 
+def nps_text(value: float | None, language: str = DEFAULT_LANGUAGE) -> str:
+    """An NPS as the tables write it, signed with one decimal: +50.0 / -14,3 / 0.0 ("—" for None)."""
+    if value is None:
+        return "—"
+    return ("+" if value > 0 else "-" if value < 0 else "") + decimal(abs(value), language, fixed=True)
+
+
 @lru_cache(maxsize=None)
 def _catalog(language: str) -> _gettext.NullTranslations:
     # fallback=False for a language we ship: a missing .mo is a broken installation, not "show English".

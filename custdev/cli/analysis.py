@@ -14,7 +14,7 @@ from rich.text import Text
 from custdev.cli import BaseOpt, JsonOpt, app, errors, out, print_json
 from custdev.cli.lang import help_text
 from custdev.config import ANALYSIS_DEFAULTS
-from custdev.i18n import N_, decimal, percent, translator
+from custdev.i18n import N_, decimal, nps_text, percent, translator
 
 # Words the analysis returns as values, shown translated.
 VERDICTS = {"systemic": N_("systemic"), "local": N_("local"), "unclear": N_("unclear")}
@@ -46,12 +46,6 @@ def _range(mid: float | None, low: float | None, high: float | None, tr, cur: st
     return f"{money(mid, tr, tr.language, cur)} ({money(low or 0, tr, tr.language, cur)}–{money(high or 0, tr, tr.language, cur)})"
 
 
-def _nps(value: float | None, lang: str = "en") -> str:
-    if value is None:
-        return "—"
-    return ("+" if value > 0 else "-" if value < 0 else "") + decimal(abs(value), lang, fixed=True)
-
-
 def _verdict(v: str | None, more: int | None = None, t=None) -> Text:
     t = t or translator("en")
     if v == "systemic":
@@ -63,6 +57,17 @@ def _verdict(v: str | None, more: int | None = None, t=None) -> Text:
 
 def _table(title: str | None = None) -> Table:
     return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, title_style="bold")
+
+
+def _room(columns: int) -> int:
+    """The terminal's width less the padding and edges of a :func:`_table` with this many columns (3 characters
+    between two columns, 1 at each edge): what their texts may fill."""
+    return out.width - (3 * columns - 1)
+
+
+def _widths(headers, rows) -> list[int]:
+    """Each column's widest header or cell, in characters."""
+    return [max([len(h)] + [len(row[n]) for row in rows]) for n, h in enumerate(headers)]
 
 
 @app.command()
@@ -123,9 +128,8 @@ def pains(
     rows = [(p.pain, f"{p.interviews}/{p.total_interviews}", _pct(p.share, tr.language), _ci(p.ci_low, p.ci_high, tr.language),
              str(p.quotes)) for p in result.pains]  # the journey stage is in --json and in 'custdev journey'
     headers = [_("Pain"), _("Heard in"), _("Share"), _("95% CI"), _("Quotes"), _("Verdict")]
-    widths = [max([len(h)] + [len(r[n]) for r in rows]) for n, h in enumerate(headers[:-1])]
-    widths.append(max([len(headers[-1])] + [v.cell_len for v in verdicts]))
-    if sum(widths) + 17 > out.width:  # 17: padding and edges of 6 columns
+    widths = _widths(headers[:-1], rows) + [max([len(headers[-1])] + [v.cell_len for v in verdicts])]
+    if sum(widths) > _room(6):
         headers[1] = "\n".join(textwrap.wrap(headers[1], max(len(w) for w in headers[1].split())))
     t.add_column(headers[0], overflow="fold")
     t.add_column(headers[1], justify="right")  # "3/4" never wraps
@@ -178,19 +182,18 @@ def segments(base: BaseOpt = None, json_: JsonOpt = False) -> None:
     t = _table(_("Segments: {interviews}, {respondents}, NPS {nps} ({scored} scored)").format(
         interviews=tr.ngettext("{n} interview", "{n} interviews", overall.interviews).format(n=overall.interviews),
         respondents=tr.ngettext("{n} respondent", "{n} respondents", overall.respondents).format(n=overall.respondents),
-        nps=_nps(overall.nps, tr.language), scored=overall.scored))
+        nps=nps_text(overall.nps, tr.language), scored=overall.scored))
     # Numbers and their headers stay whole («Респонденты» is wider than its numbers) and each top pain has a line, its
     # share first. How many interviews have a score is P + N + D (and the title's total): no column of its own, so the
     # table fits 80 columns in Russian too.
-    cells = [[f"{r.title} ({r.segment})", str(r.interviews), str(r.respondents), _nps(r.nps, tr.language),
+    cells = [[f"{r.title} ({r.segment})", str(r.interviews), str(r.respondents), nps_text(r.nps, tr.language),
               f"{r.promoters}/{r.passives}/{r.detractors}",
               "\n".join(f"{_pct(s.share, tr.language)} {s.segment}" for s in r.top_pains) or "—"] for r in rows]
-    numbers = [(col, max([len(col)] + [len(c[n]) for c in cells]))
-               for n, col in enumerate((_("Interviews"), _("Respondents"), "NPS", _("P/N/D")), start=1)]
-    # The terminal's width less the numbers, padding and edges (17 characters for 6 columns) is shared by the
-    # segment's name (it wraps) and the pains (one line each, cut at the end when long): the pains take up to their
-    # longest line, leaving the name at least 12.
-    left = out.width - sum(w for _c, w in numbers) - 17
+    headers = (_("Interviews"), _("Respondents"), "NPS", _("P/N/D"))
+    numbers = list(zip(headers, _widths(headers, [c[1:5] for c in cells])))
+    # What the numbers leave of the terminal is shared by the segment's name (it wraps) and the pains (one line each,
+    # cut at the end when long): the pains take up to their longest line, leaving the name at least 12.
+    left = _room(6) - sum(w for _c, w in numbers)
     longest_pain = max((len(line) for c in cells for line in c[5].splitlines()), default=1)
     pains_w = max(12, min(longest_pain, max(left - 12, left * 11 // 20)))
     t.add_column(_("Segment"), width=max(10, min(left - pains_w, max((len(c[0]) for c in cells), default=10))), overflow="fold")
@@ -268,9 +271,9 @@ def saturation(
                  _pct(r.new_pain_chance, tr.language)) for r in rich]
         headers = (_("Scope"), _("Interviews"), _("Heard"), "f1", "f2", "Chao1", _("95% CI"), _("New pain next"))
         # Figures and headers stay whole and the slugs too where the terminal allows: the last header («Новая боль в
-        # следующем» is wider than its figures) takes two lines first. Padding and edges: 23 characters for 8 columns.
-        widths = [max([len(col)] + [len(row[n]) for row in rows]) for n, col in enumerate(headers)]
-        space = out.width - 23 - sum(widths[1:-1])  # for the scope and the last column
+        # следующем» is wider than its figures) takes two lines first.
+        widths = _widths(headers, rows)
+        space = _room(8) - sum(widths[1:-1])  # for the scope and the last column
         figures = max(len(row[-1]) for row in rows)
         words = max(len(w) for w in headers[-1].split())
         # One line, two, or a word a line: the first that leaves the scope whole, else the narrowest.

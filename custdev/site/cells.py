@@ -19,7 +19,7 @@ import re
 
 from markupsafe import Markup, escape
 
-from custdev.i18n import decimal, percent
+from custdev.i18n import decimal, nps_text, percent
 from custdev.site.common import html_text
 from custdev.site.settings import DB_NAME
 
@@ -157,10 +157,6 @@ async def display_columns_and_rows(datasette, database_name, table_name, descrip
     return columns, cell_rows
 
 
-def _signed(value: float, language: str) -> str:
-    return ("+" if value > 0 else "-" if value < 0 else "") + decimal(abs(value), language, fixed=True)
-
-
 # The figures of custdev's analysis tables and views, by column: written as `custdev pains`, `segments`, `saturation`,
 # `cooccurrence` and the report write them (shares as percentages with one decimal, NPS with its sign, Jaccard with
 # two decimals, amounts whole), in the viewer's language. The cells only: JSON, CSV, sorting and filters keep the
@@ -170,7 +166,7 @@ FIGURES = {
                     lambda v, lang: percent(v, lang, fixed=True)),
     "jaccard": lambda v, lang: decimal(v, lang, 2, fixed=True),
     "chao1": lambda v, lang: decimal(v, lang, fixed=True),
-    "nps": _signed,
+    "nps": nps_text,
     **dict.fromkeys(("accounts", "accounts_low", "accounts_high", "revenue_at_risk", "revenue_low", "revenue_high"),
                     lambda v, lang: decimal(v, lang, 0)),
     **dict.fromkeys(("size", "revenue"), lambda v, lang: decimal(v, lang, 2)),
